@@ -1,0 +1,262 @@
+/* Near control transfers and the stack: Jcc, JMP, CALL, RET, LOOP/LOOPE/LOOPNE,
+ * JCXZ/JECXZ, PUSH, POP, PUSHA, POPA, ENTER, LEAVE and BOUND (Intel SDM Vol. 2).
+ * Far transfers, interrupts and the flags register instructions are in system code.
+ */
+#include "insn.h"
+
+#define H(name) static const HgOp *name(HgCpu *cpu, const HgOp *op)
+
+/* Near branch: the target must lie within the CS limit (#GP(0) at the branch). */
+static inline const HgOp *branch(HgCpu *cpu, uint32_t target)
+{
+    const HgSegment *cs = &cpu->seg[S_CS];
+    if (target > cs->hi)
+        hg_raise_gp(cpu, 0);
+    return hg_jump(cpu, target);
+}
+
+H(jcc) {
+    if (hg_cc_cond(cpu, op->opcode & 15))
+        return branch(cpu, op->imm);
+    return hg_jump(cpu, hg_op_next_eip(op));
+}
+const HgOpImpl hg_impl_Jcc_Jb = {jcc, jcc, NULL, NULL};
+const HgOpImpl hg_impl_Jcc_Jv = {jcc, jcc, NULL, NULL};
+
+H(jmp_j) { return branch(cpu, op->imm); }
+const HgOpImpl hg_impl_JMP_J = {jmp_j, jmp_j, NULL, NULL};
+
+H(jmp_ew_r) { return branch(cpu, cpu->regs[op->rm] & 0xffff); }
+H(jmp_ed_r) { return branch(cpu, cpu->regs[op->rm]); }
+H(jmp_ew_m) { return branch(cpu, hg_read16(cpu, op->seg, hg_ea(cpu, op))); }
+H(jmp_ed_m) { return branch(cpu, hg_read32(cpu, op->seg, hg_ea(cpu, op))); }
+const HgOpImpl hg_impl_JMP_Ev = {jmp_ew_r, jmp_ed_r, jmp_ew_m, jmp_ed_m};
+
+static inline const HgOp *call(HgCpu *cpu, const HgOp *op, uint32_t target, int size)
+{
+    if (target > cpu->seg[S_CS].hi)
+        hg_raise_gp(cpu, 0);
+    hg_push(cpu, hg_op_next_eip(op), size);
+    return hg_jump(cpu, target);
+}
+H(call_jw) { return call(cpu, op, op->imm, 2); }
+H(call_jd) { return call(cpu, op, op->imm, 4); }
+const HgOpImpl hg_impl_CALL_Jv = {call_jw, call_jd, NULL, NULL};
+H(call_ew_r) { return call(cpu, op, cpu->regs[op->rm] & 0xffff, 2); }
+H(call_ed_r) { return call(cpu, op, cpu->regs[op->rm], 4); }
+H(call_ew_m) { return call(cpu, op, hg_read16(cpu, op->seg, hg_ea(cpu, op)), 2); }
+H(call_ed_m) { return call(cpu, op, hg_read32(cpu, op->seg, hg_ea(cpu, op)), 4); }
+const HgOpImpl hg_impl_CALL_Ev = {call_ew_r, call_ed_r, call_ew_m, call_ed_m};
+
+static inline const HgOp *ret(HgCpu *cpu, int size, uint32_t extra)
+{
+    uint32_t sp = cpu->regs[R_ESP] & hg_sp_mask(cpu);
+    uint32_t target = hg_read(cpu, S_SS, sp, size);
+    if (target > cpu->seg[S_CS].hi)
+        hg_raise_gp(cpu, 0);
+    hg_set_sp(cpu, sp + size + extra);
+    return hg_jump(cpu, target);
+}
+H(ret_w) { return ret(cpu, 2, 0); }
+H(ret_d) { return ret(cpu, 4, 0); }
+H(ret_iw_w) { return ret(cpu, 2, op->imm & 0xffff); }
+H(ret_iw_d) { return ret(cpu, 4, op->imm & 0xffff); }
+const HgOpImpl hg_impl_RET = {ret_w, ret_d, NULL, NULL};
+const HgOpImpl hg_impl_RET_Iw = {ret_iw_w, ret_iw_d, NULL, NULL};
+
+/* LOOP family: the counter is CX or ECX by address size. */
+static inline uint32_t dec_count(HgCpu *cpu, const HgOp *op)
+{
+    if (op->flags & OPF_ADDR16) {
+        uint16_t c = (uint16_t)(cpu->regs[R_ECX] - 1);
+        hg_set_reg16(cpu, R_ECX, c);
+        return c;
+    }
+    return --cpu->regs[R_ECX];
+}
+static inline const HgOp *loop_to(HgCpu *cpu, const HgOp *op, bool taken)
+{
+    return taken ? branch(cpu, op->imm) : hg_jump(cpu, hg_op_next_eip(op));
+}
+H(loop) { return loop_to(cpu, op, dec_count(cpu, op) != 0); }
+H(loope) {
+    uint32_t c = dec_count(cpu, op);
+    return loop_to(cpu, op, c != 0 && hg_cc_cond(cpu, 4));
+}
+H(loopne) {
+    uint32_t c = dec_count(cpu, op);
+    return loop_to(cpu, op, c != 0 && hg_cc_cond(cpu, 5));
+}
+H(jcxz) {
+    uint32_t c = (op->flags & OPF_ADDR16) ? (cpu->regs[R_ECX] & 0xffff) : cpu->regs[R_ECX];
+    return loop_to(cpu, op, c == 0);
+}
+const HgOpImpl hg_impl_LOOP = {loop, loop, NULL, NULL};
+const HgOpImpl hg_impl_LOOPE = {loope, loope, NULL, NULL};
+const HgOpImpl hg_impl_LOOPNE = {loopne, loopne, NULL, NULL};
+const HgOpImpl hg_impl_JCXZ = {jcxz, jcxz, NULL, NULL};
+
+H(push_zw) { hg_push(cpu, cpu->regs[op->reg] & 0xffff, 2); return op + 1; }
+H(push_zd) { hg_push(cpu, cpu->regs[op->reg], 4); return op + 1; }
+const HgOpImpl hg_impl_PUSH_Zv = {push_zw, push_zd, NULL, NULL};
+H(pop_zw) { uint32_t v = hg_pop(cpu, 2); hg_set_reg16(cpu, op->reg, (uint16_t)v); return op + 1; }
+H(pop_zd) { uint32_t v = hg_pop(cpu, 4); cpu->regs[op->reg] = v; return op + 1; }
+const HgOpImpl hg_impl_POP_Zv = {pop_zw, pop_zd, NULL, NULL};
+H(push_iw) { hg_push(cpu, op->imm & 0xffff, 2); return op + 1; }
+H(push_id) { hg_push(cpu, op->imm, 4); return op + 1; }
+const HgOpImpl hg_impl_PUSH_Iv = {push_iw, push_id, NULL, NULL};
+H(push_ew_r) { hg_push(cpu, cpu->regs[op->rm] & 0xffff, 2); return op + 1; }
+H(push_ed_r) { hg_push(cpu, cpu->regs[op->rm], 4); return op + 1; }
+H(push_ew_m) { hg_push(cpu, hg_read16(cpu, op->seg, hg_ea(cpu, op)), 2); return op + 1; }
+H(push_ed_m) { hg_push(cpu, hg_read32(cpu, op->seg, hg_ea(cpu, op)), 4); return op + 1; }
+const HgOpImpl hg_impl_PUSH_Ev = {push_ew_r, push_ed_r, push_ew_m, push_ed_m};
+
+/* POP Ev: ESP is incremented before the destination address is computed, and the
+ * increment is undone if the store faults. */
+static inline const HgOp *pop_ev(HgCpu *cpu, const HgOp *op, int size, bool mem)
+{
+    uint32_t old_esp = cpu->regs[R_ESP];
+    uint32_t v = hg_pop(cpu, size);
+    if (!mem) {
+        if (size == 2)
+            hg_set_reg16(cpu, op->rm, (uint16_t)v);
+        else
+            cpu->regs[op->rm] = v;
+        return op + 1;
+    }
+    uint32_t off = hg_ea(cpu, op);
+    uint32_t new_esp = cpu->regs[R_ESP];
+    cpu->regs[R_ESP] = old_esp;
+    uint32_t lin = hg_seg_check_write(cpu, op->seg, off, size);
+    hg_mmu_probe_write(cpu, lin, size);
+    cpu->regs[R_ESP] = new_esp;
+    hg_lin_write(cpu, lin, v, size);
+    return op + 1;
+}
+H(pop_ew_r) { return pop_ev(cpu, op, 2, false); }
+H(pop_ed_r) { return pop_ev(cpu, op, 4, false); }
+H(pop_ew_m) { return pop_ev(cpu, op, 2, true); }
+H(pop_ed_m) { return pop_ev(cpu, op, 4, true); }
+const HgOpImpl hg_impl_POP_Ev = {pop_ew_r, pop_ed_r, pop_ew_m, pop_ed_m};
+
+/* PUSHA/POPA: all stores (loads) are checked before the stack pointer moves. */
+static inline const HgOp *pusha(HgCpu *cpu, const HgOp *op, int size)
+{
+    uint32_t mask = hg_sp_mask(cpu);
+    uint32_t sp = cpu->regs[R_ESP];
+    uint32_t vals[8];
+    for (int r = 0; r < 8; r++)
+        vals[r] = size == 2 ? cpu->regs[r] & 0xffff : cpu->regs[r];
+    for (int r = 0; r < 8; r++) {
+        sp = (sp - size) & mask;
+        hg_seg_check_write(cpu, S_SS, sp, size);
+    }
+    sp = cpu->regs[R_ESP];
+    for (int r = 0; r < 8; r++) {
+        sp = (sp - size) & mask;
+        hg_write(cpu, S_SS, sp, vals[r], size);
+    }
+    hg_set_sp(cpu, sp);
+    return op + 1;
+}
+static inline const HgOp *popa(HgCpu *cpu, const HgOp *op, int size)
+{
+    uint32_t mask = hg_sp_mask(cpu);
+    uint32_t sp = cpu->regs[R_ESP] & mask;
+    uint32_t vals[8];
+    for (int r = 7; r >= 0; r--) {
+        vals[r] = hg_read(cpu, S_SS, sp, size);
+        sp = (sp + size) & mask;
+    }
+    for (int r = 0; r < 8; r++) {
+        if (r == R_ESP)
+            continue;
+        if (size == 2)
+            hg_set_reg16(cpu, r, (uint16_t)vals[r]);
+        else
+            cpu->regs[r] = vals[r];
+    }
+    hg_set_sp(cpu, sp);
+    return op + 1;
+}
+H(pusha_w) { return pusha(cpu, op, 2); }
+H(pusha_d) { return pusha(cpu, op, 4); }
+H(popa_w) { return popa(cpu, op, 2); }
+H(popa_d) { return popa(cpu, op, 4); }
+const HgOpImpl hg_impl_PUSHA = {pusha_w, pusha_d, NULL, NULL};
+const HgOpImpl hg_impl_POPA = {popa_w, popa_d, NULL, NULL};
+
+/* ENTER size, level (SDM Vol. 2A "ENTER"): level is taken modulo 32. */
+static inline const HgOp *enter(HgCpu *cpu, const HgOp *op, int size)
+{
+    uint32_t mask = hg_sp_mask(cpu);
+    uint32_t alloc = op->imm & 0xffff;
+    unsigned level = op->imm2 & 31;
+    uint32_t sp = cpu->regs[R_ESP];
+    uint32_t bp = cpu->regs[R_EBP];
+    sp = (sp - size) & mask;
+    hg_write(cpu, S_SS, sp, size == 2 ? bp & 0xffff : bp, size);
+    uint32_t frame = sp;
+    if (level > 0) {
+        uint32_t p = bp;
+        for (unsigned i = 1; i < level; i++) {
+            p = (p - size) & mask;
+            uint32_t v = hg_read(cpu, S_SS, p, size);
+            sp = (sp - size) & mask;
+            hg_write(cpu, S_SS, sp, v, size);
+        }
+        sp = (sp - size) & mask;
+        hg_write(cpu, S_SS, sp, frame, size);
+    }
+    sp = (sp - alloc) & mask;
+    /* The new stack top must be writable (a P6 checks it and faults with #SS). */
+    hg_seg_check_write(cpu, S_SS, sp, 1);
+    if (size == 2)
+        hg_set_reg16(cpu, R_EBP, (uint16_t)frame);
+    else if (hg_ss32(cpu))
+        cpu->regs[R_EBP] = frame;
+    else
+        cpu->regs[R_EBP] = (cpu->regs[R_EBP] & 0xffff0000u) | (frame & 0xffff);
+    hg_set_sp(cpu, sp);
+    return op + 1;
+}
+H(enter_w) { return enter(cpu, op, 2); }
+H(enter_d) { return enter(cpu, op, 4); }
+const HgOpImpl hg_impl_ENTER = {enter_w, enter_d, NULL, NULL};
+
+static inline const HgOp *leave(HgCpu *cpu, const HgOp *op, int size)
+{
+    uint32_t mask = hg_sp_mask(cpu);
+    uint32_t sp = cpu->regs[R_EBP] & mask;
+    uint32_t v = hg_read(cpu, S_SS, sp, size);
+    hg_set_sp(cpu, sp + size);
+    if (size == 2)
+        hg_set_reg16(cpu, R_EBP, (uint16_t)v);
+    else
+        cpu->regs[R_EBP] = v;
+    return op + 1;
+}
+H(leave_w) { return leave(cpu, op, 2); }
+H(leave_d) { return leave(cpu, op, 4); }
+const HgOpImpl hg_impl_LEAVE = {leave_w, leave_d, NULL, NULL};
+
+static inline const HgOp *bound(HgCpu *cpu, const HgOp *op, int size)
+{
+    uint32_t off = hg_ea(cpu, op);
+    int32_t lo, hi, v;
+    if (size == 2) {
+        lo = (int16_t)hg_read16(cpu, op->seg, off);
+        hi = (int16_t)hg_read16(cpu, op->seg, (off + 2) & ((op->flags & OPF_ADDR16) ? 0xffff : ~0u));
+        v = (int16_t)cpu->regs[op->reg];
+    } else {
+        lo = (int32_t)hg_read32(cpu, op->seg, off);
+        hi = (int32_t)hg_read32(cpu, op->seg, (off + 4) & ((op->flags & OPF_ADDR16) ? 0xffff : ~0u));
+        v = (int32_t)cpu->regs[op->reg];
+    }
+    if (v < lo || v > hi)
+        hg_raise(cpu, EX_BR, -1);
+    return op + 1;
+}
+H(bound_w) { return bound(cpu, op, 2); }
+H(bound_d) { return bound(cpu, op, 4); }
+const HgOpImpl hg_impl_BOUND = {NULL, NULL, bound_w, bound_d};

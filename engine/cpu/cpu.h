@@ -1,0 +1,277 @@
+/* The x86 guest CPU: architectural state of a P6-class (i686) processor and the
+ * interface the rest of the engine uses to run it.
+ *
+ * Follows the Intel SDM Vol. 3A (system state, chapters 2-6) and Vol. 1 (user state).
+ * Everything a machine owns lives in HgCpu: no global state, so several machines can
+ * run in one process.
+ */
+#pragma once
+
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fpu.h"
+
+typedef struct HgBus HgBus;
+typedef struct HgCpu HgCpu;
+typedef struct HgOp HgOp;
+typedef struct HgTbCache HgTbCache;
+
+/* General registers, in the encoding order of the ModRM reg field. */
+enum { R_EAX, R_ECX, R_EDX, R_EBX, R_ESP, R_EBP, R_ESI, R_EDI, R_NONE };
+
+/* Segment registers in encoding order, then the system segments. */
+enum { S_ES, S_CS, S_SS, S_DS, S_FS, S_GS, S_LDTR, S_TR, S_COUNT };
+
+/* EFLAGS bits. */
+enum {
+    FL_CF = 1u << 0,
+    FL_FIXED1 = 1u << 1,
+    FL_PF = 1u << 2,
+    FL_AF = 1u << 4,
+    FL_ZF = 1u << 6,
+    FL_SF = 1u << 7,
+    FL_TF = 1u << 8,
+    FL_IF = 1u << 9,
+    FL_DF = 1u << 10,
+    FL_OF = 1u << 11,
+    FL_IOPL = 3u << 12,
+    FL_NT = 1u << 14,
+    FL_RF = 1u << 16,
+    FL_VM = 1u << 17,
+    FL_AC = 1u << 18,
+    FL_VIF = 1u << 19,
+    FL_VIP = 1u << 20,
+    FL_ID = 1u << 21,
+};
+#define FL_ARITH (FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_OF)
+
+/* Control register bits. */
+enum {
+    CR0_PE = 1u << 0,
+    CR0_MP = 1u << 1,
+    CR0_EM = 1u << 2,
+    CR0_TS = 1u << 3,
+    CR0_ET = 1u << 4,
+    CR0_NE = 1u << 5,
+    CR0_WP = 1u << 16,
+    CR0_AM = 1u << 18,
+    CR0_NW = 1u << 29,
+    CR0_CD = 1u << 30,
+    CR0_PG = 1u << 31,
+    CR4_VME = 1u << 0,
+    CR4_PVI = 1u << 1,
+    CR4_TSD = 1u << 2,
+    CR4_DE = 1u << 3,
+    CR4_PSE = 1u << 4,
+    CR4_PAE = 1u << 5,
+    CR4_MCE = 1u << 6,
+    CR4_PGE = 1u << 7,
+    CR4_PCE = 1u << 8,
+    CR4_OSFXSR = 1u << 9,
+    CR4_OSXMMEXCPT = 1u << 10,
+};
+
+/* Exception vectors. */
+enum {
+    EX_DE = 0,
+    EX_DB = 1,
+    EX_NMI = 2,
+    EX_BP = 3,
+    EX_OF = 4,
+    EX_BR = 5,
+    EX_UD = 6,
+    EX_NM = 7,
+    EX_DF = 8,
+    EX_TS = 10,
+    EX_NP = 11,
+    EX_SS = 12,
+    EX_GP = 13,
+    EX_PF = 14,
+    EX_MF = 16,
+    EX_AC = 17,
+    EX_MC = 18,
+    EX_XM = 19,
+};
+
+/* Descriptor attribute bits as kept in HgSegment.flags: bits 8..23 of the high
+ * descriptor dword (type, S, DPL, P, AVL, D/B, G), in their descriptor positions. */
+enum {
+    DESC_TYPE_SHIFT = 8,
+    DESC_A = 1u << 8,      /* accessed (code/data) */
+    DESC_W = 1u << 9,      /* data: writable */
+    DESC_R = 1u << 9,      /* code: readable */
+    DESC_E = 1u << 10,     /* data: expand-down */
+    DESC_C = 1u << 10,     /* code: conforming */
+    DESC_CODE = 1u << 11,  /* code segment */
+    DESC_S = 1u << 12,     /* code/data (not system) */
+    DESC_DPL_SHIFT = 13,
+    DESC_P = 1u << 15,
+    DESC_AVL = 1u << 20,
+    DESC_B = 1u << 22,     /* D/B: 32-bit default size */
+    DESC_G = 1u << 23,
+};
+
+/* A segment register with its hidden descriptor cache. The valid offset range is
+ * precomputed from limit, expand-down and size bits: an access of n bytes at offset
+ * o is within limits when lo <= o and o + n - 1 <= hi. */
+typedef struct HgSegment {
+    uint16_t sel;
+    uint32_t base;
+    uint32_t limit; /* byte-granular limit as loaded */
+    uint32_t flags; /* DESC_* */
+    uint32_t lo, hi; /* valid offset range (hi may be < lo: nothing valid) */
+    bool readable, writable; /* derived from flags (and mode) */
+} HgSegment;
+
+/* Lazy condition codes: instructions record what they computed; flags are
+ * materialised only when something reads them. */
+typedef enum HgCcOp {
+    CC_EFLAGS, /* arithmetic flags are in cpu->cc_src (already materialised) */
+    CC_ADD8, CC_ADD16, CC_ADD32,
+    CC_ADC8, CC_ADC16, CC_ADC32,
+    CC_SUB8, CC_SUB16, CC_SUB32,
+    CC_SBB8, CC_SBB16, CC_SBB32,
+    CC_LOGIC8, CC_LOGIC16, CC_LOGIC32,
+    CC_INC8, CC_INC16, CC_INC32, /* cc_src holds the previous CF */
+    CC_DEC8, CC_DEC16, CC_DEC32, /* cc_src holds the previous CF */
+    CC_COUNT
+} HgCcOp;
+
+/* Software TLB: direct-mapped, one table per privilege class (supervisor, user).
+ * Tags are the page's linear address; a tag with low bits set never matches an
+ * aligned address, which sends the access down the slow path. */
+enum { TLB_BITS = 12, TLB_SIZE = 1 << TLB_BITS };
+enum {
+    TLB_INVALID = 1u << 0,
+    TLB_SLOW = 1u << 1, /* MMIO, ROM write, or translated code on the page */
+};
+typedef struct HgTlbEntry {
+    uint32_t tag_read;  /* linear page, or invalid */
+    uint32_t tag_write; /* linear page if writable in this mode, else invalid */
+    uintptr_t addend;   /* host pointer = linear address + addend */
+    uint32_t phys;      /* physical page address */
+    uint32_t global;    /* page is global (survives CR3 writes) */
+} HgTlbEntry;
+
+typedef struct HgMsrState {
+    uint32_t sysenter_cs, sysenter_esp, sysenter_eip;
+    uint64_t apic_base;
+    uint64_t tsc_offset; /* TSC = virtual clock ticks + offset */
+    uint64_t mtrr_cap, mtrr_def_type;
+    uint64_t mtrr_fixed[11];
+    uint64_t mtrr_var[16]; /* base/mask pairs for 8 ranges */
+    uint64_t pat;
+    uint64_t misc_enable;
+} HgMsrState;
+
+/* Hooks a machine gives its CPU. All are called on the emulation thread. */
+typedef struct HgCpuHooks {
+    void *opaque;
+    /* Acknowledge the maskable interrupt the PIC/APIC is raising; returns the vector. */
+    uint8_t (*intr_ack)(void *opaque);
+    /* Current virtual clock in TSC ticks. */
+    uint64_t (*read_tsc)(void *opaque);
+    /* Triple fault or a reset request from the CPU. */
+    void (*shutdown)(void *opaque);
+} HgCpuHooks;
+
+/* Why the execution loop returned. */
+typedef enum HgExitReason {
+    HG_EXIT_BUDGET,   /* the instruction budget ran out */
+    HG_EXIT_HALT,     /* HLT with no interrupt able to wake it */
+    HG_EXIT_REQUEST,  /* cpu->exit_request was set by a device or the machine */
+    HG_EXIT_SHUTDOWN, /* triple fault */
+} HgExitReason;
+
+struct HgCpu {
+    /* General registers; regs[R_NONE] is always 0 so effective-address
+     * arithmetic can index it for an absent base or index register. */
+    uint32_t regs[9];
+    uint32_t eip;
+    /* EFLAGS without the arithmetic bits, which come from the lazy state. */
+    uint32_t eflags;
+    HgCcOp cc_op;
+    uint32_t cc_dst, cc_src, cc_src2;
+
+    HgSegment seg[S_COUNT];
+    uint32_t gdtr_base, gdtr_limit;
+    uint32_t idtr_base, idtr_limit;
+    uint32_t cr0, cr2, cr3, cr4;
+    uint32_t dr[8];
+    uint64_t pdpte[4]; /* PAE page-directory pointers, loaded on CR3 write */
+    HgMsrState msr;
+    int cpl;
+
+    HgFpu fpu;
+
+    /* Interrupt lines and execution state. */
+    bool intr_line;         /* INTR asserted by the interrupt controller */
+    bool nmi_pending;
+    bool nmi_blocked;       /* in an NMI handler until IRET */
+    bool halted;
+    bool irq_shadow;        /* one-instruction STI / MOV SS shadow */
+    volatile int exit_request;
+
+    /* Memory. */
+    HgBus *bus;
+    uint32_t a20_mask;
+    HgTlbEntry tlb[2][TLB_SIZE];
+    int tlb_mode; /* 0 supervisor, 1 user (CPL 3) */
+
+    /* Translation. */
+    HgTbCache *tbs;
+    const HgOp *cur_op;     /* instruction being executed, for precise faults */
+    struct HgTb *cur_tb;    /* block being executed */
+    int exc_vector, exc_error; /* exception being raised (hg_raise) */
+    int delivering;         /* vector being delivered, -1 when none (double faults) */
+    uint32_t mode_key;      /* decoding mode bits, see hg_cpu_mode_key() */
+    int64_t budget;         /* instructions left in this slice */
+    uint64_t icount;        /* instructions retired since reset */
+    jmp_buf *fault_jmp;
+
+    HgCpuHooks hooks;
+};
+
+/* Mode bits that change how bytes decode or which checks translated code skips. */
+enum {
+    MODE_CS32 = 1u << 0,
+    MODE_SS32 = 1u << 1,
+    MODE_PE = 1u << 2,
+    MODE_VM86 = 1u << 3,
+    MODE_SINGLE = 1u << 4, /* one instruction per block: TF or instruction breakpoints */
+    MODE_CPL_SHIFT = 5, /* two bits */
+};
+
+HgCpu *hg_cpu_new(HgBus *bus, const HgCpuHooks *hooks);
+void hg_cpu_free(HgCpu *cpu);
+/* Power-on / RESET state (SDM Vol. 3A 9.1.1). */
+void hg_cpu_reset(HgCpu *cpu);
+/* Runs up to budget instructions. */
+HgExitReason hg_cpu_run(HgCpu *cpu, int64_t budget);
+/* Asks the running loop to return at the next block boundary (thread-safe). */
+void hg_cpu_kick(HgCpu *cpu);
+void hg_cpu_set_intr(HgCpu *cpu, bool level);
+void hg_cpu_raise_nmi(HgCpu *cpu);
+
+/* EFLAGS with the arithmetic flags materialised, and the inverse. */
+uint32_t hg_cpu_get_eflags(HgCpu *cpu);
+void hg_cpu_set_eflags(HgCpu *cpu, uint32_t value, uint32_t change_mask);
+
+/* Recomputes the decoding mode key and TLB mode after a mode change. */
+void hg_cpu_update_mode(HgCpu *cpu);
+
+/* Segment loads as MOV Sreg would do them: in real/V86 mode (base = sel * 16), and in
+ * protected mode from the GDT/LDT at CPL 0 with the architectural checks; the latter
+ * returns false (state unchanged) when the descriptor would fault. */
+void hg_cpu_load_seg_real(HgCpu *cpu, int seg, uint16_t sel);
+bool hg_cpu_load_seg_prot(HgCpu *cpu, int seg, uint16_t sel);
+/* Recomputes a segment's derived fields (valid range, access) from base/limit/flags. */
+void hg_seg_update(HgCpu *cpu, int seg);
+
+static inline uint32_t hg_cpu_mode_key(const HgCpu *cpu)
+{
+    return cpu->mode_key;
+}

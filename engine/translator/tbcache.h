@@ -1,0 +1,42 @@
+/* Internals of the translation-block cache, shared by tb.c and the execution loop. */
+#pragma once
+
+#include "ops.h"
+#include "tb.h"
+
+typedef struct HgDecoder HgDecoder;
+
+enum {
+    TB_MAX_INSNS = 64,
+    TB_HASH_SIZE = 1 << 16,
+    JMP_CACHE_SIZE = 1 << 12,
+    TB_MAX_BLOCKS = 1 << 17,
+};
+
+struct HgTb {
+    uint32_t phys, phys_end; /* physical bytes the block was decoded from */
+    uint32_t eip, cs_base, mode;
+    uint16_t n_insns;
+    bool cached;  /* in the hash table (else built for one execution) */
+    bool invalid; /* unlinked; freed at the next collection */
+    HgTb *hash_next, *page_next, *all_next;
+    HgOp ops[]; /* n_insns ops and an exit op */
+};
+
+struct HgTbCache {
+    HgCpu *cpu;
+    HgDecoder *dec;
+    HgTb *hash[TB_HASH_SIZE];
+    HgTb *jmp_cache[JMP_CACHE_SIZE];
+    HgTb **page_tbs;      /* per RAM page: blocks starting there */
+    uint32_t *code_lines; /* per RAM page: 128-byte lines holding translated code */
+    uint32_t n_pages;
+    uint32_t n_tbs;
+    HgTb *graveyard;      /* invalidated blocks not yet freed */
+};
+
+HgTb *hg_tb_find(HgTbCache *c);
+HgTb *hg_tb_translate(HgTbCache *c, uint32_t phys, bool cacheable);
+/* Frees invalidated blocks; only when no block is executing. */
+void hg_tb_collect(HgTbCache *c);
+void hg_tb_stop_current(HgCpu *cpu);
