@@ -1,0 +1,68 @@
+/* Hangar engine public API: build a machine from a configuration, run it, talk to it.
+ *
+ * A machine is one HgMachine object with no global state, so a process can run many.
+ * This first version runs on the caller's thread; the emulation thread and the command
+ * queue described in docs/architecture.md are built on top of hg_machine_run().
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+G_BEGIN_DECLS
+
+#define HG_ERROR (hg_error_quark())
+GQuark hg_error_quark(void);
+
+typedef enum {
+    HG_ERROR_CONFIG,  /* the configuration is inconsistent or incomplete */
+    HG_ERROR_FILE,    /* a file named in the configuration cannot be used */
+    HG_ERROR_FORMAT,  /* a file's contents are not what they claim to be */
+} HgErrorCode;
+
+typedef enum {
+    HG_CLOCK_HOST,   /* guest time follows real time */
+    HG_CLOCK_ICOUNT, /* each instruction advances the clock by a fixed amount */
+} HgClockMode;
+
+typedef struct HgConfig {
+    uint32_t memory_mib;
+    char *bios;       /* firmware image mapped below 4 GiB and 1 MiB */
+    char *kernel;     /* multiboot kernel, started without firmware when no bios */
+    char *initrd;     /* multiboot module */
+    char *append;     /* kernel command line */
+    bool debug_exit;  /* ports 0xF4 (exit) and 0xE0-0xE3 (echo) */
+    bool no_reboot;   /* a triple fault or reset request ends the machine */
+    HgClockMode clock;
+} HgConfig;
+
+void hg_config_init(HgConfig *cfg);
+void hg_config_clear(HgConfig *cfg);
+
+typedef struct HgMachine HgMachine;
+
+/* Host-side outputs. All callbacks run on the thread that runs the machine. */
+typedef struct HgMachineHooks {
+    void *opaque;
+    void (*serial_out)(void *opaque, int port, uint8_t byte); /* COM1 = port 0 */
+    void (*debugcon_out)(void *opaque, uint8_t byte);         /* port 0xE9, or NULL */
+} HgMachineHooks;
+
+typedef enum {
+    HG_RUN_BUDGET,    /* the instruction budget ran out; call again */
+    HG_RUN_EXITED,    /* the guest ended the machine (debug exit, power off) */
+    HG_RUN_STUCK,     /* the CPU halted with nothing that can wake it */
+} HgRunResult;
+
+HgMachine *hg_machine_new(const HgConfig *cfg, const HgMachineHooks *hooks, GError **error);
+void hg_machine_free(HgMachine *m);
+void hg_machine_reset(HgMachine *m);
+/* Runs up to max_insns guest instructions (or until the machine ends). */
+HgRunResult hg_machine_run(HgMachine *m, int64_t max_insns);
+/* Process exit status the guest asked for (debug-exit value, 0 for power off). */
+int hg_machine_exit_status(const HgMachine *m);
+/* Queues bytes for the guest's serial port. */
+void hg_machine_serial_input(HgMachine *m, int port, const uint8_t *data, size_t len);
+
+G_END_DECLS
