@@ -92,6 +92,13 @@ static inline _Noreturn void hg_raise_ud(HgCpu *cpu)
     hg_raise(cpu, EX_UD, -1);
 }
 
+/* ---- port I/O ---- */
+
+/* Protected-mode I/O permission check for an access of size bytes at port (SDM Vol. 1
+ * 18.5): allowed when CPL <= IOPL outside V86 mode, otherwise only when the TSS I/O
+ * permission bitmap clears every bit of the access; raises #GP(0) when denied. */
+void hg_io_check(HgCpu *cpu, uint16_t port, int size);
+
 /* ---- effective addresses ---- */
 
 static inline uint32_t hg_ea(HgCpu *cpu, const HgOp *op)
