@@ -10,7 +10,12 @@
 #include "hw/uart16550.h"
 #include "multiboot.h"
 
-G_DEFINE_QUARK(hg-error-quark, hg_error)
+/* Not G_DEFINE_QUARK: its cache is a static variable, and the engine keeps none. GLib
+ * interns the string once; later calls are a hash lookup. */
+GQuark hg_error_quark(void)
+{
+    return g_quark_from_static_string("hg-error-quark");
+}
 
 struct HgMachine {
     HgConfig cfg;

@@ -1,0 +1,30 @@
+# The two set-up commands of README.md. Both install the Debian packages that are
+# missing, then configure and build with meson into build/.
+#   make run    build, then start hangar-run (pass options with RUN_ARGS="...")
+#   make check  build, then every test suite, and the unit tests again under
+#               AddressSanitizer and UndefinedBehaviorSanitizer; ends "N passed, N failed"
+
+BUILD ?= build
+RUN_ARGS ?= --help
+
+.PHONY: all deps build run check clean
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+$(BUILD)/build.ninja: | deps
+	meson setup $(BUILD) --werror
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+run: build
+	$(BUILD)/cli/hangar-run $(RUN_ARGS)
+
+check: deps
+	scripts/check
+
+clean:
+	rm -rf $(BUILD) build-asan build.setup.log build-asan.setup.log
