@@ -3,11 +3,12 @@
 #   make run    build, then start hangar-run (pass options with RUN_ARGS="...")
 #   make check  build, then every test suite, and the unit tests again under
 #               AddressSanitizer and UndefinedBehaviorSanitizer; ends "N passed, N failed"
+#   make bench  build, then the benchmarks (figures, with QEMU ratios when installed)
 
 BUILD ?= build
 RUN_ARGS ?= --help
 
-.PHONY: all deps build run check clean
+.PHONY: all deps build run check bench clean
 
 all: build
 
@@ -25,6 +26,9 @@ run: build
 
 check: deps
 	scripts/check
+
+bench: build
+	meson test -C $(BUILD) --benchmark --verbose
 
 clean:
 	rm -rf $(BUILD) build-asan build.setup.log build-asan.setup.log

@@ -62,6 +62,8 @@ void hg_machine_reset(HgMachine *m);
 HgRunResult hg_machine_run(HgMachine *m, int64_t max_insns);
 /* Process exit status the guest asked for (debug-exit value, 0 for power off). */
 int hg_machine_exit_status(const HgMachine *m);
+/* Guest instructions retired since the machine was created. */
+uint64_t hg_machine_icount(const HgMachine *m);
 /* Queues bytes for the guest's serial port. */
 void hg_machine_serial_input(HgMachine *m, int port, const uint8_t *data, size_t len);
 

@@ -28,6 +28,7 @@ struct HgMachine {
     HgMultiboot *mb;
     bool exited;
     bool reset_requested;
+    uint64_t icount_base; /* instructions retired before the last CPU reset */
     int exit_status;
 };
 
@@ -182,6 +183,7 @@ void hg_machine_free(HgMachine *m)
 
 void hg_machine_reset(HgMachine *m)
 {
+    m->icount_base += m->cpu->icount;
     hg_cpu_reset(m->cpu);
     hg_uart_reset(m->com1);
     m->reset_requested = false;
@@ -212,6 +214,11 @@ HgRunResult hg_machine_run(HgMachine *m, int64_t max_insns)
 int hg_machine_exit_status(const HgMachine *m)
 {
     return m->exit_status;
+}
+
+uint64_t hg_machine_icount(const HgMachine *m)
+{
+    return m->icount_base + m->cpu->icount;
 }
 
 void hg_machine_serial_input(HgMachine *m, int port, const uint8_t *data, size_t len)
