@@ -433,6 +433,36 @@ static void test_muldiv(void)
             }
         }
     }
+    /* Division edges: the most negative quotient fits, one beyond overflows, INT_MIN/-1,
+     * a zero divisor, and the largest unsigned quotient. {bits, ext, edx, eax, src} */
+    static const uint32_t edges[][5] = {
+        {8, 7, 0, 0xff80, 0xff},         {8, 7, 0, 0xff00, 2},           {8, 7, 0, 0x8000, 0xff},
+        {8, 7, 0, 0x7f00, 0xff},         {8, 6, 0, 0xff00, 0xff},        {8, 6, 0, 0xfeff, 0xff},
+        {8, 6, 0, 0x1234, 0},            {8, 7, 0, 0x0080, 0xff},        {8, 7, 0, 0x007f, 0xff},
+        {16, 7, 0xffff, 0x8000, 0xffff}, {16, 7, 0x8000, 0, 0xffff},     {16, 7, 0xffff, 0, 2},
+        {16, 6, 0xfffe, 0xffff, 0xffff}, {16, 6, 0xffff, 0, 0xffff},     {16, 7, 0, 0x8000, 0xffff},
+        {32, 7, 0x80000000, 0, 0xffffffff}, {32, 7, 0xffffffff, 0x80000000, 0xffffffff},
+        {32, 7, 0xffffffff, 0, 2},       {32, 7, 0, 0x80000000, 0xffffffff},
+        {32, 6, 0xfffffffe, 0xffffffff, 0xffffffff}, {32, 6, 0xffffffff, 0, 0xffffffff},
+        {32, 6, 5, 5, 0},                {32, 7, 0, 0, 0},               {32, 7, 0x3fffffff, 0xffffffff, 0x80000000},
+    };
+    for (unsigned i = 0; i < G_N_ELEMENTS(edges); i++) {
+        int bits = (int)edges[i][0], ext = (int)edges[i][1];
+        Case c = {.name = names[ext], .expect_exc = NONE};
+        random_regs(&c.in);
+        int p = prefix16(c.code, bits);
+        c.code[p++] = bits == 8 ? 0xf6 : 0xf7;
+        c.code[p++] = (uint8_t)(0xc0 | ext << 3 | R_EBX);
+        c.len = p;
+        uint32_t m = bits == 32 ? 0xffffffffu : (1u << bits) - 1;
+        uint32_t am = bits == 8 ? 0xffff : m;
+        c.in.r[R_EDX] = (c.in.r[R_EDX] & ~m) | edges[i][2];
+        c.in.r[R_EAX] = (c.in.r[R_EAX] & ~am) | edges[i][3];
+        c.in.r[R_EBX] = (c.in.r[R_EBX] & ~m) | edges[i][4];
+        if (div_faults(ext, bits, &c.in, c.in.r[R_EBX]))
+            c.expect_exc = EX_DE;
+        run_case(&c);
+    }
     /* IMUL Gv, Ev [, imm] */
     for (int form = 0; form < 3; form++) {
         static const char *const fn[3] = {"imul r,rm", "imul r,rm,imm", "imul r,rm,imm8"};
