@@ -215,6 +215,19 @@ static inline bool should_yield(HgCpu *cpu)
            (cpu->eflags & FL_TF);
 }
 
+/* Leaves the block with EIP at the repeated instruction. The loop retires a whole
+ * block when it leaves it, so take back this instruction and the ones after it in
+ * the block, which did not run: an instruction that resumes is counted once. */
+static const HgOp *rep_yield(HgCpu *cpu, const HgOp *op)
+{
+    int64_t n = 1;
+    for (const HgOp *o = op; !(o->flags & OPF_LAST); o++)
+        n++;
+    cpu->budget += n;
+    cpu->icount -= (uint64_t)n;
+    return hg_jump(cpu, op->eip);
+}
+
 ALWAYS_INLINE const HgOp *rep(HgCpu *cpu, const HgOp *op, int k, int bits, bool a16)
 {
     bool cond = k == K_CMPS || k == K_SCAS;
@@ -248,7 +261,7 @@ ALWAYS_INLINE const HgOp *rep(HgCpu *cpu, const HgOp *op, int k, int bits, bool 
                 return op + 1;
         }
         if (should_yield(cpu))
-            return hg_jump(cpu, op->eip);
+            return rep_yield(cpu, op);
         /* Long runs count against the slice like the instructions they replace. */
         cpu->budget--;
     }
