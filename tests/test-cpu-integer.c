@@ -848,6 +848,169 @@ static void test_string_addressing(void)
     g_assert_cmphex(cpu->regs[R_ECX], ==, 3);
 }
 
+/* Reference model of one string instruction, element by element as the SDM describes
+ * it, on guest RAM with explicit segment bases: for 16-bit addressing and segment
+ * overrides, which the host cannot run in 64-bit mode. */
+static uint32_t sub_flags(uint32_t a, uint32_t b, int bits)
+{
+    uint32_t m = bits == 32 ? 0xffffffffu : (1u << bits) - 1, sign = 1u << (bits - 1);
+    uint32_t r = (a - b) & m, f = 0;
+    if (a < b)
+        f |= FL_CF;
+    if (!r)
+        f |= FL_ZF;
+    if (r & sign)
+        f |= FL_SF;
+    if ((a ^ b) & (a ^ r) & sign)
+        f |= FL_OF;
+    if ((a ^ b ^ r) & 0x10)
+        f |= FL_AF;
+    if (!__builtin_parity(r & 0xff))
+        f |= FL_PF;
+    return f;
+}
+
+static void model_string(Regs *r, uint8_t *ram, uint8_t opc, int bits, int rep, bool a16,
+                         uint32_t sbase, uint32_t dbase)
+{
+    int n = bits / 8;
+    uint32_t am = a16 ? 0xffff : 0xffffffffu;
+    uint32_t d = (r->flags & FL_DF) ? (uint32_t)-n : (uint32_t)n;
+    uint32_t vm = bits == 32 ? 0xffffffffu : (1u << bits) - 1;
+    for (;;) {
+        if (rep && (r->r[R_ECX] & am) == 0)
+            return;
+        uint32_t si = r->r[R_ESI] & am, di = r->r[R_EDI] & am, v = 0, w = 0;
+        bool eq = false;
+        switch (opc) {
+        case 0xa4: /* MOVS */
+            memcpy(&v, ram + sbase + si, n);
+            memcpy(ram + dbase + di, &v, n);
+            break;
+        case 0xa6: /* CMPS */
+            memcpy(&v, ram + sbase + si, n);
+            memcpy(&w, ram + dbase + di, n);
+            r->flags = (r->flags & ~FL_ARITH) | sub_flags(v, w, bits);
+            eq = v == w;
+            break;
+        case 0xaa: /* STOS */
+            memcpy(ram + dbase + di, &r->r[R_EAX], n);
+            break;
+        case 0xac: /* LODS */
+            memcpy(&v, ram + sbase + si, n);
+            r->r[R_EAX] = (r->r[R_EAX] & ~vm) | v;
+            break;
+        default: /* SCAS */
+            memcpy(&w, ram + dbase + di, n);
+            r->flags = (r->flags & ~FL_ARITH) | sub_flags(r->r[R_EAX] & vm, w, bits);
+            eq = (r->r[R_EAX] & vm) == w;
+            break;
+        }
+        if (opc == 0xa4 || opc == 0xa6 || opc == 0xac)
+            r->r[R_ESI] = (r->r[R_ESI] & ~am) | ((si + d) & am);
+        if (opc != 0xac)
+            r->r[R_EDI] = (r->r[R_EDI] & ~am) | ((di + d) & am);
+        if (!rep)
+            return;
+        r->r[R_ECX] = (r->r[R_ECX] & ~am) | ((r->r[R_ECX] - 1) & am);
+        if ((opc == 0xa6 || opc == 0xae) && eq == (rep == 2))
+            return;
+    }
+}
+
+static void test_strings_a16(void)
+{
+    HgCpu *cpu = fx.cpu;
+    static const uint8_t opcs[] = {0xa4, 0xa6, 0xaa, 0xac, 0xae};
+    static const uint8_t seg_prefix[] = {0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65};
+    uint8_t *model_ram = g_malloc(RAM);
+    for (int n = 0; n < 1500; n++) {
+        uint8_t opc = opcs[rnd() % G_N_ELEMENTS(opcs)];
+        int bits = 8 << (rnd() % 3);
+        int rep = rnd() % 3;
+        bool a16 = rnd() % 4 != 0;
+        int sp = rnd() % 7; /* 6: no segment prefix */
+        uint8_t code[8];
+        int p = 0;
+        if (a16)
+            code[p++] = 0x67;
+        if (rep)
+            code[p++] = rep == 1 ? 0xf3 : 0xf2;
+        if (sp < 6)
+            code[p++] = seg_prefix[sp];
+        p += prefix16(code + p, bits);
+        code[p++] = (uint8_t)(opc + (bits != 8));
+        guest_prepare(code, p);
+        /* 64 KiB-aligned bases from 0x20000, the source possibly equal to ES. */
+        uint32_t bases[S_GS + 1];
+        for (int s = S_ES; s <= S_GS; s++) {
+            bases[s] = 0x20000 + 0x10000 * (uint32_t)(rnd() % 8);
+            if (s == S_CS)
+                bases[s] = 0;
+            cpu->seg[s].base = bases[s];
+            cpu->seg[s].limit = a16 ? 0xffff : 0xfffff;
+            hg_seg_update(cpu, s);
+        }
+        int src = sp < 6 ? (int)(seg_prefix[sp] == 0x64   ? S_FS
+                                 : seg_prefix[sp] == 0x65 ? S_GS
+                                                          : (seg_prefix[sp] >> 3) & 3)
+                         : S_DS;
+        if (src == S_CS)
+            continue; /* CS is not writable here and holds the code; skip */
+        for (int i = 0x20000; i < 0xc0000; i += 4) {
+            uint32_t v = rnd() % 8 ? 0x5a5a5a5a : rnd();
+            memcpy(fx.ram + i, &v, 4);
+        }
+        Regs r;
+        random_regs(&r);
+        r.flags = (rnd() & FL_ARITH) | (rnd() % 2 ? FL_DF : 0);
+        if (opc == 0xae || opc == 0xaa)
+            r.r[R_EAX] = rnd() % 2 ? 0x5a5a5a5a : r.r[R_EAX];
+        /* Near the 64 KiB wrap in both directions, or anywhere. */
+        uint32_t hi16 = a16 ? rnd() & 0xffff0000u : 0;
+        r.r[R_ESI] = hi16 | (rnd() % 2 ? 0xffff - rnd() % 64 : rnd() % 0x10000);
+        r.r[R_EDI] = hi16 | (rnd() % 2 ? rnd() % 64 : rnd() % 0x10000);
+        r.r[R_ECX] = (a16 ? rnd() & 0xffff0000u : 0) | (rnd() % 2 ? rnd() % 300 : rnd() % 5000);
+        if (!a16) {
+            r.r[R_ESI] &= 0xffff;
+            r.r[R_EDI] &= 0xffff;
+            r.r[R_ECX] &= 0x3fff;
+            if (r.flags & FL_DF) {
+                r.r[R_ESI] += 0x8000;
+                r.r[R_EDI] += 0x8000;
+                r.r[R_ECX] &= 0xfff;
+            }
+        }
+        /* A 16-bit word or dword at offset 0xffff+ crosses the limit and faults: avoid
+         * by keeping element starts aligned in a16 runs. */
+        if (a16) {
+            r.r[R_ESI] &= ~(uint32_t)(bits / 8 - 1);
+            r.r[R_EDI] &= ~(uint32_t)(bits / 8 - 1);
+        }
+        Regs want = r;
+        memcpy(model_ram, fx.ram, RAM);
+        model_string(&want, model_ram, opc, bits, rep, a16, bases[src], bases[S_ES]);
+        for (int i = 0; i < 8; i++)
+            cpu->regs[i] = r.r[i];
+        cpu->regs[R_ESP] = STACK;
+        hg_cpu_set_eflags(cpu, r.flags, FL_ARITH | FL_DF);
+        g_assert_cmpint(hg_cpu_run(cpu, 1000000), ==, HG_EXIT_HALT);
+        n_cases++;
+        if (cpu->eip != (uint32_t)(CODE + p + 1))
+            g_error("a16 string %02x/%d rep %d: exception, eip %08x", opc, bits, rep, cpu->eip);
+        for (int i = 0; i < 8; i++)
+            if (i != R_ESP && cpu->regs[i] != want.r[i])
+                g_error("a16=%d string %02x/%d rep %d seg %d: r%d = %08x, model %08x", a16, opc,
+                        bits, rep, sp, i, cpu->regs[i], want.r[i]);
+        if ((hg_cpu_get_eflags(cpu) ^ want.flags) & FL_ARITH)
+            g_error("a16 string %02x/%d: flags %03x, model %03x", opc, bits,
+                    hg_cpu_get_eflags(cpu) & FL_ARITH, want.flags & FL_ARITH);
+        if (memcmp(model_ram + 0x20000, fx.ram + 0x20000, 0xa0000) != 0)
+            g_error("a16 string %02x/%d rep %d: memory differs", opc, bits, rep);
+    }
+    g_free(model_ram);
+}
+
 /* ---- port I/O ---- */
 
 typedef struct Echo {
@@ -925,6 +1088,7 @@ int main(int argc, char **argv)
     g_test_add_func("/cpu-integer/bcd", test_bcd);
     g_test_add_func("/cpu-integer/string", test_strings);
     g_test_add_func("/cpu-integer/string-long", test_strings_long);
+    g_test_add_func("/cpu-integer/string-a16-segments", test_strings_a16);
     g_test_add_func("/cpu-integer/rep-interruptible", test_rep_interruptible);
     g_test_add_func("/cpu-integer/rep-fault", test_rep_fault);
     g_test_add_func("/cpu-integer/rep-smc", test_rep_smc);
