@@ -941,10 +941,10 @@ static void test_strings_a16(void)
         p += prefix16(code + p, bits);
         code[p++] = (uint8_t)(opc + (bits != 8));
         guest_prepare(code, p);
-        /* 64 KiB-aligned bases from 0x20000, the source possibly equal to ES. */
+        /* Bases from 0x20000, some not page-aligned, the source possibly equal to ES. */
         uint32_t bases[S_GS + 1];
         for (int s = S_ES; s <= S_GS; s++) {
-            bases[s] = 0x20000 + 0x10000 * (uint32_t)(rnd() % 8);
+            bases[s] = 0x20000 + 0x10000 * (uint32_t)(rnd() % 8) + (rnd() % 2 ? rnd() % 0x1000 : 0);
             if (s == S_CS)
                 bases[s] = 0;
             cpu->seg[s].base = bases[s];
