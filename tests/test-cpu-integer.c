@@ -444,7 +444,8 @@ static void test_muldiv(void)
         {32, 7, 0x80000000, 0, 0xffffffff}, {32, 7, 0xffffffff, 0x80000000, 0xffffffff},
         {32, 7, 0xffffffff, 0, 2},       {32, 7, 0, 0x80000000, 0xffffffff},
         {32, 6, 0xfffffffe, 0xffffffff, 0xffffffff}, {32, 6, 0xffffffff, 0, 0xffffffff},
-        {32, 6, 5, 5, 0},                {32, 7, 0, 0, 0},               {32, 7, 0x3fffffff, 0xffffffff, 0x80000000},
+        {32, 6, 5, 5, 0},                {32, 7, 0, 0, 0},
+        {32, 7, 0x3fffffff, 0xffffffff, 0x80000000},
     };
     for (unsigned i = 0; i < G_N_ELEMENTS(edges); i++) {
         int bits = (int)edges[i][0], ext = (int)edges[i][1];

@@ -82,9 +82,10 @@ ALWAYS_INLINE const HgOp *bsx(HgCpu *cpu, const HgOp *op, bool rev, int bits, bo
     uint32_t v = mem ? hg_read(cpu, op->seg, hg_ea(cpu, op), bits / 8)
                      : iop_get_reg(cpu, op->rm, bits);
     hg_cc_set(cpu, bits == 16 ? CC_LOGIC16 : CC_LOGIC32, v, 0, 0);
-    if (v)
-        iop_set_reg(cpu, op->reg, rev ? 31 - (uint32_t)__builtin_clz(v) : (uint32_t)__builtin_ctz(v),
-                    bits);
+    if (v) {
+        uint32_t idx = rev ? 31 - (uint32_t)__builtin_clz(v) : (uint32_t)__builtin_ctz(v);
+        iop_set_reg(cpu, op->reg, idx, bits);
+    }
     return op + 1;
 }
 
