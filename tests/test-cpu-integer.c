@@ -300,6 +300,13 @@ static void test_shifts(void)
                             c.ptr_regs = 1u << R_EBX;
                             c.check_mem = true;
                         }
+                        if (n == 7) { /* LOCK on a shift: #UD */
+                            memmove(c.code + 1, c.code, c.len);
+                            c.code[0] = 0xf0;
+                            c.len++;
+                            c.expect_exc = EX_UD;
+                            c.check_mem = false;
+                        }
                         unsigned m = count & 31;
                         bool rot = ext < 4;
                         if (m == 0)
@@ -507,7 +514,15 @@ static void test_bitops(void)
                     for (int n = 0; n < N_RANDOM; n++) {
                         Case c = {.name = names[k], .expect_exc = NONE};
                         random_regs(&c.in);
-                        int p = prefix16(c.code, bits);
+                        int p = 0;
+                        /* LOCK: allowed on BTS/BTR/BTC with memory, #UD otherwise. */
+                        bool lock = n % 8 == 0;
+                        if (lock) {
+                            c.code[p++] = 0xf0;
+                            if (!mem || k == 0)
+                                c.expect_exc = EX_UD;
+                        }
+                        p += prefix16(c.code + p, bits);
                         c.code[p++] = 0x0f;
                         c.code[p++] = form ? 0xba : reg_opc[k];
                         int reg = form ? 4 + k : R_EDX;
@@ -530,6 +545,8 @@ static void test_bitops(void)
                             }
                         }
                         c.flag_mask = FL_CF | FL_ZF;
+                        if (c.expect_exc != NONE)
+                            c.check_mem = false;
                         run_case(&c);
                     }
                 }
