@@ -1081,8 +1081,8 @@ static void test_io(void)
     g_assert_cmphex(cpu->regs[R_EDI], ==, GDATA + 0x100); /* ECX was 0 for INSB */
     g_assert_cmpint(echo->writes, ==, 5);
 
-    /* In protected mode at CPL 3 with IOPL 0 and no TSS bitmap: #GP before any access;
-     * checked through hg_io_check directly since delivery needs a protected-mode IDT. */
+    /* The protected-mode permission check (hg_io_check) is not exercised here: its
+     * #GP needs protected-mode exception delivery. */
     g_free(echo);
 }
 
