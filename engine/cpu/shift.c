@@ -10,7 +10,8 @@
  * is undefined for shifts and cleared. Rotates change only CF and OF. RCL/RCR rotate
  * through CF over 9/17/33 bits, so their 8- and 16-bit counts are taken mod 9 and 17.
  * SHLD/SHRD with a 16-bit operand and a count above 16 are undefined; we shift the
- * 48-bit pattern dst:src:dst, as P6-family hardware does.
+ * 48-bit pattern dst:src:dst, as P6-family and later Intel hardware does (the Pentium
+ * and the AMD parts we tested shift dst:src:src, so vectors recorded there differ).
  */
 #include "intops.h"
 
