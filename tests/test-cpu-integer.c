@@ -879,6 +879,33 @@ static void test_rep_smc(void)
     g_assert_cmpuint(cpu->regs[R_EAX] & 0xff, ==, 0x77);
 }
 
+/* Runs of REP STOSB / REP MOVSB (forward and backward) over code of the same block and
+ * of an earlier translated block on the page: the new bytes run. */
+static void test_rep_smc_runs(void)
+{
+    HgCpu *cpu = fx.cpu;
+    for (int back = 0; back < 2; back++) {
+        for (int movs = 0; movs < 2; movs++) {
+            /* rep stos/movs; 8 x nop; hlt -- the run turns the NOPs into INC EAX. */
+            uint8_t code[11] = {0xf3, movs ? 0xa4 : 0xaa};
+            memset(code + 2, 0x90, 8);
+            guest_prepare(code, 10);
+            g_assert_cmpint(hg_cpu_run(cpu, 1000), ==, HG_EXIT_HALT); /* ECX = 0: translate */
+            cpu->eip = CODE;
+            cpu->halted = false;
+            memset(fx.ram + 0x30000, 0x40, 16);
+            cpu->regs[R_EAX] = 0x40;
+            cpu->regs[R_ECX] = 8;
+            cpu->regs[R_ESI] = 0x30000 + (back ? 7 : 0);
+            cpu->regs[R_EDI] = CODE + 2 + (back ? 7 : 0);
+            hg_cpu_set_eflags(cpu, back ? FL_DF : 0, FL_DF);
+            g_assert_cmpint(hg_cpu_run(cpu, 1000), ==, HG_EXIT_HALT);
+            g_assert_cmphex(cpu->regs[R_EAX], ==, 0x48);
+            g_assert_cmpuint(cpu->regs[R_ECX], ==, 0);
+        }
+    }
+}
+
 /* 16-bit addressing wraps SI/DI/CX at 64 KiB; a segment prefix moves the source only. */
 static void test_string_addressing(void)
 {
@@ -1157,6 +1184,7 @@ int main(int argc, char **argv)
     g_test_add_func("/cpu-integer/rep-fault", test_rep_fault);
     g_test_add_func("/cpu-integer/rep-trap-interrupt", test_rep_trap_and_interrupt);
     g_test_add_func("/cpu-integer/rep-smc", test_rep_smc);
+    g_test_add_func("/cpu-integer/rep-smc-runs", test_rep_smc_runs);
     g_test_add_func("/cpu-integer/string-addressing", test_string_addressing);
     g_test_add_func("/cpu-integer/io", test_io);
     g_test_add_func("/cpu-integer/summary", test_summary);

@@ -11,13 +11,14 @@
  * instruction. F2 on MOVS/LODS/STOS/INS/OUTS repeats like F3, as hardware does.
  *
  * REP MOVS and REP STOS copy or fill runs that stay within one page on both sides in
- * one go when the TLB maps both pages as plain RAM. Pages holding translated code have
- * a slow write tag, so stores there take the per-element path that invalidates the
- * translated blocks.
+ * one go when the TLB maps both pages as RAM. A destination page holding translated
+ * code (slow write tag) gets the blocks the run overlaps invalidated first, as the
+ * per-element stores would do.
  */
 #include "intops.h"
 
 #include "bus.h"
+#include "tb.h"
 
 enum { K_MOVS, K_CMPS, K_STOS, K_LODS, K_SCAS, K_INS, K_OUTS };
 
@@ -168,13 +169,37 @@ ALWAYS_INLINE uint32_t fast_block(HgCpu *cpu, const HgOp *op, int k, int bits, b
     }
     if (cnt < 2)
         return 0;
-    uint8_t *pd = host_ptr(cpu, dlin, true);
-    if (!pd)
-        return 0;
     uint32_t len = cnt * n;
     /* Lowest byte of each run: the runs go down from the first element when DF=1. */
     uint32_t lo_off = back ? (cnt - 1) * n : 0;
+    uint8_t *pd = host_ptr(cpu, dlin, true);
+    uint32_t code_phys = 0;
+    bool code = false;
+    if (!pd) {
+        /* A RAM page holding translated code has a slow write tag: invalidate the
+         * blocks the run overlaps once, then store directly. */
+        const HgTlbEntry *e = &cpu->tlb[cpu->tlb_mode][(dlin >> 12) & (TLB_SIZE - 1)];
+        bool writable = false;
+        if (e->tag_write != ((dlin & ~0xfffu) | TLB_SLOW))
+            return 0;
+        uint8_t *page = hg_bus_page(cpu->bus, e->phys, &writable);
+        if (!page || !writable)
+            return 0;
+        pd = page + (dlin & 0xfff);
+        code_phys = e->phys | ((dlin - lo_off) & 0xfff);
+        code = true;
+    }
     uint8_t *dlo = pd - lo_off;
+    uint8_t *ps = NULL;
+    if (k == K_MOVS) {
+        ps = host_ptr(cpu, slin, false);
+        if (!ps)
+            return 0;
+    }
+    if (code) {
+        hg_tb_invalidate_phys(cpu->tbs, code_phys, (int)len);
+        hg_bus_mark_dirty(cpu->bus, code_phys);
+    }
     if (k == K_STOS) {
         uint32_t v = iop_get_reg(cpu, R_EAX, bits);
         if (n == 1) {
@@ -184,9 +209,6 @@ ALWAYS_INLINE uint32_t fast_block(HgCpu *cpu, const HgOp *op, int k, int bits, b
                 memcpy(dlo + i * n, &v, n);
         }
     } else {
-        uint8_t *ps = host_ptr(cpu, slin, false);
-        if (!ps)
-            return 0;
         uint8_t *slo = ps - lo_off;
         /* Element order matters only when the destination overlaps the part of the
          * source not yet read: ahead of it going forward, behind it going backward.
