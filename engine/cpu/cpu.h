@@ -137,6 +137,13 @@ typedef enum HgCcOp {
     CC_LOGIC8, CC_LOGIC16, CC_LOGIC32,
     CC_INC8, CC_INC16, CC_INC32, /* cc_src holds the previous CF */
     CC_DEC8, CC_DEC16, CC_DEC32, /* cc_src holds the previous CF */
+    /* Shifts (shift.c): cc_dst = result; SHL: CF is the operand-size MSB of cc_src,
+     * OF = CF ^ MSB(result); SHR/SAR: CF is bit 0 of cc_src, OF = MSB(cc_src ^ result);
+     * AF is cleared. */
+    CC_SHL8, CC_SHL16, CC_SHL32,
+    CC_SHR8, CC_SHR16, CC_SHR32,
+    /* MUL/IMUL: cc_dst = low half of the result, cc_src != 0 sets CF and OF. */
+    CC_MUL8, CC_MUL16, CC_MUL32,
     CC_COUNT
 } HgCcOp;
 

@@ -58,6 +58,30 @@ static uint32_t flags_sub(uint32_t a, uint32_t b, uint32_t r, uint32_t borrow_in
     return f;
 }
 
+/* Shift flags (SDM SAL/SAR/SHL/SHR "Flags Affected"): OF is defined for a count of 1
+ * only; the formulas below give the count-1 value and are applied to every count, as
+ * common hardware does. AF is undefined and cleared. */
+static uint32_t flags_shl(uint32_t shifted, uint32_t r, int bits)
+{
+    uint32_t f = szp(r, bits);
+    uint32_t cf = (shifted >> (bits - 1)) & 1;
+    if (cf)
+        f |= FL_CF;
+    if (cf ^ ((r >> (bits - 1)) & 1))
+        f |= FL_OF;
+    return f;
+}
+
+static uint32_t flags_shr(uint32_t shifted, uint32_t r, int bits)
+{
+    uint32_t f = szp(r, bits);
+    if (shifted & 1)
+        f |= FL_CF;
+    if (((shifted ^ r) >> (bits - 1)) & 1)
+        f |= FL_OF;
+    return f;
+}
+
 uint32_t hg_cc_compute(HgCpu *cpu)
 {
     uint32_t r = cpu->cc_dst, a = cpu->cc_src, b = cpu->cc_src2;
@@ -108,6 +132,24 @@ uint32_t hg_cc_compute(HgCpu *cpu)
         return (flags_sub(r + 1, 1, r, 0, 16) & ~FL_CF) | (a & FL_CF);
     case CC_DEC32:
         return (flags_sub(r + 1, 1, r, 0, 32) & ~FL_CF) | (a & FL_CF);
+    case CC_SHL8:
+        return flags_shl(a, r, 8);
+    case CC_SHL16:
+        return flags_shl(a, r, 16);
+    case CC_SHL32:
+        return flags_shl(a, r, 32);
+    case CC_SHR8:
+        return flags_shr(a, r, 8);
+    case CC_SHR16:
+        return flags_shr(a, r, 16);
+    case CC_SHR32:
+        return flags_shr(a, r, 32);
+    case CC_MUL8:
+        return szp(r, 8) | (a ? FL_CF | FL_OF : 0);
+    case CC_MUL16:
+        return szp(r, 16) | (a ? FL_CF | FL_OF : 0);
+    case CC_MUL32:
+        return szp(r, 32) | (a ? FL_CF | FL_OF : 0);
     default:
         g_assert_not_reached();
     }
@@ -133,6 +175,16 @@ bool hg_cc_cf(HgCpu *cpu)
     case CC_LOGIC16:
     case CC_LOGIC32:
         return false;
+    case CC_SHR8:
+    case CC_SHR16:
+    case CC_SHR32:
+        return a & 1;
+    case CC_SHL32:
+        return a >> 31;
+    case CC_MUL8:
+    case CC_MUL16:
+    case CC_MUL32:
+        return a != 0;
     default:
         return (hg_cc_compute(cpu) & FL_CF) != 0;
     }

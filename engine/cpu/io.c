@@ -1,7 +1,7 @@
 /* Port I/O: IN, OUT and the I/O permission check shared with the string forms
- * INS/OUTS (Intel SDM Vol. 1 chapter 18, "Input/Output").
+ * INS/OUTS (Intel SDM Vol. 1 chapter 18, "Input/Output"; Vol. 2 "IN", "OUT").
  */
-#include "insn.h"
+#include "intops.h"
 
 #include "bus.h"
 
@@ -30,38 +30,49 @@ void hg_io_check(HgCpu *cpu, uint16_t port, int size)
         hg_raise_gp(cpu, 0);
 }
 
-#define H(name) static const HgOp *name(HgCpu *cpu, const HgOp *op)
+/* The port comes from the immediate byte or from DX. Devices may raise interrupts or
+ * ask the loop to stop, so these rows end their block (I_ENDBLOCK): the op after them
+ * is the block's exit. */
+enum { P_IMM, P_DX };
 
-static inline void out_port(HgCpu *cpu, uint16_t port, uint32_t v, int size)
+ALWAYS_INLINE uint16_t io_port(HgCpu *cpu, const HgOp *op, int psrc)
 {
-    hg_io_check(cpu, port, size);
-    hg_bus_out(cpu->bus, port, v, size);
+    return psrc == P_IMM ? (uint16_t)(op->imm & 0xff) : (uint16_t)cpu->regs[R_EDX];
 }
 
-static inline uint32_t in_port(HgCpu *cpu, uint16_t port, int size)
+ALWAYS_INLINE const HgOp *in_(HgCpu *cpu, const HgOp *op, int bits, int psrc)
 {
-    hg_io_check(cpu, port, size);
-    return hg_bus_in(cpu->bus, port, size);
+    uint16_t port = io_port(cpu, op, psrc);
+    hg_io_check(cpu, port, bits / 8);
+    iop_set_reg(cpu, R_EAX, hg_bus_in(cpu->bus, port, bits / 8), bits);
+    return op + 1;
 }
 
-H(in_al_ib) { hg_set_reg8(cpu, R_EAX, (uint8_t)in_port(cpu, (uint8_t)op->imm, 1)); return op + 1; }
-H(in_ax_ib) { hg_set_reg16(cpu, R_EAX, (uint16_t)in_port(cpu, (uint8_t)op->imm, 2)); return op + 1; }
-H(in_eax_ib) { cpu->regs[R_EAX] = in_port(cpu, (uint8_t)op->imm, 4); return op + 1; }
-H(in_al_dx) { hg_set_reg8(cpu, R_EAX, (uint8_t)in_port(cpu, (uint16_t)cpu->regs[R_EDX], 1)); return op + 1; }
-H(in_ax_dx) { hg_set_reg16(cpu, R_EAX, (uint16_t)in_port(cpu, (uint16_t)cpu->regs[R_EDX], 2)); return op + 1; }
-H(in_eax_dx) { cpu->regs[R_EAX] = in_port(cpu, (uint16_t)cpu->regs[R_EDX], 4); return op + 1; }
-H(out_ib_al) { out_port(cpu, (uint8_t)op->imm, cpu->regs[R_EAX] & 0xff, 1); return op + 1; }
-H(out_ib_ax) { out_port(cpu, (uint8_t)op->imm, cpu->regs[R_EAX] & 0xffff, 2); return op + 1; }
-H(out_ib_eax) { out_port(cpu, (uint8_t)op->imm, cpu->regs[R_EAX], 4); return op + 1; }
-H(out_dx_al) { out_port(cpu, (uint16_t)cpu->regs[R_EDX], cpu->regs[R_EAX] & 0xff, 1); return op + 1; }
-H(out_dx_ax) { out_port(cpu, (uint16_t)cpu->regs[R_EDX], cpu->regs[R_EAX] & 0xffff, 2); return op + 1; }
-H(out_dx_eax) { out_port(cpu, (uint16_t)cpu->regs[R_EDX], cpu->regs[R_EAX], 4); return op + 1; }
+ALWAYS_INLINE const HgOp *out_(HgCpu *cpu, const HgOp *op, int bits, int psrc)
+{
+    uint16_t port = io_port(cpu, op, psrc);
+    hg_io_check(cpu, port, bits / 8);
+    hg_bus_out(cpu->bus, port, iop_get_reg(cpu, R_EAX, bits), bits / 8);
+    return op + 1;
+}
 
-const HgOpImpl hg_impl_IN_ALIb = {in_al_ib, in_al_ib, NULL, NULL};
-const HgOpImpl hg_impl_IN_eAXIb = {in_ax_ib, in_eax_ib, NULL, NULL};
-const HgOpImpl hg_impl_IN_ALDX = {in_al_dx, in_al_dx, NULL, NULL};
-const HgOpImpl hg_impl_IN_eAXDX = {in_ax_dx, in_eax_dx, NULL, NULL};
-const HgOpImpl hg_impl_OUT_IbAL = {out_ib_al, out_ib_al, NULL, NULL};
-const HgOpImpl hg_impl_OUT_IbeAX = {out_ib_ax, out_ib_eax, NULL, NULL};
-const HgOpImpl hg_impl_OUT_DXAL = {out_dx_al, out_dx_al, NULL, NULL};
-const HgOpImpl hg_impl_OUT_DXeAX = {out_dx_ax, out_dx_eax, NULL, NULL};
+H(in_b_i) { return in_(cpu, op, 8, P_IMM); }
+H(in_w_i) { return in_(cpu, op, 16, P_IMM); }
+H(in_d_i) { return in_(cpu, op, 32, P_IMM); }
+H(in_b_dx) { return in_(cpu, op, 8, P_DX); }
+H(in_w_dx) { return in_(cpu, op, 16, P_DX); }
+H(in_d_dx) { return in_(cpu, op, 32, P_DX); }
+H(out_b_i) { return out_(cpu, op, 8, P_IMM); }
+H(out_w_i) { return out_(cpu, op, 16, P_IMM); }
+H(out_d_i) { return out_(cpu, op, 32, P_IMM); }
+H(out_b_dx) { return out_(cpu, op, 8, P_DX); }
+H(out_w_dx) { return out_(cpu, op, 16, P_DX); }
+H(out_d_dx) { return out_(cpu, op, 32, P_DX); }
+const HgOpImpl hg_impl_IN_ALIb = {in_b_i, in_b_i, NULL, NULL};
+const HgOpImpl hg_impl_IN_eAXIb = {in_w_i, in_d_i, NULL, NULL};
+const HgOpImpl hg_impl_IN_ALDX = {in_b_dx, in_b_dx, NULL, NULL};
+const HgOpImpl hg_impl_IN_eAXDX = {in_w_dx, in_d_dx, NULL, NULL};
+const HgOpImpl hg_impl_OUT_IbAL = {out_b_i, out_b_i, NULL, NULL};
+const HgOpImpl hg_impl_OUT_IbeAX = {out_w_i, out_d_i, NULL, NULL};
+const HgOpImpl hg_impl_OUT_DXAL = {out_b_dx, out_b_dx, NULL, NULL};
+const HgOpImpl hg_impl_OUT_DXeAX = {out_w_dx, out_d_dx, NULL, NULL};
