@@ -15,19 +15,6 @@ SEL_C1          equ SEL_FREE + 0x08     ; ring-1 code, base ROM
 SEL_D1NP        equ SEL_FREE + 0x10     ; ring-1 data, not present
 SEL_CNP         equ SEL_FREE + 0x18     ; ring-0 code, not present
 
-%macro DESCR 4
-        mov edi, %1
-        mov eax, %2
-        mov ebx, %3
-        mov ecx, %4
-        call set_desc
-%endmacro
-%macro R3 1
-        CATCH %%back
-        ENTER_RING3 %1
-%%back:
-%endmacro
-
 test_main:
         ENTER_PM32 pm
         bits 32

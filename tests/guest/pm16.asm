@@ -9,14 +9,6 @@ SEL_C16_R3      equ SEL_FREE + 0x00     ; 16-bit ring-3 code, base ROM
 SEL_D16_R3      equ SEL_FREE + 0x08     ; 16-bit ring-3 data, base 0, 64 KiB
 SEL_GATE16      equ SEL_FREE + 0x10     ; 16-bit call gate DPL 3, 2 words
 
-%macro DESCR 4
-        mov edi, %1
-        mov eax, %2
-        mov ebx, %3
-        mov ecx, %4
-        call set_desc
-%endmacro
-
 test_main:
         ENTER_PM32 pm
         bits 32
