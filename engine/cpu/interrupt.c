@@ -21,9 +21,13 @@ static void deliver_real(HgCpu *cpu, int vector)
         hg_raise(cpu, EX_GP, vector * 8 + 2);
     uint32_t entry = hg_lin_read_sys(cpu, ivt, 4);
     uint32_t flags = hg_cpu_get_eflags(cpu);
+    /* A stack fault on the second or third push leaves SP as it was. */
+    HgSegTxn t;
+    HG_TXN_BEGIN(cpu, &t);
     hg_push(cpu, flags, 2);
     hg_push(cpu, cpu->seg[S_CS].sel, 2);
     hg_push(cpu, cpu->eip, 2);
+    hg_txn_end(cpu, &t);
     hg_cpu_set_eflags(cpu, 0, FL_IF | FL_TF | FL_AC | FL_RF);
     hg_cpu_load_seg_real(cpu, S_CS, (uint16_t)(entry >> 16));
     cpu->eip = entry & 0xffff;
@@ -31,8 +35,6 @@ static void deliver_real(HgCpu *cpu, int vector)
 
 void hg_cpu_interrupt(HgCpu *cpu, int vector, HgIntKind kind, int error_code)
 {
-    (void)kind;
-    (void)error_code;
     cpu->halted = false;
     if (!(cpu->cr0 & CR0_PE)) {
         deliver_real(cpu, vector);
