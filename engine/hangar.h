@@ -42,11 +42,19 @@ void hg_config_clear(HgConfig *cfg);
 
 typedef struct HgMachine HgMachine;
 
-/* Host-side outputs. All callbacks run on the thread that runs the machine. */
+typedef enum {
+    HG_STATE_RUNNING,
+    HG_STATE_PAUSED,
+    HG_STATE_FINISHED, /* powered off, or ended by the debug-exit port */
+} HgMachineState;
+
+/* Host-side outputs. All callbacks run on the thread that runs the machine (the emulation
+ * thread once hg_machine_start was called): a frontend marshals them to its own thread. */
 typedef struct HgMachineHooks {
     void *opaque;
     void (*serial_out)(void *opaque, int port, uint8_t byte); /* COM1 = port 0 */
     void (*debugcon_out)(void *opaque, uint8_t byte);         /* port 0xE9, or NULL */
+    void (*state_changed)(void *opaque, HgMachineState state);
 } HgMachineHooks;
 
 typedef enum {
@@ -62,6 +70,23 @@ void hg_machine_reset(HgMachine *m);
 HgRunResult hg_machine_run(HgMachine *m, int64_t max_insns);
 /* Process exit status the guest asked for (debug-exit value, 0 for power off). */
 int hg_machine_exit_status(const HgMachine *m);
+/* The emulation thread (docs/architecture.md, "The engine as a library"): start runs the
+ * machine on a thread of its own until it finishes or hg_machine_stop; the other calls
+ * may come from any thread and are carried out between execution slices. */
+bool hg_machine_start(HgMachine *m, GError **error);
+/* Ends the emulation thread (the machine stays as it was: it can be inspected or freed). */
+void hg_machine_stop(HgMachine *m);
+/* Waits for the emulation thread to end by itself (power off, debug exit). */
+void hg_machine_join(HgMachine *m);
+void hg_machine_pause(HgMachine *m);
+void hg_machine_resume(HgMachine *m);
+void hg_machine_request_reset(HgMachine *m);
+HgMachineState hg_machine_state(HgMachine *m);
+/* Runs fn(m, data) on the emulation thread (or at once when no thread runs); free_data is
+ * called on data afterwards. The way frontends reach devices safely. */
+typedef void (*HgMachineFn)(HgMachine *m, void *data);
+void hg_machine_call(HgMachine *m, HgMachineFn fn, void *data, GDestroyNotify free_data);
+
 /* Guest instructions retired since the machine was created. */
 uint64_t hg_machine_icount(const HgMachine *m);
 /* Queues bytes for the guest's serial port. */

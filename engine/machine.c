@@ -1,10 +1,18 @@
-/* Machine assembly: RAM, firmware ROM at the reset vector, COM1, the debug ports and
- * the multiboot loader, run on the caller's thread. The PC board (PIC, PIT, chipset,
- * fw_cfg...) is added to this assembly by the platform code as it arrives.
+/* Machine assembly and the run loop: RAM, firmware ROM at the reset vector, COM1, the
+ * debug ports and the multiboot loader, the virtual clock and its timers, and the
+ * emulation thread with its command queue (docs/architecture.md, "The engine as a
+ * library" and "Time").
+ *
+ * The loop runs the CPU in slices that end at the next timer deadline (instruction-counted
+ * mode) or after a bounded number of instructions (host mode), runs expired timers, and
+ * when the CPU halts either jumps the clock to the next deadline (instruction-counted) or
+ * sleeps until it (host). Commands from other threads are closures queued with
+ * hg_machine_call and run between slices, so device code needs no locks.
  */
 #include "hangar.h"
 
 #include "bus.h"
+#include "clock.h"
 #include "cpu.h"
 #include "hw/debugport.h"
 #include "hw/uart16550.h"
@@ -17,11 +25,31 @@ GQuark hg_error_quark(void)
     return g_quark_from_static_string("hg-error-quark");
 }
 
+/* Host mode: instructions per slice between looks at timers and commands (about a
+ * millisecond of guest time at the threaded tier's speed). */
+enum { HOST_SLICE = 200000 };
+
+typedef struct Command {
+    HgMachineFn fn;
+    void *data;
+    GDestroyNotify free_data;
+} Command;
+
 struct HgMachine {
     HgConfig cfg;
     HgMachineHooks hooks;
     HgBus *bus;
     HgCpu *cpu;
+    HgClock *clock;
+    /* Emulation thread and commands. The lock guards the queue, paused, quit and the
+     * wake-up condition; everything else belongs to whichever thread runs the loop. */
+    GThread *thread;
+    GMutex lock;
+    GCond wake;
+    GQueue commands;
+    bool paused;
+    bool quit;
+    HgMachineState state;
     HgUart *com1;
     HgDebugPorts *dbg;
     GBytes *bios;
@@ -81,10 +109,17 @@ static void cpu_shutdown(void *opaque)
     }
 }
 
+/* The TSC counts guest nanoseconds: a 1 GHz processor as far as software can tell. */
 static uint64_t read_tsc(void *opaque)
 {
     HgMachine *m = opaque;
-    return m->cpu->icount;
+    return (uint64_t)hg_clock_ns(m->clock);
+}
+
+static uint64_t count_insns(void *opaque)
+{
+    HgMachine *m = opaque;
+    return m->icount_base + hg_cpu_icount_now(m->cpu);
 }
 
 static bool load_bios(HgMachine *m, GError **error)
@@ -151,6 +186,11 @@ HgMachine *hg_machine_new(const HgConfig *cfg, const HgMachineHooks *hooks, GErr
     m->bus = hg_bus_new(m->cfg.memory_mib << 20);
     if (m->bios)
         map_bios(m);
+    g_mutex_init(&m->lock);
+    g_cond_init(&m->wake);
+    g_queue_init(&m->commands);
+    m->state = HG_STATE_RUNNING;
+    m->clock = hg_clock_new(m->cfg.clock, 1, count_insns, m);
     HgCpuHooks ch = {.opaque = m, .read_tsc = read_tsc, .shutdown = cpu_shutdown};
     m->cpu = hg_cpu_new(m->bus, &ch);
     m->com1 = hg_uart_new(m->bus, 0x3f8, com1_tx, NULL, m);
@@ -166,14 +206,28 @@ fail:
     return NULL;
 }
 
+static void free_command(Command *c)
+{
+    if (c->free_data)
+        c->free_data(c->data);
+    g_free(c);
+}
+
 void hg_machine_free(HgMachine *m)
 {
     if (!m)
         return;
+    hg_machine_stop(m);
+    Command *c;
+    while ((c = g_queue_pop_head(&m->commands)))
+        free_command(c);
+    g_mutex_clear(&m->lock);
+    g_cond_clear(&m->wake);
     hg_cpu_free(m->cpu);
     hg_uart_free(m->com1);
     hg_debugports_free(m->dbg);
     hg_bus_free(m->bus);
+    hg_clock_free(m->clock);
     if (m->bios)
         g_bytes_unref(m->bios);
     hg_multiboot_free(m->mb);
@@ -189,26 +243,235 @@ void hg_machine_reset(HgMachine *m)
     m->reset_requested = false;
 }
 
-HgRunResult hg_machine_run(HgMachine *m, int64_t max_insns)
+static void set_state(HgMachine *m, HgMachineState st)
 {
-    int64_t start = (int64_t)m->cpu->icount;
-    while (!m->exited) {
-        int64_t left = max_insns - ((int64_t)m->cpu->icount - start);
-        if (left <= 0)
-            return HG_RUN_BUDGET;
-        HgExitReason r = hg_cpu_run(m->cpu, MIN(left, 1000000));
-        if (m->reset_requested) {
-            hg_machine_reset(m);
-            if (m->mb)
-                hg_multiboot_start(m->mb, m->bus, m->cpu, !m->bios, NULL);
-            continue;
-        }
-        if (r == HG_EXIT_HALT && !m->exited) {
-            /* No interrupt source exists yet on this board: a halted CPU stays halted. */
-            return HG_RUN_STUCK;
+    g_mutex_lock(&m->lock);
+    bool same = m->state == st;
+    m->state = st;
+    g_cond_broadcast(&m->wake); /* hg_machine_join waits for FINISHED */
+    g_mutex_unlock(&m->lock);
+    if (same)
+        return;
+    if (m->hooks.state_changed)
+        m->hooks.state_changed(m->hooks.opaque, st);
+}
+
+static void do_reset(HgMachine *m)
+{
+    hg_machine_reset(m);
+    if (m->mb)
+        hg_multiboot_start(m->mb, m->bus, m->cpu, !m->bios, NULL);
+}
+
+/* One slice of at most max instructions, then the timers. Returns HG_RUN_EXITED when the
+ * machine finished, HG_RUN_STUCK when the CPU halted with no timer armed, HG_RUN_BUDGET
+ * otherwise. *idle_ns gets the host-mode time to sleep when halted (0: none). */
+static HgRunResult run_slice(HgMachine *m, int64_t max, int64_t *idle_ns)
+{
+    *idle_ns = 0;
+    hg_clock_run_timers(m->clock);
+    if (m->exited)
+        return HG_RUN_EXITED;
+    int64_t n = hg_clock_insns_to_deadline(m->clock, max);
+    HgExitReason r = hg_cpu_run(m->cpu, n);
+    if (m->reset_requested)
+        do_reset(m);
+    if (m->exited)
+        return HG_RUN_EXITED;
+    if (r == HG_EXIT_HALT) {
+        if (hg_clock_mode(m->clock) == HG_CLOCK_ICOUNT) {
+            /* Nothing happens until the next timer: skip the idle time. */
+            if (!hg_clock_warp_to_deadline(m->clock))
+                return HG_RUN_STUCK;
+        } else {
+            int64_t deadline = hg_clock_deadline(m->clock);
+            if (deadline == INT64_MAX)
+                return HG_RUN_STUCK;
+            *idle_ns = deadline - hg_clock_ns(m->clock);
         }
     }
-    return HG_RUN_EXITED;
+    return HG_RUN_BUDGET;
+}
+
+HgRunResult hg_machine_run(HgMachine *m, int64_t max_insns)
+{
+    uint64_t start = hg_machine_icount(m);
+    hg_clock_start(m->clock);
+    HgRunResult res = HG_RUN_BUDGET;
+    while (res == HG_RUN_BUDGET) {
+        int64_t left = max_insns - (int64_t)(hg_machine_icount(m) - start);
+        if (left <= 0)
+            break;
+        int64_t idle;
+        res = run_slice(m, MIN(left, HOST_SLICE), &idle);
+        if (idle > 0)
+            g_usleep((gulong)MAX(1, idle / 1000));
+    }
+    hg_clock_stop(m->clock);
+    if (res == HG_RUN_EXITED)
+        set_state(m, HG_STATE_FINISHED);
+    return res;
+}
+
+/* ---- the emulation thread ---- */
+
+static void run_commands(HgMachine *m)
+{
+    for (;;) {
+        g_mutex_lock(&m->lock);
+        Command *c = g_queue_pop_head(&m->commands);
+        g_mutex_unlock(&m->lock);
+        if (!c)
+            return;
+        c->fn(m, c->data);
+        free_command(c);
+    }
+}
+
+static gpointer thread_main(gpointer data)
+{
+    HgMachine *m = data;
+    for (;;) {
+        run_commands(m);
+        g_mutex_lock(&m->lock);
+        bool quit = m->quit, paused = m->paused || m->state == HG_STATE_FINISHED;
+        if (quit) {
+            g_mutex_unlock(&m->lock);
+            break;
+        }
+        if (paused) {
+            /* Sleep until a command or resume arrives. */
+            if (g_queue_is_empty(&m->commands) && !m->quit)
+                g_cond_wait(&m->wake, &m->lock);
+            g_mutex_unlock(&m->lock);
+            continue;
+        }
+        g_mutex_unlock(&m->lock);
+
+        hg_clock_start(m->clock);
+        int64_t idle;
+        HgRunResult r = run_slice(m, HOST_SLICE, &idle);
+        if (r == HG_RUN_EXITED) {
+            hg_clock_stop(m->clock);
+            set_state(m, HG_STATE_FINISHED);
+            continue;
+        }
+        if (r == HG_RUN_STUCK || idle > 0) {
+            /* Halted: wait for the next timer, or without one for a command (the
+             * frontend may still send keys, a reset or a power-off). */
+            g_mutex_lock(&m->lock);
+            if (g_queue_is_empty(&m->commands) && !m->quit && !m->paused) {
+                if (r == HG_RUN_STUCK)
+                    g_cond_wait(&m->wake, &m->lock);
+                else
+                    g_cond_wait_until(&m->wake, &m->lock,
+                                      g_get_monotonic_time() + MAX(1, idle / 1000));
+            }
+            g_mutex_unlock(&m->lock);
+        }
+    }
+    hg_clock_stop(m->clock);
+    return NULL;
+}
+
+static void wake_thread(HgMachine *m)
+{
+    /* Called with the lock held: interrupts the slice being run and any sleep. */
+    hg_cpu_kick(m->cpu);
+    g_cond_broadcast(&m->wake);
+}
+
+bool hg_machine_start(HgMachine *m, GError **error)
+{
+    if (m->thread)
+        return true;
+    m->quit = false;
+    m->thread = g_thread_try_new("hangar-machine", thread_main, m, error);
+    return m->thread != NULL;
+}
+
+void hg_machine_stop(HgMachine *m)
+{
+    if (!m->thread)
+        return;
+    g_mutex_lock(&m->lock);
+    m->quit = true;
+    wake_thread(m);
+    g_mutex_unlock(&m->lock);
+    g_thread_join(m->thread);
+    m->thread = NULL;
+}
+
+void hg_machine_join(HgMachine *m)
+{
+    if (!m->thread)
+        return;
+    g_mutex_lock(&m->lock);
+    while (m->state != HG_STATE_FINISHED && !m->quit)
+        g_cond_wait(&m->wake, &m->lock);
+    m->quit = true;
+    wake_thread(m);
+    g_mutex_unlock(&m->lock);
+    g_thread_join(m->thread);
+    m->thread = NULL;
+}
+
+void hg_machine_call(HgMachine *m, HgMachineFn fn, void *data, GDestroyNotify free_data)
+{
+    if (!m->thread) {
+        fn(m, data);
+        if (free_data)
+            free_data(data);
+        return;
+    }
+    Command *c = g_new(Command, 1);
+    *c = (Command){fn, data, free_data};
+    g_mutex_lock(&m->lock);
+    g_queue_push_tail(&m->commands, c);
+    wake_thread(m);
+    g_mutex_unlock(&m->lock);
+}
+
+static void pause_fn(HgMachine *m, void *data)
+{
+    bool pause = GPOINTER_TO_INT(data);
+    if (m->state == HG_STATE_FINISHED)
+        return;
+    g_mutex_lock(&m->lock);
+    m->paused = pause;
+    g_mutex_unlock(&m->lock);
+    if (pause)
+        hg_clock_stop(m->clock);
+    set_state(m, pause ? HG_STATE_PAUSED : HG_STATE_RUNNING);
+}
+
+void hg_machine_pause(HgMachine *m)
+{
+    hg_machine_call(m, pause_fn, GINT_TO_POINTER(1), NULL);
+}
+
+void hg_machine_resume(HgMachine *m)
+{
+    hg_machine_call(m, pause_fn, GINT_TO_POINTER(0), NULL);
+}
+
+static void reset_fn(HgMachine *m, void *data)
+{
+    (void)data;
+    do_reset(m);
+}
+
+void hg_machine_request_reset(HgMachine *m)
+{
+    hg_machine_call(m, reset_fn, NULL, NULL);
+}
+
+HgMachineState hg_machine_state(HgMachine *m)
+{
+    g_mutex_lock(&m->lock);
+    HgMachineState st = m->state;
+    g_mutex_unlock(&m->lock);
+    return st;
 }
 
 int hg_machine_exit_status(const HgMachine *m)

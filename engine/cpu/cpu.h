@@ -263,6 +263,9 @@ void hg_cpu_kick(HgCpu *cpu);
 void hg_cpu_set_intr(HgCpu *cpu, bool level);
 void hg_cpu_raise_nmi(HgCpu *cpu);
 
+/* Instructions retired since reset, including those of the block being executed. */
+uint64_t hg_cpu_icount_now(const HgCpu *cpu);
+
 /* EFLAGS with the arithmetic flags materialised, and the inverse. */
 uint32_t hg_cpu_get_eflags(HgCpu *cpu);
 void hg_cpu_set_eflags(HgCpu *cpu, uint32_t value, uint32_t change_mask);

@@ -310,3 +310,13 @@ HgTb *hg_tb_find(HgTbCache *c)
         *slot = tb;
     return tb;
 }
+
+uint64_t hg_cpu_icount_now(const HgCpu *cpu)
+{
+    /* Blocks are accounted when they end; inside one, the ops before the current one
+     * have retired (an I/O instruction reading a timer sees its own position). */
+    const HgTb *tb = cpu->cur_tb;
+    if (tb && cpu->cur_op >= tb->ops && cpu->cur_op <= tb->ops + tb->n_insns)
+        return cpu->icount + (uint64_t)(cpu->cur_op - tb->ops);
+    return cpu->icount;
+}
