@@ -213,6 +213,8 @@ struct HgCpu {
     bool nmi_blocked;       /* in an NMI handler until IRET */
     bool halted;
     bool irq_shadow;        /* one-instruction STI / MOV SS shadow */
+    uint32_t dbg_pending;   /* DR6 bits of debug traps to deliver after this instruction */
+    uint32_t dbg_data_bps;  /* bit n: DRn is an enabled data breakpoint (TLB slow path) */
     volatile int exit_request;
 
     /* Memory. */
@@ -275,3 +277,23 @@ static inline uint32_t hg_cpu_mode_key(const HgCpu *cpu)
 {
     return cpu->mode_key;
 }
+
+/* Debug register bits (SDM Vol. 3A 17.2). */
+enum {
+    DR6_BD = 1u << 13, /* debug register access detected (DR7.GD) */
+    DR6_BS = 1u << 14, /* single step */
+    DR6_BT = 1u << 15, /* task switch to a TSS with the T bit */
+    DR7_GD = 1u << 13,
+};
+
+/* Recomputes what depends on DR0-DR7: single-instruction blocks for breakpoints and the
+ * TLB slow path for pages that hold data breakpoints (exec.c). */
+void hg_debug_regs_changed(HgCpu *cpu);
+/* Records data-breakpoint hits of an access of size bytes at lin (mmu.c slow path). */
+void hg_debug_check_data(HgCpu *cpu, uint32_t lin, int size, bool write);
+/* True when an enabled data breakpoint covers part of the linear page. */
+bool hg_debug_page_watched(const HgCpu *cpu, uint32_t page);
+
+/* Model-specific registers (system.c); false: no such register or a reserved value. */
+bool hg_msr_read(HgCpu *cpu, uint32_t msr, uint64_t *out);
+bool hg_msr_write(HgCpu *cpu, uint32_t msr, uint64_t value);

@@ -196,6 +196,13 @@ static HgTlbEntry *fill(HgCpu *cpu, uint32_t lin, int acc, int mode)
     } else {
         e->tag_write = TLB_INVALID;
     }
+    /* A page holding a data breakpoint sends every access through the slow path, where
+     * hits are recorded: breakpoints cost nothing on the inline fast path. */
+    if (cpu->dbg_data_bps && hg_debug_page_watched(cpu, page)) {
+        e->tag_read |= TLB_SLOW;
+        if (!(e->tag_write & TLB_INVALID))
+            e->tag_write |= TLB_SLOW;
+    }
     return e;
 }
 
@@ -227,6 +234,8 @@ static uint32_t read_in_page(HgCpu *cpu, uint32_t lin, int size, int mode)
         memcpy(&v, (const uint8_t *)(uintptr_t)(lin + e->addend), size);
         return v;
     }
+    if (cpu->dbg_data_bps)
+        hg_debug_check_data(cpu, lin, size, false);
     return hg_bus_read(cpu->bus, e->phys | (lin & 0xfff), size);
 }
 
@@ -237,6 +246,8 @@ static void write_in_page(HgCpu *cpu, HgTlbEntry *e, uint32_t lin, uint32_t v, i
         memcpy((uint8_t *)(uintptr_t)(lin + e->addend), &v, size);
         return;
     }
+    if (cpu->dbg_data_bps)
+        hg_debug_check_data(cpu, lin, size, true);
     hg_tb_invalidate_phys(cpu->tbs, phys, size);
     hg_bus_write(cpu->bus, phys, v, size);
 }
