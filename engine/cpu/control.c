@@ -260,3 +260,133 @@ static inline const HgOp *bound(HgCpu *cpu, const HgOp *op, int size)
 H(bound_w) { return bound(cpu, op, 2); }
 H(bound_d) { return bound(cpu, op, 4); }
 const HgOpImpl hg_impl_BOUND = {NULL, NULL, bound_w, bound_d};
+
+/* ---- far transfers (SDM Vol. 2 JMP, CALL, RET; Vol. 3A 5.8 and 7.3) ---- */
+
+#include "seg.h"
+
+/* Real and V86 mode: the offset must lie within the current CS limit. */
+static const HgOp *far_jump_real(HgCpu *cpu, uint16_t sel, uint32_t off)
+{
+    if (off > cpu->seg[S_CS].limit)
+        hg_raise_gp(cpu, 0);
+    hg_cpu_load_seg_real(cpu, S_CS, sel);
+    return hg_jump(cpu, off);
+}
+
+/* Checks a code segment that a JMP, CALL or call gate targets at the current CPL
+ * (conforming: DPL <= CPL; non-conforming: DPL == CPL, RPL <= CPL unless via a gate). */
+static void check_code_target(HgCpu *cpu, uint16_t sel, HgDesc *d, bool via_gate)
+{
+    int err = sel & 0xfffc;
+    if ((sel & 0xfffc) == 0)
+        hg_raise_gp(cpu, 0);
+    if (!hg_desc_read(cpu, sel, d) || hg_desc_is_system(d) || !(d->hi & DESC_CODE))
+        hg_raise_gp(cpu, err);
+    unsigned dpl = hg_desc_dpl(d), rpl = sel & 3, cpl = (unsigned)cpu->cpl;
+    if (d->hi & DESC_C) {
+        if (dpl > cpl)
+            hg_raise_gp(cpu, err);
+    } else if (via_gate ? dpl > cpl : (rpl > cpl || dpl != cpl)) {
+        hg_raise_gp(cpu, err);
+    }
+    if (!hg_desc_present(d))
+        hg_raise(cpu, EX_NP, err);
+}
+
+/* Loads CS at the current privilege (RPL := CPL) and jumps to off, which must lie
+ * within the new segment's limit. */
+static const HgOp *enter_code(HgCpu *cpu, uint16_t sel, HgDesc *d, uint32_t off)
+{
+    if (off > hg_desc_limit(d))
+        hg_raise_gp(cpu, 0);
+    hg_desc_set_accessed(cpu, d);
+    hg_seg_set(cpu, S_CS, (uint16_t)((sel & 0xfffc) | (unsigned)cpu->cpl), d);
+    return hg_jump(cpu, off);
+}
+
+/* Reads a gate or TSS descriptor named by a far JMP/CALL and checks its DPL against
+ * CPL and RPL and its presence. */
+static void check_gate(HgCpu *cpu, uint16_t sel, const HgDesc *d)
+{
+    unsigned dpl = hg_desc_dpl(d);
+    if (dpl < (unsigned)cpu->cpl || dpl < (sel & 3u))
+        hg_raise_gp(cpu, sel & 0xfffc);
+    if (!hg_desc_present(d))
+        hg_raise(cpu, EX_NP, sel & 0xfffc);
+}
+
+static inline uint16_t gate_selector(const HgDesc *d)
+{
+    return (uint16_t)(d->lo >> 16);
+}
+static inline uint32_t gate_offset(const HgDesc *d, bool gate32)
+{
+    return gate32 ? (d->lo & 0xffff) | (d->hi & 0xffff0000u) : (d->lo & 0xffff);
+}
+
+static const HgOp *far_jump(HgCpu *cpu, const HgOp *op, uint16_t sel, uint32_t off)
+{
+    if (!(cpu->cr0 & CR0_PE) || (cpu->eflags & FL_VM))
+        return far_jump_real(cpu, sel, off);
+    HgDesc d;
+    if ((sel & 0xfffc) == 0)
+        hg_raise_gp(cpu, 0);
+    if (!hg_desc_read(cpu, sel, &d))
+        hg_raise_gp(cpu, sel & 0xfffc);
+    if (!hg_desc_is_system(&d)) {
+        check_code_target(cpu, sel, &d, false);
+        return enter_code(cpu, sel, &d, off);
+    }
+    switch (hg_desc_type(&d)) {
+    case SYS_CALL16:
+    case SYS_CALL32: {
+        check_gate(cpu, sel, &d);
+        uint16_t csel = gate_selector(&d);
+        uint32_t goff = gate_offset(&d, hg_desc_type(&d) == SYS_CALL32);
+        HgDesc cd;
+        check_code_target(cpu, csel, &cd, true);
+        /* A JMP through a call gate never changes privilege: a non-conforming target
+         * must be at CPL exactly. */
+        if (!(cd.hi & DESC_C) && hg_desc_dpl(&cd) != (unsigned)cpu->cpl)
+            hg_raise_gp(cpu, csel & 0xfffc);
+        return enter_code(cpu, csel, &cd, goff);
+    }
+    case SYS_TASK_GATE:
+        check_gate(cpu, sel, &d);
+        hg_task_switch(cpu, gate_selector(&d), TASK_JMP, hg_op_next_eip(op), -1);
+        return hg_jump(cpu, cpu->eip);
+    case SYS_TSS16_AVAIL:
+    case SYS_TSS32_AVAIL:
+        check_gate(cpu, sel, &d);
+        hg_task_switch(cpu, sel, TASK_JMP, hg_op_next_eip(op), -1);
+        return hg_jump(cpu, cpu->eip);
+    default:
+        hg_raise_gp(cpu, sel & 0xfffc);
+    }
+}
+
+H(jmp_ap_w) { return far_jump(cpu, op, op->imm2, op->imm & 0xffff); }
+H(jmp_ap_d) { return far_jump(cpu, op, op->imm2, op->imm); }
+const HgOpImpl hg_impl_JMP_Ap = {jmp_ap_w, jmp_ap_d, NULL, NULL};
+
+/* m16:16 / m16:32 far pointer operands: offset first, then the selector. */
+static inline uint32_t read_far_ptr(HgCpu *cpu, const HgOp *op, int size, uint16_t *sel)
+{
+    uint32_t off = hg_ea(cpu, op);
+    uint32_t amask = (op->flags & OPF_ADDR16) ? 0xffff : 0xffffffffu;
+    uint32_t v = hg_read(cpu, op->seg, off, size);
+    *sel = hg_read16(cpu, op->seg, (off + size) & amask);
+    return v;
+}
+H(jmp_ep_w) {
+    uint16_t sel;
+    uint32_t off = read_far_ptr(cpu, op, 2, &sel);
+    return far_jump(cpu, op, sel, off);
+}
+H(jmp_ep_d) {
+    uint16_t sel;
+    uint32_t off = read_far_ptr(cpu, op, 4, &sel);
+    return far_jump(cpu, op, sel, off);
+}
+const HgOpImpl hg_impl_JMP_Ep = {NULL, NULL, jmp_ep_w, jmp_ep_d};

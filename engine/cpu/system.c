@@ -442,14 +442,6 @@ void hg_cpu_interrupt_prot(HgCpu *cpu, int vector, HgIntKind kind, int error_cod
     hg_raise(cpu, -1, -1);
 }
 
-bool hg_cpu_load_seg_prot(HgCpu *cpu, int seg, uint16_t sel)
-{
-    (void)cpu;
-    (void)seg;
-    (void)sel;
-    return false;
-}
-
 /* CLI/STI: IOPL-sensitive in protected and V86 mode (VME and PVI are not offered). */
 static inline void check_iopl(HgCpu *cpu)
 {
