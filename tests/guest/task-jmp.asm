@@ -1,0 +1,146 @@
+; Task switches by JMP (SDM Vol. 3A 7.3): to a 32-bit TSS and through a task gate in the
+; GDT, to a 16-bit TSS, and back; busy bits of both descriptors, the state saved in the
+; outgoing TSS, registers loaded from the incoming one, CR0.TS set by the switch.
+%include "rom.inc"
+
+TSS_A   equ TSS_BASE            ; the initial task (LTR)
+TSS_B   equ TSS_BASE + 0x100
+TSS_D   equ TSS_BASE + 0x200    ; 16-bit
+SEL_A   equ SEL_FREE            ; 0x40
+SEL_B   equ SEL_FREE + 8        ; 0x48
+SEL_GB  equ SEL_FREE + 16       ; 0x50: task gate to B
+SEL_D   equ SEL_FREE + 24       ; 0x58
+
+test_main:
+        ENTER_PM32 pm
+
+        bits 32
+%macro SHOW 1                   ; prints a label and EAX
+        PUTS32 %1
+        call print32_hex32
+        call print32_nl
+%endmacro
+
+; TSSDESC gdt_offset, base, limit, access
+%macro TSSDESC 4
+        mov dword [GDT_BASE + %1], ((%2) & 0xffff) << 16 | (%3)
+        mov dword [GDT_BASE + %1 + 4], ((%2) >> 16) & 0xff | (%4) << 8 | ((%2) & 0xff000000)
+%endmacro
+
+pm:     PUTS32 "task switch by jmp", 10
+        ; Clear the TSS area.
+        mov edi, TSS_BASE
+        mov ecx, 0x400
+        xor eax, eax
+.clr:   mov [edi], eax
+        add edi, 4
+        loop .clr
+        TSSDESC SEL_A, TSS_A, 0x67, 0x89
+        TSSDESC SEL_B, TSS_B, 0x67, 0x89
+        TSSDESC SEL_D, TSS_D, 0x2b, 0x81
+        ; Task gate (type 5, DPL 0) naming B.
+        mov dword [GDT_BASE + SEL_GB], SEL_B << 16
+        mov dword [GDT_BASE + SEL_GB + 4], 0x8500
+        ; Task B: 32-bit, starts at task_b with its own registers.
+        mov dword [TSS_B + 0x20], task_b
+        mov dword [TSS_B + 0x24], 0x2
+        mov dword [TSS_B + 0x28], 0xb0b0b0b0    ; EAX
+        mov dword [TSS_B + 0x34], 0xb3b3b3b3    ; EBX
+        mov dword [TSS_B + 0x38], 0x6000        ; ESP
+        mov dword [TSS_B + 0x48], SEL_DATA32    ; ES
+        mov dword [TSS_B + 0x4c], SEL_CODE32    ; CS
+        mov dword [TSS_B + 0x50], SEL_DATA32    ; SS
+        mov dword [TSS_B + 0x54], SEL_DATA32    ; DS
+        mov dword [TSS_B + 0x58], SEL_DATA32    ; FS
+        mov dword [TSS_B + 0x5c], SEL_DATA32    ; GS
+        ; Task D: 16-bit TSS.
+        mov word [TSS_D + 0x0e], task_d         ; IP
+        mov word [TSS_D + 0x10], 0x2            ; FLAGS
+        mov word [TSS_D + 0x12], 0xd0d0         ; AX
+        mov word [TSS_D + 0x1a], 0x5000         ; SP
+        mov word [TSS_D + 0x22], SEL_DATA16     ; ES
+        mov word [TSS_D + 0x24], SEL_CODE16     ; CS
+        mov word [TSS_D + 0x26], SEL_DATA16     ; SS
+        mov word [TSS_D + 0x28], SEL_DATA16     ; DS
+
+        mov ax, SEL_A
+        ltr ax
+        clts
+        mov eax, 0xa0a0a0a0
+        mov ebx, 0xa3a3a3a3
+        jmp SEL_B:0
+after_b:
+        PUTS32 "back in A", 10
+        SHOW "eax "
+        mov eax, ebx
+        SHOW "ebx "
+        mov eax, cr0
+        and eax, 8
+        SHOW "cr0.ts "
+        movzx eax, byte [GDT_BASE + SEL_A + 5]
+        SHOW "A access "
+        movzx eax, byte [GDT_BASE + SEL_B + 5]
+        SHOW "B access "
+        mov eax, [TSS_B + 0x20]
+        sub eax, task_b
+        SHOW "B saved eip - task_b "
+        mov eax, [TSS_B + 0x28]
+        SHOW "B saved eax "
+        mov eax, [TSS_B + 0x4c]
+        SHOW "B saved cs "
+        mov eax, [TSS_B + 0x00]
+        SHOW "B link "
+        ; Through the task gate: B resumes after its JMP to A.
+        clts
+        mov eax, 0xa1a1a1a1
+        jmp SEL_GB:0
+after_b2:
+        PUTS32 "back in A again", 10
+        SHOW "eax "
+        ; A 16-bit task.
+        jmp SEL_D:0
+after_d:
+        PUTS32 "back from 16-bit task", 10
+        SHOW "eax "
+        movzx eax, word [TSS_D + 0x12]
+        SHOW "D saved ax "
+        movzx eax, word [TSS_D + 0x0e]
+        sub eax, task_d
+        SHOW "D saved ip - task_d "
+        movzx eax, byte [GDT_BASE + SEL_D + 5]
+        SHOW "D access "
+        EXIT 0x10
+
+task_b: PUTS32 "in task B", 10
+        SHOW "eax "
+        mov eax, ebx
+        SHOW "ebx "
+        mov eax, esp
+        SHOW "esp "
+        mov eax, cr0
+        and eax, 8
+        SHOW "cr0.ts "
+        movzx eax, byte [GDT_BASE + SEL_A + 5]
+        SHOW "A access "
+        movzx eax, byte [GDT_BASE + SEL_B + 5]
+        SHOW "B access "
+        mov eax, [TSS_A + 0x20]
+        sub eax, after_b
+        SHOW "A saved eip - after_b "
+        mov eax, [TSS_A + 0x28]
+        SHOW "A saved eax "
+        mov eax, 0xb1b1b1b1
+        jmp SEL_A:0
+        PUTS32 "in task B again", 10
+        SHOW "eax "
+        mov dword [TSS_A + 0x20], after_b2
+        jmp SEL_A:0
+
+        bits 16
+task_d: mov eax, 0x12345678
+        mov ax, 0xd0d1
+        mov dword [TSS_A + 0x20], after_d
+        jmp SEL_A:0
+        bits 32
+
+        ROM_END
