@@ -390,3 +390,200 @@ H(jmp_ep_d) {
     return far_jump(cpu, op, sel, off);
 }
 const HgOpImpl hg_impl_JMP_Ep = {NULL, NULL, jmp_ep_w, jmp_ep_d};
+
+/* Pushes two values (CS then EIP) after checking both slots, so a fault leaves the
+ * stack pointer and memory as they were. */
+static void push_pair(HgCpu *cpu, uint32_t first, uint32_t second, int size)
+{
+    uint32_t mask = hg_sp_mask(cpu);
+    uint32_t sp1 = (cpu->regs[R_ESP] - size) & mask;
+    uint32_t sp2 = (cpu->regs[R_ESP] - 2 * size) & mask;
+    uint32_t l1 = hg_seg_check_write(cpu, S_SS, sp1, size);
+    uint32_t l2 = hg_seg_check_write(cpu, S_SS, sp2, size);
+    hg_mmu_probe_write(cpu, l1, size);
+    hg_mmu_probe_write(cpu, l2, size);
+    hg_lin_write(cpu, l1, first, size);
+    hg_lin_write(cpu, l2, second, size);
+    hg_set_sp(cpu, sp2);
+}
+
+/* CALL through a call gate to a more privileged non-conforming segment (SDM 5.8.5):
+ * the new stack comes from the TSS, the caller's SS:ESP and count parameters are
+ * copied onto it, then the return address. */
+static const HgOp *call_inner(HgCpu *cpu, const HgOp *op, uint16_t csel, HgDesc *cd,
+                              uint32_t off, int size, unsigned count)
+{
+    unsigned dpl = hg_desc_dpl(cd);
+    uint16_t ss_sel;
+    uint32_t new_esp;
+    HgDesc sd;
+    hg_tss_stack(cpu, dpl, 0, &ss_sel, &new_esp);
+    hg_check_stack_seg(cpu, ss_sel, dpl, EX_TS, 0, &sd);
+    if (off > hg_desc_limit(cd))
+        hg_raise_gp(cpu, 0);
+    uint32_t params[32];
+    uint32_t old_mask = hg_sp_mask(cpu), old_esp = cpu->regs[R_ESP];
+    for (unsigned i = 0; i < count; i++)
+        params[i] = hg_read(cpu, S_SS, (old_esp + i * size) & old_mask, size);
+    uint16_t old_ss = cpu->seg[S_SS].sel, old_cs = cpu->seg[S_CS].sel;
+
+    HgSegTxn t;
+    HG_TXN_BEGIN(cpu, &t);
+    hg_desc_set_accessed(cpu, &sd);
+    cpu->cpl = (int)dpl;
+    hg_seg_set(cpu, S_SS, ss_sel, &sd);
+    cpu->regs[R_ESP] = new_esp;
+    if (!hg_stack_room(cpu, new_esp, (uint32_t)size * (4 + count)))
+        hg_raise(cpu, EX_SS, ss_sel & 0xfffc);
+    hg_push(cpu, old_ss, size);
+    hg_push(cpu, old_esp, size);
+    for (unsigned i = count; i-- > 0;)
+        hg_push(cpu, params[i], size);
+    hg_push(cpu, old_cs, size);
+    hg_push(cpu, hg_op_next_eip(op), size);
+    hg_desc_set_accessed(cpu, cd);
+    hg_seg_set(cpu, S_CS, (uint16_t)((csel & 0xfffc) | dpl), cd);
+    hg_txn_end(cpu, &t);
+    return hg_jump(cpu, off);
+}
+
+static const HgOp *far_call(HgCpu *cpu, const HgOp *op, uint16_t sel, uint32_t off, int size)
+{
+    uint32_t next = hg_op_next_eip(op);
+    if (!(cpu->cr0 & CR0_PE) || (cpu->eflags & FL_VM)) {
+        if (off > cpu->seg[S_CS].limit)
+            hg_raise_gp(cpu, 0);
+        push_pair(cpu, cpu->seg[S_CS].sel, next, size);
+        hg_cpu_load_seg_real(cpu, S_CS, sel);
+        return hg_jump(cpu, off);
+    }
+    HgDesc d;
+    if ((sel & 0xfffc) == 0)
+        hg_raise_gp(cpu, 0);
+    if (!hg_desc_read(cpu, sel, &d))
+        hg_raise_gp(cpu, sel & 0xfffc);
+    if (!hg_desc_is_system(&d)) {
+        check_code_target(cpu, sel, &d, false);
+        if (off > hg_desc_limit(&d))
+            hg_raise_gp(cpu, 0);
+        push_pair(cpu, cpu->seg[S_CS].sel, next, size);
+        return enter_code(cpu, sel, &d, off);
+    }
+    switch (hg_desc_type(&d)) {
+    case SYS_CALL16:
+    case SYS_CALL32: {
+        check_gate(cpu, sel, &d);
+        bool g32 = hg_desc_type(&d) == SYS_CALL32;
+        uint16_t csel = gate_selector(&d);
+        uint32_t goff = gate_offset(&d, g32);
+        int gsize = g32 ? 4 : 2;
+        HgDesc cd;
+        check_code_target(cpu, csel, &cd, true);
+        if (!(cd.hi & DESC_C) && hg_desc_dpl(&cd) < (unsigned)cpu->cpl)
+            return call_inner(cpu, op, csel, &cd, goff, gsize, d.hi & 0x1f);
+        if (goff > hg_desc_limit(&cd))
+            hg_raise_gp(cpu, 0);
+        push_pair(cpu, cpu->seg[S_CS].sel, next, gsize);
+        return enter_code(cpu, csel, &cd, goff);
+    }
+    case SYS_TASK_GATE:
+        check_gate(cpu, sel, &d);
+        hg_task_switch(cpu, gate_selector(&d), TASK_CALL, next, -1);
+        return hg_jump(cpu, cpu->eip);
+    case SYS_TSS16_AVAIL:
+    case SYS_TSS32_AVAIL:
+        check_gate(cpu, sel, &d);
+        hg_task_switch(cpu, sel, TASK_CALL, next, -1);
+        return hg_jump(cpu, cpu->eip);
+    default:
+        hg_raise_gp(cpu, sel & 0xfffc);
+    }
+}
+
+H(call_ap_w) { return far_call(cpu, op, op->imm2, op->imm & 0xffff, 2); }
+H(call_ap_d) { return far_call(cpu, op, op->imm2, op->imm, 4); }
+const HgOpImpl hg_impl_CALL_Ap = {call_ap_w, call_ap_d, NULL, NULL};
+H(call_ep_w) {
+    uint16_t sel;
+    uint32_t off = read_far_ptr(cpu, op, 2, &sel);
+    return far_call(cpu, op, sel, off, 2);
+}
+H(call_ep_d) {
+    uint16_t sel;
+    uint32_t off = read_far_ptr(cpu, op, 4, &sel);
+    return far_call(cpu, op, sel, off, 4);
+}
+const HgOpImpl hg_impl_CALL_Ep = {NULL, NULL, call_ep_w, call_ep_d};
+
+/* Checks the code segment a far return (RETF, IRET) goes back to: RPL >= CPL, and
+ * DPL == RPL (non-conforming) or DPL <= RPL (conforming). */
+void hg_check_return_cs(HgCpu *cpu, uint16_t sel, HgDesc *d)
+{
+    int err = sel & 0xfffc;
+    if ((sel & 0xfffc) == 0)
+        hg_raise_gp(cpu, 0);
+    if (!hg_desc_read(cpu, sel, d) || hg_desc_is_system(d) || !(d->hi & DESC_CODE))
+        hg_raise_gp(cpu, err);
+    unsigned rpl = sel & 3, dpl = hg_desc_dpl(d);
+    if (rpl < (unsigned)cpu->cpl)
+        hg_raise_gp(cpu, err);
+    if ((d->hi & DESC_C) ? dpl > rpl : dpl != rpl)
+        hg_raise_gp(cpu, err);
+    if (!hg_desc_present(d))
+        hg_raise(cpu, EX_NP, err);
+}
+
+/* RETF [imm16] (SDM Vol. 2 RET, far return; Vol. 3A 5.8.6). */
+static const HgOp *far_ret(HgCpu *cpu, int size, uint32_t imm)
+{
+    uint32_t mask = hg_sp_mask(cpu);
+    uint32_t sp = cpu->regs[R_ESP] & mask;
+    uint32_t off = hg_read(cpu, S_SS, sp, size);
+    uint16_t sel = (uint16_t)hg_read(cpu, S_SS, (sp + size) & mask, size);
+    if (size == 2)
+        off &= 0xffff;
+    if (!(cpu->cr0 & CR0_PE) || (cpu->eflags & FL_VM)) {
+        if (off > cpu->seg[S_CS].limit)
+            hg_raise_gp(cpu, 0);
+        hg_cpu_load_seg_real(cpu, S_CS, sel);
+        hg_set_sp(cpu, sp + 2 * size + imm);
+        return hg_jump(cpu, off);
+    }
+    HgDesc cd;
+    hg_check_return_cs(cpu, sel, &cd);
+    unsigned rpl = sel & 3;
+    if (rpl == (unsigned)cpu->cpl) {
+        if (off > hg_desc_limit(&cd))
+            hg_raise_gp(cpu, 0);
+        hg_desc_set_accessed(cpu, &cd);
+        hg_seg_set(cpu, S_CS, sel, &cd);
+        hg_set_sp(cpu, sp + 2 * size + imm);
+        return hg_jump(cpu, off);
+    }
+    /* Return to an outer level: the caller's SS:ESP follow the parameters. */
+    uint32_t osp = (sp + 2 * size + imm) & mask;
+    uint32_t new_esp = hg_read(cpu, S_SS, osp, size);
+    uint16_t ss_sel = (uint16_t)hg_read(cpu, S_SS, (osp + size) & mask, size);
+    HgDesc sd;
+    if ((ss_sel & 0xfffc) == 0)
+        hg_raise_gp(cpu, 0);
+    hg_check_stack_seg(cpu, ss_sel, rpl, EX_GP, 0, &sd);
+    if (off > hg_desc_limit(&cd))
+        hg_raise_gp(cpu, 0);
+    hg_desc_set_accessed(cpu, &cd);
+    hg_desc_set_accessed(cpu, &sd);
+    cpu->cpl = (int)rpl;
+    hg_seg_set(cpu, S_CS, sel, &cd);
+    hg_seg_set(cpu, S_SS, ss_sel, &sd);
+    if (size == 2)
+        new_esp &= 0xffff;
+    hg_set_sp(cpu, new_esp + imm);
+    hg_null_inaccessible_segs(cpu);
+    return hg_jump(cpu, off);
+}
+H(retf_w) { return far_ret(cpu, 2, 0); }
+H(retf_d) { return far_ret(cpu, 4, 0); }
+H(retf_iw_w) { return far_ret(cpu, 2, op->imm & 0xffff); }
+H(retf_iw_d) { return far_ret(cpu, 4, op->imm & 0xffff); }
+const HgOpImpl hg_impl_RETF = {retf_w, retf_d, NULL, NULL};
+const HgOpImpl hg_impl_RETF_Iw = {retf_iw_w, retf_iw_d, NULL, NULL};

@@ -380,3 +380,83 @@ H(sidt_w) { return store_dtr(cpu, op, true, true); }
 H(sidt_d) { return store_dtr(cpu, op, true, false); }
 const HgOpImpl hg_impl_SGDT = {NULL, NULL, sgdt_w, sgdt_d};
 const HgOpImpl hg_impl_SIDT = {NULL, NULL, sidt_w, sidt_d};
+
+/* ---- transactions and stacks for privilege changes ---- */
+
+void hg_txn_save(HgCpu *cpu, HgSegTxn *t)
+{
+    memcpy(t->seg, cpu->seg, sizeof(t->seg));
+    t->esp = cpu->regs[R_ESP];
+    t->eflags = cpu->eflags;
+    t->cc_op = cpu->cc_op;
+    t->cc_dst = cpu->cc_dst;
+    t->cc_src = cpu->cc_src;
+    t->cc_src2 = cpu->cc_src2;
+    t->cpl = cpu->cpl;
+    t->outer = cpu->fault_jmp;
+}
+
+_Noreturn void hg_txn_abort(HgCpu *cpu, HgSegTxn *t)
+{
+    memcpy(cpu->seg, t->seg, sizeof(t->seg));
+    cpu->regs[R_ESP] = t->esp;
+    cpu->eflags = t->eflags;
+    cpu->cc_op = t->cc_op;
+    cpu->cc_dst = t->cc_dst;
+    cpu->cc_src = t->cc_src;
+    cpu->cc_src2 = t->cc_src2;
+    cpu->cpl = t->cpl;
+    hg_cpu_update_mode(cpu);
+    cpu->fault_jmp = t->outer;
+    longjmp(*t->outer, 1);
+}
+
+void hg_tss_stack(HgCpu *cpu, unsigned dpl, int ext, uint16_t *ss, uint32_t *esp)
+{
+    const HgSegment *tr = &cpu->seg[S_TR];
+    bool t32 = ((tr->flags >> DESC_TYPE_SHIFT) & 8) != 0;
+    uint32_t off = t32 ? 4 + dpl * 8 : 2 + dpl * 4;
+    uint32_t len = t32 ? 8 : 4;
+    if (off + len - 1 > tr->limit)
+        hg_raise(cpu, EX_TS, (tr->sel & 0xfffc) | ext);
+    if (t32) {
+        *esp = hg_lin_read_sys(cpu, tr->base + off, 4);
+        *ss = (uint16_t)hg_lin_read_sys(cpu, tr->base + off + 4, 2);
+    } else {
+        *esp = hg_lin_read_sys(cpu, tr->base + off, 2);
+        *ss = (uint16_t)hg_lin_read_sys(cpu, tr->base + off + 2, 2);
+    }
+}
+
+void hg_check_stack_seg(HgCpu *cpu, uint16_t sel, unsigned dpl, int err_vec, int ext, HgDesc *d)
+{
+    int err = (sel & 0xfffc) | ext;
+    if ((sel & 0xfffc) == 0)
+        hg_raise(cpu, err_vec, ext);
+    if (!hg_desc_read(cpu, sel, d) || (sel & 3u) != dpl || hg_desc_is_system(d) ||
+        (d->hi & DESC_CODE) || !(d->hi & DESC_W) || hg_desc_dpl(d) != dpl)
+        hg_raise(cpu, err_vec, err);
+    if (!hg_desc_present(d))
+        hg_raise(cpu, EX_SS, err);
+}
+
+bool hg_stack_room(const HgCpu *cpu, uint32_t esp, uint32_t bytes)
+{
+    const HgSegment *ss = &cpu->seg[S_SS];
+    uint32_t mask = hg_sp_mask(cpu);
+    uint32_t top = (esp - 1) & mask, bot = (esp - bytes) & mask;
+    return bot <= top && bot >= ss->lo && top <= ss->hi && ss->writable;
+}
+
+void hg_null_inaccessible_segs(HgCpu *cpu)
+{
+    static const int segs[] = {S_ES, S_DS, S_FS, S_GS};
+    for (unsigned i = 0; i < 4; i++) {
+        HgSegment *sg = &cpu->seg[segs[i]];
+        uint32_t f = sg->flags;
+        unsigned dpl = (f >> DESC_DPL_SHIFT) & 3;
+        bool conforming_code = (f & DESC_CODE) && (f & DESC_C);
+        if (!(f & DESC_P) || (!conforming_code && dpl < (unsigned)cpu->cpl))
+            hg_seg_set_null(cpu, segs[i], 0);
+    }
+}

@@ -103,3 +103,49 @@ void hg_task_switch(HgCpu *cpu, uint16_t sel, int reason, uint32_t next_eip, int
 void hg_cpu_write_cr0(HgCpu *cpu, uint32_t v);
 void hg_cpu_write_cr3(HgCpu *cpu, uint32_t v);
 void hg_cpu_write_cr4(HgCpu *cpu, uint32_t v);
+
+/* A transaction over the privilege-changing parts of far calls, returns and interrupt
+ * delivery: state is committed step by step (new stack, pushes, new CS), and a fault on
+ * the way restores the segment registers, ESP, EFLAGS and CPL before the fault is
+ * delivered, so exceptions stay precise. Use:
+ *     HgSegTxn t;
+ *     HG_TXN_BEGIN(cpu, &t);
+ *     ...commit and push...
+ *     hg_txn_end(cpu, &t);
+ */
+typedef struct HgSegTxn {
+    HgSegment seg[S_COUNT];
+    uint32_t esp, eflags, cc_dst, cc_src, cc_src2;
+    HgCcOp cc_op;
+    int cpl;
+    jmp_buf *outer;
+    jmp_buf jb;
+} HgSegTxn;
+void hg_txn_save(HgCpu *cpu, HgSegTxn *t);
+_Noreturn void hg_txn_abort(HgCpu *cpu, HgSegTxn *t);
+#define HG_TXN_BEGIN(cpu, t)                                                                \
+    do {                                                                                    \
+        hg_txn_save(cpu, t);                                                                \
+        if (setjmp((t)->jb))                                                                \
+            hg_txn_abort(cpu, t);                                                           \
+        (cpu)->fault_jmp = &(t)->jb;                                                        \
+    } while (0)
+static inline void hg_txn_end(HgCpu *cpu, HgSegTxn *t)
+{
+    cpu->fault_jmp = t->outer;
+}
+
+/* The stack pointer for privilege level dpl from the current TSS; #TS(TR | ext) when the
+ * TSS is too short. */
+void hg_tss_stack(HgCpu *cpu, unsigned dpl, int ext, uint16_t *ss, uint32_t *esp);
+/* Checks a stack segment for privilege level dpl found in a TSS or a call/return frame:
+ * err_vec(sel | ext) for a bad selector or type, #SS(sel | ext) when not present. A null
+ * selector gives err_vec(ext). */
+void hg_check_stack_seg(HgCpu *cpu, uint16_t sel, unsigned dpl, int err_vec, int ext, HgDesc *d);
+/* True when bytes below esp fit in the current SS limits. */
+bool hg_stack_room(const HgCpu *cpu, uint32_t esp, uint32_t bytes);
+/* After a return to an outer privilege level: ES, DS, FS and GS that the new CPL may not
+ * use (data or non-conforming code with DPL < CPL) become null (SDM 5.8.6). */
+void hg_null_inaccessible_segs(HgCpu *cpu);
+/* Checks the code segment a far return (RETF, IRET) goes back to (control.c). */
+void hg_check_return_cs(HgCpu *cpu, uint16_t sel, HgDesc *d);

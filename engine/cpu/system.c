@@ -433,35 +433,3 @@ H(hlt) {
     return hg_end_block(cpu, op);
 }
 const HgOpImpl hg_impl_HLT = {hlt, hlt, NULL, NULL};
-
-void hg_cpu_interrupt_prot(HgCpu *cpu, int vector, HgIntKind kind, int error_code)
-{
-    (void)vector;
-    (void)kind;
-    (void)error_code;
-    hg_raise(cpu, -1, -1);
-}
-
-/* CLI/STI: IOPL-sensitive in protected and V86 mode (VME and PVI are not offered). */
-static inline void check_iopl(HgCpu *cpu)
-{
-    if ((cpu->cr0 & CR0_PE) && (uint32_t)cpu->cpl > ((cpu->eflags & FL_IOPL) >> 12))
-        hg_raise_gp(cpu, 0);
-}
-
-H(cli) {
-    check_iopl(cpu);
-    cpu->eflags &= ~FL_IF;
-    return op + 1;
-}
-const HgOpImpl hg_impl_CLI = {cli, cli, NULL, NULL};
-
-H(sti) {
-    check_iopl(cpu);
-    /* Interrupts stay blocked until after the next instruction when IF was clear. */
-    if (!(cpu->eflags & FL_IF))
-        cpu->irq_shadow = true;
-    cpu->eflags |= FL_IF;
-    return hg_end_block(cpu, op);
-}
-const HgOpImpl hg_impl_STI = {sti, sti, NULL, NULL};
