@@ -97,6 +97,10 @@ static Translation walk(HgCpu *cpu, uint32_t lin, int acc, bool user)
             t.global = (pde & PTE_G) && (cpu->cr4 & CR4_PGE);
             return t;
         }
+        /* The directory entry is used (accessed) even when the table entry then
+         * faults, as the P6 does. */
+        if (!(pde & PTE_A))
+            phys_write32(cpu, pde_addr, (uint32_t)pde | PTE_A);
         uint64_t pte_addr = (pde & 0xffffff000ull) + ((lin >> 12) & 0x1ff) * 8;
         uint64_t pte = phys_read32(cpu, pte_addr) | (uint64_t)phys_read32(cpu, pte_addr + 4) << 32;
         if (!(pte & PTE_P))
@@ -107,8 +111,6 @@ static Translation walk(HgCpu *cpu, uint32_t lin, int acc, bool user)
         us = us && (pte & PTE_US);
         if ((user && (!us || (write && !rw))) || (!user && write && !rw && wp))
             page_fault(cpu, lin, acc, user, PF_P);
-        if (!(pde & PTE_A))
-            phys_write32(cpu, pde_addr, (uint32_t)pde | PTE_A);
         uint32_t lo = (uint32_t)pte | PTE_A | (write ? PTE_D : 0);
         if (lo != (uint32_t)pte)
             phys_write32(cpu, pte_addr, lo);
@@ -144,6 +146,8 @@ static Translation walk(HgCpu *cpu, uint32_t lin, int acc, bool user)
         t.global = (pde & PTE_G) && (cpu->cr4 & CR4_PGE);
         return t;
     }
+    if (!(pde & PTE_A))
+        phys_write32(cpu, pde_addr, pde | PTE_A);
     uint32_t pte_addr = (pde & 0xfffff000u) + ((lin >> 12) & 0x3ff) * 4;
     uint32_t pte = phys_read32(cpu, pte_addr);
     if (!(pte & PTE_P))
@@ -152,8 +156,6 @@ static Translation walk(HgCpu *cpu, uint32_t lin, int acc, bool user)
     us = us && (pte & PTE_US);
     if ((user && (!us || (write && !rw))) || (!user && write && !rw && wp))
         page_fault(cpu, lin, acc, user, PF_P);
-    if (!(pde & PTE_A))
-        phys_write32(cpu, pde_addr, pde | PTE_A);
     uint32_t n = pte | PTE_A | (write ? PTE_D : 0);
     if (n != pte)
         phys_write32(cpu, pte_addr, n);
