@@ -460,3 +460,180 @@ void hg_null_inaccessible_segs(HgCpu *cpu)
             hg_seg_set_null(cpu, segs[i], 0);
     }
 }
+
+/* ---- LLDT SLDT LTR STR LAR LSL VERR VERW ARPL (SDM Vol. 2; Vol. 3A 3.5, 7.2.4) ---- */
+
+/* These need protected mode: #UD in real-address and V86 mode. */
+static inline void check_prot(HgCpu *cpu)
+{
+    if (!prot_mode(cpu))
+        hg_raise_ud(cpu);
+}
+
+static inline uint16_t read_ew(HgCpu *cpu, const HgOp *op)
+{
+    if (op->flags & OPF_MEM)
+        return hg_read16(cpu, op->seg, hg_ea(cpu, op));
+    return (uint16_t)cpu->regs[op->rm];
+}
+
+/* SLDT/STR store the selector; a 32-bit register destination is zero-extended. */
+static inline const HgOp *store_sel(HgCpu *cpu, const HgOp *op, int s, bool op32)
+{
+    check_prot(cpu);
+    uint16_t sel = cpu->seg[s].sel;
+    if (op->flags & OPF_MEM)
+        hg_write16(cpu, op->seg, hg_ea(cpu, op), sel);
+    else if (op32)
+        cpu->regs[op->rm] = sel;
+    else
+        hg_set_reg16(cpu, op->rm, sel);
+    return op + 1;
+}
+H(sldt_w) { return store_sel(cpu, op, S_LDTR, false); }
+H(sldt_d) { return store_sel(cpu, op, S_LDTR, true); }
+H(str_w) { return store_sel(cpu, op, S_TR, false); }
+H(str_d) { return store_sel(cpu, op, S_TR, true); }
+const HgOpImpl hg_impl_SLDT = {sldt_w, sldt_d, sldt_w, sldt_w};
+const HgOpImpl hg_impl_STR = {str_w, str_d, str_w, str_w};
+
+H(lldt) {
+    check_prot(cpu);
+    if (cpu->cpl != 0)
+        hg_raise_gp(cpu, 0);
+    hg_ldtr_load(cpu, read_ew(cpu, op), EX_GP);
+    return op + 1;
+}
+const HgOpImpl hg_impl_LLDT = {lldt, lldt, lldt, lldt};
+
+/* LTR: an available TSS in the GDT, which becomes busy. */
+H(ltr) {
+    check_prot(cpu);
+    if (cpu->cpl != 0)
+        hg_raise_gp(cpu, 0);
+    uint16_t sel = read_ew(cpu, op);
+    int err = sel & 0xfffc;
+    HgDesc d;
+    if ((sel & 0xfffc) == 0)
+        hg_raise_gp(cpu, 0);
+    if ((sel & 4) || !hg_desc_read(cpu, sel, &d) || !hg_desc_is_system(&d) ||
+        (hg_desc_type(&d) != SYS_TSS16_AVAIL && hg_desc_type(&d) != SYS_TSS32_AVAIL))
+        hg_raise_gp(cpu, err);
+    if (!hg_desc_present(&d))
+        hg_raise(cpu, EX_NP, err);
+    d.hi |= 2u << DESC_TYPE_SHIFT;
+    hg_lin_write_sys(cpu, d.addr + 5, (d.hi >> 8) & 0xff, 1);
+    HgSegment *tr = &cpu->seg[S_TR];
+    tr->sel = sel;
+    tr->base = hg_desc_base(&d);
+    tr->limit = hg_desc_limit(&d);
+    tr->flags = hg_desc_flags(&d);
+    hg_seg_update(cpu, S_TR);
+    return op + 1;
+}
+const HgOpImpl hg_impl_LTR = {ltr, ltr, ltr, ltr};
+
+/* Reads the descriptor for LAR/LSL/VERR/VERW: false for null selectors and selectors
+ * outside their table (ZF = 0, no fault). */
+static bool probe_desc(HgCpu *cpu, uint16_t sel, HgDesc *d)
+{
+    return (sel & 0xfffc) != 0 && hg_desc_read(cpu, sel, d);
+}
+
+/* The privilege rule of LAR, LSL, VERR and VERW: conforming code is always visible,
+ * everything else needs DPL >= CPL and DPL >= RPL. */
+static bool visible(const HgCpu *cpu, uint16_t sel, const HgDesc *d)
+{
+    if (!hg_desc_is_system(d) && (d->hi & DESC_CODE) && (d->hi & DESC_C))
+        return true;
+    unsigned dpl = hg_desc_dpl(d);
+    return dpl >= (unsigned)cpu->cpl && dpl >= (sel & 3u);
+}
+
+static inline void set_zf(HgCpu *cpu, bool z)
+{
+    uint32_t f = hg_cc_compute(cpu);
+    hg_cc_set_flags(cpu, z ? f | FL_ZF : f & ~(uint32_t)FL_ZF);
+}
+
+/* System types LAR accepts (gates and TSS/LDT, not interrupt and trap gates) and LSL
+ * accepts (only segments that have a limit: TSS and LDT). */
+static bool lar_type_ok(const HgDesc *d, bool lsl)
+{
+    if (!hg_desc_is_system(d))
+        return true;
+    switch (hg_desc_type(d)) {
+    case SYS_TSS16_AVAIL: case SYS_LDT: case SYS_TSS16_BUSY:
+    case SYS_TSS32_AVAIL: case SYS_TSS32_BUSY:
+        return true;
+    case SYS_CALL16: case SYS_TASK_GATE: case SYS_CALL32:
+        return !lsl;
+    default:
+        return false;
+    }
+}
+
+static inline const HgOp *lar_lsl(HgCpu *cpu, const HgOp *op, bool lsl, bool op32)
+{
+    check_prot(cpu);
+    uint16_t sel = read_ew(cpu, op);
+    HgDesc d;
+    if (!probe_desc(cpu, sel, &d) || !lar_type_ok(&d, lsl) || !visible(cpu, sel, &d)) {
+        set_zf(cpu, false);
+        return op + 1;
+    }
+    uint32_t v = lsl ? hg_desc_limit(&d) : d.hi & 0x00f0ff00u;
+    if (op32)
+        cpu->regs[op->reg] = v;
+    else
+        hg_set_reg16(cpu, op->reg, (uint16_t)v);
+    set_zf(cpu, true);
+    return op + 1;
+}
+H(lar_w) { return lar_lsl(cpu, op, false, false); }
+H(lar_d) { return lar_lsl(cpu, op, false, true); }
+H(lsl_w) { return lar_lsl(cpu, op, true, false); }
+H(lsl_d) { return lar_lsl(cpu, op, true, true); }
+const HgOpImpl hg_impl_LAR = {lar_w, lar_d, lar_w, lar_d};
+const HgOpImpl hg_impl_LSL = {lsl_w, lsl_d, lsl_w, lsl_d};
+
+static inline const HgOp *verify(HgCpu *cpu, const HgOp *op, bool write)
+{
+    check_prot(cpu);
+    uint16_t sel = read_ew(cpu, op);
+    HgDesc d;
+    bool ok = probe_desc(cpu, sel, &d) && !hg_desc_is_system(&d) && visible(cpu, sel, &d);
+    if (ok) {
+        bool code = d.hi & DESC_CODE;
+        ok = write ? !code && (d.hi & DESC_W) : !code || (d.hi & DESC_R);
+    }
+    set_zf(cpu, ok);
+    return op + 1;
+}
+H(verr) { return verify(cpu, op, false); }
+H(verw) { return verify(cpu, op, true); }
+const HgOpImpl hg_impl_VERR = {verr, verr, verr, verr};
+const HgOpImpl hg_impl_VERW = {verw, verw, verw, verw};
+
+/* ARPL r/m16, r16: raises the destination selector's RPL to the source's. Always 16
+ * bits; #UD outside protected mode. */
+H(arpl_r) {
+    check_prot(cpu);
+    uint16_t dst = (uint16_t)cpu->regs[op->rm], src = (uint16_t)cpu->regs[op->reg];
+    bool adj = (dst & 3) < (src & 3);
+    if (adj)
+        hg_set_reg16(cpu, op->rm, (uint16_t)((dst & ~3u) | (src & 3u)));
+    set_zf(cpu, adj);
+    return op + 1;
+}
+H(arpl_m) {
+    check_prot(cpu);
+    uint32_t lin = hg_rmw_lin(cpu, op->seg, hg_ea(cpu, op), 2);
+    uint16_t dst = (uint16_t)hg_lin_read(cpu, lin, 2), src = (uint16_t)cpu->regs[op->reg];
+    bool adj = (dst & 3) < (src & 3);
+    if (adj)
+        hg_lin_write(cpu, lin, (dst & ~3u) | (src & 3u), 2);
+    set_zf(cpu, adj);
+    return op + 1;
+}
+const HgOpImpl hg_impl_ARPL = {arpl_r, arpl_r, arpl_m, arpl_m};
