@@ -200,6 +200,11 @@ void hg_task_switch(HgCpu *cpu, uint16_t sel, int reason, uint32_t next_eip, int
     hg_cpu_update_mode(cpu);
     load_segments(cpu, &t);
 
+    /* Local breakpoint enables (L0-L3, LE) belong to the old task (SDM 17.2.4). */
+    if (cpu->dr[7] & 0x155u) {
+        cpu->dr[7] &= ~0x155u;
+        hg_debug_regs_changed(cpu);
+    }
     if (t.trap)
         cpu->dbg_pending |= DR6_BT;
     if (error_code >= 0)

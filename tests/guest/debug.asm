@@ -43,6 +43,20 @@ pm:     PUTS32 "debug", 10
         and dword [esp], ~0x100
         popfd
 
+        PUTS32 "int n with tf", 10
+        mov eax, 0x30
+        mov ebx, int30_handler
+        mov ecx, 0x8e
+        call set_gate32
+        pushfd
+        or dword [esp], 0x100
+        popfd
+        int 0x30
+        nop
+        pushfd
+        and dword [esp], ~0x100
+        popfd
+
         PUTS32 "instruction breakpoint", 10
         ; The target runs from RAM (QEMU 7.2 crashes on breakpoints in its BIOS ROM):
         ; mov ecx, 5 / retf, called through the flat code segment.
@@ -81,6 +95,10 @@ pm:     PUTS32 "debug", 10
         mov dr7, eax
 
         EXIT 0x10
+
+int30_handler:
+        PUTS32 "int 30", 10
+        iretd
 
 ; #DB: prints DR6's status bits and the return EIP, clears DR6.
 db_handler:
