@@ -1,7 +1,10 @@
 ; Task switches by JMP (SDM Vol. 3A 7.3): to a 32-bit TSS and through a task gate in the
 ; GDT, to a 16-bit TSS, and back; busy bits of both descriptors, the state saved in the
-; outgoing TSS, registers loaded from the incoming one, CR0.TS set by the switch.
+; outgoing TSS, registers loaded from the incoming one, CR0.TS set by the switch; an LDT
+; loaded from the new TSS with DS taken from it; a #TS for a bad DS selector raised in
+; the new task's context (EIP of the new task).
 %include "rom.inc"
+%include "system.inc"
 
 TSS_A   equ TSS_BASE            ; the initial task (LTR)
 TSS_B   equ TSS_BASE + 0x100
@@ -10,6 +13,10 @@ SEL_A   equ SEL_FREE            ; 0x40
 SEL_B   equ SEL_FREE + 8        ; 0x48
 SEL_GB  equ SEL_FREE + 16       ; 0x50: task gate to B
 SEL_D   equ SEL_FREE + 24       ; 0x58
+SEL_LDT equ SEL_FREE + 32       ; 0x60
+SEL_E   equ SEL_FREE + 40       ; 0x68
+TSS_E   equ TSS_BASE + 0x300
+LDT     equ TSS_BASE + 0x800
 
 test_main:
         ENTER_PM32 pm
@@ -28,6 +35,7 @@ test_main:
 %endmacro
 
 pm:     PUTS32 "task switch by jmp", 10
+        call install_catchers
         ; Clear the TSS area.
         mov edi, TSS_BASE
         mov ecx, 0x400
@@ -50,7 +58,21 @@ pm:     PUTS32 "task switch by jmp", 10
         mov dword [TSS_B + 0x48], SEL_DATA32    ; ES
         mov dword [TSS_B + 0x4c], SEL_CODE32    ; CS
         mov dword [TSS_B + 0x50], SEL_DATA32    ; SS
-        mov dword [TSS_B + 0x54], SEL_DATA32    ; DS
+        mov dword [TSS_B + 0x54], 0x0c          ; DS: LDT entry 1
+        mov dword [TSS_B + 0x60], SEL_LDT
+        ; The LDT: entry 1 is a flat data segment.
+        TSSDESC SEL_LDT, LDT, 0x17, 0x82
+        mov dword [LDT + 8], 0x0000ffff
+        mov dword [LDT + 12], 0x00cf9300
+        ; Task E: DS names an LDT entry while E has no LDT: #TS(DS) in E's context.
+        mov dword [TSS_E + 0x20], task_e
+        mov dword [TSS_E + 0x24], 0x2
+        mov dword [TSS_E + 0x38], 0x5800
+        mov dword [TSS_E + 0x48], SEL_DATA32
+        mov dword [TSS_E + 0x4c], SEL_CODE32
+        mov dword [TSS_E + 0x50], SEL_DATA32
+        mov dword [TSS_E + 0x54], 0x1234
+        TSSDESC SEL_E, TSS_E, 0x67, 0x89
         mov dword [TSS_B + 0x58], SEL_DATA32    ; FS
         mov dword [TSS_B + 0x5c], SEL_DATA32    ; GS
         ; Task D: 16-bit TSS.
@@ -109,9 +131,47 @@ after_d:
         SHOW "D saved ip - task_d "
         movzx eax, byte [GDT_BASE + SEL_D + 5]
         SHOW "D access "
+        sldt ax
+        movzx eax, ax
+        SHOW "A ldtr "
+        PUTS32 "bad selector in the new task", 10
+        mov eax, 10
+        mov ebx, ts_handler
+        mov ecx, 0x8e
+        call set_gate32
+        CATCH after_e
+        jmp SEL_E:0
+after_e:
+        str ax
+        movzx eax, ax
+        SHOW "tr "
+        movzx eax, byte [GDT_BASE + SEL_E + 5]
+        SHOW "E access "
         EXIT 0x10
 
+; #TS: prints the error code only. The SDM (7.3, step 12) has the fault raised in the new
+; task's context, so the pushed EIP is E's first instruction (as Hangar does); QEMU 7.2
+; pushes the EIP of the JMP instead.
+ts_handler:
+        mov ax, SEL_DATA32      ; DS of E was never validly loaded
+        mov ds, ax
+        mov es, ax
+        PUTS32 "#TS err "
+        mov eax, [esp]
+        call print32_hex16
+        call print32_nl
+        jmp catch_resume
+
+task_e: PUTS32 "task E ran?", 10
+        EXIT 0x7e
+
 task_b: PUTS32 "in task B", 10
+        mov ax, ds
+        movzx eax, ax
+        SHOW "ds "
+        sldt ax
+        movzx eax, ax
+        SHOW "ldtr "
         SHOW "eax "
         mov eax, ebx
         SHOW "ebx "
