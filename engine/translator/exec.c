@@ -148,11 +148,12 @@ static uint32_t exec_breakpoints(HgCpu *cpu)
     return hit;
 }
 
-/* Delivers #DB with the given DR6 condition bits: B0-B3 report this exception's
+/* Delivers the pending debug traps as one #DB: B0-B3 report this exception's
  * breakpoints only, the other status bits accumulate (17.2.3). False: triple fault. */
-static bool deliver_db(HgCpu *cpu, uint32_t bits)
+static bool deliver_pending_traps(HgCpu *cpu)
 {
-    cpu->dr[6] = (cpu->dr[6] & ~0xfu) | bits;
+    cpu->dr[6] = (cpu->dr[6] & ~0xfu) | cpu->dbg_pending;
+    cpu->dbg_pending = 0;
     return hg_cpu_exception(cpu, EX_DB, -1);
 }
 
@@ -202,9 +203,7 @@ HgExitReason hg_cpu_run(HgCpu *cpu, int64_t budget)
         if (cpu->dbg_pending && !shadow) {
             /* A trap raised outside an instruction: the T bit of a task switched to by
              * an exception or interrupt, before the new task's first instruction. */
-            uint32_t bits = cpu->dbg_pending;
-            cpu->dbg_pending = 0;
-            if (!deliver_db(cpu, bits)) {
+            if (!deliver_pending_traps(cpu)) {
                 reason = HG_EXIT_SHUTDOWN;
                 break;
             }
@@ -260,15 +259,11 @@ HgExitReason hg_cpu_run(HgCpu *cpu, int64_t budget)
             cpu->dbg_pending |= DR6_BS;
         if (!tb->cached)
             g_free(tb);
-        if (cpu->dbg_pending && !ss_shadow) {
-            /* Traps of the instruction that just completed: single step, data
-             * breakpoints, the T bit (17.3.1.2); a MOV SS defers them by one. */
-            uint32_t bits = cpu->dbg_pending;
-            cpu->dbg_pending = 0;
-            if (!deliver_db(cpu, bits)) {
-                reason = HG_EXIT_SHUTDOWN;
-                break;
-            }
+        /* Traps of the instruction that just completed: single step, data breakpoints,
+         * the T bit (17.3.1.2); a MOV SS defers them by one instruction. */
+        if (cpu->dbg_pending && !ss_shadow && !deliver_pending_traps(cpu)) {
+            reason = HG_EXIT_SHUTDOWN;
+            break;
         }
     }
 out:

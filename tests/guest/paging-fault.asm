@@ -4,6 +4,7 @@
 ; accessed and dirty bits after faulting accesses. (P is masked in RSVD error codes, see
 ; the handler.)
 %include "rom.inc"
+%include "paging.inc"
 
 PD      equ PT_BASE
 PT0     equ PT_BASE + 0x1000
@@ -19,11 +20,6 @@ test_main:
         ENTER_PM32 pm
 
         bits 32
-%macro SHOW 1                   ; prints a label and EAX
-        PUTS32 %1
-        call print32_hex32
-        call print32_nl
-%endmacro
 ; FAULT label, instruction: runs the instruction expecting a #PF, resuming at the next
 ; line either way.
 %macro FAULT 1+
@@ -41,17 +37,12 @@ pm:     PUTS32 "page faults", 10
         call set_gate32
         mov edi, PD
         mov ecx, 6 * 1024
-        xor eax, eax
-.clr:   mov [edi], eax
-        add edi, 4
-        loop .clr
+        call zero_dwords
         mov edi, PT0
         mov eax, 3
         mov ecx, 1024
-.fill:  mov [edi], eax
-        add eax, 0x1000
-        add edi, 4
-        loop .fill
+        mov edx, 4
+        call fill_entries
         mov dword [PD], PT0 + 3
         mov dword [PD + 4], PT1 + 3             ; 0x400000: PT1, writable
         mov dword [PD + 24], PT1 + 1            ; 0x1800000: PT1 through a read-only PDE
@@ -68,11 +59,11 @@ pm:     PUTS32 "page faults", 10
         FAULT mov dword [0x402ffc], 1           ; PTE not present, write
         FAULT mov eax, [0x1400010]              ; PDE not present
         mov eax, [PD + 4]
-        SHOW "pde after pte fault "
+        SHOW32 "pde after pte fault "
         ; WP clear: allowed. WP set: a supervisor write to a read-only page faults.
         mov dword [0x401008], 1
         mov eax, [PT1 + 4]
-        SHOW "ro pte after wp=0 write "
+        SHOW32 "ro pte after wp=0 write "
         mov dword [PT1 + 4], DATA2 + 1
         invlpg [0x401000]
         mov eax, cr0
@@ -81,7 +72,7 @@ pm:     PUTS32 "page faults", 10
         mov eax, [0x401000]
         FAULT mov dword [0x40100c], 2
         mov eax, [PT1 + 4]
-        SHOW "ro pte after wp=1 fault "
+        SHOW32 "ro pte after wp=1 fault "
         FAULT mov dword [0x1800000], 3          ; read-only through the directory entry
         FAULT add dword [0x401010], 1           ; read-modify-write: a write fault
         ; 4 MiB page with reserved bit 21 set.
@@ -93,7 +84,7 @@ pm:     PUTS32 "page faults", 10
         FAULT mov dword [0x800000], 1
         mov dword [PD + 8], 0x83
         mov eax, [0x800000 + DATA]
-        SHOW "4m ok "
+        SHOW32 "4m ok "
         ; Misaligned access straddling a present and a missing page: CR2 names the
         ; missing page's first byte.
         FAULT mov eax, [0x400ffe + 0x1000 * 1]
@@ -107,19 +98,14 @@ pm:     PUTS32 "page faults", 10
         mov cr0, eax
         mov edi, PDPT
         mov ecx, 3 * 1024
-        xor eax, eax
-.clr2:  mov [edi], eax
-        add edi, 4
-        loop .clr2
+        call zero_dwords
         mov dword [PDPT], PAE_PD + 1
         mov dword [PAE_PD], PAE_PT + 3
         mov edi, PAE_PT
         mov eax, 3
         mov ecx, 512
-.fill2: mov [edi], eax
-        add eax, 0x1000
-        add edi, 8
-        loop .fill2
+        mov edx, 8
+        call fill_entries
         mov dword [PAE_PT + 8 * 0x30], DATA + 3
         mov dword [PAE_PT + 8 * 0x30 + 4], 0x100        ; bit 40: reserved
         mov dword [PAE_PD + 8], 0x2083                  ; 2 MiB page, bit 13 reserved

@@ -2,6 +2,7 @@
 ; table entries, page-fault error codes with U/S set for CPL 3 accesses and CR2; a
 ; supervisor write to a user read-only page with CR0.WP clear succeeds.
 %include "rom.inc"
+%include "paging.inc"
 %include "system.inc"
 
 PD      equ PT_BASE
@@ -36,17 +37,12 @@ pm:     PUTS32 "user paging", 10
         call set_gate32
         mov edi, PD
         mov ecx, 3 * 1024
-        xor eax, eax
-.clr:   mov [edi], eax
-        add edi, 4
-        loop .clr
+        call zero_dwords
         mov edi, PT0
         mov eax, 7              ; P RW US: ring 3 may run the ROM and use its stack
         mov ecx, 1024
-.fill:  mov [edi], eax
-        add eax, 0x1000
-        add edi, 4
-        loop .fill
+        mov edx, 4
+        call fill_entries
         mov dword [PD], PT0 + 7
         mov dword [PD + 4], PT1 + 7             ; 0x400000
         mov dword [PD + 24], PT1 + 3            ; 0x1800000: supervisor-only directory entry

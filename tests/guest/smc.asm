@@ -3,6 +3,7 @@
 ; its own next instruction, which must run with the new byte (SDM Vol. 3A 8.1.3). The
 ; translator sees these stores through the TLB slow path of pages holding code.
 %include "rom.inc"
+%include "paging.inc"
 
 PD      equ PT_BASE
 PT0     equ PT_BASE + 0x1000
@@ -14,27 +15,17 @@ test_main:
         ENTER_PM32 pm
 
         bits 32
-%macro SHOW 1
-        PUTS32 %1
-        call print32_hex32
-        call print32_nl
-%endmacro
 
 pm:     PUTS32 "self-modifying code", 10
         call install_exc_reporters
         mov edi, PD
         mov ecx, 3 * 1024
-        xor eax, eax
-.clr:   mov [edi], eax
-        add edi, 4
-        loop .clr
+        call zero_dwords
         mov edi, PT0
         mov eax, 3
         mov ecx, 1024
-.fill:  mov [edi], eax
-        add eax, 0x1000
-        add edi, 4
-        loop .fill
+        mov edx, 4
+        call fill_entries
         mov dword [PD], PT0 + 3
         mov dword [PD + 4], PT1 + 3
         mov dword [PT1], CODE + 3
@@ -49,13 +40,13 @@ pm:     PUTS32 "self-modifying code", 10
         mov dword [CODE + 1], 0x11111111
         mov byte [CODE + 5], 0xcb
         call SEL_FLAT32:CODE
-        SHOW "first call "
+        SHOW32 "first call "
         mov dword [ALIAS + 1], 0x22222222
         call SEL_FLAT32:CODE
-        SHOW "after patch through alias "
+        SHOW32 "after patch through alias "
         mov byte [CODE + 1], 0x33
         call SEL_FLAT32:CODE
-        SHOW "after byte patch "
+        SHOW32 "after byte patch "
         ; mov byte [CODE + 0x108], 0x42 / mov al, 0 / retf
         mov word [CODE + 0x100], 0x05c6
         mov dword [CODE + 0x102], CODE + 0x108
@@ -64,11 +55,11 @@ pm:     PUTS32 "self-modifying code", 10
         mov byte [CODE + 0x109], 0xcb
         xor eax, eax
         call SEL_FLAT32:CODE + 0x100
-        SHOW "patched next instruction "
+        SHOW32 "patched next instruction "
         mov byte [CODE + 0x108], 0
         mov byte [CODE + 0x106], 0x43
         call SEL_FLAT32:CODE + 0x100
-        SHOW "again "
+        SHOW32 "again "
         EXIT 0x10
 
         ROM_END

@@ -8,11 +8,6 @@ test_main:
         ENTER_PM32 pm
 
         bits 32
-%macro SHOW 1                   ; prints a label and EAX
-        PUTS32 %1
-        call print32_hex32
-        call print32_nl
-%endmacro
 %macro SHOW64 1                 ; prints a label and EDX:EAX
         PUTS32 %1
         xchg eax, edx
@@ -43,7 +38,7 @@ pm:     PUTS32 "cpuid", 10
         ; FPU DE PSE TSC MSR CX8 SEP MTRR PGE CMOV MMX: what a 686 kernel relies on.
         and edx, 0x0080b93d
         mov eax, edx
-        SHOW "features "
+        SHOW32 "features "
 
         PUTS32 "msr", 10
         mov ecx, 0x174
@@ -120,24 +115,24 @@ pm:     PUTS32 "cpuid", 10
         mov eax, 0x9abcdef0
         mov dr3, eax
         mov eax, dr0
-        SHOW "dr0 "
+        SHOW32 "dr0 "
         mov eax, dr3
-        SHOW "dr3 "
+        SHOW32 "dr3 "
         mov eax, dr6
-        SHOW "dr6 "
+        SHOW32 "dr6 "
         mov eax, dr7
-        SHOW "dr7 "
+        SHOW32 "dr7 "
         xor eax, eax
         mov dr6, eax
         mov dr7, eax
         mov eax, dr6
-        SHOW "dr6 after 0 "
+        SHOW32 "dr6 after 0 "
         mov eax, dr7
-        SHOW "dr7 after 0 "
+        SHOW32 "dr7 after 0 "
         mov eax, dr4
-        SHOW "dr4 (dr6) "
+        SHOW32 "dr4 (dr6) "
         mov eax, dr5
-        SHOW "dr5 (dr7) "
+        SHOW32 "dr5 (dr7) "
         invd
         wbinvd
 
@@ -163,17 +158,17 @@ back:   mov ax, SEL_DATA32
         mov ss, ax
         mov esp, STACK_TOP
         movzx eax, word [0x20100]
-        SHOW "ring3 cs "
+        SHOW32 "ring3 cs "
         movzx eax, word [0x20102]
-        SHOW "ring3 ss "
+        SHOW32 "ring3 ss "
         mov eax, [0x20104]
-        SHOW "ring3 esp "
+        SHOW32 "ring3 esp "
         movzx eax, word [0x20108]
-        SHOW "ring0 cs "
+        SHOW32 "ring0 cs "
         movzx eax, word [0x2010a]
-        SHOW "ring0 ss "
+        SHOW32 "ring0 ss "
         mov eax, [0x2010c]
-        SHOW "ring0 esp "
+        SHOW32 "ring0 esp "
         EXIT 0x10
 
         ROM_END

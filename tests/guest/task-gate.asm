@@ -15,11 +15,6 @@ test_main:
         ENTER_PM32 pm
 
         bits 32
-%macro SHOW 1                   ; prints a label and EAX
-        PUTS32 %1
-        call print32_hex32
-        call print32_nl
-%endmacro
 %macro TSSDESC 4
         mov dword [GDT_BASE + %1], ((%2) & 0xffff) << 16 | (%3)
         mov dword [GDT_BASE + %1 + 4], ((%2) >> 16) & 0xff | (%4) << 8 | ((%2) & 0xff000000)
@@ -59,18 +54,18 @@ pm:     PUTS32 "nested tasks", 10
         mov eax, 0xa0a0a0a0
         call SEL_B:0
         PUTS32 "back in A", 10
-        SHOW "eax "
+        SHOW32 "eax "
         pushfd
         pop eax
         and eax, 0x4000
-        SHOW "A nt "
+        SHOW32 "A nt "
         movzx eax, byte [GDT_BASE + SEL_A + 5]
-        SHOW "A access "
+        SHOW32 "A access "
         movzx eax, byte [GDT_BASE + SEL_B + 5]
-        SHOW "B access "
+        SHOW32 "B access "
         mov eax, [TSS_B + 0x24]
         and eax, 0x4000
-        SHOW "B saved nt "
+        SHOW32 "B saved nt "
 
         PUTS32 "exception through a task gate", 10
         mov ax, 0x1234
@@ -80,23 +75,23 @@ gp_resume:
         PUTS32 "resumed in A", 10
         mov ax, ds
         movzx eax, ax
-        SHOW "ds "
+        SHOW32 "ds "
         movzx eax, byte [GDT_BASE + SEL_C + 5]
-        SHOW "C access "
+        SHOW32 "C access "
         EXIT 0x10
 
 task_b: PUTS32 "in task B", 10
-        SHOW "eax "
+        SHOW32 "eax "
         pushfd
         pop eax
         and eax, 0x4000
-        SHOW "nt "
+        SHOW32 "nt "
         movzx eax, word [TSS_B]
-        SHOW "link "
+        SHOW32 "link "
         movzx eax, byte [GDT_BASE + SEL_A + 5]
-        SHOW "A access "
+        SHOW32 "A access "
         movzx eax, byte [GDT_BASE + SEL_B + 5]
-        SHOW "B access "
+        SHOW32 "B access "
         mov eax, 0xb1b1b1b1
         iretd
         PUTS32 "B resumed?", 10
@@ -104,18 +99,18 @@ task_b: PUTS32 "in task B", 10
 
 task_c: PUTS32 "in task C", 10
         mov eax, [esp]
-        SHOW "error code "
+        SHOW32 "error code "
         mov eax, esp
-        SHOW "esp "
+        SHOW32 "esp "
         movzx eax, word [TSS_C]
-        SHOW "link "
+        SHOW32 "link "
         mov eax, [TSS_A + 0x20]
         sub eax, gp_insn
-        SHOW "A saved eip - gp_insn "
+        SHOW32 "A saved eip - gp_insn "
         pushfd
         pop eax
         and eax, 0x4000
-        SHOW "nt "
+        SHOW32 "nt "
         ; Resume A after the faulting instruction.
         mov dword [TSS_A + 0x20], gp_resume
         add esp, 4

@@ -22,11 +22,6 @@ test_main:
         ENTER_PM32 pm
 
         bits 32
-%macro SHOW 1                   ; prints a label and EAX
-        PUTS32 %1
-        call print32_hex32
-        call print32_nl
-%endmacro
 
 ; TSSDESC gdt_offset, base, limit, access
 %macro TSSDESC 4
@@ -93,47 +88,47 @@ pm:     PUTS32 "task switch by jmp", 10
         jmp SEL_B:0
 after_b:
         PUTS32 "back in A", 10
-        SHOW "eax "
+        SHOW32 "eax "
         mov eax, ebx
-        SHOW "ebx "
+        SHOW32 "ebx "
         mov eax, cr0
         and eax, 8
-        SHOW "cr0.ts "
+        SHOW32 "cr0.ts "
         movzx eax, byte [GDT_BASE + SEL_A + 5]
-        SHOW "A access "
+        SHOW32 "A access "
         movzx eax, byte [GDT_BASE + SEL_B + 5]
-        SHOW "B access "
+        SHOW32 "B access "
         mov eax, [TSS_B + 0x20]
         sub eax, task_b
-        SHOW "B saved eip - task_b "
+        SHOW32 "B saved eip - task_b "
         mov eax, [TSS_B + 0x28]
-        SHOW "B saved eax "
+        SHOW32 "B saved eax "
         mov eax, [TSS_B + 0x4c]
-        SHOW "B saved cs "
+        SHOW32 "B saved cs "
         mov eax, [TSS_B + 0x00]
-        SHOW "B link "
+        SHOW32 "B link "
         ; Through the task gate: B resumes after its JMP to A.
         clts
         mov eax, 0xa1a1a1a1
         jmp SEL_GB:0
 after_b2:
         PUTS32 "back in A again", 10
-        SHOW "eax "
+        SHOW32 "eax "
         ; A 16-bit task.
         jmp SEL_D:0
 after_d:
         PUTS32 "back from 16-bit task", 10
-        SHOW "eax "
+        SHOW32 "eax "
         movzx eax, word [TSS_D + 0x12]
-        SHOW "D saved ax "
+        SHOW32 "D saved ax "
         movzx eax, word [TSS_D + 0x0e]
         sub eax, task_d
-        SHOW "D saved ip - task_d "
+        SHOW32 "D saved ip - task_d "
         movzx eax, byte [GDT_BASE + SEL_D + 5]
-        SHOW "D access "
+        SHOW32 "D access "
         sldt ax
         movzx eax, ax
-        SHOW "A ldtr "
+        SHOW32 "A ldtr "
         PUTS32 "bad selector in the new task", 10
         mov eax, 10
         mov ebx, ts_handler
@@ -144,9 +139,9 @@ after_d:
 after_e:
         str ax
         movzx eax, ax
-        SHOW "tr "
+        SHOW32 "tr "
         movzx eax, byte [GDT_BASE + SEL_E + 5]
-        SHOW "E access "
+        SHOW32 "E access "
         EXIT 0x10
 
 ; #TS: prints the error code only. The SDM (7.3, step 12) has the fault raised in the new
@@ -168,31 +163,31 @@ task_e: PUTS32 "task E ran?", 10
 task_b: PUTS32 "in task B", 10
         mov ax, ds
         movzx eax, ax
-        SHOW "ds "
+        SHOW32 "ds "
         sldt ax
         movzx eax, ax
-        SHOW "ldtr "
-        SHOW "eax "
+        SHOW32 "ldtr "
+        SHOW32 "eax "
         mov eax, ebx
-        SHOW "ebx "
+        SHOW32 "ebx "
         mov eax, esp
-        SHOW "esp "
+        SHOW32 "esp "
         mov eax, cr0
         and eax, 8
-        SHOW "cr0.ts "
+        SHOW32 "cr0.ts "
         movzx eax, byte [GDT_BASE + SEL_A + 5]
-        SHOW "A access "
+        SHOW32 "A access "
         movzx eax, byte [GDT_BASE + SEL_B + 5]
-        SHOW "B access "
+        SHOW32 "B access "
         mov eax, [TSS_A + 0x20]
         sub eax, after_b
-        SHOW "A saved eip - after_b "
+        SHOW32 "A saved eip - after_b "
         mov eax, [TSS_A + 0x28]
-        SHOW "A saved eax "
+        SHOW32 "A saved eax "
         mov eax, 0xb1b1b1b1
         jmp SEL_A:0
         PUTS32 "in task B again", 10
-        SHOW "eax "
+        SHOW32 "eax "
         mov dword [TSS_A + 0x20], after_b2
         jmp SEL_A:0
 
