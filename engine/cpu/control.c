@@ -466,6 +466,8 @@ static const HgOp *far_call(HgCpu *cpu, const HgOp *op, uint16_t sel, uint32_t o
         check_code_target(cpu, sel, &d, false);
         if (off > hg_desc_limit(&d))
             hg_raise_gp(cpu, 0);
+        /* The accessed bit is written before the pushes so a fault on it leaves ESP. */
+        hg_desc_set_accessed(cpu, &d);
         push_pair(cpu, cpu->seg[S_CS].sel, next, size);
         return enter_code(cpu, sel, &d, off);
     }
@@ -483,6 +485,7 @@ static const HgOp *far_call(HgCpu *cpu, const HgOp *op, uint16_t sel, uint32_t o
             return call_inner(cpu, op, csel, &cd, goff, gsize, d.hi & 0x1f);
         if (goff > hg_desc_limit(&cd))
             hg_raise_gp(cpu, 0);
+        hg_desc_set_accessed(cpu, &cd);
         push_pair(cpu, cpu->seg[S_CS].sel, next, gsize);
         return enter_code(cpu, csel, &cd, goff);
     }
