@@ -109,7 +109,7 @@ void hg_cpu_update_mode(HgCpu *cpu)
 void hg_cpu_reset(HgCpu *cpu)
 {
     memset(cpu->regs, 0, sizeof(cpu->regs));
-    cpu->regs[R_EDX] = 0x00000633; /* family 6, model 3, stepping 3: Pentium II */
+    cpu->regs[R_EDX] = HG_CPU_SIGNATURE;
     cpu->eip = 0xfff0;
     cpu->eflags = FL_FIXED1;
     cpu->cc_op = CC_EFLAGS;

@@ -294,6 +294,10 @@ void hg_debug_check_data(HgCpu *cpu, uint32_t lin, int size, bool write);
 /* True when an enabled data breakpoint covers part of the linear page. */
 bool hg_debug_page_watched(const HgCpu *cpu, uint32_t page);
 
+/* Processor signature: CPUID leaf 1 EAX and EDX after RESET (family 6, model 5,
+ * stepping 2: a Pentium II "Deschutes"). */
+#define HG_CPU_SIGNATURE 0x00000652u
+
 /* Model-specific registers (system.c); false: no such register or a reserved value. */
 bool hg_msr_read(HgCpu *cpu, uint32_t msr, uint64_t *out);
 bool hg_msr_write(HgCpu *cpu, uint32_t msr, uint64_t value);

@@ -112,9 +112,6 @@ enum {
      CPUID_CX8 | CPUID_SEP | CPUID_MTRR | CPUID_PGE | CPUID_CMOV | CPUID_PAT | CPUID_MMX |  \
      CPUID_FXSR)
 
-/* Family 6, model 5 (Pentium II "Deschutes"), stepping 2. */
-#define CPUID_SIGNATURE 0x00000652u
-
 H(cpuid) {
     uint32_t leaf = cpu->regs[R_EAX];
     uint32_t a, b, c, d;
@@ -129,7 +126,7 @@ H(cpuid) {
         c = 0x6c65746eu; /* "ntel" */
         break;
     case 1:
-        a = CPUID_SIGNATURE;
+        a = HG_CPU_SIGNATURE;
         b = c = 0;
         d = CPUID_FEATURES;
         break;
