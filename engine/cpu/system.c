@@ -1,4 +1,8 @@
-/* System instructions: HLT, and the segment fault helper. */
+/* System instructions of the P6 (Intel SDM Vol. 2 and Vol. 3A): MOV to and from the
+ * debug registers (17.2), INVD/WBINVD and INVLPG (4.10.4), CPUID, RDTSC and RDPMC,
+ * RDMSR/WRMSR and the model-specific registers of the P6 family (Vol. 4), SYSENTER and
+ * SYSEXIT (5.8.7), UD2, RSM and HLT; and the segment-fault helper of the inline checks.
+ */
 #include "insn.h"
 #include "interrupt.h"
 #include "mmu.h"
