@@ -16,7 +16,15 @@
 #include "tb.h"
 
 enum { ACC_READ = 0, ACC_WRITE = 1, ACC_EXEC = 2 };
-enum { PTE_P = 1, PTE_RW = 2, PTE_US = 4, PTE_A = 0x20, PTE_D = 0x40, PTE_PS = 0x80, PTE_G = 0x100 };
+enum {
+    PTE_P = 1,
+    PTE_RW = 2,
+    PTE_US = 4,
+    PTE_A = 0x20,
+    PTE_D = 0x40,
+    PTE_PS = 0x80,
+    PTE_G = 0x100
+};
 enum { PF_P = 1, PF_W = 2, PF_U = 4, PF_RSVD = 8 };
 
 /* PAE entries: bits 36-62 are reserved on a P6 (36-bit physical addresses); bit 63
@@ -24,10 +32,10 @@ enum { PF_P = 1, PF_W = 2, PF_U = 4, PF_RSVD = 8 };
 #define PAE_RSVD_HIGH 0xfffffff000000000ull
 
 typedef struct Translation {
-    uint32_t phys;      /* physical page address */
-    bool writable;      /* writes allowed for the access's privilege */
-    bool user_ok;       /* user accesses allowed */
-    bool dirty;         /* dirty bit already set (writes need no walk) */
+    uint32_t phys; /* physical page address */
+    bool writable; /* writes allowed for the access's privilege */
+    bool user_ok;  /* user accesses allowed */
+    bool dirty;    /* dirty bit already set (writes need no walk) */
     bool global;
 } Translation;
 
@@ -404,8 +412,8 @@ bool hg_mmu_load_pdptes(HgCpu *cpu)
 {
     uint32_t base = cpu->cr3 & 0xffffffe0u;
     for (int i = 0; i < 4; i++) {
-        uint64_t e = phys_read32(cpu, base + i * 8) |
-                     (uint64_t)phys_read32(cpu, base + i * 8 + 4) << 32;
+        uint64_t e = phys_read32(cpu, base + i * 8) | (uint64_t)phys_read32(cpu, base + i * 8 + 4)
+                                                          << 32;
         /* Reserved: bits 1-2, 5-8, and 36-63 (SDM 4.4.1). */
         if ((e & PTE_P) && (e & (0x1e6ull | PAE_RSVD_HIGH)))
             return false;
