@@ -254,14 +254,14 @@ HgExitReason hg_cpu_run(HgCpu *cpu, int64_t budget)
         cpu->budget -= tb->n_insns;
         cpu->icount += tb->n_insns;
         const HgOp *last = &tb->ops[tb->n_insns - 1];
-        bool ss_shadow = loads_ss(last);
         if (single_step && !(is_soft_int(last) && !(cpu->eflags & FL_TF)))
             cpu->dbg_pending |= DR6_BS;
-        if (!tb->cached)
-            g_free(tb);
         /* Traps of the instruction that just completed: single step, data breakpoints,
          * the T bit (17.3.1.2); a MOV SS defers them by one instruction. */
-        if (cpu->dbg_pending && !ss_shadow && !deliver_pending_traps(cpu)) {
+        bool trap = cpu->dbg_pending && !loads_ss(last);
+        if (!tb->cached)
+            g_free(tb);
+        if (trap && !deliver_pending_traps(cpu)) {
             reason = HG_EXIT_SHUTDOWN;
             break;
         }
