@@ -222,18 +222,16 @@ HgExitReason hg_cpu_run(HgCpu *cpu, int64_t budget)
             break;
         }
         uint32_t mode = cpu->mode_key;
-        if (mode & MODE_SINGLE) {
+        if (cpu->eflags & FL_RF) {
             /* RF suppresses instruction breakpoints for one instruction and is cleared
              * once it starts (IRET may set it again). */
-            if (cpu->eflags & FL_RF)
-                cpu->eflags &= ~FL_RF;
-            else if (cpu->dr[7] & 0xff) {
-                uint32_t hit = exec_breakpoints(cpu);
-                if (hit) {
-                    cpu->dbg_pending = 0;
-                    cpu->dr[6] = (cpu->dr[6] & ~0xfu) | hit;
-                    hg_raise(cpu, EX_DB, -1);
-                }
+            cpu->eflags &= ~FL_RF;
+        } else if ((mode & MODE_SINGLE) && (cpu->dr[7] & 0xff)) {
+            uint32_t hit = exec_breakpoints(cpu);
+            if (hit) {
+                cpu->dbg_pending = 0;
+                cpu->dr[6] = (cpu->dr[6] & ~0xfu) | hit;
+                hg_raise(cpu, EX_DB, -1);
             }
         }
         bool single_step = cpu->eflags & FL_TF;
