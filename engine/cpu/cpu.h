@@ -222,6 +222,7 @@ struct HgCpu {
     uint32_t a20_mask;
     HgTlbEntry tlb[2][TLB_SIZE];
     int tlb_mode; /* 0 supervisor, 1 user (CPL 3) */
+    bool tlb_large; /* the TLB may hold pieces of 4 MiB / 2 MiB pages (INVLPG) */
 
     /* Translation. */
     HgTbCache *tbs;

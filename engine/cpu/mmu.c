@@ -37,6 +37,7 @@ typedef struct Translation {
     bool user_ok;  /* user accesses allowed */
     bool dirty;    /* dirty bit already set (writes need no walk) */
     bool global;
+    bool large; /* from a 4 MiB or 2 MiB page */
 } Translation;
 
 static uint32_t phys_read32(HgCpu *cpu, uint64_t addr)
@@ -103,6 +104,7 @@ static Translation walk(HgCpu *cpu, uint32_t lin, int acc, bool user)
             t.user_ok = us;
             t.dirty = (lo & PTE_D) != 0;
             t.global = (pde & PTE_G) && (cpu->cr4 & CR4_PGE);
+            t.large = true;
             return t;
         }
         /* The directory entry is used (accessed) even when the table entry then
@@ -152,6 +154,7 @@ static Translation walk(HgCpu *cpu, uint32_t lin, int acc, bool user)
         t.user_ok = us;
         t.dirty = (n & PTE_D) != 0;
         t.global = (pde & PTE_G) && (cpu->cr4 & CR4_PGE);
+        t.large = true;
         return t;
     }
     if (!(pde & PTE_A))
@@ -188,6 +191,8 @@ static HgTlbEntry *fill(HgCpu *cpu, uint32_t lin, int acc, int mode)
 
     e->phys = phys;
     e->global = t.global;
+    if (t.large)
+        cpu->tlb_large = true;
     /* With A20 masked, the page at 1 MiB aliases page 0 only in bit 20; mapping a
      * whole 4 KiB page is exact because the mask clears a bit above 12. */
     if (host) {
@@ -380,21 +385,38 @@ void hg_tlb_flush(HgCpu *cpu, bool keep_global)
             e->global = 0;
         }
     }
+    if (!keep_global)
+        cpu->tlb_large = false;
     hg_tb_jmp_cache_clear(cpu->tbs);
 }
 
-void hg_tlb_flush_page(HgCpu *cpu, uint32_t lin)
+static void drop_page(HgCpu *cpu, uint32_t page)
 {
     for (int m = 0; m < 2; m++) {
-        HgTlbEntry *e = &cpu->tlb[m][(lin >> 12) & (TLB_SIZE - 1)];
-        if ((e->tag_read & ~0xfffu) == (lin & ~0xfffu) ||
-            (e->tag_write & ~0xfffu) == (lin & ~0xfffu)) {
+        HgTlbEntry *e = &cpu->tlb[m][(page >> 12) & (TLB_SIZE - 1)];
+        if ((e->tag_read & ~0xfffu) == page || (e->tag_write & ~0xfffu) == page) {
             e->tag_read = TLB_INVALID;
             e->tag_write = TLB_INVALID;
             e->global = 0;
         }
     }
-    hg_tb_jmp_cache_clear_page(cpu->tbs, lin);
+}
+
+void hg_tlb_flush_page(HgCpu *cpu, uint32_t lin)
+{
+    if (!cpu->tlb_large) {
+        drop_page(cpu, lin & ~0xfffu);
+        hg_tb_jmp_cache_clear_page(cpu->tbs, lin);
+        return;
+    }
+    /* The TLB holds large pages as 4 KiB pieces; INVLPG drops the whole large page
+     * that contains lin (SDM 4.10.4.1), so every piece of the largest page size the
+     * current paging mode has must go. */
+    uint32_t size = (cpu->cr4 & CR4_PAE) ? 2u << 20 : 4u << 20;
+    uint32_t base = lin & ~(size - 1);
+    for (uint32_t off = 0; off < size; off += 0x1000)
+        drop_page(cpu, base + off);
+    hg_tb_jmp_cache_clear(cpu->tbs);
 }
 
 void hg_tlb_protect_code(HgCpu *cpu, uint32_t phys_page)

@@ -97,19 +97,25 @@ pm:     PUTS32 "paging", 10
         mov eax, [0xc00000 + DATA]
         SHOW32 "ps without pse: "
 
-        ; Global pages: with CR4.PGE, a G entry is usable; INVLPG drops it.
+        ; Global pages: with CR4.PGE, a G entry is usable; INVLPG of any address in a
+        ; large page drops all of it.
         mov eax, cr4
         or eax, 0x90            ; PSE PGE
         mov cr4, eax
         mov dword [PD + 8], 0x183               ; G P RW PS
         mov eax, [0x800000 + DATA]
         SHOW32 "global read: "
+        mov eax, [0x800000 + DATA2]
+        SHOW32 "global read, other 4k: "
         mov dword [PD + 8], 0x400183            ; now physical 4 MiB
-        invlpg [0x800000 + DATA]
         mov dword [PD + 16], 0x400083           ; 0x1000000 -> physical 4 MiB
         mov dword [0x1000000 + DATA], 0x77777777
+        mov dword [0x1000000 + DATA2], 0x78787878
+        invlpg [0x800000 + 0x3ff000]
         mov eax, [0x800000 + DATA]
         SHOW32 "global after invlpg: "
+        mov eax, [0x800000 + DATA2]
+        SHOW32 "global after invlpg, other 4k: "
 
         ; PAE: leave paging, build a PDPT, a directory with a 4 KiB table and a 2 MiB page.
         mov eax, cr0
