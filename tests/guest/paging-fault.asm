@@ -4,7 +4,7 @@
 ; accessed and dirty bits after faulting accesses. (P is masked in RSVD error codes, see
 ; the handler.)
 %include "rom.inc"
-%include "paging.inc"
+%include "platform.inc"
 
 PD      equ PT_BASE
 PT0     equ PT_BASE + 0x1000
@@ -49,11 +49,7 @@ pm:     PUTS32 "page faults", 10
         mov dword [PT1], DATA + 3
         mov dword [PT1 + 4], DATA2 + 1          ; 0x401000: read-only
         mov eax, PD
-        mov cr3, eax
-        mov eax, cr0
-        or eax, 0x80000000
-        mov cr0, eax
-        jmp .on
+        call enable_paging
 .on:
         FAULT mov eax, [0x402000]               ; PTE not present, read
         FAULT mov dword [0x402ffc], 1           ; PTE not present, write
@@ -113,11 +109,7 @@ pm:     PUTS32 "page faults", 10
         or eax, 0x20
         mov cr4, eax
         mov eax, PDPT
-        mov cr3, eax
-        mov eax, cr0
-        or eax, 0x80000000
-        mov cr0, eax
-        jmp .pae
+        call enable_paging
 .pae:   FAULT mov eax, [0x30000]
         FAULT mov dword [0x30004], 1
         FAULT mov eax, [0x200000]

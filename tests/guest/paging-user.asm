@@ -2,7 +2,7 @@
 ; table entries, page-fault error codes with U/S set for CPL 3 accesses and CR2; a
 ; supervisor write to a user read-only page with CR0.WP clear succeeds.
 %include "rom.inc"
-%include "paging.inc"
+%include "platform.inc"
 %include "system.inc"
 
 PD      equ PT_BASE
@@ -52,11 +52,7 @@ pm:     PUTS32 "user paging", 10
         mov dword [PT1 + 12], DATA2 + 7         ; user writable
         mov dword [DATA2], 0x5a5a5a5a
         mov eax, PD
-        mov cr3, eax
-        mov eax, cr0
-        or eax, 0x80000000
-        mov cr0, eax
-        jmp .on
+        call enable_paging
 .on:
         USER mov eax, [0x400000]                ; supervisor page: 5
         USER mov dword [0x400000], 1            ; 7

@@ -3,7 +3,7 @@
 ; the tables after reads and writes; CR3 reloads and INVLPG making table edits visible;
 ; supervisor writes to read-only pages with CR0.WP clear.
 %include "rom.inc"
-%include "paging.inc"
+%include "platform.inc"
 
 PD      equ PT_BASE             ; 32-bit page directory
 PT0     equ PT_BASE + 0x1000    ; identity map of the first 4 MiB
@@ -36,11 +36,7 @@ pm:     PUTS32 "paging", 10
         mov dword [DATA], 0x11111111
         mov dword [DATA2], 0x22222222
         mov eax, PD
-        mov cr3, eax
-        mov eax, cr0
-        or eax, 0x80000000
-        mov cr0, eax
-        jmp .on
+        call enable_paging
 .on:    mov eax, [0x400000]
         SHOW32 "4k read: "
         mov eax, [PT1]
@@ -137,11 +133,7 @@ pm:     PUTS32 "paging", 10
         or eax, 0x20            ; PAE
         mov cr4, eax
         mov eax, PDPT
-        mov cr3, eax
-        mov eax, cr0
-        or eax, 0x80000000
-        mov cr0, eax
-        jmp .pae
+        call enable_paging
 .pae:   mov eax, [0x30000]
         SHOW32 "pae 4k read: "
         mov eax, [PAE_PT + 8 * 0x30]

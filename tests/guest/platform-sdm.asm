@@ -10,22 +10,19 @@
 ;    pushed EIP is the new task's (7.3 step 12; QEMU pushes the switching JMP's).
 %include "rom.inc"
 %include "system.inc"
-%include "paging.inc"
+%include "platform.inc"
 
 PD      equ PT_BASE
 TSS_B   equ TSS_BASE + 0x100
 TSS_E   equ TSS_BASE + 0x200
 SEL_B   equ SEL_FREE
 SEL_E   equ SEL_FREE + 8
+EXPECT  equ FREE_BASE + 0x300   ; where the next #DB or #TS should report EIP
 
 test_main:
         ENTER_PM32 pm
 
         bits 32
-%macro TSSDESC 4
-        mov dword [GDT_BASE + %1], ((%2) & 0xffff) << 16 | (%3)
-        mov dword [GDT_BASE + %1 + 4], ((%2) >> 16) & 0xff | (%4) << 8 | ((%2) & 0xff000000)
-%endmacro
 
 pm:     PUTS32 "sdm-only platform behaviour", 10
         call setup_tss32
@@ -53,11 +50,7 @@ pm:     PUTS32 "sdm-only platform behaviour", 10
         or eax, 0x10
         mov cr4, eax
         mov eax, PD
-        mov cr3, eax
-        mov eax, cr0
-        or eax, 0x80000000
-        mov cr0, eax
-        jmp .on
+        call enable_paging
 .on:    CATCH .r1
         mov eax, [0x400000]
 .r1:    CATCH .r2
@@ -67,6 +60,7 @@ pm:     PUTS32 "sdm-only platform behaviour", 10
         mov cr0, eax
 
         PUTS32 "general detect", 10
+        mov dword [EXPECT], gd_insn
         mov eax, 0x2000
         mov dr7, eax
 gd_insn:
@@ -84,6 +78,7 @@ gd_insn:
         mov dword [TSS_B + 0x50], SEL_DATA32
         mov dword [TSS_B + 0x54], SEL_DATA32
         mov word [TSS_B + 0x64], 1              ; T
+        mov dword [EXPECT], task_b
         CATCH after_b
         jmp SEL_B:0
 after_b:
@@ -95,6 +90,7 @@ after_b:
         mov dword [TSS_E + 0x4c], SEL_CODE32
         mov dword [TSS_E + 0x50], SEL_DATA32
         mov dword [TSS_E + 0x54], 0x1234        ; LDT selector, no LDT
+        mov dword [EXPECT], task_e
         CATCH after_e
         jmp SEL_E:0
 after_e:
@@ -119,8 +115,9 @@ db_handler:
         mov eax, dr6
         and eax, 0xe00f
         call print32_hex32
-        PUTS32 " eip "
+        PUTS32 " eip - expected "
         mov eax, [esp]
+        sub eax, [EXPECT]
         call print32_hex32
         call print32_nl
         xor eax, eax
@@ -133,8 +130,9 @@ ts_handler:
         PUTS32 "#TS err "
         mov eax, [esp]
         call print32_hex16
-        PUTS32 " eip "
+        PUTS32 " eip - expected "
         mov eax, [esp + 4]
+        sub eax, [EXPECT]
         call print32_hex32
         call print32_nl
         jmp catch_resume

@@ -3,7 +3,7 @@
 ; its own next instruction, which must run with the new byte (SDM Vol. 3A 8.1.3). The
 ; translator sees these stores through the TLB slow path of pages holding code.
 %include "rom.inc"
-%include "paging.inc"
+%include "platform.inc"
 
 PD      equ PT_BASE
 PT0     equ PT_BASE + 0x1000
@@ -30,11 +30,7 @@ pm:     PUTS32 "self-modifying code", 10
         mov dword [PD + 4], PT1 + 3
         mov dword [PT1], CODE + 3
         mov eax, PD
-        mov cr3, eax
-        mov eax, cr0
-        or eax, 0x80000000
-        mov cr0, eax
-        jmp .on
+        call enable_paging
 .on:    ; mov eax, 0x11111111 / retf
         mov byte [CODE], 0xb8
         mov dword [CODE + 1], 0x11111111

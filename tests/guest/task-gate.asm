@@ -3,6 +3,7 @@
 ; code) through a task gate in the IDT runs a handler task that finds the error code on
 ; its own stack and the faulting task in its back link.
 %include "rom.inc"
+%include "platform.inc"
 
 TSS_A   equ TSS_BASE
 TSS_B   equ TSS_BASE + 0x100
@@ -15,10 +16,6 @@ test_main:
         ENTER_PM32 pm
 
         bits 32
-%macro TSSDESC 4
-        mov dword [GDT_BASE + %1], ((%2) & 0xffff) << 16 | (%3)
-        mov dword [GDT_BASE + %1 + 4], ((%2) >> 16) & 0xff | (%4) << 8 | ((%2) & 0xff000000)
-%endmacro
 ; TASK tss, entry, esp: a 32-bit ring-0 task with flat data segments.
 %macro TASK 3
         mov dword [%1 + 0x20], %2

@@ -4,6 +4,7 @@
 ; loaded from the new TSS with DS taken from it; a #TS for a bad DS selector raised in
 ; the new task's context (EIP of the new task).
 %include "rom.inc"
+%include "platform.inc"
 %include "system.inc"
 
 TSS_A   equ TSS_BASE            ; the initial task (LTR)
@@ -24,10 +25,6 @@ test_main:
         bits 32
 
 ; TSSDESC gdt_offset, base, limit, access
-%macro TSSDESC 4
-        mov dword [GDT_BASE + %1], ((%2) & 0xffff) << 16 | (%3)
-        mov dword [GDT_BASE + %1 + 4], ((%2) >> 16) & 0xff | (%4) << 8 | ((%2) & 0xff000000)
-%endmacro
 
 pm:     PUTS32 "task switch by jmp", 10
         call install_catchers
