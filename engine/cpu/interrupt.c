@@ -21,9 +21,13 @@ static void deliver_real(HgCpu *cpu, int vector)
         hg_raise(cpu, EX_GP, vector * 8 + 2);
     uint32_t entry = hg_lin_read_sys(cpu, ivt, 4);
     uint32_t flags = hg_cpu_get_eflags(cpu);
+    /* A stack fault on the second or third push leaves SP as it was. */
+    HgSegTxn t;
+    HG_TXN_BEGIN(cpu, &t);
     hg_push(cpu, flags, 2);
     hg_push(cpu, cpu->seg[S_CS].sel, 2);
     hg_push(cpu, cpu->eip, 2);
+    hg_txn_end(cpu, &t);
     hg_cpu_set_eflags(cpu, 0, FL_IF | FL_TF | FL_AC | FL_RF);
     hg_cpu_load_seg_real(cpu, S_CS, (uint16_t)(entry >> 16));
     cpu->eip = entry & 0xffff;
@@ -31,8 +35,6 @@ static void deliver_real(HgCpu *cpu, int vector)
 
 void hg_cpu_interrupt(HgCpu *cpu, int vector, HgIntKind kind, int error_code)
 {
-    (void)kind;
-    (void)error_code;
     cpu->halted = false;
     if (!(cpu->cr0 & CR0_PE)) {
         deliver_real(cpu, vector);
@@ -178,36 +180,30 @@ static inline uint32_t iopl(const HgCpu *cpu)
     return (cpu->eflags & FL_IOPL) >> 12;
 }
 
+/* INT n and its one-byte forms are traps: the return address is the next instruction. */
+static inline const HgOp *soft_int(HgCpu *cpu, const HgOp *op, int vector, HgIntKind kind)
+{
+    cpu->eip = hg_op_next_eip(op);
+    hg_cpu_interrupt(cpu, vector, kind, -1);
+    return NULL;
+}
+
 H(int_ib) {
     /* INT n in V86 mode is IOPL-sensitive (no VME here): #GP(0) below IOPL 3. */
     if ((cpu->eflags & FL_VM) && iopl(cpu) < 3)
         hg_raise_gp(cpu, 0);
-    cpu->eip = hg_op_next_eip(op);
-    hg_cpu_interrupt(cpu, op->imm & 0xff, INT_SOFTWARE, -1);
-    return NULL;
+    return soft_int(cpu, op, op->imm & 0xff, INT_SOFTWARE);
 }
-const HgOpImpl hg_impl_INT_Ib = {int_ib, int_ib, NULL, NULL};
-
-H(int3) {
-    cpu->eip = hg_op_next_eip(op);
-    hg_cpu_interrupt(cpu, EX_BP, INT_SOFT_EXC, -1);
-    return NULL;
-}
-const HgOpImpl hg_impl_INT3 = {int3, int3, NULL, NULL};
-
+H(int3) { return soft_int(cpu, op, EX_BP, INT_SOFT_EXC); }
 H(into) {
-    cpu->eip = hg_op_next_eip(op);
-    if (hg_cc_compute(cpu) & FL_OF)
-        hg_cpu_interrupt(cpu, EX_OF, INT_SOFT_EXC, -1);
-    return NULL;
+    if (!(hg_cc_compute(cpu) & FL_OF))
+        return hg_jump(cpu, hg_op_next_eip(op));
+    return soft_int(cpu, op, EX_OF, INT_SOFT_EXC);
 }
+H(int1) { return soft_int(cpu, op, EX_DB, INT_ICEBP); }
+const HgOpImpl hg_impl_INT_Ib = {int_ib, int_ib, NULL, NULL};
+const HgOpImpl hg_impl_INT3 = {int3, int3, NULL, NULL};
 const HgOpImpl hg_impl_INTO = {into, into, NULL, NULL};
-
-H(int1) {
-    cpu->eip = hg_op_next_eip(op);
-    hg_cpu_interrupt(cpu, EX_DB, INT_ICEBP, -1);
-    return NULL;
-}
 const HgOpImpl hg_impl_INT1 = {int1, int1, NULL, NULL};
 
 /* ---- IRET ---- */

@@ -12,10 +12,10 @@
 #define CR0_IMPL                                                                            \
     (CR0_PE | CR0_MP | CR0_EM | CR0_TS | CR0_ET | CR0_NE | CR0_WP | CR0_AM | CR0_NW | CR0_CD | \
      CR0_PG)
-/* CR4 bits this processor accepts (VME and PVI are not offered); setting others #GP. */
+/* CR4 bits this processor accepts, following what CPUID reports: no VME/PVI, and no
+ * OSXMMEXCPT without SSE; setting any other bit raises #GP(0). */
 #define CR4_IMPL                                                                            \
-    (CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE | CR4_PGE | CR4_PCE | CR4_OSFXSR |       \
-     CR4_OSXMMEXCPT)
+    (CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE | CR4_PGE | CR4_PCE | CR4_OSFXSR)
 
 /* Loads the PDPTEs for a register state about to be committed; #GP(0) when one has
  * reserved bits set, leaving the old PDPTEs. */

@@ -15,13 +15,6 @@ SEL_LDT         equ SEL_FREE + 0x38     ; LDT at LDT_BASE, 2 entries
 SEL_NP          equ SEL_FREE + 0x40     ; data, not present
 LDT_BASE        equ 0x20000
 
-%macro DESCR 4
-        mov edi, %1
-        mov eax, %2
-        mov ebx, %3
-        mov ecx, %4
-        call set_desc
-%endmacro
 ; PROBE insn, selector: runs "insn eax, selector" with EAX preset, prints ZF and EAX.
 %macro PROBE 2
         mov eax, 0xeeeeeeee
@@ -36,11 +29,6 @@ LDT_BASE        equ 0x20000
         call print32_hex8
         mov al, ' '
         out 0xe9, al
-%endmacro
-%macro R3 1
-        CATCH %%back
-        ENTER_RING3 %1
-%%back:
 %endmacro
 
 test_main:

@@ -11,18 +11,6 @@ SEL_D1          equ SEL_FREE + 0x10     ; ring-1 data
 SEL_CNP         equ SEL_FREE + 0x20     ; ring-0 code, not present
 SEL_GATENP      equ SEL_FREE + 0x28     ; call gate DPL 3 -> SEL_CNP
 
-%macro DESCR 4
-        mov edi, %1
-        mov eax, %2
-        mov ebx, %3
-        mov ecx, %4
-        call set_desc
-%endmacro
-%macro R3 1
-        CATCH %%back
-        ENTER_RING3 %1
-%%back:
-%endmacro
 %macro SET_SS1 1
         mov dword [TSS_BASE + 16], %1
         mov dword [TSS_BASE + 12], 0x5400

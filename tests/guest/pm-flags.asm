@@ -16,11 +16,6 @@
         call print32_hex32
         call print32_nl
 %endmacro
-%macro R3 1
-        CATCH %%back
-        ENTER_RING3 %1
-%%back:
-%endmacro
 
 test_main:
         PUTS "real mode", 10

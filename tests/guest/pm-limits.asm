@@ -13,14 +13,6 @@ SEL_RO          equ SEL_FREE + 0x18     ; read-only data
 SEL_SMALL       equ SEL_FREE + 0x20     ; data, limit 0xff
 SEL_DOWN        equ SEL_FREE + 0x28     ; expand-down data, limit 0xfff, B=1
 
-%macro DESCR 4
-        mov edi, %1
-        mov eax, %2
-        mov ebx, %3
-        mov ecx, %4
-        call set_desc
-%endmacro
-
 test_main:
         ENTER_PM32 pm
         bits 32

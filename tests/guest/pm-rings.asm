@@ -16,14 +16,6 @@ SEL_CONF        equ SEL_FREE + 0x10     ; conforming ring-0 code, base ROM
         call print32_nl
 %endmacro
 
-; R3 label: runs label at ring 3; it ends with INT 0x7F or a fault, either of which
-; resumes after the macro.
-%macro R3 1
-        CATCH %%back
-        ENTER_RING3 %1
-%%back:
-%endmacro
-
 test_main:
         ENTER_PM32 pm
         bits 32

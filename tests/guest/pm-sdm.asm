@@ -6,7 +6,10 @@
 ;    Vol. 3A 6.13; QEMU leaves it clear): a not-present handler segment and a gate of
 ;    the wrong type;
 ;  - INT1 (F1) is delivered like a debug exception, without the gate DPL check (QEMU
-;    stops on it).
+;    stops on it);
+;  - MOV CR0 with PG but not PE, or NW without CD, is #GP(0) (SDM Vol. 3A 2.5; QEMU takes
+;    the value). Also here: reserved CR4 bits, CR1, ET reading as 1, CR2, LMSW (which
+;    cannot clear PE) and CLTS.
 %include "rom.inc"
 %include "system.inc"
 
@@ -14,19 +17,6 @@ SEL_GATE1       equ SEL_FREE + 0x00     ; call gate DPL 3 -> SEL_C1
 SEL_C1          equ SEL_FREE + 0x08     ; ring-1 code, base ROM
 SEL_D1NP        equ SEL_FREE + 0x10     ; ring-1 data, not present
 SEL_CNP         equ SEL_FREE + 0x18     ; ring-0 code, not present
-
-%macro DESCR 4
-        mov edi, %1
-        mov eax, %2
-        mov ebx, %3
-        mov ecx, %4
-        call set_desc
-%endmacro
-%macro R3 1
-        CATCH %%back
-        ENTER_RING3 %1
-%%back:
-%endmacro
 
 test_main:
         ENTER_PM32 pm
@@ -59,6 +49,56 @@ pm:     call install_catchers
 .t2:    mov byte [IDT_BASE + 6 * 8 + 5], 0x8e
         PUTS32 "int1 at ring 3", 10
         R3 ring3_int1
+        PUTS32 "mov cr0: PG without PE", 10
+        CATCH .c1
+        mov eax, cr0
+        and eax, 0x7ffffffe
+        or eax, 0x80000000
+        mov cr0, eax
+        PUTS32 "no fault", 10
+.c1:    PUTS32 "mov cr0: NW without CD", 10
+        CATCH .c2
+        mov eax, cr0
+        and eax, 0xbfffffff
+        mov cr0, eax
+        PUTS32 "no fault", 10
+.c2:    PUTS32 "mov cr4: OSXMMEXCPT", 10
+        CATCH .c3
+        mov eax, 0x400
+        mov cr4, eax
+        PUTS32 "no fault", 10
+.c3:    PUTS32 "mov cr1", 10
+        CATCH .c4
+        db 0x0f, 0x22, 0xc8             ; mov cr1, eax
+        PUTS32 "no fault", 10
+.c4:    PUTS32 "cr0 without ET, cr2, cr4 PSE|PGE", 10
+        mov eax, cr0
+        and al, 0xef
+        mov cr0, eax
+        mov eax, cr0
+        call print32_hex32
+        mov eax, 0x12345678
+        mov cr2, eax
+        mov eax, cr2
+        call print32_hex32
+        mov eax, 0x90
+        mov cr4, eax
+        mov eax, cr4
+        call print32_hex32
+        call print32_nl
+        PUTS32 "lmsw 0, clts", 10
+        xor eax, eax
+        lmsw ax
+        mov eax, cr0
+        call print32_hex32
+        or eax, 8
+        mov cr0, eax
+        smsw ax
+        call print32_hex16
+        clts
+        smsw ax
+        call print32_hex16
+        call print32_nl
         PUTS32 "done", 10
         EXIT 0x10
 

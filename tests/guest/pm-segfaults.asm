@@ -14,14 +14,6 @@ SEL_DOWN        equ SEL_FREE + 0x28     ; expand-down data, limit 0xfff, B=1
 SEL_CNP         equ SEL_FREE + 0x30     ; code, not present
 SEL_CSMALL      equ SEL_FREE + 0x38     ; code, base ROM, limit 0xff
 
-%macro DESCR 4
-        mov edi, %1
-        mov eax, %2
-        mov ebx, %3
-        mov ecx, %4
-        call set_desc
-%endmacro
-
 test_main:
         ENTER_PM32 pm
         bits 32

@@ -7,16 +7,16 @@ test_main:
         ; LGDT with a 16-bit operand size ignores the base's high byte.
         call load_std_gdt
         lgdt [cs:gdt_ptr_junk]
-        o32 sgdt [0x20000]
-        mov eax, [0x20002]
+        o32 sgdt [0x8000]
+        mov eax, [0x8002]
         call print16_hex32
         mov al, ' '
         out 0xe9, al
         ; SGDT with a 16-bit operand size stores zero in the high byte.
         o32 lgdt [cs:gdt_ptr_high]
-        mov dword [0x20010], 0xffffffff
-        sgdt [0x20010]
-        mov eax, [0x20012]
+        mov dword [0x8010], 0xffffffff
+        sgdt [0x8010]
+        mov eax, [0x8012]
         call print16_hex32
         call print16_nl
         mov ax, 0x1234

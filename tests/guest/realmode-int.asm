@@ -114,8 +114,9 @@ test_main:
         jmp 0xf000:.rm
 .rm:    xor ax, ax
         mov fs, ax
-        mov dword [fs:0x200000], 0xdeadbeef
-        mov eax, [fs:0x200000]
+        mov ebx, 0x200000
+        mov dword [fs:ebx], 0xdeadbeef
+        mov eax, [fs:ebx]
         call print16_hex32
         call print16_nl
         PUTS "done", 10
