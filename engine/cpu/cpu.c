@@ -134,6 +134,7 @@ void hg_cpu_reset(HgCpu *cpu)
     cpu->dr[7] = 0x00000400u;
     cpu->dbg_pending = 0;
     cpu->dbg_data_bps = 0;
+    cpu->dbg_io_bps = 0;
     memset(cpu->pdpte, 0, sizeof(cpu->pdpte));
     memset(&cpu->msr, 0, sizeof(cpu->msr));
     cpu->msr.apic_base = 0xfee00000ull | (1u << 11) | (1u << 8);

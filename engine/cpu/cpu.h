@@ -215,6 +215,7 @@ struct HgCpu {
     bool irq_shadow;        /* one-instruction STI / MOV SS shadow */
     uint32_t dbg_pending;   /* DR6 bits of debug traps to deliver after this instruction */
     uint32_t dbg_data_bps;  /* bit n: DRn is an enabled data breakpoint (TLB slow path) */
+    uint32_t dbg_io_bps;    /* bit n: DRn is an enabled I/O breakpoint (with CR4.DE) */
     volatile int exit_request;
 
     /* Memory. */
@@ -292,6 +293,8 @@ enum {
 void hg_debug_regs_changed(HgCpu *cpu);
 /* Records data-breakpoint hits of an access of size bytes at lin (mmu.c slow path). */
 void hg_debug_check_data(HgCpu *cpu, uint32_t lin, int size, bool write);
+/* Records I/O-breakpoint hits of an access to size bytes at port (hg_io_check). */
+void hg_debug_check_io(HgCpu *cpu, uint16_t port, int size);
 /* True when an enabled data breakpoint covers part of the linear page. */
 bool hg_debug_page_watched(const HgCpu *cpu, uint32_t page);
 

@@ -100,15 +100,17 @@ static inline uint32_t bp_addr(const HgCpu *cpu, int n)
 
 void hg_debug_regs_changed(HgCpu *cpu)
 {
-    uint32_t data = 0;
+    uint32_t data = 0, io = 0;
     for (int n = 0; n < 4; n++) {
         unsigned rw = bp_rw(cpu, n);
-        /* I/O breakpoints (10) need CR4.DE and are not modelled. */
         if (bp_enabled(cpu, n) && (rw == 1 || rw == 3))
             data |= 1u << n;
+        if (bp_enabled(cpu, n) && rw == 2)
+            io |= 1u << n;
     }
     bool flush = data || cpu->dbg_data_bps;
     cpu->dbg_data_bps = data;
+    cpu->dbg_io_bps = io;
     hg_cpu_update_mode(cpu);
     if (flush)
         hg_tlb_flush(cpu, false);
@@ -133,6 +135,21 @@ void hg_debug_check_data(HgCpu *cpu, uint32_t lin, int size, bool write)
             continue;
         uint32_t a = bp_addr(cpu, n);
         if (lin - a < bp_len(cpu, n) || a - lin < (uint32_t)size)
+            cpu->dbg_pending |= 1u << n;
+    }
+}
+
+void hg_debug_check_io(HgCpu *cpu, uint16_t port, int size)
+{
+    /* R/W = 10 means I/O only with CR4.DE; without it the encoding is undefined and
+     * nothing is reported. */
+    if (!(cpu->cr4 & CR4_DE))
+        return;
+    for (int n = 0; n < 4; n++) {
+        if (!(cpu->dbg_io_bps & (1u << n)))
+            continue;
+        uint32_t a = bp_addr(cpu, n) & 0xffff;
+        if ((uint32_t)port - a < bp_len(cpu, n) || a - port < (uint32_t)size)
             cpu->dbg_pending |= 1u << n;
     }
 }

@@ -2,8 +2,8 @@
 ; that sets TF, one after the POPF that clears it, none after MOV SS but one after the
 ; next instruction), an instruction breakpoint faulting before execution and RF letting
 ; it run, data breakpoints on writes and on reads or writes trapping after the access
-; (DR6 B0-B3). DR7.GD is left out: QEMU 7.2 does not implement it (no #DB), while the
-; SDM (17.2.4) is clear; Hangar raises #DB with DR6.BD.
+; (DR6 B0-B3), I/O breakpoints with CR4.DE. DR7.GD is left out: QEMU 7.2 does not
+; implement it (no #DB), while the SDM (17.2.4) is clear; platform-sdm checks it.
 %include "rom.inc"
 
 SET_RF  equ FREE_BASE + 0x100   ; nonzero: the #DB handler sets RF in the frame
@@ -94,6 +94,20 @@ pm:     PUTS32 "debug", 10
         xor eax, eax
         mov dr7, eax
 
+        PUTS32 "i/o breakpoint", 10
+        mov eax, cr4
+        or eax, 0x8             ; DE
+        mov cr4, eax
+        mov eax, 0x80
+        mov dr2, eax
+        mov eax, 0x02000010     ; L2, I/O, one byte
+        mov dr7, eax
+        out 0x81, al
+        out 0x80, al
+        mov dx, 0x7f
+        out dx, ax              ; ports 0x7f-0x80
+        xor eax, eax
+        mov dr7, eax
         EXIT 0x10
 
 int30_handler:
