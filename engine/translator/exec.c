@@ -226,18 +226,17 @@ HgExitReason hg_cpu_run(HgCpu *cpu, int64_t budget)
             }
             continue;
         }
-        if (shadow)
-            cpu->irq_shadow = false;
-        else if ((cpu->nmi_pending || cpu->intr_line) && take_interrupt(cpu))
+        if (!shadow && (cpu->nmi_pending || cpu->intr_line) && take_interrupt(cpu))
             continue;
         if (cpu->halted) {
             reason = HG_EXIT_HALT;
             break;
         }
         if (cpu->budget <= 0) {
-            reason = HG_EXIT_BUDGET;
+            reason = HG_EXIT_BUDGET; /* a shadow carries over to the next slice */
             break;
         }
+        cpu->irq_shadow = false;
         uint32_t mode = cpu->mode_key;
         if (cpu->eflags & FL_RF) {
             /* RF suppresses instruction breakpoints for one instruction and is cleared

@@ -1,8 +1,8 @@
 /* Unit tests of the execution loop and the TLB where QEMU cannot serve as the oracle
  * (it has no interrupt source in the bare guest tests, and it flushes global pages on
- * every CR3 write): the one-instruction interrupt shadow after STI (SDM Vol. 3A 6.8.3),
- * waking from HLT on an interrupt, and global pages surviving a CR3 write while INVLPG
- * drops them (4.10.2.4, 4.10.4.1).
+ * every CR3 write): the one-instruction interrupt shadow after STI and MOV SS, also
+ * across the end of a run slice (SDM Vol. 3A 6.8.3), waking from HLT on an interrupt,
+ * and global pages surviving a CR3 write while INVLPG drops them (4.10.2.4, 4.10.4.1).
  */
 #include <glib.h>
 
@@ -90,6 +90,23 @@ static void test_sti_sti(Fixture *f, gconstpointer data)
     g_assert_cmpint(hg_cpu_run(f->cpu, 1000), ==, HG_EXIT_HALT);
     g_assert_cmpint(f->acks, ==, 1);
     g_assert_cmpuint(f->cpu->regs[R_EBX] & 0xffff, ==, 1);
+}
+
+static void test_mov_ss_shadow(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    /* STI; NOP; MOV SS,CX; INC AX; INC AX; CLI; HLT, with the interrupt raised right
+     * after MOV SS: it is held off for exactly the next instruction. */
+    static const uint8_t code[] = {0xfb, 0x90, 0x8e, 0xd1, 0x40, 0x40, 0xfa, 0xf4};
+    put(f, 0x7c00, code, sizeof(code));
+    install_handler(f);
+    g_assert_cmpint(hg_cpu_run(f->cpu, 3), ==, HG_EXIT_BUDGET); /* STI, NOP, MOV SS */
+    g_assert_cmpuint(f->cpu->eip, ==, 0x7c04);
+    hg_cpu_set_intr(f->cpu, true);
+    g_assert_cmpint(hg_cpu_run(f->cpu, 1000), ==, HG_EXIT_HALT);
+    g_assert_cmpint(f->acks, ==, 1);
+    g_assert_cmpuint(f->cpu->regs[R_EBX] & 0xffff, ==, 1);
+    g_assert_cmpuint(f->cpu->regs[R_EAX] & 0xffff, ==, 2);
 }
 
 static void test_hlt_wakeup(Fixture *f, gconstpointer data)
@@ -182,6 +199,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add("/cpu-exec/sti-shadow", Fixture, NULL, setup, test_sti_shadow, teardown);
     g_test_add("/cpu-exec/sti-sti", Fixture, NULL, setup, test_sti_sti, teardown);
+    g_test_add("/cpu-exec/mov-ss-shadow", Fixture, NULL, setup, test_mov_ss_shadow, teardown);
     g_test_add("/cpu-exec/hlt-wakeup", Fixture, NULL, setup, test_hlt_wakeup, teardown);
     g_test_add("/mmu/global-pages", Fixture, NULL, setup, test_global_pages, teardown);
     g_test_add("/mmu/nonglobal-pages", Fixture, NULL, setup, test_nonglobal_pages, teardown);
