@@ -109,7 +109,7 @@ void hg_cpu_update_mode(HgCpu *cpu)
 void hg_cpu_reset(HgCpu *cpu)
 {
     memset(cpu->regs, 0, sizeof(cpu->regs));
-    cpu->regs[R_EDX] = 0x00000633; /* family 6, model 3, stepping 3: Pentium II */
+    cpu->regs[R_EDX] = HG_CPU_SIGNATURE;
     cpu->eip = 0xfff0;
     cpu->eflags = FL_FIXED1;
     cpu->cc_op = CC_EFLAGS;
@@ -132,6 +132,9 @@ void hg_cpu_reset(HgCpu *cpu)
     memset(cpu->dr, 0, sizeof(cpu->dr));
     cpu->dr[6] = 0xffff0ff0u;
     cpu->dr[7] = 0x00000400u;
+    cpu->dbg_pending = 0;
+    cpu->dbg_data_bps = 0;
+    cpu->dbg_io_bps = 0;
     memset(cpu->pdpte, 0, sizeof(cpu->pdpte));
     memset(&cpu->msr, 0, sizeof(cpu->msr));
     cpu->msr.apic_base = 0xfee00000ull | (1u << 11) | (1u << 8);

@@ -220,6 +220,9 @@ struct HgCpu {
     bool nmi_blocked;       /* in an NMI handler until IRET */
     bool halted;
     bool irq_shadow;        /* one-instruction STI / MOV SS shadow */
+    uint32_t dbg_pending;   /* DR6 bits of debug traps to deliver after this instruction */
+    uint32_t dbg_data_bps;  /* bit n: DRn is an enabled data breakpoint (TLB slow path) */
+    uint32_t dbg_io_bps;    /* bit n: DRn is an enabled I/O breakpoint (with CR4.DE) */
     volatile int exit_request;
 
     /* Memory. */
@@ -227,6 +230,7 @@ struct HgCpu {
     uint32_t a20_mask;
     HgTlbEntry tlb[2][TLB_SIZE];
     int tlb_mode; /* 0 supervisor, 1 user (CPL 3) */
+    bool tlb_large; /* the TLB may hold pieces of 4 MiB / 2 MiB pages (INVLPG) */
 
     /* Translation. */
     HgTbCache *tbs;
@@ -285,3 +289,29 @@ static inline uint32_t hg_cpu_mode_key(const HgCpu *cpu)
 {
     return cpu->mode_key;
 }
+
+/* Debug register bits (SDM Vol. 3A 17.2). */
+enum {
+    DR6_BD = 1u << 13, /* debug register access detected (DR7.GD) */
+    DR6_BS = 1u << 14, /* single step */
+    DR6_BT = 1u << 15, /* task switch to a TSS with the T bit */
+    DR7_GD = 1u << 13,
+};
+
+/* Recomputes what depends on DR0-DR7: single-instruction blocks for breakpoints and the
+ * TLB slow path for pages that hold data breakpoints (exec.c). */
+void hg_debug_regs_changed(HgCpu *cpu);
+/* Records data-breakpoint hits of an access of size bytes at lin (mmu.c slow path). */
+void hg_debug_check_data(HgCpu *cpu, uint32_t lin, int size, bool write);
+/* Records I/O-breakpoint hits of an access to size bytes at port (hg_io_check). */
+void hg_debug_check_io(HgCpu *cpu, uint16_t port, int size);
+/* True when an enabled data breakpoint covers part of the linear page. */
+bool hg_debug_page_watched(const HgCpu *cpu, uint32_t page);
+
+/* Processor signature: CPUID leaf 1 EAX and EDX after RESET (family 6, model 5,
+ * stepping 2: a Pentium II "Deschutes"). */
+#define HG_CPU_SIGNATURE 0x00000652u
+
+/* Model-specific registers (system.c); false: no such register or a reserved value. */
+bool hg_msr_read(HgCpu *cpu, uint32_t msr, uint64_t *out);
+bool hg_msr_write(HgCpu *cpu, uint32_t msr, uint64_t value);

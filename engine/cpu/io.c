@@ -7,6 +7,8 @@
 
 void hg_io_check(HgCpu *cpu, uint16_t port, int size)
 {
+    if (cpu->dbg_io_bps)
+        hg_debug_check_io(cpu, port, size);
     if (!(cpu->cr0 & CR0_PE))
         return;
     bool vm86 = cpu->eflags & FL_VM;

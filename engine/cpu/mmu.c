@@ -16,7 +16,15 @@
 #include "tb.h"
 
 enum { ACC_READ = 0, ACC_WRITE = 1, ACC_EXEC = 2 };
-enum { PTE_P = 1, PTE_RW = 2, PTE_US = 4, PTE_A = 0x20, PTE_D = 0x40, PTE_PS = 0x80, PTE_G = 0x100 };
+enum {
+    PTE_P = 1,
+    PTE_RW = 2,
+    PTE_US = 4,
+    PTE_A = 0x20,
+    PTE_D = 0x40,
+    PTE_PS = 0x80,
+    PTE_G = 0x100
+};
 enum { PF_P = 1, PF_W = 2, PF_U = 4, PF_RSVD = 8 };
 
 /* PAE entries: bits 36-62 are reserved on a P6 (36-bit physical addresses); bit 63
@@ -24,11 +32,12 @@ enum { PF_P = 1, PF_W = 2, PF_U = 4, PF_RSVD = 8 };
 #define PAE_RSVD_HIGH 0xfffffff000000000ull
 
 typedef struct Translation {
-    uint32_t phys;      /* physical page address */
-    bool writable;      /* writes allowed for the access's privilege */
-    bool user_ok;       /* user accesses allowed */
-    bool dirty;         /* dirty bit already set (writes need no walk) */
+    uint32_t phys; /* physical page address */
+    bool writable; /* writes allowed for the access's privilege */
+    bool user_ok;  /* user accesses allowed */
+    bool dirty;    /* dirty bit already set (writes need no walk) */
     bool global;
+    bool large; /* from a 4 MiB or 2 MiB page */
 } Translation;
 
 static uint32_t phys_read32(HgCpu *cpu, uint64_t addr)
@@ -95,8 +104,13 @@ static Translation walk(HgCpu *cpu, uint32_t lin, int acc, bool user)
             t.user_ok = us;
             t.dirty = (lo & PTE_D) != 0;
             t.global = (pde & PTE_G) && (cpu->cr4 & CR4_PGE);
+            t.large = true;
             return t;
         }
+        /* The directory entry is used (accessed) even when the table entry then
+         * faults, as the P6 does. */
+        if (!(pde & PTE_A))
+            phys_write32(cpu, pde_addr, (uint32_t)pde | PTE_A);
         uint64_t pte_addr = (pde & 0xffffff000ull) + ((lin >> 12) & 0x1ff) * 8;
         uint64_t pte = phys_read32(cpu, pte_addr) | (uint64_t)phys_read32(cpu, pte_addr + 4) << 32;
         if (!(pte & PTE_P))
@@ -107,8 +121,6 @@ static Translation walk(HgCpu *cpu, uint32_t lin, int acc, bool user)
         us = us && (pte & PTE_US);
         if ((user && (!us || (write && !rw))) || (!user && write && !rw && wp))
             page_fault(cpu, lin, acc, user, PF_P);
-        if (!(pde & PTE_A))
-            phys_write32(cpu, pde_addr, (uint32_t)pde | PTE_A);
         uint32_t lo = (uint32_t)pte | PTE_A | (write ? PTE_D : 0);
         if (lo != (uint32_t)pte)
             phys_write32(cpu, pte_addr, lo);
@@ -142,8 +154,11 @@ static Translation walk(HgCpu *cpu, uint32_t lin, int acc, bool user)
         t.user_ok = us;
         t.dirty = (n & PTE_D) != 0;
         t.global = (pde & PTE_G) && (cpu->cr4 & CR4_PGE);
+        t.large = true;
         return t;
     }
+    if (!(pde & PTE_A))
+        phys_write32(cpu, pde_addr, pde | PTE_A);
     uint32_t pte_addr = (pde & 0xfffff000u) + ((lin >> 12) & 0x3ff) * 4;
     uint32_t pte = phys_read32(cpu, pte_addr);
     if (!(pte & PTE_P))
@@ -152,8 +167,6 @@ static Translation walk(HgCpu *cpu, uint32_t lin, int acc, bool user)
     us = us && (pte & PTE_US);
     if ((user && (!us || (write && !rw))) || (!user && write && !rw && wp))
         page_fault(cpu, lin, acc, user, PF_P);
-    if (!(pde & PTE_A))
-        phys_write32(cpu, pde_addr, pde | PTE_A);
     uint32_t n = pte | PTE_A | (write ? PTE_D : 0);
     if (n != pte)
         phys_write32(cpu, pte_addr, n);
@@ -178,6 +191,8 @@ static HgTlbEntry *fill(HgCpu *cpu, uint32_t lin, int acc, int mode)
 
     e->phys = phys;
     e->global = t.global;
+    if (t.large)
+        cpu->tlb_large = true;
     /* With A20 masked, the page at 1 MiB aliases page 0 only in bit 20; mapping a
      * whole 4 KiB page is exact because the mask clears a bit above 12. */
     if (host) {
@@ -195,6 +210,13 @@ static HgTlbEntry *fill(HgCpu *cpu, uint32_t lin, int acc, int mode)
             hg_bus_mark_dirty(cpu->bus, phys);
     } else {
         e->tag_write = TLB_INVALID;
+    }
+    /* A page holding a data breakpoint sends every access through the slow path, where
+     * hits are recorded: breakpoints cost nothing on the inline fast path. */
+    if (cpu->dbg_data_bps && hg_debug_page_watched(cpu, page)) {
+        e->tag_read |= TLB_SLOW;
+        if (!(e->tag_write & TLB_INVALID))
+            e->tag_write |= TLB_SLOW;
     }
     return e;
 }
@@ -227,6 +249,8 @@ static uint32_t read_in_page(HgCpu *cpu, uint32_t lin, int size, int mode)
         memcpy(&v, (const uint8_t *)(uintptr_t)(lin + e->addend), size);
         return v;
     }
+    if (cpu->dbg_data_bps)
+        hg_debug_check_data(cpu, lin, size, false);
     return hg_bus_read(cpu->bus, e->phys | (lin & 0xfff), size);
 }
 
@@ -237,6 +261,8 @@ static void write_in_page(HgCpu *cpu, HgTlbEntry *e, uint32_t lin, uint32_t v, i
         memcpy((uint8_t *)(uintptr_t)(lin + e->addend), &v, size);
         return;
     }
+    if (cpu->dbg_data_bps)
+        hg_debug_check_data(cpu, lin, size, true);
     hg_tb_invalidate_phys(cpu->tbs, phys, size);
     hg_bus_write(cpu->bus, phys, v, size);
 }
@@ -359,21 +385,38 @@ void hg_tlb_flush(HgCpu *cpu, bool keep_global)
             e->global = 0;
         }
     }
+    if (!keep_global)
+        cpu->tlb_large = false;
     hg_tb_jmp_cache_clear(cpu->tbs);
 }
 
-void hg_tlb_flush_page(HgCpu *cpu, uint32_t lin)
+static void drop_page(HgCpu *cpu, uint32_t page)
 {
     for (int m = 0; m < 2; m++) {
-        HgTlbEntry *e = &cpu->tlb[m][(lin >> 12) & (TLB_SIZE - 1)];
-        if ((e->tag_read & ~0xfffu) == (lin & ~0xfffu) ||
-            (e->tag_write & ~0xfffu) == (lin & ~0xfffu)) {
+        HgTlbEntry *e = &cpu->tlb[m][(page >> 12) & (TLB_SIZE - 1)];
+        if ((e->tag_read & ~0xfffu) == page || (e->tag_write & ~0xfffu) == page) {
             e->tag_read = TLB_INVALID;
             e->tag_write = TLB_INVALID;
             e->global = 0;
         }
     }
-    hg_tb_jmp_cache_clear_page(cpu->tbs, lin);
+}
+
+void hg_tlb_flush_page(HgCpu *cpu, uint32_t lin)
+{
+    if (!cpu->tlb_large) {
+        drop_page(cpu, lin & ~0xfffu);
+        hg_tb_jmp_cache_clear_page(cpu->tbs, lin);
+        return;
+    }
+    /* The TLB holds large pages as 4 KiB pieces; INVLPG drops the whole large page
+     * that contains lin (SDM 4.10.4.1), so every piece of the largest page size the
+     * current paging mode has must go. */
+    uint32_t size = (cpu->cr4 & CR4_PAE) ? 2u << 20 : 4u << 20;
+    uint32_t base = lin & ~(size - 1);
+    for (uint32_t off = 0; off < size; off += 0x1000)
+        drop_page(cpu, base + off);
+    hg_tb_jmp_cache_clear(cpu->tbs);
 }
 
 void hg_tlb_protect_code(HgCpu *cpu, uint32_t phys_page)
@@ -391,8 +434,8 @@ bool hg_mmu_load_pdptes(HgCpu *cpu)
 {
     uint32_t base = cpu->cr3 & 0xffffffe0u;
     for (int i = 0; i < 4; i++) {
-        uint64_t e = phys_read32(cpu, base + i * 8) |
-                     (uint64_t)phys_read32(cpu, base + i * 8 + 4) << 32;
+        uint64_t e = phys_read32(cpu, base + i * 8) | (uint64_t)phys_read32(cpu, base + i * 8 + 4)
+                                                          << 32;
         /* Reserved: bits 1-2, 5-8, and 36-63 (SDM 4.4.1). */
         if ((e & PTE_P) && (e & (0x1e6ull | PAE_RSVD_HIGH)))
             return false;
