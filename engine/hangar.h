@@ -26,12 +26,20 @@ typedef enum {
     HG_CLOCK_ICOUNT, /* each instruction advances the clock by a fixed amount */
 } HgClockMode;
 
+/* What a machine is made of. Profiles (machine.ini) and hangar-run's options both fill
+ * one of these; strings are owned (g_free'd by hg_config_clear). */
 typedef struct HgConfig {
+    char *name;       /* profile display name, or NULL */
+    char *guest_type; /* preset id (linux, linux-old, dos, win9x, winxp, other), or NULL */
     uint32_t memory_mib;
     char *bios;       /* firmware image mapped below 4 GiB and 1 MiB */
-    char *kernel;     /* multiboot kernel, started without firmware when no bios */
-    char *initrd;     /* multiboot module */
+    char *kernel;     /* kernel to start directly (multiboot, or Linux through firmware) */
+    char *initrd;     /* initial RAM disk (multiboot module) */
     char *append;     /* kernel command line */
+    char *hda, *hdb;  /* IDE primary master and slave disk images */
+    char *cdrom;      /* ATAPI CD-ROM image (secondary master), or NULL for an empty drive */
+    char *fda;        /* floppy image for drive A */
+    char boot[4];     /* boot order: up to three of 'c' (disk), 'd' (CD), 'a' (floppy) */
     bool debug_exit;  /* ports 0xF4 (exit) and 0xE0-0xE3 (echo) */
     bool no_reboot;   /* a triple fault or reset request ends the machine */
     HgClockMode clock;
@@ -39,6 +47,20 @@ typedef struct HgConfig {
 
 void hg_config_init(HgConfig *cfg);
 void hg_config_clear(HgConfig *cfg);
+void hg_config_copy(HgConfig *dst, const HgConfig *src);
+/* Checks a boot order ("c", "dc", "adc"...): letters c, d, a, each at most once. */
+bool hg_config_set_boot(HgConfig *cfg, const char *order, GError **error);
+
+/* Machine profiles (docs/architecture.md, "Files on disk"): a folder holding machine.ini
+ * and the machine's images. Relative image paths in machine.ini are relative to the
+ * folder and come back absolute. The folder of a profile named by id is
+ * $XDG_DATA_HOME/hangar/machines/ID. */
+char *hg_profile_dir_for_id(const char *id);
+/* Resolves what a user typed: a folder with machine.ini, a machine.ini path, or an id. */
+char *hg_profile_resolve(const char *name_or_path, GError **error);
+bool hg_config_load_profile(HgConfig *cfg, const char *dir, GError **error);
+/* Writes dir/machine.ini crash-safely (temporary file, fsync, rename). */
+bool hg_config_save_profile(const HgConfig *cfg, const char *dir, GError **error);
 
 typedef struct HgMachine HgMachine;
 

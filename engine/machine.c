@@ -60,22 +60,6 @@ struct HgMachine {
     int exit_status;
 };
 
-void hg_config_init(HgConfig *cfg)
-{
-    memset(cfg, 0, sizeof(*cfg));
-    cfg->memory_mib = 128;
-    cfg->clock = HG_CLOCK_HOST;
-}
-
-void hg_config_clear(HgConfig *cfg)
-{
-    g_free(cfg->bios);
-    g_free(cfg->kernel);
-    g_free(cfg->initrd);
-    g_free(cfg->append);
-    memset(cfg, 0, sizeof(*cfg));
-}
-
 static void com1_tx(void *opaque, uint8_t byte)
 {
     HgMachine *m = opaque;
@@ -167,11 +151,7 @@ HgMachine *hg_machine_new(const HgConfig *cfg, const HgMachineHooks *hooks, GErr
         return NULL;
     }
     HgMachine *m = g_new0(HgMachine, 1);
-    m->cfg = *cfg;
-    m->cfg.bios = g_strdup(cfg->bios);
-    m->cfg.kernel = g_strdup(cfg->kernel);
-    m->cfg.initrd = g_strdup(cfg->initrd);
-    m->cfg.append = g_strdup(cfg->append);
+    hg_config_copy(&m->cfg, cfg);
     if (hooks)
         m->hooks = *hooks;
 

@@ -1,0 +1,254 @@
+/* Machine configurations and profiles: HgConfig's defaults and copies, and the
+ * machine.ini GKeyFile that the GUI writes and hangar-run reads (one parser for both). */
+#include "hangar.h"
+
+#include <errno.h>
+#include <string.h>
+
+void hg_config_init(HgConfig *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->memory_mib = 128;
+    cfg->clock = HG_CLOCK_HOST;
+}
+
+void hg_config_clear(HgConfig *cfg)
+{
+    g_free(cfg->name);
+    g_free(cfg->guest_type);
+    g_free(cfg->bios);
+    g_free(cfg->kernel);
+    g_free(cfg->initrd);
+    g_free(cfg->append);
+    g_free(cfg->hda);
+    g_free(cfg->hdb);
+    g_free(cfg->cdrom);
+    g_free(cfg->fda);
+    memset(cfg, 0, sizeof(*cfg));
+}
+
+void hg_config_copy(HgConfig *dst, const HgConfig *src)
+{
+    *dst = *src;
+    dst->name = g_strdup(src->name);
+    dst->guest_type = g_strdup(src->guest_type);
+    dst->bios = g_strdup(src->bios);
+    dst->kernel = g_strdup(src->kernel);
+    dst->initrd = g_strdup(src->initrd);
+    dst->append = g_strdup(src->append);
+    dst->hda = g_strdup(src->hda);
+    dst->hdb = g_strdup(src->hdb);
+    dst->cdrom = g_strdup(src->cdrom);
+    dst->fda = g_strdup(src->fda);
+}
+
+bool hg_config_set_boot(HgConfig *cfg, const char *order, GError **error)
+{
+    size_t n = strlen(order);
+    if (n == 0 || n > 3)
+        goto bad;
+    for (size_t i = 0; i < n; i++) {
+        if (!strchr("cda", order[i]) || memchr(order, order[i], i))
+            goto bad;
+    }
+    memset(cfg->boot, 0, sizeof(cfg->boot));
+    memcpy(cfg->boot, order, n);
+    return true;
+bad:
+    g_set_error(error, HG_ERROR, HG_ERROR_CONFIG,
+                "boot order \"%s\": use the letters c (hard disk), d (CD-ROM) and a (floppy), "
+                "each at most once, for example \"dc\"",
+                order);
+    return false;
+}
+
+char *hg_profile_dir_for_id(const char *id)
+{
+    return g_build_filename(g_get_user_data_dir(), "hangar", "machines", id, NULL);
+}
+
+char *hg_profile_resolve(const char *name, GError **error)
+{
+    if (g_file_test(name, G_FILE_TEST_IS_DIR)) {
+        char *ini = g_build_filename(name, "machine.ini", NULL);
+        bool ok = g_file_test(ini, G_FILE_TEST_IS_REGULAR);
+        g_free(ini);
+        if (ok)
+            return g_canonicalize_filename(name, NULL);
+        g_set_error(error, HG_ERROR, HG_ERROR_FILE,
+                    "%s is a folder without a machine.ini: not a Hangar machine profile", name);
+        return NULL;
+    }
+    if (g_file_test(name, G_FILE_TEST_IS_REGULAR) && g_str_has_suffix(name, ".ini")) {
+        char *dir = g_path_get_dirname(name);
+        char *abs = g_canonicalize_filename(dir, NULL);
+        g_free(dir);
+        return abs;
+    }
+    if (!strchr(name, G_DIR_SEPARATOR)) {
+        char *dir = hg_profile_dir_for_id(name);
+        char *ini = g_build_filename(dir, "machine.ini", NULL);
+        bool ok = g_file_test(ini, G_FILE_TEST_IS_REGULAR);
+        g_free(ini);
+        if (ok)
+            return dir;
+        g_free(dir);
+    }
+    g_set_error(error, HG_ERROR, HG_ERROR_FILE,
+                "no machine profile \"%s\": give a profile id (a folder in %s/hangar/machines), "
+                "a profile folder or its machine.ini",
+                name, g_get_user_data_dir());
+    return NULL;
+}
+
+/* Image paths in a profile: absolute, or relative to the profile folder. */
+static char *read_path(GKeyFile *kf, const char *group, const char *key, const char *dir)
+{
+    char *v = g_key_file_get_string(kf, group, key, NULL);
+    if (!v || !*v) {
+        g_free(v);
+        return NULL;
+    }
+    if (g_path_is_absolute(v))
+        return v;
+    char *abs = g_build_filename(dir, v, NULL);
+    g_free(v);
+    return abs;
+}
+
+static char *read_string(GKeyFile *kf, const char *group, const char *key)
+{
+    char *v = g_key_file_get_string(kf, group, key, NULL);
+    if (v && !*v) {
+        g_free(v);
+        return NULL;
+    }
+    return v;
+}
+
+bool hg_config_load_profile(HgConfig *cfg, const char *dir, GError **error)
+{
+    char *path = g_build_filename(dir, "machine.ini", NULL);
+    GKeyFile *kf = g_key_file_new();
+    bool ok = false;
+    GError *err = NULL;
+    if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &err)) {
+        g_set_error(error, HG_ERROR, HG_ERROR_FILE, "cannot read the machine profile %s: %s",
+                    path, err->message);
+        g_error_free(err);
+        goto out;
+    }
+    if (!g_key_file_has_group(kf, "Machine")) {
+        g_set_error(error, HG_ERROR, HG_ERROR_FORMAT,
+                    "%s has no [Machine] section: not a Hangar machine profile", path);
+        goto out;
+    }
+    HgConfig c;
+    hg_config_init(&c);
+    c.name = read_string(kf, "Machine", "Name");
+    c.guest_type = read_string(kf, "Machine", "GuestType");
+    if (g_key_file_has_key(kf, "Machine", "Memory", NULL)) {
+        guint64 mib = 0;
+        char *v = g_key_file_get_string(kf, "Machine", "Memory", NULL);
+        if (!v || !g_ascii_string_to_unsigned(v, 10, 1, 3072, &mib, NULL)) {
+            g_set_error(error, HG_ERROR, HG_ERROR_CONFIG,
+                        "%s: [Machine] Memory=%s: expected a number of MiB from 1 to 3072", path,
+                        v ? v : "");
+            g_free(v);
+            hg_config_clear(&c);
+            goto out;
+        }
+        g_free(v);
+        c.memory_mib = (uint32_t)mib;
+    }
+    char *boot = read_string(kf, "Machine", "Boot");
+    if (boot && !hg_config_set_boot(&c, boot, &err)) {
+        g_set_error(error, HG_ERROR, HG_ERROR_CONFIG, "%s: [Machine] Boot: %s", path,
+                    err->message);
+        g_error_free(err);
+        g_free(boot);
+        hg_config_clear(&c);
+        goto out;
+    }
+    g_free(boot);
+    char *clock = read_string(kf, "Machine", "Clock");
+    if (clock && strcmp(clock, "host") != 0 && strcmp(clock, "icount") != 0) {
+        g_set_error(error, HG_ERROR, HG_ERROR_CONFIG,
+                    "%s: [Machine] Clock=%s: expected host or icount", path, clock);
+        g_free(clock);
+        hg_config_clear(&c);
+        goto out;
+    }
+    if (clock && strcmp(clock, "icount") == 0)
+        c.clock = HG_CLOCK_ICOUNT;
+    g_free(clock);
+    c.bios = read_path(kf, "Firmware", "Bios", dir);
+    c.kernel = read_path(kf, "Firmware", "Kernel", dir);
+    c.initrd = read_path(kf, "Firmware", "Initrd", dir);
+    c.append = read_string(kf, "Firmware", "Append");
+    c.hda = read_path(kf, "Drives", "HDA", dir);
+    c.hdb = read_path(kf, "Drives", "HDB", dir);
+    c.cdrom = read_path(kf, "Drives", "CDROM", dir);
+    c.fda = read_path(kf, "Drives", "FDA", dir);
+    hg_config_clear(cfg);
+    *cfg = c;
+    ok = true;
+out:
+    g_key_file_free(kf);
+    g_free(path);
+    return ok;
+}
+
+/* Stores a path relative to the profile folder when it lies inside it, so a profile
+ * folder can be moved or copied whole. */
+static void write_path(GKeyFile *kf, const char *group, const char *key, const char *path,
+                       const char *dir)
+{
+    if (!path)
+        return;
+    size_t n = strlen(dir);
+    if (strncmp(path, dir, n) == 0 && path[n] == G_DIR_SEPARATOR && path[n + 1])
+        g_key_file_set_string(kf, group, key, path + n + 1);
+    else
+        g_key_file_set_string(kf, group, key, path);
+}
+
+bool hg_config_save_profile(const HgConfig *cfg, const char *dir, GError **error)
+{
+    if (g_mkdir_with_parents(dir, 0700) != 0) {
+        int e = errno;
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e),
+                    "cannot create the profile folder %s: %s", dir, g_strerror(e));
+        return false;
+    }
+    GKeyFile *kf = g_key_file_new();
+    if (cfg->name)
+        g_key_file_set_string(kf, "Machine", "Name", cfg->name);
+    if (cfg->guest_type)
+        g_key_file_set_string(kf, "Machine", "GuestType", cfg->guest_type);
+    g_key_file_set_uint64(kf, "Machine", "Memory", cfg->memory_mib);
+    if (cfg->boot[0])
+        g_key_file_set_string(kf, "Machine", "Boot", cfg->boot);
+    g_key_file_set_string(kf, "Machine", "Clock",
+                          cfg->clock == HG_CLOCK_ICOUNT ? "icount" : "host");
+    write_path(kf, "Firmware", "Bios", cfg->bios, dir);
+    write_path(kf, "Firmware", "Kernel", cfg->kernel, dir);
+    write_path(kf, "Firmware", "Initrd", cfg->initrd, dir);
+    if (cfg->append)
+        g_key_file_set_string(kf, "Firmware", "Append", cfg->append);
+    write_path(kf, "Drives", "HDA", cfg->hda, dir);
+    write_path(kf, "Drives", "HDB", cfg->hdb, dir);
+    write_path(kf, "Drives", "CDROM", cfg->cdrom, dir);
+    write_path(kf, "Drives", "FDA", cfg->fda, dir);
+    gsize len;
+    char *data = g_key_file_to_data(kf, &len, NULL);
+    char *path = g_build_filename(dir, "machine.ini", NULL);
+    bool ok = g_file_set_contents_full(path, data, (gssize)len,
+                                       G_FILE_SET_CONTENTS_CONSISTENT |
+                                           G_FILE_SET_CONTENTS_DURABLE,
+                                       0600, error);
+    g_free(path);
+    g_free(data);
+    g_key_file_free(kf);
+    return ok;
+}
