@@ -109,6 +109,11 @@ HgMachineState hg_machine_state(HgMachine *m);
 typedef void (*HgMachineFn)(HgMachine *m, void *data);
 void hg_machine_call(HgMachine *m, HgMachineFn fn, void *data, GDestroyNotify free_data);
 
+/* The monitor (text commands for people and scripts: help lists them). Runs one command
+ * line on the emulation thread and appends the reply to out; returns false when the
+ * command asks the frontend to quit. Call it through hg_machine_call when a thread runs. */
+bool hg_monitor_execute(HgMachine *m, const char *line, GString *out);
+
 /* Guest instructions retired since the machine was created. */
 uint64_t hg_machine_icount(const HgMachine *m);
 /* Queues bytes for the guest's serial port. */

@@ -16,6 +16,7 @@
 #include "cpu.h"
 #include "hw/debugport.h"
 #include "hw/uart16550.h"
+#include "machine-internal.h"
 #include "multiboot.h"
 
 /* Not G_DEFINE_QUARK: its cache is a static variable, and the engine keeps none. GLib
@@ -24,41 +25,6 @@ GQuark hg_error_quark(void)
 {
     return g_quark_from_static_string("hg-error-quark");
 }
-
-/* Host mode: instructions per slice between looks at timers and commands (about a
- * millisecond of guest time at the threaded tier's speed). */
-enum { HOST_SLICE = 200000 };
-
-typedef struct Command {
-    HgMachineFn fn;
-    void *data;
-    GDestroyNotify free_data;
-} Command;
-
-struct HgMachine {
-    HgConfig cfg;
-    HgMachineHooks hooks;
-    HgBus *bus;
-    HgCpu *cpu;
-    HgClock *clock;
-    /* Emulation thread and commands. The lock guards the queue, paused, quit and the
-     * wake-up condition; everything else belongs to whichever thread runs the loop. */
-    GThread *thread;
-    GMutex lock;
-    GCond wake;
-    GQueue commands;
-    bool paused;
-    bool quit;
-    HgMachineState state;
-    HgUart *com1;
-    HgDebugPorts *dbg;
-    GBytes *bios;
-    HgMultiboot *mb;
-    bool exited;
-    bool reset_requested;
-    uint64_t icount_base; /* instructions retired before the last CPU reset */
-    int exit_status;
-};
 
 static void com1_tx(void *opaque, uint8_t byte)
 {
@@ -186,7 +152,7 @@ fail:
     return NULL;
 }
 
-static void free_command(Command *c)
+static void free_command(HgCommand *c)
 {
     if (c->free_data)
         c->free_data(c->data);
@@ -198,7 +164,7 @@ void hg_machine_free(HgMachine *m)
     if (!m)
         return;
     hg_machine_stop(m);
-    Command *c;
+    HgCommand *c;
     while ((c = g_queue_pop_head(&m->commands)))
         free_command(c);
     g_mutex_clear(&m->lock);
@@ -283,7 +249,7 @@ HgRunResult hg_machine_run(HgMachine *m, int64_t max_insns)
         if (left <= 0)
             break;
         int64_t idle;
-        res = run_slice(m, MIN(left, HOST_SLICE), &idle);
+        res = run_slice(m, MIN(left, HG_HOST_SLICE), &idle);
         if (idle > 0)
             g_usleep((gulong)MAX(1, idle / 1000));
     }
@@ -299,7 +265,7 @@ static void run_commands(HgMachine *m)
 {
     for (;;) {
         g_mutex_lock(&m->lock);
-        Command *c = g_queue_pop_head(&m->commands);
+        HgCommand *c = g_queue_pop_head(&m->commands);
         g_mutex_unlock(&m->lock);
         if (!c)
             return;
@@ -330,7 +296,7 @@ static gpointer thread_main(gpointer data)
 
         hg_clock_start(m->clock);
         int64_t idle;
-        HgRunResult r = run_slice(m, HOST_SLICE, &idle);
+        HgRunResult r = run_slice(m, HG_HOST_SLICE, &idle);
         if (r == HG_RUN_EXITED) {
             hg_clock_stop(m->clock);
             set_state(m, HG_STATE_FINISHED);
@@ -404,8 +370,8 @@ void hg_machine_call(HgMachine *m, HgMachineFn fn, void *data, GDestroyNotify fr
             free_data(data);
         return;
     }
-    Command *c = g_new(Command, 1);
-    *c = (Command){fn, data, free_data};
+    HgCommand *c = g_new(HgCommand, 1);
+    *c = (HgCommand){fn, data, free_data};
     g_mutex_lock(&m->lock);
     g_queue_push_tail(&m->commands, c);
     wake_thread(m);

@@ -1,0 +1,48 @@
+/* The machine object's insides, shared by the files that assemble and drive it
+ * (machine.c, monitor.c, the board). Frontends use hangar.h only. */
+#pragma once
+
+#include "hangar.h"
+
+#include "bus.h"
+#include "clock.h"
+#include "cpu.h"
+#include "hw/debugport.h"
+#include "hw/uart16550.h"
+#include "multiboot.h"
+
+/* Host mode: instructions per slice between looks at timers and commands (about a
+ * millisecond of guest time at the threaded tier's speed). */
+enum { HG_HOST_SLICE = 200000 };
+
+typedef struct HgCommand {
+    HgMachineFn fn;
+    void *data;
+    GDestroyNotify free_data;
+} HgCommand;
+
+struct HgMachine {
+    HgConfig cfg;
+    HgMachineHooks hooks;
+    HgBus *bus;
+    HgCpu *cpu;
+    HgClock *clock;
+    /* Emulation thread and commands. The lock guards the queue, paused, quit and the
+     * wake-up condition; everything else belongs to whichever thread runs the loop. */
+    GThread *thread;
+    GMutex lock;
+    GCond wake;
+    GQueue commands;
+    bool paused;
+    bool quit;
+    HgMachineState state;
+    HgUart *com1;
+    HgDebugPorts *dbg;
+    GBytes *bios;
+    HgMultiboot *mb;
+    bool exited;
+    bool reset_requested;
+    uint64_t icount_base; /* instructions retired before the last CPU reset */
+    int exit_status;
+};
+
