@@ -1,0 +1,304 @@
+/* x87 transcendental instructions: FSIN FCOS FSINCOS FPTAN FPATAN F2XM1 FYL2X FYL2XP1
+ * (Intel SDM Vol. 2 instruction pages; Vol. 1 8.3.10). Special operands (NaNs,
+ * infinities, zeros, empty registers) follow the instruction pages exactly. The finite
+ * values are computed with the host's long double, which on x86 hosts is the same
+ * 80-bit format (results are correct to about one unit in the last place, as the
+ * brief of these instructions on real hardware is too); elsewhere with double.
+ * Arguments with |x| >= 2^63 leave ST(0) unchanged and set C2 (SDM FSIN).
+ */
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#include "fpu-priv.h"
+
+#if LDBL_MANT_DIG == 64 && (defined(__x86_64__) || defined(__i386__))
+typedef long double host_float;
+static host_float to_host(HgFloatx80 a)
+{
+    long double d = 0;
+    memcpy(&d, &a.mant, 8);
+    memcpy((uint8_t *)&d + 8, &a.sexp, 2);
+    return d;
+}
+static HgFloatx80 from_host(host_float d)
+{
+    HgFloatx80 a;
+    memcpy(&a.mant, &d, 8);
+    memcpy(&a.sexp, (uint8_t *)&d + 8, 2);
+    return a;
+}
+#define H_SIN sinl
+#define H_COS cosl
+#define H_TAN tanl
+#define H_ATAN2 atan2l
+#define H_EXPM1 expm1l
+#define H_LOG2 log2l
+#define H_LOG1P log1pl
+#define H_LN2 0.693147180559945309417232121458176568L
+#else
+typedef double host_float;
+static host_float to_host(HgFloatx80 a)
+{
+    HgFpCtx c = {0x037f, 0, false};
+    uint64_t b = hg_f80_to_f64(&c, a);
+    double d;
+    memcpy(&d, &b, 8);
+    return d;
+}
+static HgFloatx80 from_host(host_float d)
+{
+    HgFpCtx c = {0x037f, 0, false};
+    uint64_t b;
+    memcpy(&b, &d, 8);
+    return hg_f80_from_f64(&c, b);
+}
+#define H_SIN sin
+#define H_COS cos
+#define H_TAN tan
+#define H_ATAN2 atan2
+#define H_EXPM1 expm1
+#define H_LOG2 log2
+#define H_LOG1P log1p
+#define H_LN2 0.693147180559945309417232121458176568
+#endif
+
+static bool finite_nonzero(HgFloatx80 a)
+{
+    return hg_f80_exp(a) != 0x7fff && !hg_f80_is_zero(a);
+}
+
+/* Result of a host computation, rounded by the control word. Inexact as a rule. */
+static HgFloatx80 finish(HgFpCtx *c, host_float r)
+{
+    HgFloatx80 v = from_host(r);
+    if (hg_f80_exp(v) == 0x7fff)
+        return v;
+    c->exc |= FSW_PE;
+    HgFloatx80 out = hg_f80_round(c, v);
+    return out;
+}
+
+/* Screens one operand: NaN, unsupported. True when *r is the answer. */
+static bool special1(HgFpCtx *c, HgFloatx80 a, HgFloatx80 *r)
+{
+    if (hg_f80_is_unsupported(a)) {
+        c->exc |= FSW_IE;
+        *r = hg_f80_indefinite();
+        return true;
+    }
+    if (hg_f80_is_nan(a)) {
+        if (hg_f80_is_snan(a))
+            c->exc |= FSW_IE;
+        *r = a;
+        r->mant |= 1ull << 62;
+        return true;
+    }
+    if (hg_f80_is_denormal(a))
+        c->exc |= FSW_DE;
+    return false;
+}
+
+static bool too_big(HgFloatx80 a)
+{
+    return hg_f80_exp(a) != 0x7fff && hg_f80_exp(a) >= HG_F80_BIAS + 63;
+}
+
+/* FSIN, FCOS, FPTAN, FSINCOS. */
+static void trig(HgCpu *cpu, int which)
+{
+    bool push = which == 2 || which == 3;
+    if (fpu_empty(cpu, 0) || (push && !fpu_empty(cpu, 7))) {
+        bool over = !fpu_empty(cpu, 0);
+        if (hg_fpu_stack_fault(cpu, over)) {
+            fpu_set_st(cpu, 0, hg_f80_indefinite());
+            if (push)
+                fpu_push(cpu, hg_f80_indefinite());
+        }
+        return;
+    }
+    HgFloatx80 x = fpu_st(cpu, 0), r1, r2 = {0, 0};
+    if (too_big(x)) {
+        fpu_set_cc(cpu, FSW_C2);
+        return;
+    }
+    HgFpCtx c = fpu_ctx(cpu);
+    if (special1(&c, x, &r1)) {
+        r2 = r1;
+    } else if (hg_f80_is_inf(x)) {
+        r1 = r2 = hg_f80_indefinite();
+        c.exc |= FSW_IE;
+    } else if (hg_f80_is_zero(x)) {
+        r1 = x;                                      /* sin, tan */
+        r2 = hg_f80_make(false, HG_F80_BIAS, 1ull << 63); /* cos, and FPTAN's 1.0 */
+        if (which == 1)
+            r1 = r2;
+    } else {
+        host_float h = to_host(x);
+        switch (which) {
+        case 0: r1 = finish(&c, H_SIN(h)); break;
+        case 1: r1 = finish(&c, H_COS(h)); break;
+        case 2:
+            r1 = finish(&c, H_TAN(h));
+            r2 = hg_f80_make(false, HG_F80_BIAS, 1ull << 63);
+            break;
+        default: {
+            HgFpCtx c2 = c;
+            r1 = finish(&c, H_SIN(h));
+            r2 = finish(&c2, H_COS(h));
+            c.exc |= c2.exc;
+            break;
+        }
+        }
+    }
+    if (!hg_fpu_commit(cpu, &c))
+        return;
+    cpu->fpu.sw &= (uint16_t)~FSW_C2;
+    fpu_set_st(cpu, 0, r1);
+    if (which == 2)
+        fpu_push(cpu, hg_f80_is_nan(r1) ? r1 : r2);
+    else if (which == 3)
+        fpu_push(cpu, r2);
+}
+
+/* F2XM1: 2^x - 1 for -1 <= x <= 1. */
+static void f2xm1(HgCpu *cpu)
+{
+    if (fpu_empty(cpu, 0)) {
+        if (hg_fpu_stack_fault(cpu, false))
+            fpu_set_st(cpu, 0, hg_f80_indefinite());
+        return;
+    }
+    HgFloatx80 x = fpu_st(cpu, 0), r;
+    HgFpCtx c = fpu_ctx(cpu);
+    if (special1(&c, x, &r)) {
+    } else if (hg_f80_is_inf(x)) {
+        r = hg_f80_sign(x) ? hg_f80_make(true, HG_F80_BIAS, 1ull << 63) : x;
+    } else if (hg_f80_is_zero(x)) {
+        r = x;
+    } else {
+        r = finish(&c, H_EXPM1(to_host(x) * H_LN2));
+    }
+    if (hg_fpu_commit(cpu, &c))
+        fpu_set_st(cpu, 0, r);
+}
+
+/* FPATAN, FYL2X, FYL2XP1: ST(1) := f(ST(1), ST(0)), then pop. */
+static void binary_pop(HgCpu *cpu, int which)
+{
+    if (fpu_empty(cpu, 0) || fpu_empty(cpu, 1)) {
+        if (hg_fpu_stack_fault(cpu, false)) {
+            fpu_set_st(cpu, 1, hg_f80_indefinite());
+            fpu_pop(cpu);
+        }
+        return;
+    }
+    HgFloatx80 x = fpu_st(cpu, 0), y = fpu_st(cpu, 1), r;
+    HgFpCtx c = fpu_ctx(cpu);
+    bool sx = hg_f80_sign(x), sy = hg_f80_sign(y);
+    if (hg_f80_is_unsupported(x) || hg_f80_is_unsupported(y)) {
+        c.exc |= FSW_IE;
+        r = hg_f80_indefinite();
+    } else if (hg_f80_is_nan(x) || hg_f80_is_nan(y)) {
+        /* The addition's NaN rules apply to any two-operand instruction. */
+        HgFpCtx t = c;
+        r = hg_f80_add(&t, x, y);
+        c.exc |= t.exc & FSW_IE;
+    } else {
+        if (hg_f80_is_denormal(x) || hg_f80_is_denormal(y))
+            c.exc |= FSW_DE;
+        if (which == 0) {
+            if (finite_nonzero(x) && finite_nonzero(y)) {
+                r = finish(&c, H_ATAN2(to_host(y), to_host(x)));
+            } else {
+                /* Zeros and infinities: the host's atan2 knows the IEEE table; the
+                 * results (0, pi/2, pi, pi/4, 3pi/4) are rounded by RC as constants. */
+                host_float h = H_ATAN2(to_host(y), to_host(x));
+                r = from_host(h);
+                if (!hg_f80_is_zero(r))
+                    r = finish(&c, h);
+            }
+        } else if (which == 1) {
+            /* y * log2(x) */
+            if (sx && !hg_f80_is_zero(x)) {
+                c.exc |= FSW_IE;
+                r = hg_f80_indefinite();
+            } else if (hg_f80_is_zero(x)) {
+                if (hg_f80_is_zero(y)) {
+                    c.exc |= FSW_IE;
+                    r = hg_f80_indefinite();
+                } else if (hg_f80_is_inf(y)) {
+                    r = hg_f80_make(!sy, 0x7fff, 1ull << 63);
+                } else {
+                    c.exc |= FSW_ZE;
+                    r = hg_f80_make(!sy, 0x7fff, 1ull << 63);
+                }
+            } else if (hg_f80_is_inf(x)) {
+                if (hg_f80_is_zero(y)) {
+                    c.exc |= FSW_IE;
+                    r = hg_f80_indefinite();
+                } else {
+                    r = hg_f80_make(sy, 0x7fff, 1ull << 63);
+                }
+            } else if (x.sexp == HG_F80_BIAS && x.mant == 1ull << 63) {
+                /* log2(1) = 0: infinities times zero are invalid. */
+                if (hg_f80_is_inf(y)) {
+                    c.exc |= FSW_IE;
+                    r = hg_f80_indefinite();
+                } else {
+                    r = hg_f80_make(sy, 0, 0);
+                }
+            } else if (hg_f80_is_inf(y)) {
+                bool below_one = hg_f80_exp(x) < HG_F80_BIAS;
+                r = hg_f80_make(sy ^ below_one, 0x7fff, 1ull << 63);
+            } else if (hg_f80_is_zero(y)) {
+                r = hg_f80_make(sy ^ (hg_f80_exp(x) < HG_F80_BIAS), 0, 0);
+            } else {
+                r = finish(&c, to_host(y) * H_LOG2(to_host(x)));
+            }
+        } else {
+            /* y * log2(x + 1), |x| < 1 - sqrt(2)/2 */
+            if (hg_f80_is_zero(x)) {
+                if (hg_f80_is_inf(y)) {
+                    c.exc |= FSW_IE;
+                    r = hg_f80_indefinite();
+                } else {
+                    r = hg_f80_make(sx ^ sy, 0, 0);
+                }
+            } else if (hg_f80_is_inf(x) || hg_f80_is_inf(y)) {
+                if (hg_f80_is_zero(y) || hg_f80_is_zero(x)) {
+                    c.exc |= FSW_IE;
+                    r = hg_f80_indefinite();
+                } else if (hg_f80_is_inf(x) && sx) {
+                    c.exc |= FSW_IE;
+                    r = hg_f80_indefinite();
+                } else {
+                    r = hg_f80_make(sx ^ sy, 0x7fff, 1ull << 63);
+                }
+            } else if (hg_f80_is_zero(y)) {
+                r = hg_f80_make(sx ^ sy, 0, 0);
+            } else {
+                r = finish(&c, to_host(y) * (H_LOG1P(to_host(x)) / H_LN2));
+            }
+        }
+    }
+    if (!hg_fpu_commit(cpu, &c))
+        return;
+    fpu_set_st(cpu, 1, r);
+    fpu_pop(cpu);
+}
+
+bool hg_fpu_transcendental(HgCpu *cpu, uint8_t modrm)
+{
+    switch (modrm) {
+    case 0xf0: f2xm1(cpu); return true;
+    case 0xf1: binary_pop(cpu, 1); return true;
+    case 0xf2: trig(cpu, 2); return true;
+    case 0xf3: binary_pop(cpu, 0); return true;
+    case 0xf9: binary_pop(cpu, 2); return true;
+    case 0xfb: trig(cpu, 3); return true;
+    case 0xfe: trig(cpu, 0); return true;
+    case 0xff: trig(cpu, 1); return true;
+    default: return false;
+    }
+}
