@@ -395,16 +395,17 @@ HgFloatx80 hg_f80_div(HgFpCtx *c, HgFloatx80 a, HgFloatx80 b)
         return invalid(c);
     if (za && zb)
         return invalid(c);
+    if (zb && !ia) {
+        /* Division by zero takes precedence over a denormal dividend. */
+        c->exc |= FSW_ZE;
+        return hg_f80_make(s, 0x7fff, 1ull << 63);
+    }
     if (hg_f80_is_denormal(a) || hg_f80_is_denormal(b))
         c->exc |= FSW_DE;
     if (ia)
         return hg_f80_make(s, 0x7fff, 1ull << 63);
     if (ib || za)
         return hg_f80_make(s, 0, 0);
-    if (zb) {
-        c->exc |= FSW_ZE;
-        return hg_f80_make(s, 0x7fff, 1ull << 63);
-    }
     int32_t ea, eb;
     uint64_t ma, mb;
     unpack(c, a, &ea, &ma);
@@ -810,7 +811,9 @@ static uint64_t to_narrow(HgFpCtx *c, HgFloatx80 a, int fbits, int fbias)
         return sbit;
     int32_t e;
     uint64_t m;
+    uint16_t before = c->exc;
     unpack(c, a, &e, &m);
+    c->exc = before; /* stores do not signal denormal sources */
     int32_t emin = BIAS - fbias + 1, emax = BIAS + fbias;
     HgFloatx80 r = round_pack_ex(c, s, e, m, 0, fbits + 1, emin, emax, false);
     int re = hg_f80_exp(r);
@@ -860,10 +863,10 @@ int64_t hg_f80_to_int(HgFpCtx *c, HgFloatx80 a, int bits, bool trunc)
     }
     uint64_t lim = 1ull << (bits - 1);
     if (!ok || (s ? mag > lim : mag >= lim)) {
-        c->exc |= FSW_IE | (t.exc & FSW_DE);
+        c->exc |= FSW_IE;
         return indef;
     }
-    c->exc |= t.exc;
+    c->exc |= t.exc & ~FSW_DE;
     c->up = t.up;
     return s ? (int64_t)(0 - mag) : (int64_t)mag;
 }
@@ -906,7 +909,7 @@ void hg_f80_to_bcd(HgFpCtx *c, HgFloatx80 a, uint8_t bcd[10])
         bcd[8] = bcd[9] = 0xff;
         return;
     }
-    c->exc |= t.exc;
+    c->exc |= t.exc & ~FSW_DE;
     c->up = t.up;
     uint64_t u = (uint64_t)v;
     for (int i = 0; i < 9; i++) {
