@@ -74,9 +74,29 @@ static HgFloatx80 finish(HgFpCtx *c, host_float r)
     HgFloatx80 v = from_host(r);
     if (hg_f80_exp(v) == 0x7fff)
         return v;
-    c->exc |= FSW_PE;
-    HgFloatx80 out = hg_f80_round(c, v);
+    /* Precision control does not apply to the transcendental instructions. */
+    HgFpCtx t = *c;
+    t.cw |= 3u << FCW_PC_SHIFT;
+    HgFloatx80 out = hg_f80_round(&t, v);
+    c->exc |= t.exc | FSW_PE;
+    if (hg_f80_exp(out) == 0)
+        c->exc |= FSW_UE; /* tiny and (as a rule) inexact */
+    c->up = t.up;
     return out;
+}
+
+/* y * f where f came from the host: the product rounded by the soft multiply, so tiny
+ * and huge y keep their exact scaling. */
+static HgFloatx80 finish_mul(HgFpCtx *c, HgFloatx80 y, host_float f)
+{
+    HgFpCtx t = *c;
+    t.cw |= 3u << FCW_PC_SHIFT;
+    HgFloatx80 r = hg_f80_mul(&t, y, from_host(f));
+    c->exc |= (t.exc & ~FSW_DE) | FSW_PE;
+    if (hg_f80_exp(r) == 0)
+        c->exc |= FSW_UE;
+    c->up = t.up;
+    return r;
 }
 
 /* Screens one operand: NaN, unsupported. True when *r is the answer. */
@@ -254,7 +274,7 @@ static void binary_pop(HgCpu *cpu, int which)
             } else if (hg_f80_is_zero(y)) {
                 r = hg_f80_make(sy ^ (hg_f80_exp(x) < HG_F80_BIAS), 0, 0);
             } else {
-                r = finish(&c, to_host(y) * H_LOG2(to_host(x)));
+                r = finish_mul(&c, y, H_LOG2(to_host(x)));
             }
         } else {
             /* y * log2(x + 1), |x| < 1 - sqrt(2)/2 */
@@ -278,7 +298,7 @@ static void binary_pop(HgCpu *cpu, int which)
             } else if (hg_f80_is_zero(y)) {
                 r = hg_f80_make(sx ^ sy, 0, 0);
             } else {
-                r = finish(&c, to_host(y) * (H_LOG1P(to_host(x)) / H_LN2));
+                r = finish_mul(&c, y, H_LOG1P(to_host(x)) / H_LN2);
             }
         }
     }

@@ -633,7 +633,7 @@ H(esc_dc)
         HgFpCtx c = fpu_ctx(cpu);
         fcom(cpu, fpu_st(cpu, i), &c, false, op->reg == K_COMP, fpu_empty(cpu, i));
     } else {
-        arith_reg(cpu, op->reg, i, i, false);
+        arith_reg(cpu, op->reg ^ (op->reg >> 2), i, i, false); /* x = ST(i), y = ST(0) */
     }
     return op + 1;
 }
@@ -706,7 +706,7 @@ H(esc_de)
         HgFpCtx c = fpu_ctx(cpu);
         fcom(cpu, fpu_st(cpu, i), &c, false, op->reg == K_COMP ? 2 : 1, fpu_empty(cpu, i));
     } else {
-        arith_reg(cpu, op->reg, i, i, true);
+        arith_reg(cpu, op->reg ^ (op->reg >> 2), i, i, true);
     }
     return op + 1;
 }
