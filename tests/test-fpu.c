@@ -465,6 +465,111 @@ static void test_differential(void)
     g_assert_cmpint(fails, ==, 0);
 }
 
+/* The same instructions with random exceptions unmasked. The host must not trap, so the
+ * tail uses only non-waiting instructions: FNSTSW, then FNSAVE (which also returns the
+ * FPU to its initial state) captures the registers and tags. */
+enum { D_SAVE = 128, D_SIZE2 = 256 };
+
+static size_t frame_unmasked(uint8_t *out, const uint8_t *insn, size_t n)
+{
+    static const uint8_t head[] = {0x31, 0xc0, 0xdb, 0xe3, 0xd9, 0x2b, 0xdb, 0x6b, D_B,
+                                   0xdb, 0x6b, D_A};
+    static const uint8_t tail[] = {
+        0xdd, 0x7b, D_SW,                   /* fnstsw [rbx+2] */
+        0xdd, 0xb3, D_SAVE, 0, 0, 0,        /* fnsave [rbx+128] */
+        0x0f, 0x94, 0x43, D_FLAGS,          /* sete */
+        0x0f, 0x9a, 0x43, D_FLAGS + 1,      /* setp */
+        0x0f, 0x92, 0x43, D_FLAGS + 2,      /* setc */
+    };
+    size_t len = 0;
+    memcpy(out, head, sizeof(head));
+    len += sizeof(head);
+    memcpy(out + len, insn, n);
+    len += n;
+    memcpy(out + len, tail, sizeof(tail));
+    return len + sizeof(tail);
+}
+
+static void test_unmasked(void)
+{
+    GRand *r = g_rand_new_with_seed(0xbad5eed);
+    Machine *m = machine_new();
+    Host h = host_new();
+    int n = 0, fails = 0, printed = 0;
+    int iters = g_test_quick() ? 40 : 150;
+    for (size_t ci = 0; ci < G_N_ELEMENTS(cases); ci++) {
+        const Case *c = &cases[ci];
+        if (c->approx || c->len > 3)
+            continue;
+        uint8_t code[128];
+        size_t len = frame_unmasked(code, c->bytes, c->len);
+        int case_fails = 0;
+        for (int it = 0; it < iters; it++) {
+            uint8_t data[D_SIZE2] = {0}, hd[D_SIZE2], ed[D_SIZE2];
+            int rc = g_rand_int_range(r, 0, 4);
+            static const int pcs[3] = {0, 2, 3};
+            int pc = pcs[g_rand_int_range(r, 0, 3)];
+            uint16_t masks = (uint16_t)(g_rand_int(r) & 0x3f);
+            uint16_t cw = (uint16_t)(0x40 | masks | (pc << 8) | (rc << 10));
+            memcpy(data + D_CW, &cw, 2);
+            int near = 0x3fff + g_rand_int_range(r, -80, 80);
+            if (g_rand_int_range(r, 0, 4) == 0)
+                near = g_rand_boolean(r) ? 0x7ff0 : 0x10;
+            rnd_f80(r, data + D_A, near);
+            rnd_f80(r, data + D_B, near);
+            fill_mem(r, data + D_MEM, c->mem, data + D_A);
+            memcpy(hd, data, D_SIZE2);
+            host_run(&h, code, len, hd);
+            uint8_t *ram = hg_bus_ram(m->bus);
+            memcpy(ram + DATA, data, D_SIZE2);
+            int exc = run32(m, code, len);
+            memcpy(ed, ram + DATA, D_SIZE2);
+            n++;
+            bool ok = exc == -1;
+            ok = ok && memcmp(hd + D_SW, ed + D_SW, 2) == 0;
+            ok = ok && memcmp(hd + D_MEM, ed + D_MEM, 16) == 0;
+            ok = ok && memcmp(hd + D_SAVE, ed + D_SAVE, 2) == 0;
+            ok = ok && memcmp(hd + D_SAVE + 4, ed + D_SAVE + 4, 2) == 0;
+            ok = ok && memcmp(hd + D_SAVE + 8, ed + D_SAVE + 8, 2) == 0;
+            /* Registers: only the non-empty ones hold defined contents. */
+            uint16_t stw, ssw;
+            memcpy(&stw, hd + D_SAVE + 8, 2);
+            memcpy(&ssw, hd + D_SAVE + 4, 2);
+            for (int i = 0; i < 8; i++) {
+                int p = (((ssw >> 11) & 7) + i) & 7;
+                if (((stw >> (2 * p)) & 3) != 3)
+                    ok = ok && memcmp(hd + D_SAVE + 28 + 10 * i, ed + D_SAVE + 28 + 10 * i,
+                                      10) == 0;
+            }
+            ok = ok && memcmp(hd + D_FLAGS, ed + D_FLAGS, 3) == 0;
+            if (!ok && case_fails++ == 0 && printed++ < 40) {
+                GString *s = g_string_new(NULL);
+                uint16_t hsw, esw;
+                memcpy(&hsw, hd + D_SW, 2);
+                memcpy(&esw, ed + D_SW, 2);
+                g_string_append_printf(s, "unmasked %s cw %04x exc %d: sw host %04x emu %04x\n  ",
+                                       c->name, cw, exc, hsw, esw);
+                for (int i = 0; i < D_SIZE2; i++) {
+                    if (i >= D_SAVE + 12 && i < D_SAVE + 28)
+                        continue;
+                    if (hd[i] != ed[i] || (i >= D_A && i < D_B + 10))
+                        g_string_append_printf(s, "[%d] %02x/%02x ", i, hd[i], ed[i]);
+                }
+                g_printerr("%s\n", s->str);
+                g_string_free(s, TRUE);
+            }
+        }
+        if (case_fails)
+            g_printerr("  unmasked %s: %d of %d differ\n", c->name, case_fails, iters);
+        fails += case_fails;
+    }
+    g_printerr("# x87 unmasked exceptions: %d comparisons, %d failures\n", n, fails);
+    munmap(h.page, 4096);
+    machine_free(m);
+    g_rand_free(r);
+    g_assert_cmpint(fails, ==, 0);
+}
+
 /* ---- MMX ---- */
 
 static void test_mmx_differential(void)
@@ -753,6 +858,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
 #if defined(__x86_64__)
     g_test_add_func("/fpu/insn/x87-vs-host", test_differential);
+    g_test_add_func("/fpu/insn/x87-unmasked-vs-host", test_unmasked);
     g_test_add_func("/fpu/insn/mmx-vs-host", test_mmx_differential);
 #endif
     g_test_add_func("/fpu/insn/nm-ud", test_nm_ud);

@@ -110,7 +110,9 @@ static void fcom(HgCpu *cpu, HgFloatx80 y, HgFpCtx *c, bool quiet, int pops, boo
     } else {
         int r = hg_f80_compare(c, fpu_st(cpu, 0), y, quiet);
         if (!hg_fpu_commit(cpu, c)) {
-            fpu_set_cc(cpu, cmp_cc[2]);
+            /* Unmasked: the condition codes are still set (unordered for IE), but
+             * nothing is popped. */
+            fpu_set_cc(cpu, cmp_cc[r & 3]);
             return;
         }
         fpu_set_cc(cpu, cmp_cc[r & 3]);
@@ -132,9 +134,9 @@ static void fcomi(HgCpu *cpu, int i, bool quiet, bool pop)
         int r = hg_f80_compare(&c, fpu_st(cpu, 0), fpu_st(cpu, i), quiet);
         bool ok = hg_fpu_commit(cpu, &c);
         cpu->fpu.sw &= (uint16_t)~FSW_C1;
+        hg_cc_set_flags(cpu, fl[r & 3]); /* set even when the exception is unmasked */
         if (!ok)
             return;
-        hg_cc_set_flags(cpu, fl[r & 3]);
     }
     if (pop)
         fpu_pop(cpu);
@@ -240,7 +242,7 @@ static void fst_mem(HgCpu *cpu, const HgOp *op, int fmt, bool pop)
         c.cw = cpu->fpu.cw;
     } else {
         uint16_t unmasked = c.exc & ~cpu->fpu.cw & FSW_EXC;
-        if (unmasked) {
+        if (unmasked & ~FSW_PE) {
             /* Nothing is stored and the stack is untouched (SDM 4.9.1.4-5, 8.5). */
             cpu->fpu.sw |= c.exc | FSW_ES | FSW_B;
             cpu->fpu.sw = (uint16_t)((cpu->fpu.sw & ~FSW_C1) | (c.up ? FSW_C1 : 0));

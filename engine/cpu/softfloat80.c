@@ -136,11 +136,23 @@ static HgFloatx80 round_pack_ex(HgFpCtx *c, bool sign, int32_t exp, uint64_t s0,
                 tiny = false;
         }
         if (tiny && !masked(c, FSW_UE) && reg) {
+            /* Unmasked: deliver with the exponent wrapped; a result too tiny even
+             * then is denormalized like a masked one. */
             c->exc |= FSW_UE;
             exp += 0x6000;
-        } else if (tiny) {
-            if (!masked(c, FSW_UE))
-                c->exc |= FSW_UE; /* narrow destination: the caller stores nothing */
+            if (exp < emin) {
+                /* Too small even with the wrapped exponent: zero. */
+                c->exc |= FSW_PE;
+                return hg_f80_make(sign, 0, 0);
+            }
+            tiny = false;
+        }
+        if (tiny && !masked(c, FSW_UE) && !reg) {
+            /* Narrow destination: only UE, and the caller stores nothing. */
+            c->exc |= FSW_UE;
+            return hg_f80_make(sign, 0, 0);
+        }
+        if (tiny) {
             shift_right_jam(&s0, &s1, emin - exp);
             if (lsb) {
                 s0 |= s1 != 0;
@@ -184,12 +196,24 @@ static HgFloatx80 round_pack_ex(HgFpCtx *c, bool sign, int32_t exp, uint64_t s0,
     if (denorm && (s0 >> 63))
         denorm = false; /* rounded up into the normal range */
     if (exp > emax) {
+        if (!masked(c, FSW_OE) && !reg) {
+            /* Narrow destination: only OE, and the caller stores nothing. */
+            c->exc = (uint16_t)((c->exc & ~FSW_PE) | FSW_OE);
+            c->up = false;
+            return hg_f80_make(sign, 0x7fff, 1ull << 63);
+        }
         c->exc |= FSW_OE;
-        if (!masked(c, FSW_OE)) {
+        if (!masked(c, FSW_OE) && exp - 0x6000 <= emax) {
             if (reg)
                 exp -= 0x6000;
             c->exc |= inexact ? FSW_PE : 0;
+        } else if (!masked(c, FSW_OE)) {
+            /* Too large even with the wrapped exponent: infinity. */
+            c->exc |= FSW_PE;
+            c->up = true;
+            return hg_f80_make(sign, 0x7fff, 1ull << 63);
         } else {
+            /* Masked: infinity or the largest finite value by rounding mode. */
             c->exc |= FSW_PE;
             bool to_inf = rc == FRC_NEAREST || (rc == FRC_UP && !sign) ||
                           (rc == FRC_DOWN && sign);
@@ -506,10 +530,8 @@ HgFloatx80 hg_f80_rem(HgFpCtx *c, HgFloatx80 a, HgFloatx80 b, bool ieee, uint16_
         /* x rem inf = x; a denormal x is normalized on the way. */
         int32_t e;
         uint64_t m;
-        HgFpCtx t = *c;
-        t.cw = (uint16_t)((t.cw & ~(3u << FCW_PC_SHIFT)) | (3u << FCW_PC_SHIFT) | FSW_UE);
-        unpack(&t, a, &e, &m);
-        return round_pack_ex(&t, hg_f80_sign(a), e, m, 0, 64, 1, 0x7ffe, true);
+        unpack(c, a, &e, &m);
+        return round_pack_ex(c, hg_f80_sign(a), e, m, 0, 64, 1, 0x7ffe, true);
     }
     bool sa = hg_f80_sign(a);
     int32_t ea, eb;
