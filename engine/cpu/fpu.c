@@ -104,9 +104,11 @@ static const uint16_t cmp_cc[4] = {
 static void fcom(HgCpu *cpu, HgFloatx80 y, HgFpCtx *c, bool quiet, int pops, bool y_empty)
 {
     if (fpu_empty(cpu, 0) || y_empty) {
-        if (!hg_fpu_stack_fault(cpu, false))
-            return;
+        /* Unordered whether or not IE is masked; only a masked fault pops. */
+        bool masked = hg_fpu_stack_fault(cpu, false);
         fpu_set_cc(cpu, FSW_C3 | FSW_C2 | FSW_C0);
+        if (!masked)
+            return;
     } else {
         int r = hg_f80_compare(c, fpu_st(cpu, 0), y, quiet);
         if (!hg_fpu_commit(cpu, c)) {
@@ -127,9 +129,10 @@ static void fcomi(HgCpu *cpu, int i, bool quiet, bool pop)
     HgFpCtx c = fpu_ctx(cpu);
     static const uint32_t fl[4] = {FL_ZF, 0, FL_ZF | FL_PF | FL_CF, FL_CF};
     if (fpu_empty(cpu, 0) || fpu_empty(cpu, i)) {
-        if (!hg_fpu_stack_fault(cpu, false))
-            return;
+        bool masked = hg_fpu_stack_fault(cpu, false);
         hg_cc_set_flags(cpu, fl[2]);
+        if (!masked)
+            return;
     } else {
         int r = hg_f80_compare(&c, fpu_st(cpu, 0), fpu_st(cpu, i), quiet);
         bool ok = hg_fpu_commit(cpu, &c);
