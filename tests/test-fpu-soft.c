@@ -33,20 +33,18 @@ static HgFloatx80 from_host(F80 f)
 #define X87_CLOBBERS "st", "st(1)", "st(2)", "st(3)", "st(4)", "st(5)", "st(6)", "st(7)"
 
 /* ST(0) = a, ST(1) = b, one instruction given as bytes, result of ST(0). */
-#define HOST2(BYTES)                                                                          \
-    __asm__ volatile("fninit\n\tfldcw %[cw]\n\tfldt %[y]\n\tfldt %[x]\n\t.byte " BYTES         \
-                     "\n\tfnstsw %[sw]\n\tfstpt %[z]\n\tfninit"                               \
-                     : [z] "=m"(z), [sw] "=m"(sw)                                             \
-                     : [x] "m"(x), [y] "m"(y), [cw] "m"(cw)                                   \
+#define HOST2(BYTES)                                                                               \
+    __asm__ volatile("fninit\n\tfldcw %[cw]\n\tfldt %[y]\n\tfldt %[x]\n\t.byte " BYTES             \
+                     "\n\tfnstsw %[sw]\n\tfstpt %[z]\n\tfninit"                                    \
+                     : [z] "=m"(z), [sw] "=m"(sw)                                                  \
+                     : [x] "m"(x), [y] "m"(y), [cw] "m"(cw)                                        \
                      : X87_CLOBBERS)
 
-enum { OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_SQRT, OP_PREM, OP_PREM1, OP_SCALE, OP_RNDINT,
-       OP_COUNT };
-static const char *const op_names[] = {"add", "sub", "mul", "div", "sqrt", "prem", "prem1",
-                                       "scale", "rndint"};
+enum { OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_SQRT, OP_PREM, OP_PREM1, OP_SCALE, OP_RNDINT, OP_COUNT };
+static const char *const op_names[] = {"add",  "sub",   "mul",   "div",   "sqrt",
+                                       "prem", "prem1", "scale", "rndint"};
 
-static void host_op(int op, uint16_t cw, HgFloatx80 a, HgFloatx80 b, HgFloatx80 *r,
-                    uint16_t *swp)
+static void host_op(int op, uint16_t cw, HgFloatx80 a, HgFloatx80 b, HgFloatx80 *r, uint16_t *swp)
 {
     F80 x = to_host(a), y = to_host(b), z;
     uint16_t sw;
@@ -109,7 +107,7 @@ static HgFloatx80 rnd_value(GRand *r, int near_exp)
     case 1:
     case 2: return hg_f80_make(s, 0, rnd64(r) >> g_rand_int_range(r, 1, 64)); /* denormal */
     case 3: return hg_f80_make(s, 0x7fff, 1ull << 63);
-    case 4: return hg_f80_make(s, 0x7fff, (3ull << 62) | (rnd64(r) >> 2)); /* QNaN */
+    case 4: return hg_f80_make(s, 0x7fff, (3ull << 62) | (rnd64(r) >> 2));     /* QNaN */
     case 5: return hg_f80_make(s, 0x7fff, (1ull << 63) | (rnd64(r) >> 2) | 1); /* SNaN */
     case 6: return hg_f80_make(s, 1, rnd_sig(r));
     case 7: return hg_f80_make(s, 0x7ffe, rnd_sig(r));
@@ -154,8 +152,8 @@ static void test_arith(gconstpointer data)
         if (op == OP_SCALE && g_rand_int_range(r, 0, 4)) /* small integral scale factors */
             b = hg_f80_from_int(g_rand_int_range(r, -17000, 17000));
         if ((op == OP_PREM || op == OP_PREM1) && g_rand_boolean(r))
-            b = hg_f80_make(g_rand_boolean(r),
-                            hg_f80_exp(a) - g_rand_int_range(r, 0, 70), rnd_sig(r));
+            b = hg_f80_make(g_rand_boolean(r), hg_f80_exp(a) - g_rand_int_range(r, 0, 70),
+                            rnd_sig(r));
         for (int rc = 0; rc < 4; rc++) {
             for (int pc = 0; pc < 3; pc++) {
                 uint16_t cw = make_cw(rc, pc);
@@ -178,10 +176,9 @@ static void test_arith(gconstpointer data)
                     if (fails++ < 10)
                         g_printerr("%s rc%d pc%d a=%04x:%016llx b=%04x:%016llx host "
                                    "%04x:%016llx sw %04x soft %04x:%016llx sw %04x\n",
-                                   op_names[op], rc, pc, a.sexp, (unsigned long long)a.mant,
-                                   b.sexp, (unsigned long long)b.mant, hr.sexp,
-                                   (unsigned long long)hr.mant, hsw & mask, sr.sexp,
-                                   (unsigned long long)sr.mant, ssw & mask);
+                                   op_names[op], rc, pc, a.sexp, (unsigned long long)a.mant, b.sexp,
+                                   (unsigned long long)b.mant, hr.sexp, (unsigned long long)hr.mant,
+                                   hsw & mask, sr.sexp, (unsigned long long)sr.mant, ssw & mask);
                 }
             }
         }
@@ -194,6 +191,14 @@ static void test_arith(gconstpointer data)
 
 /* ---- conversions ---- */
 
+/* FLDCW cw; FLD x; a store of ST(0) into v; FNSTSW. */
+#define HOST_STORE(INSN, v)                                                                        \
+    __asm__ volatile("fninit\n\tfldcw %[cw]\n\tfldt %[x]\n\t" INSN " %[v]\n\tfnstsw %[sw]\n\t"     \
+                     "fninit"                                                                      \
+                     : [v] "=m"(v), [sw] "=m"(sw)                                                  \
+                     : [x] "m"(x), [cw] "m"(cw)                                                    \
+                     : X87_CLOBBERS)
+
 enum { CV_I16, CV_I32, CV_I64, CV_F32, CV_F64, CV_BCD, CV_COUNT };
 
 static void test_convert(void)
@@ -204,8 +209,7 @@ static void test_convert(void)
     for (int it = 0; it < iters; it++) {
         HgFloatx80 a = rnd_value(r, 0x3fff + g_rand_int_range(r, -1100, 1100));
         if (g_rand_int_range(r, 0, 3) == 0)
-            a = hg_f80_make(g_rand_boolean(r), 0x3fff + g_rand_int_range(r, -2, 66),
-                            rnd_sig(r));
+            a = hg_f80_make(g_rand_boolean(r), 0x3fff + g_rand_int_range(r, -2, 66), rnd_sig(r));
         F80 x = to_host(a);
         for (int rc = 0; rc < 4; rc++) {
             uint16_t cw = make_cw(rc, 2);
@@ -216,66 +220,42 @@ static void test_convert(void)
                 switch (k) {
                 case CV_I16: {
                     int16_t v;
-                    __asm__ volatile("fninit\n\tfldcw %[cw]\n\tfldt %[x]\n\tfistps %[v]\n\t"
-                                     "fnstsw %[sw]\n\tfninit"
-                                     : [v] "=m"(v), [sw] "=m"(sw)
-                                     : [x] "m"(x), [cw] "m"(cw)
-                                     : X87_CLOBBERS);
+                    HOST_STORE("fistps", v);
                     hv = (uint16_t)v;
                     sv = (uint16_t)hg_f80_to_int(&c, a, 16, false);
                     break;
                 }
                 case CV_I32: {
                     int32_t v;
-                    __asm__ volatile("fninit\n\tfldcw %[cw]\n\tfldt %[x]\n\tfistpl %[v]\n\t"
-                                     "fnstsw %[sw]\n\tfninit"
-                                     : [v] "=m"(v), [sw] "=m"(sw)
-                                     : [x] "m"(x), [cw] "m"(cw)
-                                     : X87_CLOBBERS);
+                    HOST_STORE("fistpl", v);
                     hv = (uint32_t)v;
                     sv = (uint32_t)hg_f80_to_int(&c, a, 32, false);
                     break;
                 }
                 case CV_I64: {
                     int64_t v;
-                    __asm__ volatile("fninit\n\tfldcw %[cw]\n\tfldt %[x]\n\tfistpll %[v]\n\t"
-                                     "fnstsw %[sw]\n\tfninit"
-                                     : [v] "=m"(v), [sw] "=m"(sw)
-                                     : [x] "m"(x), [cw] "m"(cw)
-                                     : X87_CLOBBERS);
+                    HOST_STORE("fistpll", v);
                     hv = (uint64_t)v;
                     sv = (uint64_t)hg_f80_to_int(&c, a, 64, false);
                     break;
                 }
                 case CV_F32: {
                     uint32_t v;
-                    __asm__ volatile("fninit\n\tfldcw %[cw]\n\tfldt %[x]\n\tfstps %[v]\n\t"
-                                     "fnstsw %[sw]\n\tfninit"
-                                     : [v] "=m"(v), [sw] "=m"(sw)
-                                     : [x] "m"(x), [cw] "m"(cw)
-                                     : X87_CLOBBERS);
+                    HOST_STORE("fstps", v);
                     hv = v;
                     sv = hg_f80_to_f32(&c, a);
                     break;
                 }
                 case CV_F64: {
                     uint64_t v;
-                    __asm__ volatile("fninit\n\tfldcw %[cw]\n\tfldt %[x]\n\tfstpl %[v]\n\t"
-                                     "fnstsw %[sw]\n\tfninit"
-                                     : [v] "=m"(v), [sw] "=m"(sw)
-                                     : [x] "m"(x), [cw] "m"(cw)
-                                     : X87_CLOBBERS);
+                    HOST_STORE("fstpl", v);
                     hv = v;
                     sv = hg_f80_to_f64(&c, a);
                     break;
                 }
                 default: {
                     uint8_t v[10], s[10];
-                    __asm__ volatile("fninit\n\tfldcw %[cw]\n\tfldt %[x]\n\tfbstp %[v]\n\t"
-                                     "fnstsw %[sw]\n\tfninit"
-                                     : [v] "=m"(v), [sw] "=m"(sw)
-                                     : [x] "m"(x), [cw] "m"(cw)
-                                     : X87_CLOBBERS);
+                    HOST_STORE("fbstp", v);
                     hg_f80_to_bcd(&c, a, s);
                     hv = memcmp(v, s, 10) != 0;
                     sv = 0;
@@ -323,9 +303,9 @@ static void test_convert(void)
             n++;
             if (!same(from_host(z), s) || (sw & FSW_EXC) != c.exc) {
                 if (fails++ < 10)
-                    g_printerr("load %d %08x/%016llx host %04x:%016llx soft %04x:%016llx\n", k,
-                               f32, (unsigned long long)f64, z.e, (unsigned long long)z.m,
-                               s.sexp, (unsigned long long)s.mant);
+                    g_printerr("load %d %08x/%016llx host %04x:%016llx soft %04x:%016llx\n", k, f32,
+                               (unsigned long long)f64, z.e, (unsigned long long)z.m, s.sexp,
+                               (unsigned long long)s.mant);
             }
         }
     }
@@ -341,8 +321,8 @@ static void test_compare(void)
     GRand *r = g_rand_new_with_seed(0xc0c0);
     int n = 0, fails = 0;
     for (int it = 0; it < 20000; it++) {
-        HgFloatx80 a = rnd_value(r, 0x3fff), b = g_rand_int_range(r, 0, 4) ? rnd_value(r,
-                                                                   hg_f80_exp(a)) : a;
+        HgFloatx80 a = rnd_value(r, 0x3fff),
+                   b = g_rand_int_range(r, 0, 4) ? rnd_value(r, hg_f80_exp(a)) : a;
         F80 x = to_host(a), y = to_host(b), z;
         uint16_t cw = 0x37f;
         for (int quiet = 0; quiet < 2; quiet++) {

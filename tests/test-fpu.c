@@ -97,8 +97,8 @@ typedef struct Host {
 static Host host_new(void)
 {
     Host h;
-    h.page = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS,
-                  -1, 0);
+    h.page =
+        mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     g_assert_true(h.page != MAP_FAILED);
     return h;
 }
@@ -125,27 +125,28 @@ enum {
     D_B = 32,
     D_R0 = 48,
     D_R1 = 64,
-    D_MEM = 80,   /* memory operand, 16 bytes */
-    D_ENV = 96,   /* FNSTENV, 28 bytes; only CW SW TW compared */
+    D_MEM = 80,    /* memory operand, 16 bytes */
+    D_ENV = 96,    /* FNSTENV, 28 bytes; only CW SW TW compared */
     D_FLAGS = 124, /* SETE SETP SETC after the instruction */
     D_SIZE = 128,
 };
 
-/* The frame: XOR EAX,EAX (known flags); FNINIT; FLDCW; FLD b; FLD a; <insn>; FNSTSW; FNSTENV; SETcc x3; FLDCW;
- * FSTP r0; FSTP r1; FNINIT. */
+/* The frame: XOR EAX,EAX (known flags); FNINIT; FLDCW; FLD b; FLD a; <insn>; FNSTSW; FNSTENV; SETcc
+ * x3; FLDCW; FSTP r0; FSTP r1; FNINIT. */
 static size_t frame(uint8_t *out, const uint8_t *insn, size_t n)
 {
-    static const uint8_t head[] = {0x31, 0xc0, 0xdb, 0xe3, 0xd9, 0x2b, 0xdb, 0x6b, D_B, 0xdb, 0x6b, D_A};
+    static const uint8_t head[] = {0x31, 0xc0, 0xdb, 0xe3, 0xd9, 0x2b,
+                                   0xdb, 0x6b, D_B,  0xdb, 0x6b, D_A};
     static const uint8_t tail[] = {
-        0xdd, 0x7b, D_SW,                 /* fnstsw [rbx+2] */
-        0xd9, 0x73, D_ENV,                /* fnstenv [rbx+96] */
-        0x0f, 0x94, 0x43, D_FLAGS,        /* sete */
-        0x0f, 0x9a, 0x43, D_FLAGS + 1,    /* setp */
-        0x0f, 0x92, 0x43, D_FLAGS + 2,    /* setc */
-        0xd9, 0x2b,                       /* fldcw [rbx] (FNSTENV masked everything) */
-        0xdb, 0x7b, D_R0,                 /* fstp tbyte [rbx+48] */
-        0xdb, 0x7b, D_R1,                 /* fstp tbyte [rbx+64] */
-        0xdb, 0xe3,                       /* fninit */
+        0xdd, 0x7b, D_SW,               /* fnstsw [rbx+2] */
+        0xd9, 0x73, D_ENV,              /* fnstenv [rbx+96] */
+        0x0f, 0x94, 0x43,  D_FLAGS,     /* sete */
+        0x0f, 0x9a, 0x43,  D_FLAGS + 1, /* setp */
+        0x0f, 0x92, 0x43,  D_FLAGS + 2, /* setc */
+        0xd9, 0x2b,                     /* fldcw [rbx] (FNSTENV masked everything) */
+        0xdb, 0x7b, D_R0,               /* fstp tbyte [rbx+48] */
+        0xdb, 0x7b, D_R1,               /* fstp tbyte [rbx+64] */
+        0xdb, 0xe3,                     /* fninit */
     };
     size_t len = 0;
     memcpy(out, head, sizeof(head));
@@ -167,13 +168,30 @@ static void rnd_f80(GRand *r, uint8_t *p, int near)
     int e;
     bool s = g_rand_boolean(r);
     switch (g_rand_int_range(r, 0, 16)) {
-    case 0: m = 0; e = 0; break;
-    case 1: m >>= g_rand_int_range(r, 1, 64); e = 0; break;
-    case 2: m = 1ull << 63; e = 0x7fff; break;
-    case 3: m |= 1ull << 62; e = 0x7fff; break;
-    case 4: m = (m & ~(1ull << 62)) | 1; e = 0x7fff; break;
+    case 0:
+        m = 0;
+        e = 0;
+        break;
+    case 1:
+        m >>= g_rand_int_range(r, 1, 64);
+        e = 0;
+        break;
+    case 2:
+        m = 1ull << 63;
+        e = 0x7fff;
+        break;
+    case 3:
+        m |= 1ull << 62;
+        e = 0x7fff;
+        break;
+    case 4:
+        m = (m & ~(1ull << 62)) | 1;
+        e = 0x7fff;
+        break;
     case 5: e = g_rand_int_range(r, 1, 0x7fff); break;
-    case 6: e = 0x3fff + g_rand_int_range(r, 0, 63); m &= ~0ull << g_rand_int_range(r, 1, 64);
+    case 6:
+        e = 0x3fff + g_rand_int_range(r, 0, 63);
+        m &= ~0ull << g_rand_int_range(r, 1, 64);
         break;
     default: e = near + g_rand_int_range(r, -3, 4); break;
     }
@@ -188,8 +206,8 @@ typedef struct Case {
     const char *name;
     uint8_t bytes[8];
     uint8_t len;
-    uint8_t mem; /* memory operand kind: 0 none, 1 m32fp, 2 m64fp, 3 m16int, 4 m32int,
-                    5 m64int, 6 bcd, 7 m80 */
+    uint8_t mem;    /* memory operand kind: 0 none, 1 m32fp, 2 m64fp, 3 m16int, 4 m32int,
+                       5 m64int, 6 bcd, 7 m80 */
     uint8_t approx; /* transcendental: compare within 2 ulps */
 } Case;
 
@@ -391,6 +409,27 @@ static bool close_f80(const uint8_t *x, const uint8_t *y, long double rel)
     return d <= m * rel;
 }
 
+/* Prints the bytes where host and emulator differ (and the operands), leaving out
+ * [skip_lo, skip_hi). */
+static void dump_diff(const char *what, uint16_t cw, int exc, const uint8_t *hd, const uint8_t *ed,
+                      int size, int skip_lo, int skip_hi)
+{
+    GString *s = g_string_new(NULL);
+    uint16_t hsw, esw;
+    memcpy(&hsw, hd + D_SW, 2);
+    memcpy(&esw, ed + D_SW, 2);
+    g_string_append_printf(s, "%s cw %04x exc %d: sw host %04x emu %04x\n  ", what, cw, exc, hsw,
+                           esw);
+    for (int i = 0; i < size; i++) {
+        if (i >= skip_lo && i < skip_hi)
+            continue;
+        if (hd[i] != ed[i] || (i >= D_A && i < D_B + 10))
+            g_string_append_printf(s, "[%d] %02x/%02x ", i, hd[i], ed[i]);
+    }
+    g_printerr("%s\n", s->str);
+    g_string_free(s, TRUE);
+}
+
 static void test_differential(void)
 {
     GRand *r = g_rand_new_with_seed(0xf00d);
@@ -442,7 +481,7 @@ static void test_differential(void)
             memcpy(&esw, ed + D_SW, 2);
             uint16_t swmask = 0xffff;
             if (c->approx)
-                swmask &= (uint16_t)~(FSW_C1 | FSW_PE | FSW_UE);
+                swmask &= (uint16_t) ~(FSW_C1 | FSW_PE | FSW_UE);
             ok = ok && (hsw & swmask) == (esw & swmask);
             ok = ok && memcmp(hd + D_MEM, ed + D_MEM, 16) == 0;
             ok = ok && memcmp(hd + D_ENV, ed + D_ENV, 2) == 0;
@@ -456,8 +495,7 @@ static void test_differential(void)
                 /* The host's FSIN/FCOS/FPTAN reduce arguments with a 66-bit pi, as the
                  * P6 does, which costs them bits as |x| grows (here |x| < 2^12); ours
                  * use the host library: allow 2^-40 there, 2^-62 for the others. */
-                long double rel = c->bytes[1] >= 0xfe || c->bytes[1] == 0xf2 ||
-                                          c->bytes[1] == 0xfb
+                long double rel = c->bytes[1] >= 0xfe || c->bytes[1] == 0xf2 || c->bytes[1] == 0xfb
                                       ? 0x1p-40L
                                       : 0x1p-62L;
                 ok = ok && close_f80(hd + D_R0, ed + D_R0, rel) &&
@@ -467,21 +505,8 @@ static void test_differential(void)
             }
             if (!ok)
                 case_fails++;
-            if (!ok && case_fails == 1 && fails++ < 40) {
-                GString *s = g_string_new(NULL);
-                g_string_append_printf(s, "%s cw %04x exc %d: sw host %04x emu %04x\n  ",
-                                       c->name, cw, exc, hsw, esw);
-                for (int i = 0; i < D_SIZE; i++) {
-                    if (i == D_ENV + 10) {
-                        i = D_FLAGS - 1;
-                        continue;
-                    }
-                    if (hd[i] != ed[i] || (i >= D_A && i < D_B + 10))
-                        g_string_append_printf(s, "[%d] %02x/%02x ", i, hd[i], ed[i]);
-                }
-                g_printerr("%s\n", s->str);
-                g_string_free(s, TRUE);
-            }
+            if (!ok && case_fails == 1 && fails++ < 40)
+                dump_diff(c->name, cw, exc, hd, ed, D_SIZE, D_ENV + 10, D_FLAGS);
         }
         if (case_fails)
             g_printerr("  %s: %d of %d differ\n", c->name, case_fails, iters);
@@ -502,14 +527,14 @@ enum { D_SAVE = 128, D_SIZE2 = 256 };
 
 static size_t frame_unmasked(uint8_t *out, const uint8_t *insn, size_t n)
 {
-    static const uint8_t head[] = {0x31, 0xc0, 0xdb, 0xe3, 0xd9, 0x2b, 0xdb, 0x6b, D_B,
-                                   0xdb, 0x6b, D_A};
+    static const uint8_t head[] = {0x31, 0xc0, 0xdb, 0xe3, 0xd9, 0x2b,
+                                   0xdb, 0x6b, D_B,  0xdb, 0x6b, D_A};
     static const uint8_t tail[] = {
-        0xdd, 0x7b, D_SW,                   /* fnstsw [rbx+2] */
-        0xdd, 0xb3, D_SAVE, 0, 0, 0,        /* fnsave [rbx+128] */
-        0x0f, 0x94, 0x43, D_FLAGS,          /* sete */
-        0x0f, 0x9a, 0x43, D_FLAGS + 1,      /* setp */
-        0x0f, 0x92, 0x43, D_FLAGS + 2,      /* setc */
+        0xdd, 0x7b, D_SW,                      /* fnstsw [rbx+2] */
+        0xdd, 0xb3, D_SAVE, 0,           0, 0, /* fnsave [rbx+128] */
+        0x0f, 0x94, 0x43,   D_FLAGS,           /* sete */
+        0x0f, 0x9a, 0x43,   D_FLAGS + 1,       /* setp */
+        0x0f, 0x92, 0x43,   D_FLAGS + 2,       /* setc */
     };
     size_t len = 0;
     memcpy(out, head, sizeof(head));
@@ -569,26 +594,12 @@ static void test_unmasked(void)
             for (int i = 0; i < 8; i++) {
                 int p = (((ssw >> 11) & 7) + i) & 7;
                 if (((stw >> (2 * p)) & 3) != 3)
-                    ok = ok && memcmp(hd + D_SAVE + 28 + 10 * i, ed + D_SAVE + 28 + 10 * i,
-                                      10) == 0;
+                    ok =
+                        ok && memcmp(hd + D_SAVE + 28 + 10 * i, ed + D_SAVE + 28 + 10 * i, 10) == 0;
             }
             ok = ok && memcmp(hd + D_FLAGS, ed + D_FLAGS, 3) == 0;
-            if (!ok && case_fails++ == 0 && printed++ < 40) {
-                GString *s = g_string_new(NULL);
-                uint16_t hsw, esw;
-                memcpy(&hsw, hd + D_SW, 2);
-                memcpy(&esw, ed + D_SW, 2);
-                g_string_append_printf(s, "unmasked %s cw %04x exc %d: sw host %04x emu %04x\n  ",
-                                       c->name, cw, exc, hsw, esw);
-                for (int i = 0; i < D_SIZE2; i++) {
-                    if (i >= D_SAVE + 12 && i < D_SAVE + 28)
-                        continue;
-                    if (hd[i] != ed[i] || (i >= D_A && i < D_B + 10))
-                        g_string_append_printf(s, "[%d] %02x/%02x ", i, hd[i], ed[i]);
-                }
-                g_printerr("%s\n", s->str);
-                g_string_free(s, TRUE);
-            }
+            if (!ok && case_fails++ == 0 && printed++ < 40)
+                dump_diff(c->name, cw, exc, hd, ed, D_SIZE2, D_SAVE + 12, D_SAVE + 28);
         }
         if (case_fails)
             g_printerr("  unmasked %s: %d of %d differ\n", c->name, case_fails, iters);
@@ -605,11 +616,10 @@ static void test_unmasked(void)
 
 static void test_mmx_differential(void)
 {
-    static const uint8_t ops[] = {0x60, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69,
-                                  0x6a, 0x6b, 0x74, 0x75, 0x76, 0xd1, 0xd2, 0xd3, 0xd5, 0xd8,
-                                  0xd9, 0xdb, 0xdc, 0xdd, 0xdf, 0xe1, 0xe2, 0xe5, 0xe8, 0xe9,
-                                  0xeb, 0xec, 0xed, 0xef, 0xf1, 0xf2, 0xf3, 0xf5, 0xf8, 0xf9,
-                                  0xfa, 0xfc, 0xfd, 0xfe, 0x6f};
+    static const uint8_t ops[] = {
+        0x60, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b, 0x74, 0x75, 0x76,
+        0xd1, 0xd2, 0xd3, 0xd5, 0xd8, 0xd9, 0xdb, 0xdc, 0xdd, 0xdf, 0xe1, 0xe2, 0xe5, 0xe8, 0xe9,
+        0xeb, 0xec, 0xed, 0xef, 0xf1, 0xf2, 0xf3, 0xf5, 0xf8, 0xf9, 0xfa, 0xfc, 0xfd, 0xfe, 0x6f};
     GRand *r = g_rand_new_with_seed(0x3377);
     Machine *m = machine_new();
     Host h = host_new();
@@ -645,9 +655,9 @@ static void test_mmx_differential(void)
                     code[len++] = (uint8_t)g_rand_int_range(r, 0, 70);
                 } else {
                     /* movd eax, mm1; movd mm0, eax... then movd [mem], mm0 */
-                    const uint8_t mv[] = {0x0f, 0x7e, 0xc8, 0x0f, 0x6e, 0x43, D_MEM + 4,
-                                          0x0f, 0xfe, 0xc0, 0x0f, 0x7e, 0x43, D_MEM + 8,
-                                          0x89, 0x43, D_MEM + 12};
+                    const uint8_t mv[] = {0x0f,      0x7e,      0xc8, 0x0f, 0x6e,      0x43,
+                                          D_MEM + 4, 0x0f,      0xfe, 0xc0, 0x0f,      0x7e,
+                                          0x43,      D_MEM + 8, 0x89, 0x43, D_MEM + 12};
                     memcpy(code + len, mv, sizeof(mv));
                     len += sizeof(mv);
                 }
@@ -674,8 +684,8 @@ static void test_mmx_differential(void)
             /* Before EMMS the x87 view must show TOP = 0, all tags valid, and the
              * exponent bits of a written register all ones. */
             int exc = run32(m, code, len - 2);
-            bool alias_ok = m->cpu->fpu.top == 0 && m->cpu->fpu.tw == 0 &&
-                            m->cpu->fpu.regs[0].sexp == 0xffff;
+            bool alias_ok =
+                m->cpu->fpu.top == 0 && m->cpu->fpu.tw == 0 && m->cpu->fpu.regs[0].sexp == 0xffff;
             ram[CODE] = 0x0f; /* then EMMS empties the tags */
             ram[CODE + 1] = 0x77;
             int exc2 = run32(m, code + len - 2, 2);
@@ -819,7 +829,7 @@ static void test_fsave(void)
     uint64_t mant;
     memcpy(&mant, ram + DATA + 28, 8);
     g_assert_true(mant == 0xc90fdaa22168c235ull); /* ST(0) = pi */
-    g_assert_cmpint(cpu->fpu.tw, ==, 0xffff); /* FNSAVE reinitialises */
+    g_assert_cmpint(cpu->fpu.tw, ==, 0xffff);     /* FNSAVE reinitialises */
     g_assert_cmpint(run32(m, code + 8, 2), ==, -1);
     g_assert_cmpint(cpu->fpu.top, ==, 6);
     g_assert_cmpint(cpu->fpu.tw, ==, 0x0fff);
@@ -847,8 +857,8 @@ static void test_fxsave(void)
     HgCpu *cpu = m->cpu;
     uint8_t *ram = hg_bus_ram(m->bus);
     /* fninit; fld1; fldz; fxsave [ebx]; fninit; fxrstor [ebx] */
-    static const uint8_t code[] = {0xdb, 0xe3, 0xd9, 0xe8, 0xd9, 0xee, 0x0f, 0xae, 0x03,
-                                   0xdb, 0xe3, 0x0f, 0xae, 0x0b};
+    static const uint8_t code[] = {0xdb, 0xe3, 0xd9, 0xe8, 0xd9, 0xee, 0x0f,
+                                   0xae, 0x03, 0xdb, 0xe3, 0x0f, 0xae, 0x0b};
     cpu->fpu.mxcsr = 0x1fa0;
     cpu->fpu.xmm[3][5] = 0x5a;
     memset(ram + DATA, 0xcc, 512);

@@ -70,8 +70,7 @@ void hg_fpu_update_es(HgCpu *cpu);
  * exception check of waiting instructions. One test on the fast path. */
 static inline void fpu_enter(HgCpu *cpu, bool wait)
 {
-    if (__builtin_expect((cpu->cr0 & (CR0_EM | CR0_TS)) || (wait && (cpu->fpu.sw & FSW_ES)),
-                         0)) {
+    if (__builtin_expect((cpu->cr0 & (CR0_EM | CR0_TS)) || (wait && (cpu->fpu.sw & FSW_ES)), 0)) {
         if (cpu->cr0 & (CR0_EM | CR0_TS))
             hg_raise(cpu, EX_NM, -1);
         hg_fpu_pending(cpu);

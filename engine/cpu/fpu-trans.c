@@ -149,7 +149,7 @@ static void trig(HgCpu *cpu, int which)
         r1 = r2 = hg_f80_indefinite();
         c.exc |= FSW_IE;
     } else if (hg_f80_is_zero(x)) {
-        r1 = x;                                      /* sin, tan */
+        r1 = x;                                           /* sin, tan */
         r2 = hg_f80_make(false, HG_F80_BIAS, 1ull << 63); /* cos, and FPTAN's 1.0 */
         if (which == 1)
             r1 = r2;

@@ -33,7 +33,7 @@ void hg_fpu_update_es(HgCpu *cpu)
     if (cpu->fpu.sw & ~cpu->fpu.cw & FSW_EXC) {
         cpu->fpu.sw |= FSW_ES | FSW_B;
     } else {
-        cpu->fpu.sw &= (uint16_t)~(FSW_ES | FSW_B);
+        cpu->fpu.sw &= (uint16_t) ~(FSW_ES | FSW_B);
         hg_fpu_set_ferr(cpu, false);
     }
 }
@@ -55,8 +55,7 @@ bool hg_fpu_commit(HgCpu *cpu, const HgFpCtx *c)
 
 bool hg_fpu_stack_fault(HgCpu *cpu, bool overflow)
 {
-    cpu->fpu.sw = (uint16_t)((cpu->fpu.sw & ~FSW_C1) | FSW_IE | FSW_SF |
-                             (overflow ? FSW_C1 : 0));
+    cpu->fpu.sw = (uint16_t)((cpu->fpu.sw & ~FSW_C1) | FSW_IE | FSW_SF | (overflow ? FSW_C1 : 0));
     if (cpu->fpu.cw & FSW_IE)
         return true;
     cpu->fpu.sw |= FSW_ES | FSW_B;
@@ -94,10 +93,10 @@ static HgFloatx80 arith(HgFpCtx *c, int k, HgFloatx80 x, HgFloatx80 y)
 }
 
 static const uint16_t cmp_cc[4] = {
-    [0] = FSW_C3, /* equal */
-    [1] = 0,      /* greater */
+    [0] = FSW_C3,                   /* equal */
+    [1] = 0,                        /* greater */
     [2] = FSW_C3 | FSW_C2 | FSW_C0, /* unordered */
-    [3] = FSW_C0, /* less (index -1 & 3) */
+    [3] = FSW_C0,                   /* less (index -1 & 3) */
 };
 
 /* FCOM family: ST(0) against y; pops = 0, 1 or 2. */
@@ -449,7 +448,7 @@ static void d9_reg(HgCpu *cpu, const HgOp *op)
     switch (m) {
     case 0xc0 ... 0xc7: fld_st(cpu, i); return;
     case 0xc8 ... 0xcf: fxch(cpu, i); return;
-    case 0xd0: return; /* FNOP */
+    case 0xd0: return;                                 /* FNOP */
     case 0xd8 ... 0xdf: fst_reg(cpu, i, true); return; /* FSTP1 alias */
     case 0xe0: unary(cpu, 0); return;
     case 0xe1: unary(cpu, 1); return;
@@ -501,11 +500,14 @@ static void fcmov(HgCpu *cpu, const HgOp *op, bool negate)
 
 /* ---- the escape handlers ---- */
 
-H(esc_d8)
+/* D8 and DC: ST(0) op= m32fp / ST(i) and ST(i) op= ST(0) / ST(0) op= m64fp. In the DC
+ * register forms the subtract and divide rows name the reversed operation (SDM FSUB:
+ * DC E8+i is FSUB ST(i), ST(0)), which is the D8 row's kind with bit 0 flipped. */
+static const HgOp *arith_esc(HgCpu *cpu, const HgOp *op, int fmt, bool to_sti)
 {
     fpu_enter(cpu, true);
     if (op->flags & OPF_MEM) {
-        arith_mem(cpu, op, FMT_F32);
+        arith_mem(cpu, op, fmt);
         return op + 1;
     }
     fpu_note(cpu, op, 0);
@@ -513,51 +515,65 @@ H(esc_d8)
     if (op->reg == K_COM || op->reg == K_COMP) {
         HgFpCtx c = fpu_ctx(cpu);
         fcom(cpu, fpu_st(cpu, i), &c, false, op->reg == K_COMP, fpu_empty(cpu, i));
+    } else if (to_sti) {
+        arith_reg(cpu, op->reg ^ (op->reg >> 2), i, i, false); /* x = ST(i), y = ST(0) */
     } else {
         arith_reg(cpu, op->reg, 0, i, false);
     }
     return op + 1;
 }
 
+H(esc_d8)
+{
+    return arith_esc(cpu, op, FMT_F32, false);
+}
+
+/* D9 and DD memory forms share their layout: /0 load, /2 store, /3 store and pop,
+ * /4 FLDENV or FRSTOR, /6 FNSTENV or FNSAVE; /5 and /7 differ. */
+static void d9_dd_mem(HgCpu *cpu, const HgOp *op, int fmt, bool whole_state)
+{
+    uint32_t ea = hg_ea(cpu, op);
+    switch (op->reg) {
+    case 0:
+        fpu_enter(cpu, true);
+        fld_mem(cpu, op, fmt);
+        break;
+    case 2:
+    case 3:
+        fpu_enter(cpu, true);
+        fst_mem(cpu, op, fmt, op->reg == 3);
+        break;
+    case 4:
+        fpu_enter(cpu, true);
+        hg_fpu_fldenv(cpu, op, whole_state);
+        break;
+    case 5:
+        if (whole_state)
+            hg_raise_ud(cpu);
+        fpu_enter(cpu, true); /* FLDCW */
+        cpu->fpu.cw = (uint16_t)(hg_read16(cpu, op->seg, ea) | 0x40);
+        hg_fpu_update_es(cpu);
+        break;
+    case 6:
+        fpu_enter(cpu, false);
+        hg_fpu_fstenv(cpu, op, whole_state);
+        break;
+    case 7: /* FNSTCW or FNSTSW */
+        fpu_enter(cpu, false);
+        hg_write16(cpu, op->seg, ea, whole_state ? fpu_get_sw(cpu) : cpu->fpu.cw);
+        break;
+    default: hg_raise_ud(cpu); /* /1: FISTTP m64 (SSE3) in DD, reserved in D9 */
+    }
+}
+
 H(esc_d9)
 {
     if (op->flags & OPF_MEM) {
-        uint32_t ea = hg_ea(cpu, op);
-        switch (op->reg) {
-        case 0:
-            fpu_enter(cpu, true);
-            fld_mem(cpu, op, ST_F32);
-            break;
-        case 2:
-        case 3:
-            fpu_enter(cpu, true);
-            fst_mem(cpu, op, ST_F32, op->reg == 3);
-            break;
-        case 4:
-            fpu_enter(cpu, true);
-            hg_fpu_fldenv(cpu, op, false);
-            break;
-        case 5:
-            fpu_enter(cpu, true);
-            cpu->fpu.cw = (uint16_t)(hg_read16(cpu, op->seg, ea) | 0x40);
-            hg_fpu_update_es(cpu);
-            break;
-        case 6:
-            fpu_enter(cpu, false);
-            hg_fpu_fstenv(cpu, op, false);
-            break;
-        case 7:
-            fpu_enter(cpu, false);
-            hg_write16(cpu, op->seg, ea, cpu->fpu.cw);
-            break;
-        default:
-            hg_raise_ud(cpu);
-        }
+        d9_dd_mem(cpu, op, ST_F32, false);
         return op + 1;
     }
     uint8_t m = op->modrm;
-    if ((m >= 0xd1 && m <= 0xd7) || m == 0xe2 || m == 0xe3 || m == 0xe6 || m == 0xe7 ||
-        m == 0xef)
+    if ((m >= 0xd1 && m <= 0xd7) || m == 0xe2 || m == 0xe3 || m == 0xe6 || m == 0xe7 || m == 0xef)
         hg_raise_ud(cpu);
     fpu_enter(cpu, true);
     fpu_note(cpu, op, 0);
@@ -610,7 +626,7 @@ H(esc_db)
         fpu_enter(cpu, true); /* FENI, FDISI, FSETPM: no-ops since the 387 */
     } else if (m == 0xe2) {
         fpu_enter(cpu, false);
-        cpu->fpu.sw &= (uint16_t)~(FSW_EXC | FSW_SF | FSW_ES | FSW_B);
+        cpu->fpu.sw &= (uint16_t) ~(FSW_EXC | FSW_SF | FSW_ES | FSW_B);
         hg_fpu_set_ferr(cpu, false);
     } else if (m == 0xe3) {
         fpu_enter(cpu, false);
@@ -627,50 +643,13 @@ H(esc_db)
 
 H(esc_dc)
 {
-    fpu_enter(cpu, true);
-    if (op->flags & OPF_MEM) {
-        arith_mem(cpu, op, FMT_F64);
-        return op + 1;
-    }
-    fpu_note(cpu, op, 0);
-    int i = op->modrm & 7;
-    if (op->reg == K_COM || op->reg == K_COMP) {
-        HgFpCtx c = fpu_ctx(cpu);
-        fcom(cpu, fpu_st(cpu, i), &c, false, op->reg == K_COMP, fpu_empty(cpu, i));
-    } else {
-        arith_reg(cpu, op->reg ^ (op->reg >> 2), i, i, false); /* x = ST(i), y = ST(0) */
-    }
-    return op + 1;
+    return arith_esc(cpu, op, FMT_F64, true);
 }
 
 H(esc_dd)
 {
     if (op->flags & OPF_MEM) {
-        switch (op->reg) {
-        case 0:
-            fpu_enter(cpu, true);
-            fld_mem(cpu, op, ST_F64);
-            break;
-        case 2:
-        case 3:
-            fpu_enter(cpu, true);
-            fst_mem(cpu, op, ST_F64, op->reg == 3);
-            break;
-        case 4:
-            fpu_enter(cpu, true);
-            hg_fpu_fldenv(cpu, op, true);
-            break;
-        case 6:
-            fpu_enter(cpu, false);
-            hg_fpu_fstenv(cpu, op, true);
-            break;
-        case 7:
-            fpu_enter(cpu, false);
-            hg_write16(cpu, op->seg, hg_ea(cpu, op), fpu_get_sw(cpu));
-            break;
-        default:
-            hg_raise_ud(cpu); /* /1 FISTTP (SSE3), /5 reserved */
-        }
+        d9_dd_mem(cpu, op, ST_F64, true);
         return op + 1;
     }
     uint8_t m = op->modrm;
@@ -719,8 +698,7 @@ H(esc_de)
 H(esc_df)
 {
     if (op->flags & OPF_MEM) {
-        static const int8_t fmt[8] = {ST_I16, -1, ST_I16, ST_I16, ST_BCD, ST_I64, ST_BCD,
-                                      ST_I64};
+        static const int8_t fmt[8] = {ST_I16, -1, ST_I16, ST_I16, ST_BCD, ST_I64, ST_BCD, ST_I64};
         if (fmt[op->reg] < 0)
             hg_raise_ud(cpu);
         fpu_enter(cpu, true);

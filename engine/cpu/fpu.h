@@ -17,15 +17,15 @@ typedef struct HgFloatx80 {
 
 typedef struct HgFpu {
     HgFloatx80 regs[8];
-    uint16_t cw;  /* control word */
-    uint16_t sw;  /* status word without TOP (bits 11-13 come from top) */
-    uint16_t tw;  /* full tag word, two bits per physical register */
+    uint16_t cw; /* control word */
+    uint16_t sw; /* status word without TOP (bits 11-13 come from top) */
+    uint16_t tw; /* full tag word, two bits per physical register */
     uint8_t top;
     bool ferr;    /* FERR# output level last given to the board */
     uint16_t fop; /* last non-control instruction's opcode (11 bits) */
     uint32_t fip, fdp;
     uint16_t fcs, fds;
-    uint32_t mxcsr; /* kept for FXSAVE/FXRSTOR images */
+    uint32_t mxcsr;     /* kept for FXSAVE/FXRSTOR images */
     uint8_t xmm[8][16]; /* kept for FXSAVE/FXRSTOR images */
 } HgFpu;
 

@@ -172,17 +172,17 @@ static uint64_t pmul(uint64_t a, uint64_t b, int kind)
 #define MMX_IMPL(name) const HgOpImpl hg_impl_##name = {name, name, name, name}
 
 /* Pq := f(Pq, Qq). */
-#define MMX_BIN(name, expr, srcfn)                                                          \
-    static const HgOp *name(HgCpu *cpu, const HgOp *op)                                     \
-    {                                                                                       \
-        mmx_enter(cpu);                                                                     \
-        uint64_t b = srcfn(cpu, op);                                                        \
-        uint64_t a = mmx_get(cpu, op->reg);                                                 \
-        (void)a;                                                                            \
-        mmx_touch(cpu);                                                                     \
-        mmx_set(cpu, op->reg, (expr));                                                      \
-        return op + 1;                                                                      \
-    }                                                                                       \
+#define MMX_BIN(name, expr, srcfn)                                                                 \
+    static const HgOp *name(HgCpu *cpu, const HgOp *op)                                            \
+    {                                                                                              \
+        mmx_enter(cpu);                                                                            \
+        uint64_t b = srcfn(cpu, op);                                                               \
+        uint64_t a = mmx_get(cpu, op->reg);                                                        \
+        (void)a;                                                                                   \
+        mmx_touch(cpu);                                                                            \
+        mmx_set(cpu, op->reg, (expr));                                                             \
+        return op + 1;                                                                             \
+    }                                                                                              \
     MMX_IMPL(name)
 
 MMX_BIN(PADDB, lanewise(a, b, 8, A_ADD), src_q);
@@ -217,8 +217,8 @@ MMX_BIN(PUNPCKHDQ, unpack(a, b, 32, true), src_q);
 MMX_BIN(PMULLW, pmul(a, b, 0), src_q);
 MMX_BIN(PMULHW, pmul(a, b, 1), src_q);
 MMX_BIN(PMADDWD, pmul(a, b, 2), src_q);
-MMX_BIN(PAND, a & b, src_q);
-MMX_BIN(PANDN, ~a & b, src_q);
+MMX_BIN(PAND, a &b, src_q);
+MMX_BIN(PANDN, ~a &b, src_q);
 MMX_BIN(POR, a | b, src_q);
 MMX_BIN(PXOR, a ^ b, src_q);
 MMX_BIN(PSLLW, shift(a, b, 16, S_LL), src_q);
@@ -248,8 +248,8 @@ const HgOpImpl hg_impl_MMX_SHIFT_IMM = {mmx_shift_imm, mmx_shift_imm, NULL, NULL
 H(MOVD_PqEd)
 {
     mmx_enter(cpu);
-    uint32_t v = (op->flags & OPF_MEM) ? hg_read32(cpu, op->seg, hg_ea(cpu, op))
-                                       : cpu->regs[op->rm];
+    uint32_t v =
+        (op->flags & OPF_MEM) ? hg_read32(cpu, op->seg, hg_ea(cpu, op)) : cpu->regs[op->rm];
     mmx_touch(cpu);
     mmx_set(cpu, op->reg, v);
     return op + 1;

@@ -124,9 +124,7 @@ static HgFloatx80 round_pack_ex(HgFpCtx *c, bool sign, int32_t exp, uint64_t s0,
             bool inc = false;
             if (inexact) {
                 switch (rc) {
-                case FRC_NEAREST:
-                    inc = lsb ? (t0 & mask) >= (lsb >> 1) : (t1 >> 63) != 0;
-                    break;
+                case FRC_NEAREST: inc = lsb ? (t0 & mask) >= (lsb >> 1) : (t1 >> 63) != 0; break;
                 case FRC_UP: inc = !sign; break;
                 case FRC_DOWN: inc = sign; break;
                 default: break;
@@ -215,8 +213,7 @@ static HgFloatx80 round_pack_ex(HgFpCtx *c, bool sign, int32_t exp, uint64_t s0,
         } else {
             /* Masked: infinity or the largest finite value by rounding mode. */
             c->exc |= FSW_PE;
-            bool to_inf = rc == FRC_NEAREST || (rc == FRC_UP && !sign) ||
-                          (rc == FRC_DOWN && sign);
+            bool to_inf = rc == FRC_NEAREST || (rc == FRC_UP && !sign) || (rc == FRC_DOWN && sign);
             if (to_inf) {
                 c->up = true;
                 return hg_f80_make(sign, 0x7fff, 1ull << 63);
@@ -294,6 +291,20 @@ static HgFloatx80 propagate_nan(HgFpCtx *c, HgFloatx80 a, HgFloatx80 b)
     return quiet(an ? a : b);
 }
 
+/* Operand screening for one-operand arithmetic: true when *r is the answer. */
+static bool special1(HgFpCtx *c, HgFloatx80 a, HgFloatx80 *r)
+{
+    if (hg_f80_is_unsupported(a)) {
+        *r = invalid(c);
+        return true;
+    }
+    if (hg_f80_is_nan(a)) {
+        *r = propagate_nan(c, a, a);
+        return true;
+    }
+    return false;
+}
+
 /* Common operand screening for two-operand arithmetic: true when *r is the answer. */
 static bool special2(HgFpCtx *c, HgFloatx80 a, HgFloatx80 b, HgFloatx80 *r)
 {
@@ -340,8 +351,12 @@ static HgFloatx80 addsub(HgFpCtx *c, HgFloatx80 a, HgFloatx80 b, bool negb)
     unpack(c, b, &eb, &mb);
     if (sa == sb) {
         if (ea < eb) {
-            int32_t te = ea; ea = eb; eb = te;
-            uint64_t tm = ma; ma = mb; mb = tm;
+            int32_t te = ea;
+            ea = eb;
+            eb = te;
+            uint64_t tm = ma;
+            ma = mb;
+            mb = tm;
         }
         uint64_t lo = 0;
         shift_right_jam(&mb, &lo, ea - eb);
@@ -358,8 +373,12 @@ static HgFloatx80 addsub(HgFpCtx *c, HgFloatx80 a, HgFloatx80 b, bool negb)
     if (ea == eb && ma == mb)
         return hg_f80_make(rc == FRC_DOWN, 0, 0);
     if (swap) {
-        int32_t te = ea; ea = eb; eb = te;
-        uint64_t tm = ma; ma = mb; mb = tm;
+        int32_t te = ea;
+        ea = eb;
+        eb = te;
+        uint64_t tm = ma;
+        ma = mb;
+        mb = tm;
         sa = sb;
     }
     uint64_t lo = 0;
@@ -475,10 +494,9 @@ static U128 u128_sub(U128 a, U128 b)
 
 HgFloatx80 hg_f80_sqrt(HgFpCtx *c, HgFloatx80 a)
 {
-    if (hg_f80_is_unsupported(a))
-        return invalid(c);
-    if (hg_f80_is_nan(a))
-        return propagate_nan(c, a, a);
+    HgFloatx80 r;
+    if (special1(c, a, &r))
+        return r;
     bool s = hg_f80_sign(a);
     if (hg_f80_is_zero(a))
         return a;
@@ -655,10 +673,9 @@ HgFloatx80 hg_f80_scale(HgFpCtx *c, HgFloatx80 a, HgFloatx80 b)
 
 HgFloatx80 hg_f80_round_int(HgFpCtx *c, HgFloatx80 a)
 {
-    if (hg_f80_is_unsupported(a))
-        return invalid(c);
-    if (hg_f80_is_nan(a))
-        return propagate_nan(c, a, a);
+    HgFloatx80 r;
+    if (special1(c, a, &r))
+        return r;
     if (hg_f80_is_inf(a) || hg_f80_is_zero(a))
         return a;
     int32_t e;
@@ -668,7 +685,7 @@ HgFloatx80 hg_f80_round_int(HgFpCtx *c, HgFloatx80 a)
     if (e >= BIAS + 63)
         return a;
     int rc = (c->cw >> FCW_RC_SHIFT) & 3;
-    int fb = BIAS + 63 - e; /* fractional bits, >= 1 */
+    int fb = BIAS + 63 - e;        /* fractional bits, >= 1 */
     uint64_t ip, frac_hi, frac_lo; /* integer part, fraction as 0.hi.lo in units */
     if (fb >= 64) {
         ip = 0;
@@ -684,9 +701,7 @@ HgFloatx80 hg_f80_round_int(HgFpCtx *c, HgFloatx80 a)
     bool inexact = frac_hi || frac_lo;
     bool inc = false;
     switch (rc) {
-    case FRC_NEAREST:
-        inc = (frac_hi >> 63) && ((frac_hi << 1) || frac_lo || (ip & 1));
-        break;
+    case FRC_NEAREST: inc = (frac_hi >> 63) && ((frac_hi << 1) || frac_lo || (ip & 1)); break;
     case FRC_UP: inc = inexact && !s; break;
     case FRC_DOWN: inc = inexact && s; break;
     default: break;
@@ -775,8 +790,8 @@ HgFloatx80 hg_f80_from_int(int64_t v)
     return hg_f80_make(s, BIAS + 63 - n, m << n);
 }
 
-static HgFloatx80 from_narrow(HgFpCtx *c, bool s, int32_t e, uint64_t frac, int fbits,
-                              int fbias, int emax)
+static HgFloatx80 from_narrow(HgFpCtx *c, bool s, int32_t e, uint64_t frac, int fbits, int fbias,
+                              int emax)
 {
     if (e == emax) {
         if (!frac)
@@ -824,8 +839,7 @@ static uint64_t to_narrow(HgFpCtx *c, HgFloatx80 a, int fbits, int fbias)
     if (hg_f80_is_nan(a)) {
         if (hg_f80_is_snan(a))
             c->exc |= FSW_IE;
-        return sbit | (emaxf << fbits) | (1ull << (fbits - 1)) |
-               ((a.mant << 1) >> (64 - fbits));
+        return sbit | (emaxf << fbits) | (1ull << (fbits - 1)) | ((a.mant << 1) >> (64 - fbits));
     }
     if (hg_f80_is_inf(a))
         return sbit | (emaxf << fbits);
@@ -845,8 +859,7 @@ static uint64_t to_narrow(HgFpCtx *c, HgFloatx80 a, int fbits, int fbias)
         return sbit;
     if (!(r.mant >> 63)) /* denormal in the narrow format, at exponent emin */
         return sbit | (r.mant >> (63 - fbits));
-    return sbit | ((uint64_t)(re - BIAS + fbias) << fbits) |
-           ((r.mant << 1) >> (64 - fbits));
+    return sbit | ((uint64_t)(re - BIAS + fbias) << fbits) | ((r.mant << 1) >> (64 - fbits));
 }
 
 uint32_t hg_f80_to_f32(HgFpCtx *c, HgFloatx80 a)
