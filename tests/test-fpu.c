@@ -894,6 +894,83 @@ static void test_fxsave(void)
     machine_free(m);
 }
 
+/* The protected-mode environment layouts, with selectors and offsets: the CPU is put in
+ * protected mode by hand (flat 64 KiB segments with chosen selectors, CPL 0). */
+static void test_fstenv_prot(void)
+{
+    Machine *m = machine_new();
+    HgCpu *cpu = m->cpu;
+    uint8_t *ram = hg_bus_ram(m->bus);
+    /* fninit; fld1; fld dword [ebx+0x40]; fnstenv [ebx]; o16 fnstenv [ebx+0x20] */
+    static const uint8_t code[] = {0xdb, 0xe3, 0xd9, 0xe8, 0xd9, 0x43, 0x40,
+                                   0xd9, 0x33, 0x66, 0xd9, 0x73, 0x20};
+    memcpy(ram + CODE, code, sizeof(code));
+    ram[CODE + sizeof(code)] = 0xf4;
+    float two = 2.0f;
+    memcpy(ram + DATA + 0x40, &two, 4);
+    cpu->cr0 |= CR0_PE;
+    static const uint16_t sels[S_COUNT] = {0x20, 0x08, 0x10, 0x18, 0x20, 0x20, 0, 0};
+    for (int sg = 0; sg < S_GS + 1; sg++) {
+        cpu->seg[sg].sel = sels[sg];
+        cpu->seg[sg].base = 0;
+        cpu->seg[sg].limit = 0xfffff;
+        cpu->seg[sg].flags = DESC_P | DESC_S | DESC_W | DESC_A | DESC_B;
+    }
+    cpu->seg[S_CS].flags |= DESC_CODE;
+    for (int sg = 0; sg < S_COUNT; sg++)
+        hg_seg_update(cpu, sg);
+    hg_cpu_update_mode(cpu);
+    hg_tb_flush_all(cpu->tbs);
+    cpu->eip = CODE;
+    cpu->regs[R_EBX] = DATA;
+    hg_cpu_run(cpu, 100);
+    g_assert_true(cpu->halted);
+    uint32_t v;
+    memcpy(&v, ram + DATA + 12, 4);
+    g_assert_cmphex(v, ==, CODE + 4); /* FIP: the FLD m32 */
+    memcpy(&v, ram + DATA + 16, 4);
+    g_assert_cmphex(v, ==, 0x08 | (0x143u << 16)); /* FCS, FOP = D9 43 */
+    memcpy(&v, ram + DATA + 20, 4);
+    g_assert_cmphex(v, ==, DATA + 0x40); /* FDP */
+    memcpy(&v, ram + DATA + 24, 4);
+    g_assert_cmphex(v & 0xffff, ==, 0x18); /* FDS */
+    uint16_t w;
+    memcpy(&w, ram + DATA + 0x20 + 6, 2);
+    g_assert_cmphex(w, ==, CODE + 4);
+    memcpy(&w, ram + DATA + 0x20 + 8, 2);
+    g_assert_cmphex(w, ==, 0x08);
+    memcpy(&w, ram + DATA + 0x20 + 10, 2);
+    g_assert_cmphex(w, ==, DATA + 0x40);
+    memcpy(&w, ram + DATA + 0x20 + 12, 2);
+    g_assert_cmphex(w, ==, 0x18);
+    /* FNSTENV left every exception masked; the stack holds 2.0 over 1.0. */
+    g_assert_cmphex(cpu->fpu.cw, ==, 0x037f);
+    g_assert_cmpint(cpu->fpu.top, ==, 6);
+    g_assert_cmphex(cpu->fpu.regs[6].sexp, ==, 0x4000);
+    machine_free(m);
+}
+
+/* FLDCW that unmasks a pending exception: ES rises, the next waiting instruction takes
+ * #MF; FNSTCW (non-waiting) does not. */
+static void test_fldcw_pending(void)
+{
+    Machine *m = machine_new();
+    HgCpu *cpu = m->cpu;
+    uint8_t *ram = hg_bus_ram(m->bus);
+    /* fninit; fldz; fld1; fdivrp (1/0 masked: ZE); fldcw [ebx] with ZE unmasked */
+    static const uint8_t code[] = {0xdb, 0xe3, 0xd9, 0xee, 0xd9, 0xe8, 0xde, 0xf1, 0xd9, 0x2b};
+    uint16_t cw = 0x037b;
+    memcpy(ram + DATA, &cw, 2);
+    cpu->cr0 |= CR0_NE;
+    g_assert_cmpint(run32(m, code, sizeof(code)), ==, -1);
+    g_assert_cmphex(cpu->fpu.sw & (FSW_ZE | FSW_ES), ==, FSW_ZE | FSW_ES);
+    static const uint8_t fnstcw[] = {0xd9, 0x7b, 0x02};
+    g_assert_cmpint(run32(m, fnstcw, sizeof(fnstcw)), ==, -1);
+    static const uint8_t wait[] = {0x9b};
+    g_assert_cmpint(run32(m, wait, 1), ==, EX_MF);
+    machine_free(m);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -907,5 +984,7 @@ int main(int argc, char **argv)
     g_test_add_func("/fpu/insn/stack-faults", test_stack_faults);
     g_test_add_func("/fpu/insn/fsave", test_fsave);
     g_test_add_func("/fpu/insn/fxsave", test_fxsave);
+    g_test_add_func("/fpu/insn/fstenv-prot", test_fstenv_prot);
+    g_test_add_func("/fpu/insn/fldcw-pending", test_fldcw_pending);
     return g_test_run();
 }
