@@ -124,6 +124,72 @@ static bool too_big(HgFloatx80 a)
     return hg_f80_exp(a) != 0x7fff && hg_f80_exp(a) >= HG_F80_BIAS + 63;
 }
 
+/* Argument reduction as the P6 does it: modulo pi/2 with pi rounded to 66 bits
+ * (0xC90FDAA22168C234C * 2^-66), exactly, so large arguments drift from the true
+ * functions the way they do on hardware. Returns |x| reduced to about [-pi/4, pi/4] and
+ * the quadrant. */
+static HgFloatx80 reduce(HgFloatx80 x, int *quadrant)
+{
+    static const uint64_t m_lo = 0x90fdaa22168c234cull, m_hi = 0xc; /* pi/2 * 2^67 */
+    int e = hg_f80_exp(x);
+    x.sexp &= 0x7fff;
+    *quadrant = 0;
+    if (e < HG_F80_BIAS - 1 || (e == HG_F80_BIAS - 1 && x.mant < 0xc90fdaa22168c234ull))
+        return x; /* |x| < pi/4: no reduction */
+    /* X = |x| * 2^67 as a 192-bit integer. */
+    int sh = e - HG_F80_BIAS + 4; /* 3..66 */
+    uint64_t x0, x1, x2;
+    if (sh < 64) {
+        x0 = x.mant << sh;
+        x1 = x.mant >> (64 - sh);
+        x2 = 0;
+    } else {
+        x0 = 0;
+        x1 = x.mant << (sh - 64);
+        x2 = sh == 64 ? 0 : x.mant >> (128 - sh);
+    }
+    /* k = nearest integer to |x| / (pi/2), estimated in host precision: at most one off,
+     * corrected below. */
+    host_float q = to_host(x) / (host_float)1.57079632679489661923132169163975144L;
+    uint64_t k = (uint64_t)(q + (host_float)0.5);
+    for (int pass = 0; pass < 2; pass++) {
+        uint64_t h, l, th, tl;
+        hg_mul64(k, m_lo, &h, &l);
+        hg_mul64(k, m_hi, &th, &tl);
+        uint64_t k1 = h + tl, k2 = th + (k1 < h);
+        /* r = X - k * M (two's complement over 192 bits). */
+        uint64_t r0 = x0 - l, b0 = x0 < l;
+        uint64_t r1 = x1 - k1 - b0, b1 = x1 < k1 || (x1 == k1 && b0);
+        uint64_t r2 = x2 - k2 - b1;
+        bool neg = r2 >> 63;
+        if (neg) {
+            r0 = ~r0 + 1;
+            r1 = ~r1 + (r0 == 0);
+            r2 = ~r2 + (r0 == 0 && r1 == 0);
+        }
+        /* |r| > M/2: the estimate of k was one off. */
+        bool over = r2 || (r1 >> 3) > (m_hi >> 1) ||
+                    ((r1 >> 3) == (m_hi >> 1) && ((r1 << 61) | (r0 >> 3)) > (m_lo >> 1));
+        if (over && pass == 0) {
+            k += neg ? (uint64_t)-1 : 1;
+            continue;
+        }
+        *quadrant = (int)(k & 3);
+        if (!r1 && !r0)
+            return hg_f80_make(false, 0, 0);
+        int top = r1 ? 127 - __builtin_clzll(r1) : 63 - __builtin_clzll(r0);
+        uint64_t mant;
+        if (top == 127)
+            mant = r1;
+        else if (top >= 64)
+            mant = (r1 << (127 - top)) | (r0 >> (top - 63));
+        else
+            mant = r0 << (63 - top);
+        return hg_f80_make(neg, HG_F80_BIAS + top - 67, mant);
+    }
+    return x;
+}
+
 /* FSIN, FCOS, FPTAN, FSINCOS. */
 static void trig(HgCpu *cpu, int which)
 {
@@ -154,18 +220,28 @@ static void trig(HgCpu *cpu, int which)
         if (which == 1)
             r1 = r2;
     } else {
-        host_float h = to_host(x);
+        int quad;
+        host_float h = to_host(reduce(x, &quad));
+        host_float sn = H_SIN(h), cs = H_COS(h), sin_x, cos_x;
+        switch (quad) {
+        case 0: sin_x = sn, cos_x = cs; break;
+        case 1: sin_x = cs, cos_x = -sn; break;
+        case 2: sin_x = -sn, cos_x = -cs; break;
+        default: sin_x = -cs, cos_x = sn; break;
+        }
+        if (hg_f80_sign(x))
+            sin_x = -sin_x;
         switch (which) {
-        case 0: r1 = finish(&c, H_SIN(h)); break;
-        case 1: r1 = finish(&c, H_COS(h)); break;
+        case 0: r1 = finish(&c, sin_x); break;
+        case 1: r1 = finish(&c, cos_x); break;
         case 2:
-            r1 = finish(&c, H_TAN(h));
+            r1 = finish(&c, (quad & 1) ? sin_x / cos_x : (hg_f80_sign(x) ? -H_TAN(h) : H_TAN(h)));
             r2 = hg_f80_make(false, HG_F80_BIAS, 1ull << 63);
             break;
         default: {
             HgFpCtx c2 = c;
-            r1 = finish(&c, H_SIN(h));
-            r2 = finish(&c2, H_COS(h));
+            r1 = finish(&c, sin_x);
+            r2 = finish(&c2, cos_x);
             c.exc |= c2.exc;
             break;
         }

@@ -114,6 +114,9 @@ static inline bool hg_f80_is_denormal(HgFloatx80 a)
     return hg_f80_exp(a) == 0 && a.mant != 0;
 }
 
+/* 64 x 64 -> 128-bit unsigned product. */
+void hg_mul64(uint64_t a, uint64_t b, uint64_t *hi, uint64_t *lo);
+
 /* The default NaN ("real indefinite"). */
 HgFloatx80 hg_f80_indefinite(void);
 /* Tag (FTAG_*) of a register value. */

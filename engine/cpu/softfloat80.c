@@ -59,7 +59,7 @@ static void shift_right_jam(uint64_t *s0, uint64_t *s1, int n)
     *s1 = b;
 }
 
-static void mul64(uint64_t a, uint64_t b, uint64_t *hi, uint64_t *lo)
+void hg_mul64(uint64_t a, uint64_t b, uint64_t *hi, uint64_t *lo)
 {
     uint64_t al = (uint32_t)a, ah = a >> 32, bl = (uint32_t)b, bh = b >> 32;
     uint64_t ll = al * bl, lh = al * bh, hl = ah * bl, hh = ah * bh;
@@ -422,7 +422,7 @@ HgFloatx80 hg_f80_mul(HgFpCtx *c, HgFloatx80 a, HgFloatx80 b)
     uint64_t ma, mb, hi, lo;
     unpack(c, a, &ea, &ma);
     unpack(c, b, &eb, &mb);
-    mul64(ma, mb, &hi, &lo);
+    hg_mul64(ma, mb, &hi, &lo);
     return round_pack(c, s, ea + eb - BIAS + 1, hi, lo);
 }
 
