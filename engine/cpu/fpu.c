@@ -40,13 +40,16 @@ void hg_fpu_update_es(HgCpu *cpu)
 
 bool hg_fpu_commit(HgCpu *cpu, const HgFpCtx *c)
 {
-    uint16_t unmasked = c->exc & ~cpu->fpu.cw & FSW_EXC;
+    /* An invalid operation or a division by zero hides a denormal operand (a denormal
+     * memory operand is flagged when loaded, before the operation looks further). */
+    uint16_t exc = (c->exc & (FSW_IE | FSW_ZE)) ? c->exc & ~FSW_DE : c->exc;
+    uint16_t unmasked = exc & ~cpu->fpu.cw & FSW_EXC;
     if (unmasked & (FSW_IE | FSW_DE | FSW_ZE)) {
-        cpu->fpu.sw |= (c->exc & (FSW_IE | FSW_DE | FSW_ZE)) | FSW_ES | FSW_B;
+        cpu->fpu.sw |= (exc & (FSW_IE | FSW_DE | FSW_ZE)) | FSW_ES | FSW_B;
         cpu->fpu.sw &= (uint16_t)~FSW_C1;
         return false;
     }
-    cpu->fpu.sw |= c->exc;
+    cpu->fpu.sw |= exc;
     if (unmasked)
         cpu->fpu.sw |= FSW_ES | FSW_B;
     cpu->fpu.sw = (uint16_t)((cpu->fpu.sw & ~FSW_C1) | (c->up ? FSW_C1 : 0));
@@ -66,14 +69,23 @@ bool hg_fpu_stack_fault(HgCpu *cpu, bool overflow)
 
 enum { FMT_F32, FMT_I32, FMT_F64, FMT_I16 }; /* D8/DA/DC/DE memory operand formats */
 
+/* A memory source operand of an arithmetic or compare instruction. An SNaN stays
+ * signalling so the operation applies the NaN rules of two operands (a QNaN in ST(0)
+ * wins over it); the operation then raises IE. */
 static HgFloatx80 load_mem(HgCpu *cpu, const HgOp *op, uint32_t ea, int fmt, HgFpCtx *c)
 {
+    HgFpCtx l = *c;
+    HgFloatx80 v;
     switch (fmt) {
-    case FMT_F32: return hg_f80_from_f32(c, hg_read32(cpu, op->seg, ea));
+    case FMT_F32: v = hg_f80_from_f32(&l, hg_read32(cpu, op->seg, ea)); break;
     case FMT_I32: return hg_f80_from_int((int32_t)hg_read32(cpu, op->seg, ea));
-    case FMT_F64: return hg_f80_from_f64(c, fpu_read64(cpu, op->seg, ea));
+    case FMT_F64: v = hg_f80_from_f64(&l, fpu_read64(cpu, op->seg, ea)); break;
     default: return hg_f80_from_int((int16_t)hg_read16(cpu, op->seg, ea));
     }
+    if (l.exc & FSW_IE)
+        v.mant &= ~(1ull << 62);
+    c->exc |= l.exc & FSW_DE;
+    return v;
 }
 
 /* ---- arithmetic ---- */
@@ -170,6 +182,11 @@ static void arith_mem(HgCpu *cpu, const HgOp *op, int fmt)
     HgFloatx80 y = load_mem(cpu, op, ea, fmt, &c);
     int k = op->reg;
     fpu_note(cpu, op, ea);
+    /* A NaN in ST(0) hides a denormal m32fp/m64fp operand (checked against the host
+     * FPU); invalid operations and division by zero do too (hg_fpu_commit). */
+    HgFloatx80 x = fpu_st(cpu, 0);
+    if (hg_f80_is_nan(x) || hg_f80_is_unsupported(x))
+        c.exc &= (uint16_t)~FSW_DE;
     if (k == K_COM || k == K_COMP) {
         fcom(cpu, y, &c, false, k == K_COMP, false);
         return;
@@ -192,6 +209,14 @@ static void fld_value(HgCpu *cpu, HgFloatx80 v, HgFpCtx *c)
         if (hg_fpu_stack_fault(cpu, true))
             fpu_push(cpu, hg_f80_indefinite());
         return;
+    }
+    if ((c->exc & FSW_DE) && !(c->exc & FSW_IE)) {
+        /* A denormal m32fp/m64fp source is loaded even when DE is unmasked (as the
+         * host FPU does): the exception is reported, the push happens. */
+        cpu->fpu.sw |= FSW_DE;
+        if (!(cpu->fpu.cw & FSW_DE))
+            cpu->fpu.sw |= FSW_ES | FSW_B;
+        c->exc &= (uint16_t)~FSW_DE;
     }
     if (!hg_fpu_commit(cpu, c))
         return;
