@@ -514,7 +514,8 @@ static void fcmov(HgCpu *cpu, const HgOp *op, bool negate)
     bool take = ((fl & cond[(op->modrm >> 3) & 3]) != 0) != negate;
     int i = op->modrm & 7;
     if (fpu_empty(cpu, 0) || fpu_empty(cpu, i)) {
-        if (hg_fpu_stack_fault(cpu, false) && take)
+        /* Masked: ST(0) gets the indefinite whether or not the condition holds. */
+        if (hg_fpu_stack_fault(cpu, false))
             fpu_set_st(cpu, 0, hg_f80_indefinite());
         return;
     }
