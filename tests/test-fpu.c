@@ -609,7 +609,7 @@ static void test_unmasked(void)
     for (size_t ci = 0; ci < G_N_ELEMENTS(cases); ci++) {
         const Case *c = &cases[ci];
         /* Two-instruction cases whose first instruction can raise would trap the host. */
-        if (c->approx || (c->len > 3 && c->bytes[0] != 0xdd && c->bytes[0] != 0xd9))
+        if (c->len > 3 && c->bytes[0] != 0xdd && c->bytes[0] != 0xd9)
             continue;
         uint8_t code[128];
         size_t len = frame_unmasked(code, c->bytes, c->len);
@@ -636,6 +636,13 @@ static void test_unmasked(void)
             memcpy(ed, ram + DATA, D_SIZE2);
             n++;
             bool ok = exc == -1;
+            if (c->approx) {
+                /* C1 (rounded up) is not modelled for the transcendentals. */
+                hd[D_SW + 1] &= (uint8_t) ~(FSW_C1 >> 8);
+                ed[D_SW + 1] &= (uint8_t) ~(FSW_C1 >> 8);
+                hd[D_SAVE + 5] &= (uint8_t) ~(FSW_C1 >> 8);
+                ed[D_SAVE + 5] &= (uint8_t) ~(FSW_C1 >> 8);
+            }
             ok = ok && memcmp(hd + D_SW, ed + D_SW, 2) == 0;
             ok = ok && memcmp(hd + D_MEM, ed + D_MEM, 16) == 0;
             ok = ok && memcmp(hd + D_SAVE, ed + D_SAVE, 2) == 0;
@@ -648,8 +655,10 @@ static void test_unmasked(void)
             for (int i = 0; i < 8; i++) {
                 int p = (((ssw >> 11) & 7) + i) & 7;
                 if (((stw >> (2 * p)) & 3) != 3)
-                    ok =
-                        ok && memcmp(hd + D_SAVE + 28 + 10 * i, ed + D_SAVE + 28 + 10 * i, 10) == 0;
+                    ok = ok && (c->approx ? close_f80(hd + D_SAVE + 28 + 10 * i,
+                                                      ed + D_SAVE + 28 + 10 * i, 0x1p-62L)
+                                          : memcmp(hd + D_SAVE + 28 + 10 * i,
+                                                   ed + D_SAVE + 28 + 10 * i, 10) == 0);
             }
             ok = ok && memcmp(hd + D_FLAGS, ed + D_FLAGS, 3) == 0;
             if (!ok && case_fails++ == 0 && printed++ < 40)

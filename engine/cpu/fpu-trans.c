@@ -99,6 +99,43 @@ static HgFloatx80 finish_mul(HgFpCtx *c, HgFloatx80 y, host_float f)
     return r;
 }
 
+/* a as m * 2^e with m in [1, 2) (finite nonzero a). */
+static HgFloatx80 split(HgFloatx80 a, int32_t *e)
+{
+    int32_t ex = hg_f80_exp(a);
+    uint64_t m = a.mant;
+    if (ex == 0) {
+        int n = __builtin_clzll(m);
+        m <<= n;
+        ex = 1 - n;
+    }
+    *e = ex - HG_F80_BIAS;
+    return hg_f80_make(hg_f80_sign(a), HG_F80_BIAS, m);
+}
+
+/* x * k * y for a tiny x, where the host's long double would lose x's low bits: the
+ * significands are multiplied near 1 and the exponents added apart, so only the final
+ * scaling rounds into the destination's range (an unmasked UE sees the full result). */
+static HgFloatx80 tiny_product(HgFpCtx *c, HgFloatx80 x, HgFloatx80 k, HgFloatx80 y)
+{
+    HgFpCtx t = {(uint16_t)(0x037f | (c->cw & (3u << FCW_RC_SHIFT))), 0, false};
+    int32_t ex, ek, ey;
+    HgFloatx80 v = hg_f80_mul(&t, split(x, &ex), split(k, &ek));
+    v = hg_f80_mul(&t, v, split(y, &ey));
+    HgFpCtx f = *c;
+    f.cw |= 3u << FCW_PC_SHIFT;
+    v = hg_f80_scale(&f, v, hg_f80_from_int(ex + ek + ey));
+    c->exc |= (f.exc & ~FSW_DE) | FSW_PE;
+    if (hg_f80_exp(v) == 0)
+        c->exc |= FSW_UE;
+    c->up = f.up;
+    return v;
+}
+
+static const HgFloatx80 k_ln2 = {0xb17217f7d1cf79acull, 0x3ffe};
+static const HgFloatx80 k_log2e = {0xb8aa3b295c17f0bcull, 0x3fff};
+static const HgFloatx80 k_one = {0x8000000000000000ull, 0x3fff};
+
 /* Screens one operand: NaN, unsupported. True when *r is the answer. */
 static bool special1(HgFpCtx *c, HgFloatx80 a, HgFloatx80 *r)
 {
@@ -204,7 +241,7 @@ static void trig(HgCpu *cpu, int which)
         return;
     }
     HgFloatx80 x = fpu_st(cpu, 0), r1, r2 = {0, 0};
-    if (too_big(x)) {
+    if (too_big(x) && !hg_f80_is_unsupported(x)) {
         fpu_set_cc(cpu, FSW_C2);
         return;
     }
@@ -272,6 +309,12 @@ static void f2xm1(HgCpu *cpu)
         r = hg_f80_sign(x) ? hg_f80_make(true, HG_F80_BIAS, 1ull << 63) : x;
     } else if (hg_f80_is_zero(x)) {
         r = x;
+    } else if (hg_f80_exp(x) >= HG_F80_BIAS && (hg_f80_exp(x) > HG_F80_BIAS || x.mant << 1)) {
+        /* Outside -1..1 the result is undefined; Intel FPUs leave x (and set PE). */
+        r = x;
+        c.exc |= FSW_PE;
+    } else if (hg_f80_exp(x) < HG_F80_BIAS - 64) {
+        r = tiny_product(&c, x, k_ln2, k_one); /* 2^x - 1 = x ln 2 to the last bit */
     } else {
         r = finish(&c, H_EXPM1(to_host(x) * H_LN2));
     }
@@ -304,7 +347,18 @@ static void binary_pop(HgCpu *cpu, int which)
         if (hg_f80_is_denormal(x) || hg_f80_is_denormal(y))
             c.exc |= FSW_DE;
         if (which == 0) {
-            if (finite_nonzero(x) && finite_nonzero(y)) {
+            if (finite_nonzero(x) && finite_nonzero(y) && !sx &&
+                hg_f80_exp(y) - hg_f80_exp(x) < -40) {
+                /* atan(t) = t (1 - t^2/3 ...): with |t| < 2^-39 the quotient is the
+                 * result to the last bit, also when it is tiny or denormal. */
+                HgFpCtx t = c;
+                t.cw |= 3u << FCW_PC_SHIFT;
+                r = hg_f80_div(&t, y, x);
+                c.exc |= (t.exc & ~FSW_DE) | FSW_PE;
+                if (hg_f80_exp(r) == 0)
+                    c.exc |= FSW_UE;
+                c.up = t.up;
+            } else if (finite_nonzero(x) && finite_nonzero(y)) {
                 r = finish(&c, H_ATAN2(to_host(y), to_host(x)));
             } else {
                 /* Zeros and infinities: the host's atan2 knows the IEEE table; the
@@ -373,6 +427,12 @@ static void binary_pop(HgCpu *cpu, int which)
                 }
             } else if (hg_f80_is_zero(y)) {
                 r = hg_f80_make(sx ^ sy, 0, 0);
+            } else if (sx && hg_f80_exp(x) >= HG_F80_BIAS) {
+                /* x <= -1 (undefined): Intel FPUs return x itself, with PE. */
+                r = x;
+                c.exc |= FSW_PE;
+            } else if (hg_f80_exp(x) < HG_F80_BIAS - 64) {
+                r = tiny_product(&c, x, k_log2e, y); /* log2(1 + x) = x log2(e) */
             } else {
                 r = finish_mul(&c, y, H_LOG1P(to_host(x)) / H_LN2);
             }
