@@ -183,6 +183,9 @@ typedef struct HgCpuHooks {
     uint64_t (*read_tsc)(void *opaque);
     /* Triple fault or a reset request from the CPU. */
     void (*shutdown)(void *opaque);
+    /* FERR# output of the x87 (CR0.NE = 0 error reporting; the PC board routes it to
+     * IRQ 13). May be NULL. */
+    void (*ferr)(void *opaque, bool level);
 } HgCpuHooks;
 
 /* Why the execution loop returned. */
