@@ -1,39 +1,193 @@
-/* hangar-run: starts a machine from command-line options without the GUI.
+/* hangar-run: starts a machine profile or an ad-hoc machine without the GUI.
  *
- * Output devices map to host files here: --serial and --debugcon take "stdio",
- * "file:PATH" or "none". The process exits with the status the guest asked for
- * through the debug-exit port ((v << 1) | 1), 0 when the machine powers off, and 1
- * with a message on errors.
+ * The machine runs on its emulation thread; this program's main thread runs a GLib main
+ * loop for the monitor (stdio or a UNIX socket) and the serial console's input, and ends
+ * when the machine does. Exit status: 0 when the guest powers off, (v << 1) | 1 when it
+ * writes v to the debug-exit port, 1 with a message on errors.
  */
 #include <errno.h>
+#include <gio/gio.h>
+#include <gio/gunixsocketaddress.h>
+#include <glib-unix.h>
 #include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hangar.h"
 
-typedef struct Outputs {
-    FILE *serial;
-    FILE *debugcon;
-} Outputs;
+typedef struct App {
+    GMainLoop *loop;
+    HgMachine *machine;
+    FILE *serial;      /* COM1 output, or NULL */
+    FILE *debugcon;    /* port 0xE9 output, or NULL */
+    bool serial_stdin; /* stdin feeds COM1 */
+    bool monitor_stdio;
+    GSocketService *monitor_service;
+    char *monitor_path;
+    int status;
+    bool finished;
+    bool quit_requested;
+    guint in_watch; /* stdin source, 0 once removed */
+} App;
 
 static void serial_out(void *opaque, int port, uint8_t byte)
 {
-    Outputs *o = opaque;
-    if (port == 0 && o->serial) {
-        fputc(byte, o->serial);
-        if (byte == '\n')
-            fflush(o->serial);
+    App *a = opaque;
+    if (port == 0 && a->serial) {
+        fputc(byte, a->serial);
+        if (byte == '\n' || a->serial == stdout)
+            fflush(a->serial);
     }
 }
 
 static void debugcon_out(void *opaque, uint8_t byte)
 {
-    Outputs *o = opaque;
-    fputc(byte, o->debugcon);
+    App *a = opaque;
+    fputc(byte, a->debugcon);
     if (byte == '\n')
-        fflush(o->debugcon);
+        fflush(a->debugcon);
+}
+
+static gboolean quit_loop(gpointer data)
+{
+    App *a = data;
+    a->finished = true;
+    g_main_loop_quit(a->loop);
+    return G_SOURCE_REMOVE;
+}
+
+/* Emulation thread: the machine finished (powered off or debug exit). */
+static void state_changed(void *opaque, HgMachineState st)
+{
+    App *a = opaque;
+    if (st == HG_STATE_FINISHED)
+        g_idle_add(quit_loop, a);
+}
+
+/* ---- monitor ---- */
+
+typedef struct MonRequest {
+    App *app;
+    char *line;
+    GOutputStream *out; /* NULL: stdout */
+    GString *reply;
+    bool keep_going;
+} MonRequest;
+
+static gboolean monitor_reply(gpointer data)
+{
+    MonRequest *r = data;
+    if (r->out)
+        g_output_stream_write_all(r->out, r->reply->str, r->reply->len, NULL, NULL, NULL);
+    else {
+        fputs(r->reply->str, stdout);
+        fputs("(hangar) ", stdout);
+        fflush(stdout);
+    }
+    if (!r->keep_going) {
+        r->app->quit_requested = true;
+        g_main_loop_quit(r->app->loop);
+    }
+    g_free(r->line);
+    g_string_free(r->reply, TRUE);
+    if (r->out)
+        g_object_unref(r->out);
+    g_free(r);
+    return G_SOURCE_REMOVE;
+}
+
+static void monitor_run(HgMachine *m, void *data)
+{
+    MonRequest *r = data;
+    r->keep_going = hg_monitor_execute(m, r->line, r->reply);
+    g_idle_add(monitor_reply, r);
+}
+
+static void monitor_send(App *a, const char *line, GOutputStream *out)
+{
+    MonRequest *r = g_new0(MonRequest, 1);
+    r->app = a;
+    r->line = g_strdup(line);
+    r->out = out ? g_object_ref(out) : NULL;
+    r->reply = g_string_new(NULL);
+    hg_machine_call(a->machine, monitor_run, r, NULL);
+}
+
+typedef struct MonClient {
+    App *app;
+    GSocketConnection *conn;
+    GDataInputStream *in;
+} MonClient;
+
+static void client_read(GObject *src, GAsyncResult *res, gpointer data)
+{
+    MonClient *c = data;
+    gsize len;
+    char *line = g_data_input_stream_read_line_finish(c->in, res, &len, NULL);
+    if (!line) {
+        g_object_unref(c->in);
+        g_object_unref(c->conn);
+        g_free(c);
+        return;
+    }
+    monitor_send(c->app, line, g_io_stream_get_output_stream(G_IO_STREAM(c->conn)));
+    g_free(line);
+    g_data_input_stream_read_line_async(c->in, G_PRIORITY_DEFAULT, NULL, client_read, c);
+}
+
+static gboolean monitor_incoming(GSocketService *service, GSocketConnection *conn,
+                                 GObject *source, gpointer data)
+{
+    MonClient *c = g_new0(MonClient, 1);
+    c->app = data;
+    c->conn = g_object_ref(conn);
+    c->in = g_data_input_stream_new(g_io_stream_get_input_stream(G_IO_STREAM(conn)));
+    GOutputStream *out = g_io_stream_get_output_stream(G_IO_STREAM(conn));
+    const char *hello = "Hangar monitor - type help for the commands\n";
+    g_output_stream_write_all(out, hello, strlen(hello), NULL, NULL, NULL);
+    g_data_input_stream_read_line_async(c->in, G_PRIORITY_DEFAULT, NULL, client_read, c);
+    return TRUE;
+}
+
+/* stdin: monitor lines, or bytes for COM1. */
+static gboolean stdin_ready(GIOChannel *ch, GIOCondition cond, gpointer data)
+{
+    App *a = data;
+    if (a->monitor_stdio) {
+        char *line = NULL;
+        gsize len;
+        GIOStatus st = g_io_channel_read_line(ch, &line, &len, NULL, NULL);
+        if (st == G_IO_STATUS_NORMAL && line) {
+            monitor_send(a, line, NULL);
+            g_free(line);
+            return G_SOURCE_CONTINUE;
+        }
+        g_free(line);
+        if (st == G_IO_STATUS_AGAIN)
+            return G_SOURCE_CONTINUE;
+        a->in_watch = 0;
+        return G_SOURCE_REMOVE;
+    }
+    char buf[256];
+    gsize n = 0;
+    GIOStatus st = g_io_channel_read_chars(ch, buf, sizeof(buf), &n, NULL);
+    if (n > 0)
+        hg_machine_serial_input_async(a->machine, 0, (const uint8_t *)buf, n);
+    if (st == G_IO_STATUS_EOF || st == G_IO_STATUS_ERROR) {
+        a->in_watch = 0;
+        return G_SOURCE_REMOVE;
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_signal(gpointer data)
+{
+    App *a = data;
+    a->quit_requested = true;
+    g_main_loop_quit(a->loop);
+    return G_SOURCE_CONTINUE;
 }
 
 /* Opens an output named "stdio", "file:PATH" or "none". */
@@ -50,7 +204,8 @@ static bool open_output(const char *what, const char *spec, FILE **out, GError *
         *out = fopen(spec + 5, "wb");
         if (!*out) {
             g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno),
-                        "cannot open %s output file %s: %s", what, spec + 5, g_strerror(errno));
+                        "cannot open the %s output file %s: %s", what, spec + 5,
+                        g_strerror(errno));
             return false;
         }
         return true;
@@ -60,51 +215,107 @@ static bool open_output(const char *what, const char *spec, FILE **out, GError *
     return false;
 }
 
+static bool setup_monitor(App *a, const char *spec, GError **error)
+{
+    if (!spec || strcmp(spec, "none") == 0)
+        return true;
+    if (strcmp(spec, "stdio") == 0) {
+        a->monitor_stdio = true;
+        return true;
+    }
+    if (g_str_has_prefix(spec, "unix:") && spec[5]) {
+        a->monitor_path = g_strdup(spec + 5);
+        unlink(a->monitor_path);
+        GSocketAddress *addr = g_unix_socket_address_new(a->monitor_path);
+        a->monitor_service = g_socket_service_new();
+        bool ok = g_socket_listener_add_address(G_SOCKET_LISTENER(a->monitor_service), addr,
+                                                G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT,
+                                                NULL, NULL, error);
+        g_object_unref(addr);
+        if (!ok) {
+            g_prefix_error(error, "--monitor: cannot listen on %s: ", a->monitor_path);
+            return false;
+        }
+        g_signal_connect(a->monitor_service, "incoming", G_CALLBACK(monitor_incoming), a);
+        g_socket_service_start(a->monitor_service);
+        return true;
+    }
+    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                "--monitor: expected stdio, unix:PATH or none, not \"%s\"", spec);
+    return false;
+}
+
+static void replace(char **field, char *value)
+{
+    if (value) {
+        g_free(*field);
+        *field = value;
+    }
+}
+
 int main(int argc, char **argv)
 {
-    HgConfig cfg;
-    hg_config_init(&cfg);
-    gint memory = 128;
+    gint memory = -1;
     gchar *bios = NULL, *kernel = NULL, *initrd = NULL, *append = NULL;
-    gchar *serial = NULL, *debugcon = NULL, *display = NULL, *clock = NULL;
+    gchar *hda = NULL, *hdb = NULL, *cdrom = NULL, *fda = NULL, *boot = NULL;
+    gchar *serial = NULL, *debugcon = NULL, *display = NULL, *clock = NULL, *monitor = NULL;
     gboolean debug_exit = FALSE, no_reboot = FALSE;
     gint64 max_insns = 0;
     GOptionEntry entries[] = {
         {"memory", 'm', 0, G_OPTION_ARG_INT, &memory, "Guest RAM in MiB (default 128)", "MIB"},
         {"bios", 0, 0, G_OPTION_ARG_FILENAME, &bios, "Firmware image", "FILE"},
-        {"kernel", 0, 0, G_OPTION_ARG_FILENAME, &kernel, "Multiboot kernel to start", "FILE"},
-        {"initrd", 0, 0, G_OPTION_ARG_FILENAME, &initrd, "Initial RAM disk (module)", "FILE"},
+        {"kernel", 0, 0, G_OPTION_ARG_FILENAME, &kernel, "Kernel to start directly", "FILE"},
+        {"initrd", 0, 0, G_OPTION_ARG_FILENAME, &initrd, "Initial RAM disk", "FILE"},
         {"append", 0, 0, G_OPTION_ARG_STRING, &append, "Kernel command line", "TEXT"},
+        {"hda", 0, 0, G_OPTION_ARG_FILENAME, &hda, "Primary master hard disk image", "FILE"},
+        {"hdb", 0, 0, G_OPTION_ARG_FILENAME, &hdb, "Primary slave hard disk image", "FILE"},
+        {"cdrom", 0, 0, G_OPTION_ARG_FILENAME, &cdrom, "CD-ROM image (ISO)", "FILE"},
+        {"fda", 0, 0, G_OPTION_ARG_FILENAME, &fda, "Floppy image for drive A", "FILE"},
+        {"boot", 0, 0, G_OPTION_ARG_STRING, &boot,
+         "Boot order: c (disk), d (CD-ROM), a (floppy), e.g. dc", "ORDER"},
         {"serial", 0, 0, G_OPTION_ARG_STRING, &serial,
          "COM1: stdio, file:PATH or none (default stdio)", "DEV"},
         {"debugcon", 0, 0, G_OPTION_ARG_STRING, &debugcon,
-         "Port 0xE9 output: stdio or file:PATH", "DEV"},
+         "Port 0xE9 output: stdio, file:PATH or none", "DEV"},
         {"debug-exit", 0, 0, G_OPTION_ARG_NONE, &debug_exit,
          "Enable the exit port 0xF4 and the echo ports 0xE0-0xE3", NULL},
         {"no-reboot", 0, 0, G_OPTION_ARG_NONE, &no_reboot,
          "Exit instead of resetting on a triple fault", NULL},
         {"display", 0, 0, G_OPTION_ARG_STRING, &display, "Display: none", "KIND"},
+        {"monitor", 0, 0, G_OPTION_ARG_STRING, &monitor,
+         "Monitor console: stdio, unix:PATH or none (default none)", "DEV"},
         {"clock", 0, 0, G_OPTION_ARG_STRING, &clock,
          "Guest clock: host (real time) or icount (instruction-counted)", "MODE"},
         {"max-insns", 0, 0, G_OPTION_ARG_INT64, &max_insns,
-         "Stop with an error after this many guest instructions", "N"},
+         "Stop with an error after this many guest instructions (icount clock)", "N"},
         {NULL},
     };
     GError *error = NULL;
     GOptionContext *ctx = g_option_context_new("[PROFILE] - run a Hangar machine");
     g_option_context_add_main_entries(ctx, entries, NULL);
-    g_option_context_set_summary(ctx, "Starts a virtual PC without the graphical manager.");
-    int status = 1;
-    Outputs out = {0};
-    HgMachine *m = NULL;
+    g_option_context_set_summary(
+        ctx, "Starts a virtual PC without the graphical manager: a saved machine profile\n"
+             "(its id, folder or machine.ini) or an ad-hoc machine from the options.\n"
+             "Options given with a profile override its settings.");
+    App app = {.status = 1};
+    HgConfig cfg;
+    hg_config_init(&cfg);
 
     if (!g_option_context_parse(ctx, &argc, &argv, &error))
         goto err;
-    if (argc > 1) {
+    if (argc > 2) {
         g_set_error(&error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                    "machine profiles are not supported yet; start an ad-hoc machine with "
-                    "--bios or --kernel");
+                    "one profile at a time: unexpected \"%s\"", argv[2]);
         goto err;
+    }
+    if (argc == 2) {
+        char *dir = hg_profile_resolve(argv[1], &error);
+        if (!dir)
+            goto err;
+        bool ok = hg_config_load_profile(&cfg, dir, &error);
+        g_free(dir);
+        if (!ok)
+            goto err;
     }
     if (display && strcmp(display, "none") != 0) {
         g_set_error(&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
@@ -116,71 +327,139 @@ int main(int argc, char **argv)
                     "--clock: expected host or icount, not \"%s\"", clock);
         goto err;
     }
-    if (memory <= 0) {
+    if (memory != -1 && (memory < 1 || memory > 3072)) {
         g_set_error(&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                    "--memory: expected a positive number of MiB");
+                    "--memory: expected a number of MiB from 1 to 3072");
         goto err;
     }
-    if (!open_output("serial", serial ? serial : "stdio", &out.serial, &error))
+    if (boot && !hg_config_set_boot(&cfg, boot, &error))
         goto err;
-    if (debugcon && (strcmp(debugcon, "none") == 0 ||
-                     !open_output("debugcon", debugcon, &out.debugcon, &error))) {
-        if (!error)
-            out.debugcon = NULL;
-        else
-            goto err;
+    if (!serial)
+        serial = g_strdup("stdio");
+    if (strcmp(serial, "stdio") == 0 && monitor && strcmp(monitor, "stdio") == 0) {
+        g_set_error(&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--serial and --monitor cannot both use stdio; give one a file or socket");
+        goto err;
+    }
+    if (!open_output("serial", serial, &app.serial, &error))
+        goto err;
+    if (debugcon && !open_output("debugcon", debugcon, &app.debugcon, &error))
+        goto err;
+    if (!setup_monitor(&app, monitor, &error))
+        goto err;
+    app.serial_stdin = app.serial == stdout;
+
+    if (memory > 0)
+        cfg.memory_mib = (uint32_t)memory;
+    replace(&cfg.bios, g_steal_pointer(&bios));
+    replace(&cfg.kernel, g_steal_pointer(&kernel));
+    replace(&cfg.initrd, g_steal_pointer(&initrd));
+    replace(&cfg.append, g_steal_pointer(&append));
+    replace(&cfg.hda, g_steal_pointer(&hda));
+    replace(&cfg.hdb, g_steal_pointer(&hdb));
+    replace(&cfg.cdrom, g_steal_pointer(&cdrom));
+    replace(&cfg.fda, g_steal_pointer(&fda));
+    if (debug_exit)
+        cfg.debug_exit = true;
+    if (no_reboot)
+        cfg.no_reboot = true;
+    if (clock)
+        cfg.clock = strcmp(clock, "icount") == 0 ? HG_CLOCK_ICOUNT : HG_CLOCK_HOST;
+    if (max_insns > 0 && cfg.clock != HG_CLOCK_ICOUNT) {
+        g_set_error(&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--max-insns needs --clock icount (a reproducible run)");
+        goto err;
     }
 
-    cfg.memory_mib = (uint32_t)memory;
-    cfg.bios = bios;
-    cfg.kernel = kernel;
-    cfg.initrd = initrd;
-    cfg.append = append;
-    cfg.debug_exit = debug_exit;
-    cfg.no_reboot = no_reboot;
-    cfg.clock = clock && strcmp(clock, "icount") == 0 ? HG_CLOCK_ICOUNT : HG_CLOCK_HOST;
     HgMachineHooks hooks = {
-        .opaque = &out,
+        .opaque = &app,
         .serial_out = serial_out,
-        .debugcon_out = out.debugcon ? debugcon_out : NULL,
+        .debugcon_out = app.debugcon ? debugcon_out : NULL,
+        .state_changed = state_changed,
     };
-    m = hg_machine_new(&cfg, &hooks, &error);
-    if (!m)
+    app.machine = hg_machine_new(&cfg, &hooks, &error);
+    if (!app.machine)
         goto err;
 
-    int64_t budget = max_insns > 0 ? max_insns : INT64_MAX;
-    HgRunResult r = hg_machine_run(m, budget);
-    if (r == HG_RUN_EXITED) {
-        status = hg_machine_exit_status(m);
-    } else if (r == HG_RUN_STUCK) {
-        fprintf(stderr, "hangar-run: the guest halted the CPU and nothing can wake it\n");
-        status = 1;
-    } else {
-        fprintf(stderr, "hangar-run: stopped after %" G_GINT64_FORMAT " instructions (--max-insns)\n",
-                max_insns);
-        status = 1;
+    if (max_insns > 0) {
+        /* A bounded, reproducible run on this thread (tests). */
+        HgRunResult r = hg_machine_run(app.machine, max_insns);
+        if (r == HG_RUN_EXITED) {
+            app.status = hg_machine_exit_status(app.machine);
+        } else if (r == HG_RUN_STUCK) {
+            fprintf(stderr, "hangar-run: the guest halted the CPU and nothing can wake it\n");
+        } else {
+            fprintf(stderr,
+                    "hangar-run: stopped after %" G_GINT64_FORMAT " instructions (--max-insns)\n",
+                    max_insns);
+        }
+        goto done;
     }
+
+    app.loop = g_main_loop_new(NULL, FALSE);
+    guint sig1 = g_unix_signal_add(SIGINT, on_signal, &app);
+    guint sig2 = g_unix_signal_add(SIGTERM, on_signal, &app);
+    GIOChannel *in = NULL;
+    if (app.monitor_stdio || app.serial_stdin) {
+        in = g_io_channel_unix_new(STDIN_FILENO);
+        if (!app.monitor_stdio)
+            g_io_channel_set_encoding(in, NULL, NULL);
+        app.in_watch = g_io_add_watch(in, G_IO_IN | G_IO_HUP | G_IO_ERR, stdin_ready, &app);
+    }
+    if (app.monitor_stdio) {
+        fputs("Hangar monitor - type help for the commands\n(hangar) ", stdout);
+        fflush(stdout);
+    }
+    if (!hg_machine_start(app.machine, &error))
+        goto err;
+    g_main_loop_run(app.loop);
+    hg_machine_stop(app.machine);
+    if (app.finished)
+        app.status = hg_machine_exit_status(app.machine);
+    else
+        app.status = 0; /* quit from the monitor or a signal */
+    if (app.in_watch)
+        g_source_remove(app.in_watch);
+    if (in)
+        g_io_channel_unref(in);
+    g_source_remove(sig1);
+    g_source_remove(sig2);
     goto done;
 
 err:
     fprintf(stderr, "hangar-run: %s\n", error->message);
     g_clear_error(&error);
-    status = 1;
+    app.status = 1;
 done:
-    hg_machine_free(m);
-    if (out.serial && out.serial != stdout)
-        fclose(out.serial);
-    if (out.debugcon && out.debugcon != stdout)
-        fclose(out.debugcon);
+    hg_machine_free(app.machine);
+    if (app.monitor_service) {
+        g_socket_service_stop(app.monitor_service);
+        g_object_unref(app.monitor_service);
+        unlink(app.monitor_path);
+    }
+    g_free(app.monitor_path);
+    if (app.loop)
+        g_main_loop_unref(app.loop);
+    if (app.serial && app.serial != stdout)
+        fclose(app.serial);
+    if (app.debugcon && app.debugcon != stdout)
+        fclose(app.debugcon);
     fflush(stdout);
+    hg_config_clear(&cfg);
     g_option_context_free(ctx);
     g_free(bios);
     g_free(kernel);
     g_free(initrd);
     g_free(append);
+    g_free(hda);
+    g_free(hdb);
+    g_free(cdrom);
+    g_free(fda);
+    g_free(boot);
     g_free(serial);
     g_free(debugcon);
     g_free(display);
     g_free(clock);
-    return status;
+    g_free(monitor);
+    return app.status;
 }

@@ -116,7 +116,9 @@ bool hg_monitor_execute(HgMachine *m, const char *line, GString *out);
 
 /* Guest instructions retired since the machine was created. */
 uint64_t hg_machine_icount(const HgMachine *m);
-/* Queues bytes for the guest's serial port. */
+/* Queues bytes for the guest's serial port (emulation thread), and the same from any
+ * thread. */
 void hg_machine_serial_input(HgMachine *m, int port, const uint8_t *data, size_t len);
+void hg_machine_serial_input_async(HgMachine *m, int port, const uint8_t *data, size_t len);
 
 G_END_DECLS

@@ -437,3 +437,24 @@ void hg_machine_serial_input(HgMachine *m, int port, const uint8_t *data, size_t
     for (size_t i = 0; i < len; i++)
         hg_uart_receive(m->com1, data[i]);
 }
+
+typedef struct SerialBytes {
+    int port;
+    size_t len;
+    uint8_t data[];
+} SerialBytes;
+
+static void serial_fn(HgMachine *m, void *data)
+{
+    SerialBytes *b = data;
+    hg_machine_serial_input(m, b->port, b->data, b->len);
+}
+
+void hg_machine_serial_input_async(HgMachine *m, int port, const uint8_t *data, size_t len)
+{
+    SerialBytes *b = g_malloc(sizeof(*b) + len);
+    b->port = port;
+    b->len = len;
+    memcpy(b->data, data, len);
+    hg_machine_call(m, serial_fn, b, g_free);
+}
