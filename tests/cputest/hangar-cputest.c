@@ -100,7 +100,7 @@ static void watchdog_tick(int sig)
         watchdog_ticks = 0;
         return;
     }
-    if (++watchdog_ticks >= 2) {
+    if (++watchdog_ticks >= 3) {
         watchdog_ticks = 0;
         watchdog_armed = 0;
         siglongjmp(watchdog_jmp, 1);
@@ -580,7 +580,9 @@ static void run_test(Runner *r, Test *t)
         cpu->cur_tb = NULL;
         cpu->cur_op = NULL;
         hg_cpu_reset(cpu);
-        paging = true;
+        cleanup(r, true);
+        r->failed++;
+        return;
     } else if (!cpu->halted) {
         fail(r, t, "no HLT after %llu instructions (eip 0x%x)",
              (unsigned long long)cpu->icount, cpu->eip);
@@ -732,7 +734,7 @@ int main(int argc, char **argv)
     struct sigaction sa = {0};
     sa.sa_handler = watchdog_tick;
     sigaction(SIGALRM, &sa, NULL);
-    struct itimerval it = {{1, 0}, {1, 0}};
+    struct itimerval it = {{0, 100000}, {0, 100000}};
     setitimer(ITIMER_REAL, &it, NULL);
 
     Test *t = calloc(1, sizeof(Test));
