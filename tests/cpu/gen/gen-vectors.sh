@@ -1,7 +1,8 @@
 #!/bin/sh
 # Regenerates the CPU test vectors under tests/cpu/vectors from this machine's CPU.
 # Usage: tests/cpu/gen/gen-vectors.sh [COUNT]   (COUNT random operand sets per form and
-# operand size, default 500). Needs gcc with -m32 support (gcc-multilib) on an x86 host.
+# mode, real and protected: default 300, so 600 per form). Needs gcc with -m32 support
+# (gcc-multilib) on an x86 host.
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../.." && pwd)
@@ -13,4 +14,4 @@ gcc -m32 -std=gnu11 -O1 -Wall -Wno-unused-function -fno-pie -no-pie \
     -o "$bin" "$here/gen.c"
 rm -rf "$out"
 mkdir -p "$out"
-"$bin" "$out" "${1:-500}"
+"$bin" "$out" "${1:-300}"
