@@ -137,6 +137,7 @@ enum { H_EAX, H_ECX, H_EDX, H_EBX, H_ESP, H_EBP, H_ESI, H_EDI, H_FLAGS, H_N };
 static uint32_t h_in[H_N], h_out[H_N];
 static uint32_t h_save_esp;
 static uint8_t h_taken;
+static uint32_t h_epi; /* host epilogue address, for the landing stubs of computed targets */
 static uint8_t *code_page;
 static uint8_t *mirror; /* guest physical address 0 on the host (only >= MIRROR_LO mapped) */
 static uint8_t *insn_addr;
@@ -164,8 +165,9 @@ static uint8_t *emit32(uint8_t *p, uint32_t v)
 }
 
 /* Runs the host encoding hbytes; for branches rel_at is the offset of the displacement
- * (rel_size bytes) to point at the "taken" landing. Returns the exception vector or -1. */
-static int host_run(const uint8_t *hbytes, int hlen, int rel_at, int rel_size)
+ * (rel_size bytes) to point at the "taken" landing (or at rel_abs when nonzero). Returns
+ * the exception vector, -1 without one, -2 for a fault outside the instruction. */
+static int host_run(const uint8_t *hbytes, int hlen, int rel_at, int rel_size, uint32_t rel_abs)
 {
     static const uint8_t load_op[8] = {0, 0x0d, 0x15, 0x1d, 0, 0x2d, 0x35, 0x3d};
     uint8_t *p = code_page;
@@ -184,13 +186,15 @@ static int host_run(const uint8_t *hbytes, int hlen, int rel_at, int rel_size)
     insn_addr = p;
     memcpy(p, hbytes, (size_t)hlen);
     if (rel_at >= 0) {
-        uint32_t rel = 12;
+        /* to the "taken" landing, or to an absolute target (near CALL) */
+        uint32_t rel = rel_abs ? rel_abs - (uint32_t)(p + hlen) : 12;
         memcpy(p + rel_at, &rel, (size_t)rel_size);
     }
     p += hlen;
     *p++ = 0xc6; *p++ = 0x05; p = emit32(p, (uint32_t)&h_taken); *p++ = 0;
     *p++ = 0xe9; p = emit32(p, 7);
     *p++ = 0xc6; *p++ = 0x05; p = emit32(p, (uint32_t)&h_taken); *p++ = 1;
+    h_epi = (uint32_t)p;
     *p++ = 0xa3; p = emit32(p, (uint32_t)&h_out[H_EAX]);
     for (int r = 1; r < 8; r++) {
         *p++ = 0x89; *p++ = r == H_ESP ? 0x25 : load_op[r]; p = emit32(p, (uint32_t)&h_out[r]);
@@ -210,6 +214,12 @@ static int host_run(const uint8_t *hbytes, int hlen, int rel_at, int rel_size)
     if (fault_eip != (uint32_t)insn_addr)
         return -2; /* not the instruction under test: a generator problem */
     return fault_vector;
+}
+
+static void clear_watch(const Test *t)
+{
+    for (int w = 0; w < t->n_watch; w++)
+        memset(mirror + t->watch[w].lo, 0, t->watch[w].hi - t->watch[w].lo);
 }
 
 /* ---- row classification ---- */
@@ -237,12 +247,26 @@ static bool name_is(const Row *r, const char *const *list)
 }
 
 static const char *const stack_names[] = {"PUSH", "POP", "PUSHA", "POPA", "PUSHF", "POPF",
-                                          "ENTER", "LEAVE", NULL};
+                                          "ENTER", "LEAVE", "CALL", "RET", NULL};
 static const char *const frame_names[] = {"ENTER", "LEAVE", NULL};
 static const char *const xlat_names[] = {"XLAT", NULL};
 /* Transfers to a computed or pushed address: the host would jump into its own code. */
-static const char *const far_names[] = {"CALL", "RET", "IRET", "INT", "INT3", "INTO", "CALLF",
+static const char *const far_names[] = {"IRET", "INT", "INT3", "INTO", "INT1", "CALLF",
                                         "RETF", "JMPF", NULL};
+
+/* Near transfers to a computed address (register, memory, stack or a CALL's
+ * displacement): the target gets a HLT in the guest and, at the same number in the
+ * host's mirror, a landing stub that jumps back to the epilogue. */
+static bool is_computed(const Row *r)
+{
+    if (!strcmp(r->name, "CALL") || !strcmp(r->name, "RET"))
+        return true;
+    if (!strcmp(r->name, "JMP"))
+        for (int i = 0; i < 3; i++)
+            if (r->ops[i] >= OPD_Eb && r->ops[i] <= OPD_Ev)
+                return true;
+    return false;
+}
 
 /* User-level instructions whose result depends on state the host does not let user
  * code set or that differs between host and guest (IF, IOPL, descriptor tables, the
@@ -279,7 +303,7 @@ static const char *unsupported(const Row *r)
         default: break;
         }
     }
-    if ((r->flags & I_BRANCH) && !j)
+    if ((r->flags & I_BRANCH) && !j && !is_computed(r))
         return "branch to a register or memory target";
     return NULL;
 }
@@ -380,6 +404,7 @@ static bool gen_one(Gen *g, unsigned idx)
     uint32_t flags = FL_FIXED1 | (rnd() & (FL_ARITH | FL_DF | FL_IF));
     bool is_stack = name_is(r, stack_names), is_frame = name_is(r, frame_names);
     bool is_xlat = name_is(r, xlat_names), is_branch = false;
+    bool computed = is_computed(r), is_call = !strcmp(r->name, "CALL");
     bool ptr_reg[8] = {0};
     bool ptr_seg[6] = {0};
     bool strx = false, stry = false;
@@ -456,6 +481,24 @@ static bool gen_one(Gen *g, unsigned idx)
         for (int i = 0; i < 6; i++)
             if (ptr_seg[i])
                 seg[i] = 0;
+
+    /* Computed target: a host landing stub at T, a HLT at CS:T in the guest. */
+    uint32_t T = 0;
+    uint32_t preset_addr[2], preset_val[2];
+    int n_preset = 0;
+    if (computed) {
+        T = (osz == 2 || !pm) ? rnd_range(0x1000, 0xffe0) : rnd_range(0x10000, 0xf00000);
+        if (!claim(&t, T, T + 16))
+            return false;
+        uint32_t tp = pm ? T : cs * 16 + T;
+        if (tp != T && !claim(&t, tp, tp + 1))
+            return false;
+        ram_set(&t, tp, 0xf4);
+        if (!strcmp(r->name, "RET")) {
+            preset_addr[n_preset] = regs[R_ESP];
+            preset_val[n_preset++] = T;
+        }
+    }
     /* In protected mode an exception pushes onto ESP: keep it a usable stack. */
     if (pm && !ptr_reg[R_ESP]) {
         uint32_t v = rnd_range(0x2000, 0xff0000) & ~3u;
@@ -484,7 +527,7 @@ static bool gen_one(Gen *g, unsigned idx)
         gb[gl++] = (rnd() & 1) ? 0xf3 : 0xf2;
     /* host prefixes: operand size (not for branches: the host only decides taken or
      * not), address size where the host uses the guest's addressing */
-    if (o16 && !is_branch)
+    if (o16 && (!is_branch || computed))
         hb[hl++] = 0x66;
     bool host_a16 = a16 && (lea_like || strx || stry || is_xlat || is_branch);
     if (host_a16)
@@ -513,6 +556,11 @@ static bool gen_one(Gen *g, unsigned idx)
         }
         if (!want_mem) {
             int rm = (int)(rnd() % 8);
+            if (computed) {
+                if (ptr_reg[rm])
+                    return false;
+                regs[rm] = osz == 2 ? (regs[rm] & 0xffff0000u) | T : T;
+            }
             uint8_t m = (uint8_t)(0xc0 | reg << 3 | rm);
             gb[gl++] = m;
             hb[hl++] = m;
@@ -603,6 +651,10 @@ static bool gen_one(Gen *g, unsigned idx)
             basev = base != R_NONE ? regs[base] : 0;
             if (((basev + idxv + disp) & amask) != target)
                 return false;
+            if (computed) {
+                preset_addr[n_preset] = phys;
+                preset_val[n_preset++] = T;
+            }
             if (bit_offset) {
                 int32_t bo = osz == 2 ? (int16_t)regs[reg] : (int32_t)regs[reg];
                 if (bo < -128 || bo > 127)
@@ -652,7 +704,7 @@ static bool gen_one(Gen *g, unsigned idx)
         }
         case OPD_Jb: case OPD_Jv: {
             n = o == OPD_Jb ? 1 : osz;
-            int hn = o == OPD_Jb ? 1 : 4;
+            int hn = o == OPD_Jb ? 1 : computed ? osz : 4;
             rel_at = hl;
             rel_size = hn;
             hl += hn;
@@ -662,6 +714,8 @@ static bool gen_one(Gen *g, unsigned idx)
                 v = (uint32_t)(int8_t)v;
             else if (n == 2)
                 v = (uint32_t)(int16_t)v;
+            if (computed)
+                v = T - (eip + (uint32_t)gl + (uint32_t)n);
             for (int b = 0; b < n; b++)
                 gb[gl++] = (uint8_t)(v >> (8 * b));
             br_target = v; /* displacement; target computed below */
@@ -681,7 +735,9 @@ static bool gen_one(Gen *g, unsigned idx)
     /* Branch targets get a HLT of their own. */
     uint32_t next_eip = eip + (uint32_t)gl;
     uint32_t taken_eip = 0;
-    if (is_branch) {
+    if (computed) {
+        taken_eip = T;
+    } else if (is_branch) {
         taken_eip = next_eip + br_target;
         if (osz == 2)
             taken_eip &= 0xffff;
@@ -702,7 +758,18 @@ static bool gen_one(Gen *g, unsigned idx)
         Range *rg = &t.watch[w];
         for (uint32_t a = rg->flo; a < rg->fhi; a++)
             mirror[a] = (uint8_t)rnd_value();
+    }
+    for (int i = 0; i < n_preset; i++)
+        for (int b = 0; b < osz; b++)
+            mirror[preset_addr[i] + (uint32_t)b] = (uint8_t)(preset_val[i] >> (8 * b));
+    for (int w = 0; w < t.n_watch; w++) {
+        Range *rg = &t.watch[w];
         memcpy(before[w], mirror + rg->lo, rg->hi - rg->lo);
+    }
+    if (computed) {
+        uint8_t *q = mirror + T;
+        *q++ = 0xc6; *q++ = 0x05; q = emit32(q, (uint32_t)&h_taken); *q++ = 1;
+        *q++ = 0xff; *q++ = 0x25; emit32(q, (uint32_t)&h_epi);
     }
 
     /* Run it. */
@@ -710,10 +777,23 @@ static bool gen_one(Gen *g, unsigned idx)
         h_in[i] = regs[i];
     h_in[H_FLAGS] = flags & (FL_ARITH | FL_DF | FL_FIXED1);
     h_taken = 0;
-    int exc = host_run(hb, hl, rel_at, rel_size);
-    if (exc == -2 || exc == 14 || exc == 13 || exc == 1 || exc == 3) {
-        for (int w = 0; w < t.n_watch; w++)
-            memset(mirror + t.watch[w].lo, 0, t.watch[w].hi - t.watch[w].lo);
+    int exc = host_run(hb, hl, rel_at, rel_size, computed ? T : 0);
+    if (computed)
+        memset(mirror + T, 0, 16);
+    if (computed && exc < 0 && is_call) {
+        /* The host pushed its own return address: the guest pushes next EIP. */
+        uint32_t sp = h_out[H_ESP], want = (uint32_t)insn_addr + (uint32_t)hl, got = 0;
+        memcpy(&got, mirror + sp, (size_t)osz);
+        if (osz == 2)
+            want &= 0xffff;
+        if (got != want)
+            exc = -2;
+        uint32_t ret = eip + (uint32_t)gl;
+        memcpy(mirror + sp, &ret, (size_t)osz);
+    }
+    if (exc == -2 || exc == 14 || exc == 13 || exc == 1 || exc == 3 ||
+        (computed && exc < 0 && !h_taken)) {
+        clear_watch(&t);
         return false;
     }
 
@@ -726,8 +806,12 @@ static bool gen_one(Gen *g, unsigned idx)
     if (exc < 0) {
         for (int i = 0; i < 8; i++)
             fregs[i] = h_out[i];
+        /* A real-mode stack is 16-bit: ENTER's allocation and RET's release change SP
+         * only (the host's 32-bit stack carried into the upper half). */
+        if (!pm && (!strcmp(r->name, "ENTER") || !strcmp(r->name, "RET")))
+            fregs[R_ESP] = (regs[R_ESP] & 0xffff0000u) | (h_out[H_ESP] & 0xffff);
         fflags = (flags & ~(uint32_t)FL_ARITH_DF) | (h_out[H_FLAGS] & FL_ARITH_DF);
-        feip = is_branch && h_taken ? taken_eip : next_eip;
+        feip = (is_branch || computed) && h_taken ? taken_eip : next_eip;
         feip += 1; /* after the HLT */
         for (int w = 0; w < t.n_watch; w++) {
             Range *rg = &t.watch[w];
@@ -752,8 +836,10 @@ static bool gen_one(Gen *g, unsigned idx)
         uint32_t sp = regs[R_ESP];
         /* A real-mode frame straddling offset 0xffff is a stack fault the processor
          * cannot deliver (it shuts down): not what these vectors are about. */
-        if (!pm && (sp & 0xffff) != 0 && (sp & 0xffff) < 6)
+        if (!pm && (sp & 0xffff) != 0 && (sp & 0xffff) < 6) {
+            clear_watch(&t);
             return false;
+        }
         uint32_t ssb = pm ? 0 : seg[S_SS] * 16;
         uint32_t spm = pm ? 0xffffffffu : 0xffff;
         for (int i = 0; i < 3; i++) {
@@ -761,8 +847,10 @@ static bool gen_one(Gen *g, unsigned idx)
             uint32_t v = frame[i];
             for (int b = 0; b < fsz; b++) {
                 uint32_t a = ssb + ((sp + (uint32_t)b) & spm);
-                if (overlaps(&t, a, a + 1) && !(ptr_reg[R_ESP] || pm))
+                if (overlaps(&t, a, a + 1) && !(ptr_reg[R_ESP] || pm)) {
+                    clear_watch(&t);
                     return false;
+                }
                 fr_addr[n_fr] = a;
                 fr_val[n_fr++] = (uint8_t)(v >> (8 * b));
             }
@@ -831,8 +919,7 @@ static bool gen_one(Gen *g, unsigned idx)
         fprintf(f, ", \"exception\": %d", exc);
     fprintf(f, "}");
 
-    for (int w = 0; w < t.n_watch; w++)
-        memset(mirror + t.watch[w].lo, 0, t.watch[w].hi - t.watch[w].lo);
+    clear_watch(&t);
     return true;
 }
 
@@ -873,7 +960,7 @@ int main(int argc, char **argv)
     const char *outdir = argv[1];
     unsigned count = argc > 2 ? (unsigned)atoi(argv[2]) : 300;
 
-    void *m = mmap((void *)MIRROR_LO, RAM_TOP - MIRROR_LO, PROT_READ | PROT_WRITE,
+    void *m = mmap((void *)MIRROR_LO, RAM_TOP - MIRROR_LO, PROT_READ | PROT_WRITE | PROT_EXEC,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
     if (m != (void *)MIRROR_LO) {
         fprintf(stderr, "cannot map the guest mirror at 0x%x: %s\n", MIRROR_LO,
@@ -935,6 +1022,11 @@ int main(int argc, char **argv)
             mkdir(dir, 0777);
             snprintf(cmd, sizeof(cmd), "gzip -9n > '%s/%s'", outdir, e->path);
             Gen g = {r, form, pm, popen(cmd, "w"), 0, 0, true};
+            /* Seeded per form and mode: rows added later leave the other files as they
+             * were. */
+            rng_state = 0xcbf29ce484222325ull ^ (uint64_t)pm;
+            for (const char *c = form; *c; c++)
+                rng_state = (rng_state ^ (uint8_t)*c) * 0x100000001b3ull;
             fprintf(g.out, "[\n");
             unsigned made = 0, tries = 0;
             while (made < n && tries < n * 200) {
