@@ -402,6 +402,14 @@ static bool gen_one(Gen *g, unsigned idx)
     for (int i = 0; i < 8; i++)
         regs[i] = rnd_value();
     uint32_t flags = FL_FIXED1 | (rnd() & (FL_ARITH | FL_DF | FL_IF));
+    /* Random dividends mostly overflow: half of the divisions get a small high part
+     * (EDX/DX, and AH for the byte form), IDIV often a sign extension. */
+    if ((!strcmp(r->name, "DIV") || !strcmp(r->name, "IDIV")) && rnd() % 2) {
+        bool sext = !strcmp(r->name, "IDIV") && rnd() % 2;
+        regs[R_EDX] = sext ? (uint32_t)((int32_t)regs[R_EAX] >> 31) : rnd() % 4;
+        regs[R_EAX] = (regs[R_EAX] & 0xffff00ffu) |
+                      (sext ? (uint32_t)((int8_t)regs[R_EAX] >> 7) & 0xff00u : (rnd() % 4) << 8);
+    }
     bool is_stack = name_is(r, stack_names), is_frame = name_is(r, frame_names);
     bool is_xlat = name_is(r, xlat_names), is_branch = false;
     bool computed = is_computed(r), is_call = !strcmp(r->name, "CALL");
@@ -630,14 +638,15 @@ static bool gen_one(Gen *g, unsigned idx)
             if (dsz == 0)
                 disp = 0;
             if ((dsz == 2 && a16) || dsz == 4) {
-                if (base == R_NONE || rnd() & 1) {
+                /* In protected mode ESP stays the valid stack an exception pushes on. */
+                if (base == R_NONE || (pm && base == R_ESP) || rnd() & 1) {
                     disp = (target - basev - idxv) & amask;
                 } else {
                     goto adjust_base;
                 }
             } else {
             adjust_base:
-                if (base != R_NONE && base != index) {
+                if (base != R_NONE && base != index && !(pm && base == R_ESP)) {
                     uint32_t v = (target - disp - idxv) & amask;
                     regs[base] = a16 ? (regs[base] & 0xffff0000u) | v : v;
                 } else if (index != R_NONE && base != index && scale == 0) {
@@ -678,6 +687,7 @@ static bool gen_one(Gen *g, unsigned idx)
 
     /* Immediates, moffs and branch displacements. */
     int rel_at = -1, rel_size = 0;
+    uint32_t last_imm = 0;
     uint32_t br_target = 0;
     for (int i = 0; i < 3; i++) {
         uint8_t o = r->ops[i];
@@ -728,9 +738,17 @@ static bool gen_one(Gen *g, unsigned idx)
             gb[gl++] = (uint8_t)(v >> (8 * b));
             hb[hl++] = (uint8_t)(v >> (8 * b));
         }
+        last_imm = v;
     }
     if (gl > 15)
         return false;
+    /* SHLD/SHRD of a 16-bit operand by more than 16 leave the result undefined (SDM
+     * Vol. 2): no vector for those counts. */
+    if (o16 && (!strcmp(r->name, "SHLD") || !strcmp(r->name, "SHRD"))) {
+        uint32_t cnt = (r->ops[2] == OPD_CL ? regs[R_ECX] : last_imm) & 31;
+        if (cnt > 16)
+            return false;
+    }
 
     /* Branch targets get a HLT of their own. */
     uint32_t next_eip = eip + (uint32_t)gl;
