@@ -8,8 +8,8 @@
  * by a small streaming parser: a file of millions of tests is never held as a tree.
  */
 #include <setjmp.h>
-#include <stdarg.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,15 +26,24 @@ enum { RAM_SIZE = 16 << 20, PAGE_COUNT = RAM_SIZE >> 12, INSN_CAP = 100000 };
 
 /* Register slots: the general registers in encoding order, then the others. */
 enum {
-    RG_EIP = 8, RG_EFLAGS, RG_SEG0, /* ES CS SS DS FS GS in S_* order */
-    RG_CR0 = RG_SEG0 + 6, RG_CR2, RG_CR3, RG_CR4,
-    RG_GDTRB, RG_GDTRL, RG_IDTRB, RG_IDTRL, RG_COUNT
+    RG_EIP = 8,
+    RG_EFLAGS,
+    RG_SEG0, /* ES CS SS DS FS GS in S_* order */
+    RG_CR0 = RG_SEG0 + 6,
+    RG_CR2,
+    RG_CR3,
+    RG_CR4,
+    RG_GDTRB,
+    RG_GDTRL,
+    RG_IDTRB,
+    RG_IDTRL,
+    RG_COUNT
 };
 
 static const char *const reg32_names[RG_COUNT] = {
-    "eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi", "eip", "eflags",
-    "es", "cs", "ss", "ds", "fs", "gs", "cr0", "cr2", "cr3", "cr4",
-    "gdtr_base", "gdtr_limit", "idtr_base", "idtr_limit",
+    "eax", "ecx",    "edx", "ebx", "esp",       "ebp",        "esi",       "edi",
+    "eip", "eflags", "es",  "cs",  "ss",        "ds",         "fs",        "gs",
+    "cr0", "cr2",    "cr3", "cr4", "gdtr_base", "gdtr_limit", "idtr_base", "idtr_limit",
 };
 static const char *const reg16_names[10] = {
     "ax", "cx", "dx", "bx", "sp", "bp", "si", "di", "ip", "flags",
@@ -42,7 +51,7 @@ static const char *const reg16_names[10] = {
 
 typedef struct Regs {
     uint32_t val[RG_COUNT];
-    uint32_t set;    /* bit per listed register */
+    uint32_t set;     /* bit per listed register */
     uint32_t named16; /* bit per register given by its 16-bit name */
 } Regs;
 
@@ -68,9 +77,9 @@ typedef struct Runner {
     HgCpu *cpu;
     HgCpu *snapshot;
     uint8_t *ram;
-    uint8_t *expect;   /* expected final RAM image, kept zero outside touched pages */
-    uint8_t *touched;  /* per page: listed by the current test */
-    uint32_t *pages;   /* list of touched pages */
+    uint8_t *expect;  /* expected final RAM image, kept zero outside touched pages */
+    uint8_t *touched; /* per page: listed by the current test */
+    uint32_t *pages;  /* list of touched pages */
     size_t n_pages;
     uint32_t ignore_flags;
     const char *filter;
@@ -118,8 +127,7 @@ typedef struct Json {
 static void json_fail(Json *j, const char *what)
 {
     if (!j->error)
-        fprintf(stderr, "%s: JSON error at byte %ld: %s\n", j->file, (long)(j->p - j->start),
-                what);
+        fprintf(stderr, "%s: JSON error at byte %ld: %s\n", j->file, (long)(j->p - j->start), what);
     j->error = true;
     j->p = j->end;
 }
@@ -529,8 +537,7 @@ static void run_test(Runner *r, Test *t)
      * and after it (execution bookkeeping); the TLB and block cache are handled page
      * by page in cleanup(). */
     memcpy(cpu, r->snapshot, offsetof(HgCpu, tlb));
-    memcpy(&cpu->tlb_mode, &r->snapshot->tlb_mode,
-           sizeof(HgCpu) - offsetof(HgCpu, tlb_mode));
+    memcpy(&cpu->tlb_mode, &r->snapshot->tlb_mode, sizeof(HgCpu) - offsetof(HgCpu, tlb_mode));
 
     for (size_t i = 0; i < t->init_ram.n; i++) {
         const RamByte *b = &t->init_ram.v[i];
@@ -584,8 +591,8 @@ static void run_test(Runner *r, Test *t)
         r->failed++;
         return;
     } else if (!cpu->halted) {
-        fail(r, t, "no HLT after %llu instructions (eip 0x%x)",
-             (unsigned long long)cpu->icount, cpu->eip);
+        fail(r, t, "no HLT after %llu instructions (eip 0x%x)", (unsigned long long)cpu->icount,
+             cpu->eip);
     }
 
     read_regs(cpu, end);
@@ -616,8 +623,7 @@ static void run_test(Runner *r, Test *t)
             continue;
         for (uint32_t a = base; a < base + 4096; a++)
             if (r->ram[a] != r->expect[a])
-                fail(r, t, "ram[0x%x] expected 0x%02x actual 0x%02x", a, r->expect[a],
-                     r->ram[a]);
+                fail(r, t, "ram[0x%x] expected 0x%02x actual 0x%02x", a, r->expect[a], r->ram[a]);
     }
     cleanup(r, paging);
 

@@ -47,7 +47,7 @@ typedef struct Row {
 } Row;
 
 static const Row rows[] = {
-#define X(name, map, opc, ext, o1, o2, o3, impl, flags)                                     \
+#define X(name, map, opc, ext, o1, o2, o3, impl, flags)                                            \
     {#name, map, opc, ext, {OPD_##o1, OPD_##o2, OPD_##o3}, flags, #impl, __FILE__},
 #include "insn.def"
 #undef X
@@ -70,8 +70,9 @@ static uint32_t rnd_range(uint32_t lo, uint32_t hi) /* inclusive */
 }
 
 static const uint32_t edges[] = {
-    0, 1, 2, 0xffffffffu, 0x80000000u, 0x7fffffffu, 0x80, 0x7f, 0xff, 0x8000, 0x7fff,
-    0xffff, 0x100, 0xfffffffeu, 0x7, 0x8, 0x9, 0xf, 0x10, 0x11, 0x1f, 0x20, 0x21, 0x3f,
+    0,    1,           2,           0xffffffffu, 0x80000000u, 0x7fffffffu, 0x80, 0x7f,
+    0xff, 0x8000,      0x7fff,      0xffff,      0x100,       0xfffffffeu, 0x7,  0x8,
+    0x9,  0xf,         0x10,        0x11,        0x1f,        0x20,        0x21, 0x3f,
     0x40, 0xffffff80u, 0xffff8000u, 0x55555555u, 0xaaaaaaaau, 0x01010101u,
 };
 
@@ -173,16 +174,25 @@ static int host_run(const uint8_t *hbytes, int hlen, int rel_at, int rel_size, u
     uint8_t *p = code_page;
     *p++ = 0x60; /* pushad */
     *p++ = 0x9c; /* pushfd */
-    *p++ = 0x89; *p++ = 0x25; p = emit32(p, (uint32_t)&h_save_esp);
-    *p++ = 0xff; *p++ = 0x35; p = emit32(p, (uint32_t)&h_in[H_FLAGS]); /* push [flags] */
-    *p++ = 0x9d; /* popfd */
-    *p++ = 0xa1; p = emit32(p, (uint32_t)&h_in[H_EAX]);
+    *p++ = 0x89;
+    *p++ = 0x25;
+    p = emit32(p, (uint32_t)&h_save_esp);
+    *p++ = 0xff;
+    *p++ = 0x35;
+    p = emit32(p, (uint32_t)&h_in[H_FLAGS]); /* push [flags] */
+    *p++ = 0x9d;                             /* popfd */
+    *p++ = 0xa1;
+    p = emit32(p, (uint32_t)&h_in[H_EAX]);
     for (int r = 1; r < 8; r++) {
         if (r == H_ESP)
             continue;
-        *p++ = 0x8b; *p++ = load_op[r]; p = emit32(p, (uint32_t)&h_in[r]);
+        *p++ = 0x8b;
+        *p++ = load_op[r];
+        p = emit32(p, (uint32_t)&h_in[r]);
     }
-    *p++ = 0x8b; *p++ = 0x25; p = emit32(p, (uint32_t)&h_in[H_ESP]);
+    *p++ = 0x8b;
+    *p++ = 0x25;
+    p = emit32(p, (uint32_t)&h_in[H_ESP]);
     insn_addr = p;
     memcpy(p, hbytes, (size_t)hlen);
     if (rel_at >= 0) {
@@ -191,17 +201,31 @@ static int host_run(const uint8_t *hbytes, int hlen, int rel_at, int rel_size, u
         memcpy(p + rel_at, &rel, (size_t)rel_size);
     }
     p += hlen;
-    *p++ = 0xc6; *p++ = 0x05; p = emit32(p, (uint32_t)&h_taken); *p++ = 0;
-    *p++ = 0xe9; p = emit32(p, 7);
-    *p++ = 0xc6; *p++ = 0x05; p = emit32(p, (uint32_t)&h_taken); *p++ = 1;
+    *p++ = 0xc6;
+    *p++ = 0x05;
+    p = emit32(p, (uint32_t)&h_taken);
+    *p++ = 0;
+    *p++ = 0xe9;
+    p = emit32(p, 7);
+    *p++ = 0xc6;
+    *p++ = 0x05;
+    p = emit32(p, (uint32_t)&h_taken);
+    *p++ = 1;
     h_epi = (uint32_t)p;
-    *p++ = 0xa3; p = emit32(p, (uint32_t)&h_out[H_EAX]);
+    *p++ = 0xa3;
+    p = emit32(p, (uint32_t)&h_out[H_EAX]);
     for (int r = 1; r < 8; r++) {
-        *p++ = 0x89; *p++ = r == H_ESP ? 0x25 : load_op[r]; p = emit32(p, (uint32_t)&h_out[r]);
+        *p++ = 0x89;
+        *p++ = r == H_ESP ? 0x25 : load_op[r];
+        p = emit32(p, (uint32_t)&h_out[r]);
     }
-    *p++ = 0x8b; *p++ = 0x25; p = emit32(p, (uint32_t)&h_save_esp);
+    *p++ = 0x8b;
+    *p++ = 0x25;
+    p = emit32(p, (uint32_t)&h_save_esp);
     *p++ = 0x9c; /* pushfd */
-    *p++ = 0x8f; *p++ = 0x05; p = emit32(p, (uint32_t)&h_out[H_FLAGS]);
+    *p++ = 0x8f;
+    *p++ = 0x05;
+    p = emit32(p, (uint32_t)&h_out[H_FLAGS]);
     *p++ = 0x9d; /* popfd */
     *p++ = 0x61; /* popad */
     *p++ = 0xc3;
@@ -227,14 +251,32 @@ static void clear_watch(const Test *t)
 static bool op_modrm(uint8_t o)
 {
     switch (o) {
-    case OPD_Eb: case OPD_Ew: case OPD_Ed: case OPD_Ev:
-    case OPD_Gb: case OPD_Gw: case OPD_Gd: case OPD_Gv:
-    case OPD_M: case OPD_Mb: case OPD_Mw: case OPD_Md: case OPD_Mq: case OPD_Mp:
-    case OPD_Ms: case OPD_Ma: case OPD_Rd: case OPD_Sw: case OPD_Cd: case OPD_Dd:
-    case OPD_Pq: case OPD_Qq: case OPD_Qd: case OPD_Nq: case OPD_FPU:
-        return true;
-    default:
-        return false;
+    case OPD_Eb:
+    case OPD_Ew:
+    case OPD_Ed:
+    case OPD_Ev:
+    case OPD_Gb:
+    case OPD_Gw:
+    case OPD_Gd:
+    case OPD_Gv:
+    case OPD_M:
+    case OPD_Mb:
+    case OPD_Mw:
+    case OPD_Md:
+    case OPD_Mq:
+    case OPD_Mp:
+    case OPD_Ms:
+    case OPD_Ma:
+    case OPD_Rd:
+    case OPD_Sw:
+    case OPD_Cd:
+    case OPD_Dd:
+    case OPD_Pq:
+    case OPD_Qq:
+    case OPD_Qd:
+    case OPD_Nq:
+    case OPD_FPU: return true;
+    default: return false;
     }
 }
 
@@ -246,13 +288,13 @@ static bool name_is(const Row *r, const char *const *list)
     return false;
 }
 
-static const char *const stack_names[] = {"PUSH", "POP", "PUSHA", "POPA", "PUSHF", "POPF",
-                                          "ENTER", "LEAVE", "CALL", "RET", NULL};
+static const char *const stack_names[] = {"PUSH",  "POP",   "PUSHA", "POPA", "PUSHF", "POPF",
+                                          "ENTER", "LEAVE", "CALL",  "RET",  NULL};
 static const char *const frame_names[] = {"ENTER", "LEAVE", NULL};
 static const char *const xlat_names[] = {"XLAT", NULL};
 /* Transfers to a computed or pushed address: the host would jump into its own code. */
-static const char *const far_names[] = {"IRET", "INT", "INT3", "INTO", "INT1", "CALLF",
-                                        "RETF", "JMPF", NULL};
+static const char *const far_names[] = {"IRET",  "INT",  "INT3", "INTO", "INT1",
+                                        "CALLF", "RETF", "JMPF", NULL};
 
 /* Near transfers to a computed address (register, memory, stack or a CALL's
  * displacement): the target gets a HLT in the guest and, at the same number in the
@@ -273,9 +315,9 @@ static bool is_computed(const Row *r)
  * time stamp counter, I/O ports). Normally flagged I_SYSTEM/I_NOVEC in the table; the
  * list is a guard for rows added without the flag. */
 static const char *const host_state_names[] = {
-    "PUSHF", "POPF", "CLI", "STI", "IN", "OUT", "INS", "OUTS", "CPUID", "RDTSC", "RDPMC",
-    "RDMSR", "WRMSR", "ARPL", "LAR", "LSL", "VERR", "VERW", "SGDT", "SIDT", "SLDT", "STR",
-    "SMSW", "LOCK", NULL};
+    "PUSHF", "POPF",  "CLI",   "STI",   "IN",   "OUT",  "INS", "OUTS", "CPUID",
+    "RDTSC", "RDPMC", "RDMSR", "WRMSR", "ARPL", "LAR",  "LSL", "VERR", "VERW",
+    "SGDT",  "SIDT",  "SLDT",  "STR",   "SMSW", "LOCK", NULL};
 
 /* Why a row cannot be run on the host, or NULL. */
 static const char *unsupported(const Row *r)
@@ -294,12 +336,26 @@ static const char *unsupported(const Row *r)
     for (int i = 0; i < 3; i++) {
         switch (r->ops[i]) {
         case OPD_DX: return "I/O port operand";
-        case OPD_Sw: case OPD_sES: case OPD_sCS: case OPD_sSS: case OPD_sDS: case OPD_sFS:
+        case OPD_Sw:
+        case OPD_sES:
+        case OPD_sCS:
+        case OPD_sSS:
+        case OPD_sDS:
+        case OPD_sFS:
         case OPD_sGS: return "segment register operand";
-        case OPD_Cd: case OPD_Dd: case OPD_Rd: return "control/debug register";
-        case OPD_Ap: case OPD_Mp: case OPD_Ms: return "far pointer or descriptor table operand";
-        case OPD_Pq: case OPD_Qq: case OPD_Qd: case OPD_Nq: case OPD_FPU: return "x87/MMX";
-        case OPD_Jb: case OPD_Jv: j = true; break;
+        case OPD_Cd:
+        case OPD_Dd:
+        case OPD_Rd: return "control/debug register";
+        case OPD_Ap:
+        case OPD_Mp:
+        case OPD_Ms: return "far pointer or descriptor table operand";
+        case OPD_Pq:
+        case OPD_Qq:
+        case OPD_Qd:
+        case OPD_Nq:
+        case OPD_FPU: return "x87/MMX";
+        case OPD_Jb:
+        case OPD_Jv: j = true; break;
         default: break;
         }
     }
@@ -315,20 +371,27 @@ static bool has_vsize(const Row *r)
     for (int i = 0; i < 3; i++) {
         switch (r->ops[i]) {
         case OPD___: break;
-        case OPD_Eb: case OPD_Gb: case OPD_Mb: case OPD_Ib: case OPD_AL: case OPD_CL:
-        case OPD_Zb: case OPD_Ob: case OPD_Xb: case OPD_Yb: case OPD_ONE: case OPD_Jb:
-            any = true;
-            break;
-        default:
-            return true;
+        case OPD_Eb:
+        case OPD_Gb:
+        case OPD_Mb:
+        case OPD_Ib:
+        case OPD_AL:
+        case OPD_CL:
+        case OPD_Zb:
+        case OPD_Ob:
+        case OPD_Xb:
+        case OPD_Yb:
+        case OPD_ONE:
+        case OPD_Jb: any = true; break;
+        default: return true;
         }
     }
     /* Rows without sized operands (CBW/CWDE, PUSHA, LEAVE...) depend on it; byte rows
      * do not. */
     if (!any)
         return true;
-    return !strcmp(r->name, "LOOP") || !strcmp(r->name, "LOOPE") ||
-           !strcmp(r->name, "LOOPNE") || !strcmp(r->name, "JCXZ") || r->ops[0] == OPD_Jb;
+    return !strcmp(r->name, "LOOP") || !strcmp(r->name, "LOOPE") || !strcmp(r->name, "LOOPNE") ||
+           !strcmp(r->name, "JCXZ") || r->ops[0] == OPD_Jb;
 }
 
 /* ---- one test ---- */
@@ -336,7 +399,7 @@ static bool has_vsize(const Row *r)
 typedef struct Gen {
     const Row *row;
     const char *form;
-    bool pm;      /* flat 32-bit protected mode, else real mode */
+    bool pm; /* flat 32-bit protected mode, else real mode */
     FILE *out;
     unsigned count;
     unsigned n_exc;
@@ -345,9 +408,9 @@ typedef struct Gen {
 
 enum { FL_ARITH_DF = FL_ARITH | FL_DF };
 
-static void put_regs(FILE *f, const uint32_t *g, const uint32_t *seg, uint32_t eip,
-                     uint32_t eflags, const uint32_t *ref, const uint32_t *refseg, uint32_t
-                     refflags, bool pm, bool initial)
+static void put_regs(FILE *f, const uint32_t *g, const uint32_t *seg, uint32_t eip, uint32_t eflags,
+                     const uint32_t *ref, const uint32_t *refseg, uint32_t refflags, bool pm,
+                     bool initial)
 {
     static const char *const rn[8] = {"eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"};
     static const char *const sn[6] = {"es", "cs", "ss", "ds", "fs", "gs"};
@@ -363,8 +426,9 @@ static void put_regs(FILE *f, const uint32_t *g, const uint32_t *seg, uint32_t e
     if (initial || eflags != refflags)
         fprintf(f, "%s\"eflags\": %u", SEP, eflags);
     if (initial && pm)
-        fprintf(f, ", \"cr0\": 1, \"gdtr_base\": %u, \"gdtr_limit\": 23, \"idtr_base\": 0, "
-                   "\"idtr_limit\": 2047",
+        fprintf(f,
+                ", \"cr0\": 1, \"gdtr_base\": %u, \"gdtr_limit\": 23, \"idtr_base\": 0, "
+                "\"idtr_limit\": 2047",
                 0x800u);
 #undef SEP
 }
@@ -552,7 +616,6 @@ static bool gen_one(Gen *g, unsigned idx)
     gb[gl++] = (uint8_t)(r->opc + k);
     hb[hl++] = (uint8_t)(r->opc + k);
 
-
     if (modrm) {
         int reg = r->ext >= 0 ? r->ext : (int)(rnd() % 8);
         /* BT/BTS/BTR/BTC with a register bit offset address memory around the operand:
@@ -581,10 +644,10 @@ static bool gen_one(Gen *g, unsigned idx)
             int base = R_NONE, index = R_NONE, scale = 0, dsz = 0;
             int def_seg = S_DS;
             if (a16) {
-                static const uint8_t b16[8] = {R_EBX, R_EBX, R_EBP, R_EBP, R_ESI, R_EDI,
-                                               R_EBP, R_EBX};
-                static const uint8_t i16[8] = {R_ESI, R_EDI, R_ESI, R_EDI, R_NONE, R_NONE,
-                                               R_NONE, R_NONE};
+                static const uint8_t b16[8] = {R_EBX, R_EBX, R_EBP, R_EBP,
+                                               R_ESI, R_EDI, R_EBP, R_EBX};
+                static const uint8_t i16[8] = {R_ESI,  R_EDI,  R_ESI,  R_EDI,
+                                               R_NONE, R_NONE, R_NONE, R_NONE};
                 if (mod == 0 && rm == 6) {
                     dsz = 2;
                 } else {
@@ -694,10 +757,12 @@ static bool gen_one(Gen *g, unsigned idx)
         int n = 0;
         uint32_t v = rnd_value();
         switch (o) {
-        case OPD_Ib: case OPD_IbS: n = 1; break;
+        case OPD_Ib:
+        case OPD_IbS: n = 1; break;
         case OPD_Iw: n = 2; break;
         case OPD_Iv: n = osz; break;
-        case OPD_Ob: case OPD_Ov: {
+        case OPD_Ob:
+        case OPD_Ov: {
             int s = seg_ovr >= 0 ? seg_ovr : S_DS;
             uint32_t segbase = pm ? 0 : seg[s] * 16;
             uint32_t off = rnd_range(0, a16 ? 0xfff0 : (pm ? 0xfff000 : 0xfff0));
@@ -712,7 +777,8 @@ static bool gen_one(Gen *g, unsigned idx)
             hl = (int)(emit32(hb + hl, phys) - hb);
             continue;
         }
-        case OPD_Jb: case OPD_Jv: {
+        case OPD_Jb:
+        case OPD_Jv: {
             n = o == OPD_Jb ? 1 : osz;
             int hn = o == OPD_Jb ? 1 : computed ? osz : 4;
             rel_at = hl;
@@ -731,8 +797,7 @@ static bool gen_one(Gen *g, unsigned idx)
             br_target = v; /* displacement; target computed below */
             continue;
         }
-        default:
-            continue;
+        default: continue;
         }
         for (int b = 0; b < n; b++) {
             gb[gl++] = (uint8_t)(v >> (8 * b));
@@ -786,8 +851,13 @@ static bool gen_one(Gen *g, unsigned idx)
     }
     if (computed) {
         uint8_t *q = mirror + T;
-        *q++ = 0xc6; *q++ = 0x05; q = emit32(q, (uint32_t)&h_taken); *q++ = 1;
-        *q++ = 0xff; *q++ = 0x25; emit32(q, (uint32_t)&h_epi);
+        *q++ = 0xc6;
+        *q++ = 0x05;
+        q = emit32(q, (uint32_t)&h_taken);
+        *q++ = 1;
+        *q++ = 0xff;
+        *q++ = 0x25;
+        emit32(q, (uint32_t)&h_epi);
     }
 
     /* Run it. */
@@ -879,7 +949,7 @@ static bool gen_one(Gen *g, unsigned idx)
         feip = handler + 1;
         if (pm) {
             uint32_t ga = (uint32_t)exc * 8;
-            uint8_t gate[8] = {(uint8_t)handler, (uint8_t)(handler >> 8), 0x08, 0, 0, 0x8e,
+            uint8_t gate[8] = {(uint8_t)handler,         (uint8_t)(handler >> 8), 0x08, 0, 0, 0x8e,
                                (uint8_t)(handler >> 16), (uint8_t)(handler >> 24)};
             for (int b = 0; b < 8; b++)
                 ram_set(&t, ga + (uint32_t)b, gate[b]);
@@ -893,9 +963,8 @@ static bool gen_one(Gen *g, unsigned idx)
         g->n_exc++;
     }
     if (pm) {
-        static const uint8_t gdt[24] = {0, 0, 0, 0, 0, 0, 0, 0,
-                                        0xff, 0xff, 0, 0, 0, 0x9b, 0xcf, 0,
-                                        0xff, 0xff, 0, 0, 0, 0x93, 0xcf, 0};
+        static const uint8_t gdt[24] = {0, 0,    0,    0, 0,    0,    0, 0, 0xff, 0xff, 0,    0,
+                                        0, 0x9b, 0xcf, 0, 0xff, 0xff, 0, 0, 0,    0x93, 0xcf, 0};
         for (int b = 0; b < 24; b++)
             ram_set(&t, 0x800 + (uint32_t)b, gdt[b]);
     }
@@ -981,8 +1050,7 @@ int main(int argc, char **argv)
     void *m = mmap((void *)MIRROR_LO, RAM_TOP - MIRROR_LO, PROT_READ | PROT_WRITE | PROT_EXEC,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
     if (m != (void *)MIRROR_LO) {
-        fprintf(stderr, "cannot map the guest mirror at 0x%x: %s\n", MIRROR_LO,
-                strerror(errno));
+        fprintf(stderr, "cannot map the guest mirror at 0x%x: %s\n", MIRROR_LO, strerror(errno));
         return 1;
     }
     mirror = (uint8_t *)m - MIRROR_LO;
@@ -1062,13 +1130,13 @@ int main(int argc, char **argv)
                 snprintf(file, sizeof(file), "%s/%s", outdir, e->path);
                 remove(file);
                 n_entries--;
-                printf("skip %-10s %-14s %-4s no vector could be made on the host\n", cls,
-                       form, pm ? "pm32" : "real");
+                printf("skip %-10s %-14s %-4s no vector could be made on the host\n", cls, form,
+                       pm ? "pm32" : "real");
                 continue;
             }
             total += made;
-            printf("%-10s %-14s %-4s %5u tests, %4u exceptions, undefined flags 0x%x\n", cls,
-                   form, e->mode, made, g.n_exc, e->mask);
+            printf("%-10s %-14s %-4s %5u tests, %4u exceptions, undefined flags 0x%x\n", cls, form,
+                   e->mode, made, g.n_exc, e->mask);
             fflush(stdout);
         }
     }
