@@ -740,7 +740,7 @@ int main(int argc, char **argv)
     struct sigaction sa = {0};
     sa.sa_handler = watchdog_tick;
     sigaction(SIGALRM, &sa, NULL);
-    struct itimerval it = {{0, 20000}, {0, 20000}};
+    struct itimerval it = {{0, 10000}, {0, 10000}};
     setitimer(ITIMER_REAL, &it, NULL);
 
     Test *t = calloc(1, sizeof(Test));

@@ -399,11 +399,13 @@ static bool has_vsize(const Row *r)
 typedef struct Gen {
     const Row *row;
     const char *form;
-    bool pm; /* flat 32-bit protected mode, else real mode */
-    FILE *out;
+    bool pm;       /* flat 32-bit protected mode, else real mode */
+    FILE *out;     /* tests that complete */
+    FILE *out_exc; /* tests that raise an exception: a file of their own, so a CPU
+                    * without (protected-mode) delivery fails them and nothing else */
     unsigned count;
     unsigned n_exc;
-    bool first;
+    bool first, first_exc;
 } Gen;
 
 enum { FL_ARITH_DF = FL_ARITH | FL_DF };
@@ -606,6 +608,12 @@ static bool gen_one(Gen *g, unsigned idx)
         hb[hl++] = 0x67;
     if (rep)
         hb[hl++] = gb[gl - 1];
+    /* LOCK: on lockable forms (a register destination gives #UD), and now and then on
+     * others, which must raise #UD. Not on transfers: the host would leave its code. */
+    if (!computed && ((r->flags & I_LOCK) ? rnd() % 8 == 0 : rnd() % 64 == 0)) {
+        gb[gl++] = 0xf0;
+        hb[hl++] = 0xf0;
+    }
     int k = 0;
     if (r->flags & I_PLUSR)
         k = (int)(rnd() % 8);
@@ -970,10 +978,11 @@ static bool gen_one(Gen *g, unsigned idx)
     }
 
     /* Write the test. */
-    FILE *f = g->out;
-    fprintf(f, "%s{\"name\": \"%s %s%s #%u:", g->first ? "" : ",\n", g->form,
+    FILE *f = exc >= 0 ? g->out_exc : g->out;
+    bool *first_test = exc >= 0 ? &g->first_exc : &g->first;
+    fprintf(f, "%s{\"name\": \"%s %s%s #%u:", *first_test ? "" : ",\n", g->form,
             osz == 2 ? "o16" : "o32", want_mem ? (a16 ? " a16" : " a32") : "", idx);
-    g->first = false;
+    *first_test = false;
     for (int i = 0; i < gl; i++)
         fprintf(f, " %02x", gb[i]);
     fprintf(f, "\", \"bytes\": [");
@@ -1034,7 +1043,7 @@ static void form_name(const Row *r, char *buf, size_t cap)
 }
 
 typedef struct Entry {
-    char cls[32], mode[8], path[128];
+    char cls[32], mode[16], path[128];
     unsigned mask;
 } Entry;
 
@@ -1072,7 +1081,9 @@ int main(int argc, char **argv)
     sigaction(SIGBUS, &sa, NULL);
     sigaction(SIGTRAP, &sa, NULL);
 
-    Entry *entries = calloc(N_ROWS * 2, sizeof(Entry));
+    Entry *entries = calloc(N_ROWS * 4, sizeof(Entry));
+    char *g_buf = NULL;
+    size_t g_len = 0;
     int n_entries = 0;
     unsigned total = 0, forms = 0;
     for (int i = 0; i < N_ROWS; i++) {
@@ -1098,22 +1109,18 @@ int main(int argc, char **argv)
         forms++;
         unsigned n = count;
         for (int pm = 0; pm < 2; pm++) {
-            Entry *e = &entries[n_entries++];
-            snprintf(e->cls, sizeof(e->cls), "%s", cls);
-            snprintf(e->mode, sizeof(e->mode), "%s", pm ? "pm32" : "real");
-            snprintf(e->path, sizeof(e->path), "%s/%s_%s.json.gz", cls, form, e->mode);
-            e->mask = I_UNDEF_MASK(r->flags);
-            char dir[512], cmd[1024];
+            char dir[512];
             snprintf(dir, sizeof(dir), "%s/%s", outdir, cls);
             mkdir(dir, 0777);
-            snprintf(cmd, sizeof(cmd), "gzip -9n > '%s/%s'", outdir, e->path);
-            Gen g = {r, form, pm, popen(cmd, "w"), 0, 0, true};
+            char *ebuf = NULL;
+            size_t elen = 0;
+            Gen g = {r, form, pm,  open_memstream(&g_buf, &g_len), open_memstream(&ebuf, &elen), 0,
+                     0, true, true};
             /* Seeded per form and mode: rows added later leave the other files as they
              * were. */
             rng_state = 0xcbf29ce484222325ull ^ (uint64_t)pm;
             for (const char *c = form; *c; c++)
                 rng_state = (rng_state ^ (uint8_t)*c) * 0x100000001b3ull;
-            fprintf(g.out, "[\n");
             unsigned made = 0, tries = 0;
             while (made < n && tries < n * 200) {
                 tries++;
@@ -1122,21 +1129,32 @@ int main(int argc, char **argv)
                 if (tries >= 5000 && made == 0)
                     break;
             }
-            fprintf(g.out, "\n]\n");
-            pclose(g.out);
-            if (!made) {
-                /* Every attempt faulted on the host (or could not be placed). */
-                char file[1024];
-                snprintf(file, sizeof(file), "%s/%s", outdir, e->path);
-                remove(file);
-                n_entries--;
+            fclose(g.out);
+            fclose(g.out_exc);
+            if (!made)
                 printf("skip %-10s %-14s %-4s no vector could be made on the host\n", cls, form,
                        pm ? "pm32" : "real");
-                continue;
+            for (int ex = 0; ex < 2; ex++) {
+                const char *text = ex ? ebuf : g_buf;
+                if (!text[0])
+                    continue;
+                Entry *e = &entries[n_entries++];
+                snprintf(e->cls, sizeof(e->cls), "%s", cls);
+                snprintf(e->mode, sizeof(e->mode), "%s%s", pm ? "pm32" : "real", ex ? "-exc" : "");
+                snprintf(e->path, sizeof(e->path), "%s/%s_%s.json.gz", cls, form, e->mode);
+                e->mask = I_UNDEF_MASK(r->flags);
+                char cmd[1024];
+                snprintf(cmd, sizeof(cmd), "gzip -9n > '%s/%s'", outdir, e->path);
+                FILE *z = popen(cmd, "w");
+                fprintf(z, "[\n%s\n]\n", text);
+                pclose(z);
             }
+            free(ebuf);
+            free(g_buf);
+            g_buf = NULL;
             total += made;
             printf("%-10s %-14s %-4s %5u tests, %4u exceptions, undefined flags 0x%x\n", cls, form,
-                   e->mode, made, g.n_exc, e->mask);
+                   pm ? "pm32" : "real", made, g.n_exc, I_UNDEF_MASK(r->flags));
             fflush(stdout);
         }
     }
