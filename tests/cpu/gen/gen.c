@@ -12,12 +12,20 @@
  * segment bases their host equivalent. Faults come back as signals whose trap number
  * is the exception vector.
  *
- * The generator is table-driven: rows are classified by their operand codes and I_*
- * flags, so new rows get vectors when it is run again. Rows it cannot run on the host
- * are listed with the reason.
+ * Near transfers to computed addresses (CALL, RET, JMP r/m) land on a stub placed in
+ * the mirror at the target, where the guest has its HLT.
  *
- * Usage: gen OUTDIR [COUNT]   (writes OUTDIR/<class>/<form>_<mode>.json.gz and
- * OUTDIR/meson.build)
+ * The generator is table-driven: rows are classified by their operand codes and I_*
+ * flags (plus a few mnemonics with implicit memory: the stack, XLAT, ENTER/LEAVE), so
+ * new rows get vectors when it is run again. Rows it cannot run on the host are listed
+ * with the reason. Random choices are seeded per form and mode, so a rerun gives the
+ * same files and a new row leaves the others unchanged.
+ *
+ * Usage: gen OUTDIR [COUNT]   (run by gen-vectors.sh). It writes, per form and mode
+ * (real, pm32), OUTDIR/<class>/<form>_<mode>.json.gz with the tests that complete and
+ * <form>_<mode>-exc.json.gz with those that raise an exception, and OUTDIR/meson.build
+ * with one test per class, mode and undefined-flags mask (I_UNDEF of the row, passed as
+ * --ignore-flags).
  */
 #define _GNU_SOURCE
 #include <errno.h>
