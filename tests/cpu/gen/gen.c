@@ -951,7 +951,10 @@ static bool gen_one(Gen *g, unsigned idx)
             uint32_t v = frame[i];
             for (int b = 0; b < fsz; b++) {
                 uint32_t a = ssb + ((sp + (uint32_t)b) & spm);
-                if (overlaps(&t, a, a + 1) && !(ptr_reg[R_ESP] || pm)) {
+                /* The frame must land in the 16 MiB of the vector machine's RAM (an
+                 * instruction that rewrote ESP can leave it anywhere). */
+                if (a < 0x1000 || a >= 0x1000000u ||
+                    (overlaps(&t, a, a + 1) && !(ptr_reg[R_ESP] || pm))) {
                     clear_watch(&t);
                     return false;
                 }
