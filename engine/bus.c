@@ -1,19 +1,29 @@
 /* Physical memory map and I/O port space of one machine.
  *
- * RAM covers [0, ram_size); ROM and MMIO regions registered later take precedence
- * over RAM where they overlap (the PC maps its BIOS over the top of the 1 MiB window
- * and its VGA window at 0xA0000). Unmapped reads return all ones, as an undriven ISA
- * bus does; unmapped writes are dropped.
+ * RAM covers [0, ram_size); fixed ROM and MMIO regions take precedence over RAM where
+ * they overlap (the PC maps its BIOS over the top of the 1 MiB window and its VGA window
+ * at 0xA0000), and RAM over relocatable regions (PCI BARs: the i440FX sends a cycle to PCI
+ * only when DRAM does not claim it). In 0xC0000-0xFFFFF the shadow RAM control (i440FX PAM
+ * registers, 440FX datasheet 4.4.x "PAM") decides per 16 KiB segment whether reads and
+ * writes go to DRAM or to PCI/ROM. Unmapped reads return all ones, as an undriven ISA bus
+ * does; unmapped writes are dropped. I/O ports: fixed handlers over relocatable ones.
  */
 #include "bus.h"
 
 #include <glib.h>
 #include <string.h>
 
-enum { MAX_REGIONS = 64, MAX_IO_HANDLERS = 255 };
+enum {
+    MAX_REGIONS = 128,
+    MAX_IO_HANDLERS = 255,
+    SHADOW_BASE = 0xc0000,
+    SHADOW_SEG = 0x4000,
+    SHADOW_SEGS = 16,
+};
 
 typedef struct HgRegion {
-    uint32_t base, size;
+    uint32_t base, size; /* size 0: not mapped */
+    bool movable;
     uint8_t *rom; /* ROM contents, or NULL for MMIO */
     HgIoRead rd;
     HgIoWrite wr;
@@ -24,6 +34,8 @@ typedef struct HgIoHandler {
     HgIoRead rd;
     HgIoWrite wr;
     void *opaque;
+    uint32_t port, count;
+    bool movable;
 } HgIoHandler;
 
 struct HgBus {
@@ -35,6 +47,10 @@ struct HgBus {
     HgIoHandler io[MAX_IO_HANDLERS + 1]; /* slot 0: unmapped */
     int n_io;
     uint8_t io_map[65536];
+    HgMapChanged map_changed;
+    void *map_changed_opaque;
+    bool shadow_ctl;
+    uint8_t shadow[SHADOW_SEGS];
 };
 
 HgBus *hg_bus_new(uint32_t ram_size)
@@ -67,39 +83,117 @@ uint32_t hg_bus_ram_size(const HgBus *bus)
     return bus->ram_size;
 }
 
-static HgRegion *add_region(HgBus *bus, uint32_t base, uint32_t size)
+static void map_changed(HgBus *bus)
+{
+    if (bus->map_changed)
+        bus->map_changed(bus->map_changed_opaque);
+}
+
+void hg_bus_set_map_changed(HgBus *bus, HgMapChanged cb, void *opaque)
+{
+    bus->map_changed = cb;
+    bus->map_changed_opaque = opaque;
+}
+
+static int add_region(HgBus *bus, uint32_t base, uint32_t size)
 {
     g_assert(bus->n_regions < MAX_REGIONS);
-    HgRegion *r = &bus->regions[bus->n_regions++];
+    int h = bus->n_regions++;
+    HgRegion *r = &bus->regions[h];
     memset(r, 0, sizeof(*r));
     r->base = base;
     r->size = size;
-    return r;
+    return h;
 }
 
 void hg_bus_map_rom(HgBus *bus, uint32_t base, const uint8_t *data, uint32_t size)
 {
-    HgRegion *r = add_region(bus, base, size);
+    HgRegion *r = &bus->regions[add_region(bus, base, size)];
     r->rom = g_memdup2(data, size);
+    map_changed(bus);
 }
 
-void hg_bus_map_mmio(HgBus *bus, uint32_t base, uint32_t size, HgIoRead rd, HgIoWrite wr,
-                     void *opaque)
+int hg_bus_map_mmio(HgBus *bus, uint32_t base, uint32_t size, HgIoRead rd, HgIoWrite wr,
+                    void *opaque)
 {
-    HgRegion *r = add_region(bus, base, size);
+    int h = add_region(bus, base, size);
+    HgRegion *r = &bus->regions[h];
     r->rd = rd;
     r->wr = wr;
     r->opaque = opaque;
+    map_changed(bus);
+    return h;
 }
 
-void hg_bus_map_io(HgBus *bus, uint16_t port, uint16_t count, HgIoRead rd, HgIoWrite wr,
-                   void *opaque)
+int hg_bus_add_mmio(HgBus *bus, HgIoRead rd, HgIoWrite wr, void *opaque)
+{
+    int h = hg_bus_map_mmio(bus, 0, 0, rd, wr, opaque);
+    bus->regions[h].movable = true;
+    return h;
+}
+
+void hg_bus_move_mmio(HgBus *bus, int handle, uint32_t base, uint32_t size)
+{
+    g_assert(handle >= 0 && handle < bus->n_regions);
+    HgRegion *r = &bus->regions[handle];
+    /* A region must not wrap around 4 GiB. */
+    if (size && base + (uint64_t)size > 0x100000000ull)
+        size = (uint32_t)(0x100000000ull - base);
+    if (r->base == base && r->size == size)
+        return;
+    r->base = base;
+    r->size = size;
+    map_changed(bus);
+}
+
+/* Fills io_map: relocatable ranges first, then fixed ones over them, each group in
+ * registration order (a later mapping wins). */
+static void rebuild_io_map(HgBus *bus)
+{
+    memset(bus->io_map, 0, sizeof(bus->io_map));
+    for (int pass = 0; pass < 2; pass++) {
+        for (int slot = 1; slot <= bus->n_io; slot++) {
+            const HgIoHandler *h = &bus->io[slot];
+            if (h->movable != (pass == 0))
+                continue;
+            for (uint32_t p = h->port; p < h->port + h->count && p < 65536; p++)
+                bus->io_map[p] = (uint8_t)slot;
+        }
+    }
+}
+
+static int add_io(HgBus *bus, uint32_t port, uint32_t count, HgIoRead rd, HgIoWrite wr,
+                  void *opaque, bool movable)
 {
     g_assert(bus->n_io < MAX_IO_HANDLERS);
     int slot = ++bus->n_io;
-    bus->io[slot] = (HgIoHandler){rd, wr, opaque};
-    for (uint32_t p = port; p < (uint32_t)port + count && p < 65536; p++)
-        bus->io_map[p] = (uint8_t)slot;
+    bus->io[slot] = (HgIoHandler){rd, wr, opaque, port, count, movable};
+    rebuild_io_map(bus);
+    return slot;
+}
+
+int hg_bus_map_io(HgBus *bus, uint16_t port, uint16_t count, HgIoRead rd, HgIoWrite wr,
+                  void *opaque)
+{
+    return add_io(bus, port, count, rd, wr, opaque, false);
+}
+
+int hg_bus_add_io(HgBus *bus, HgIoRead rd, HgIoWrite wr, void *opaque)
+{
+    return add_io(bus, 0, 0, rd, wr, opaque, true);
+}
+
+void hg_bus_move_io(HgBus *bus, int handle, uint32_t port, uint32_t count)
+{
+    g_assert(handle >= 1 && handle <= bus->n_io);
+    HgIoHandler *h = &bus->io[handle];
+    if (port > 0xffff)
+        count = 0;
+    if (h->port == port && h->count == count)
+        return;
+    h->port = port;
+    h->count = count;
+    rebuild_io_map(bus);
 }
 
 uint32_t hg_bus_in(HgBus *bus, uint16_t port, int size)
@@ -117,56 +211,102 @@ void hg_bus_out(HgBus *bus, uint16_t port, uint32_t value, int size)
         h->wr(h->opaque, port, value, size);
 }
 
-/* The newest region containing addr, or NULL. */
-static HgRegion *find_region(HgBus *bus, uint32_t addr)
+void hg_bus_set_shadow(HgBus *bus, uint32_t base, uint32_t size, int mode)
+{
+    bool changed = !bus->shadow_ctl;
+    bus->shadow_ctl = true;
+    for (uint32_t a = base & ~(SHADOW_SEG - 1); a - base < size; a += SHADOW_SEG) {
+        uint32_t seg = (a - SHADOW_BASE) / SHADOW_SEG;
+        if (a < SHADOW_BASE || seg >= SHADOW_SEGS)
+            continue;
+        if (bus->shadow[seg] != (mode & 3)) {
+            bus->shadow[seg] = (uint8_t)(mode & 3);
+            changed = true;
+        }
+    }
+    if (changed)
+        map_changed(bus);
+}
+
+/* The newest mapped region of the given kind containing addr, or NULL. */
+static HgRegion *find_region(HgBus *bus, uint32_t addr, bool movable)
 {
     for (int i = bus->n_regions - 1; i >= 0; i--) {
         HgRegion *r = &bus->regions[i];
-        if (addr - r->base < r->size)
+        if (r->movable == movable && addr - r->base < r->size)
             return r;
     }
     return NULL;
 }
 
+/* What an access to addr reaches: a region, RAM (*ram set) or nothing (both NULL/false).
+ * Order: shadow control inside its window; elsewhere fixed regions, RAM, then relocatable
+ * regions. */
+static HgRegion *resolve(HgBus *bus, uint32_t addr, bool write, bool *ram)
+{
+    *ram = false;
+    if (bus->shadow_ctl && addr - SHADOW_BASE < SHADOW_SEG * SHADOW_SEGS) {
+        int mode = bus->shadow[(addr - SHADOW_BASE) / SHADOW_SEG];
+        if (mode & (write ? HG_SHADOW_WRITE_RAM : HG_SHADOW_READ_RAM)) {
+            *ram = addr < bus->ram_size;
+            return NULL;
+        }
+        HgRegion *r = find_region(bus, addr, false);
+        return r ? r : find_region(bus, addr, true);
+    }
+    HgRegion *r = find_region(bus, addr, false);
+    if (r)
+        return r;
+    if (addr < bus->ram_size) {
+        *ram = true;
+        return NULL;
+    }
+    return find_region(bus, addr, true);
+}
+
 uint8_t *hg_bus_page(HgBus *bus, uint32_t addr, bool *writable)
 {
     addr &= ~0xfffu;
-    HgRegion *r = find_region(bus, addr);
-    if (r) {
-        /* A ROM page is usable directly only if the region covers all of it. */
-        if (r->rom && addr - r->base + 0x1000 <= r->size) {
-            *writable = false;
-            return r->rom + (addr - r->base);
-        }
-        return NULL;
-    }
-    if (addr < bus->ram_size) {
-        *writable = true;
+    bool ram, wram;
+    HgRegion *r = resolve(bus, addr, false, &ram);
+    resolve(bus, addr, true, &wram);
+    if (ram) {
+        /* Shadow RAM read-only (writes go nowhere, or to a region): the CPU takes its slow
+         * path for writes, which hg_bus_write resolves. */
+        *writable = wram;
         return bus->ram + addr;
+    }
+    /* A ROM page is usable directly only if the region covers all of it (writes, which
+     * may reach shadow RAM, take the slow path). */
+    if (r && r->rom && addr - r->base + 0x1000 <= r->size) {
+        *writable = false;
+        return r->rom + (addr - r->base);
     }
     return NULL;
 }
 
 static uint32_t read_byte(HgBus *bus, uint32_t addr)
 {
-    HgRegion *r = find_region(bus, addr);
+    bool ram;
+    HgRegion *r = resolve(bus, addr, false, &ram);
     if (r) {
         if (r->rom)
             return r->rom[addr - r->base];
         return r->rd ? r->rd(r->opaque, addr - r->base, 1) & 0xff : 0xff;
     }
-    return addr < bus->ram_size ? bus->ram[addr] : 0xff;
+    return ram ? bus->ram[addr] : 0xff;
 }
 
 static void write_byte(HgBus *bus, uint32_t addr, uint8_t v)
 {
-    HgRegion *r = find_region(bus, addr);
+    bool ram;
+    HgRegion *r = resolve(bus, addr, true, &ram);
     if (r) {
         if (!r->rom && r->wr)
             r->wr(r->opaque, addr - r->base, v, 1);
         return;
     }
-    if (addr < bus->ram_size) {
+    if (ram) {
         bus->ram[addr] = v;
         bus->dirty[addr >> 12] = 1;
     }
@@ -174,13 +314,18 @@ static void write_byte(HgBus *bus, uint32_t addr, uint8_t v)
 
 uint32_t hg_bus_read(HgBus *bus, uint32_t addr, int size)
 {
-    HgRegion *r = find_region(bus, addr);
+    bool ram;
+    HgRegion *r = resolve(bus, addr, false, &ram);
     if (r && !r->rom && r->rd && addr - r->base + size <= r->size)
         return r->rd(r->opaque, addr - r->base, size);
-    if (!r && addr < bus->ram_size && size <= 4 && bus->ram_size - addr >= (uint32_t)size) {
-        uint32_t v = 0;
-        memcpy(&v, bus->ram + addr, size);
-        return v;
+    /* Plain RAM all the way (the last byte resolves to RAM too: no region starts inside). */
+    if (ram && size <= 4 && bus->ram_size - addr >= (uint32_t)size) {
+        bool ram_end;
+        if (!resolve(bus, addr + size - 1, false, &ram_end) && ram_end) {
+            uint32_t v = 0;
+            memcpy(&v, bus->ram + addr, size);
+            return v;
+        }
     }
     uint32_t v = 0;
     for (int i = 0; i < size; i++)
@@ -190,7 +335,8 @@ uint32_t hg_bus_read(HgBus *bus, uint32_t addr, int size)
 
 void hg_bus_write(HgBus *bus, uint32_t addr, uint32_t value, int size)
 {
-    HgRegion *r = find_region(bus, addr);
+    bool ram;
+    HgRegion *r = resolve(bus, addr, true, &ram);
     if (r && !r->rom && r->wr && addr - r->base + size <= r->size) {
         r->wr(r->opaque, addr - r->base, value, size);
         return;
