@@ -49,6 +49,8 @@ struct HgBus {
     uint8_t io_map[65536];
     HgMapChanged map_changed;
     void *map_changed_opaque;
+    HgRamWritten ram_written;
+    void *ram_written_opaque;
     bool shadow_ctl;
     uint8_t shadow[SHADOW_SEGS];
 };
@@ -343,6 +345,81 @@ void hg_bus_write(HgBus *bus, uint32_t addr, uint32_t value, int size)
     }
     for (int i = 0; i < size; i++)
         write_byte(bus, addr + i, (uint8_t)(value >> (8 * i)));
+}
+
+void hg_bus_set_ram_written(HgBus *bus, HgRamWritten cb, void *opaque)
+{
+    bus->ram_written = cb;
+    bus->ram_written_opaque = opaque;
+}
+
+static bool dma_range_ok(const HgBus *bus, uint64_t addr, uint64_t len)
+{
+    return addr <= bus->ram_size && len <= bus->ram_size - addr;
+}
+
+/* Page by page: plain RAM pages are copied directly, others (shadow, VGA window) go through
+ * the byte accessors. src NULL writes zeros. */
+static void dma_out(HgBus *bus, uint32_t addr, const uint8_t *src, uint32_t len)
+{
+    uint32_t done = 0;
+    while (done < len) {
+        uint32_t a = addr + done;
+        uint32_t n = MIN(len - done, 0x1000 - (a & 0xfff));
+        bool writable = false;
+        uint8_t *page = hg_bus_page(bus, a, &writable);
+        if (page && writable && page == bus->ram + (a & ~0xfffu)) {
+            if (src)
+                memcpy(bus->ram + a, src + done, n);
+            else
+                memset(bus->ram + a, 0, n);
+            bus->dirty[a >> 12] = 1;
+        } else {
+            for (uint32_t i = 0; i < n; i++)
+                write_byte(bus, a + i, src ? src[done + i] : 0);
+        }
+        done += n;
+    }
+    if (len && bus->ram_written)
+        bus->ram_written(bus->ram_written_opaque, addr, len);
+}
+
+bool hg_bus_dma_write(HgBus *bus, uint64_t addr, const void *buf, uint64_t len)
+{
+    if (!dma_range_ok(bus, addr, len))
+        return false;
+    dma_out(bus, (uint32_t)addr, buf, (uint32_t)len);
+    return true;
+}
+
+bool hg_bus_dma_zero(HgBus *bus, uint64_t addr, uint64_t len)
+{
+    if (!dma_range_ok(bus, addr, len))
+        return false;
+    dma_out(bus, (uint32_t)addr, NULL, (uint32_t)len);
+    return true;
+}
+
+bool hg_bus_dma_read(HgBus *bus, uint64_t addr, void *buf, uint64_t len)
+{
+    if (!dma_range_ok(bus, addr, len))
+        return false;
+    uint8_t *dst = buf;
+    uint32_t done = 0;
+    while (done < len) {
+        uint32_t a = (uint32_t)addr + done;
+        uint32_t n = MIN((uint32_t)len - done, 0x1000 - (a & 0xfff));
+        bool writable;
+        const uint8_t *page = hg_bus_page(bus, a, &writable);
+        if (page) {
+            memcpy(dst + done, page + (a & 0xfff), n);
+        } else {
+            for (uint32_t i = 0; i < n; i++)
+                dst[done + i] = (uint8_t)read_byte(bus, a + i);
+        }
+        done += n;
+    }
+    return true;
 }
 
 const uint8_t *hg_bus_dirty_map(const HgBus *bus)

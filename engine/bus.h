@@ -63,6 +63,17 @@ uint8_t *hg_bus_page(HgBus *bus, uint32_t addr, bool *writable);
 uint32_t hg_bus_read(HgBus *bus, uint32_t addr, int size);
 void hg_bus_write(HgBus *bus, uint32_t addr, uint32_t value, int size);
 
+/* Device DMA between a host buffer and guest-physical [addr, addr + len), which must lie
+ * within RAM: otherwise nothing is transferred and false is returned. Transfers follow the
+ * shadow RAM control and fixed regions like CPU accesses; writes mark pages dirty and call
+ * the RAM-written hook (the machine invalidates translated code there). */
+bool hg_bus_dma_read(HgBus *bus, uint64_t addr, void *buf, uint64_t len);
+bool hg_bus_dma_write(HgBus *bus, uint64_t addr, const void *buf, uint64_t len);
+/* Fills with zeros, as hg_bus_dma_write. */
+bool hg_bus_dma_zero(HgBus *bus, uint64_t addr, uint64_t len);
+typedef void (*HgRamWritten)(void *opaque, uint32_t addr, uint32_t len);
+void hg_bus_set_ram_written(HgBus *bus, HgRamWritten cb, void *opaque);
+
 /* One byte per 4 KiB RAM page, set when the CPU maps the page for writing (a write TLB
  * entry is created) or a device writes it; cleared by hg_bus_clear_dirty (the caller
  * must then flush the CPU TLB so later writes mark the page again). */
