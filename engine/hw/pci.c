@@ -17,6 +17,10 @@
 enum { MAX_FUNCS = 256, CONFIG_SIZE = 256 };
 
 typedef struct HgPciBar {
+    HgPciDevice *dev;
+    HgIoRead rd;
+    HgIoWrite wr;
+    void *opaque;  /* the device model's, handed to rd/wr */
     uint32_t size; /* 0: not implemented */
     int flags;
     int handle; /* bus handle (MMIO region or I/O slot), -1 none */
@@ -384,23 +388,49 @@ int hg_pci_devfn(const HgPciDevice *d)
     return d->devfn;
 }
 
-void hg_pci_set_bar(HgPciDevice *d, int n, uint32_t size, int flags, HgIoRead rd, HgIoWrite wr)
+/* BAR accesses reach the device with offsets within the BAR (the bus passes port numbers
+ * for I/O and region offsets for MMIO). */
+static uint32_t bar_read(void *opaque, uint32_t addr, int size)
+{
+    HgPciBar *b = opaque;
+    if (b->flags & HG_PCI_BAR_IO)
+        addr -= b->addr;
+    if (!b->rd)
+        return size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
+    return b->rd(b->opaque, addr, size);
+}
+
+static void bar_write(void *opaque, uint32_t addr, uint32_t value, int size)
+{
+    HgPciBar *b = opaque;
+    if (b->flags & HG_PCI_BAR_IO)
+        addr -= b->addr;
+    if (b->wr)
+        b->wr(b->opaque, addr, value, size);
+}
+
+static void set_bar(HgPciDevice *d, int n, uint32_t size, int flags, HgIoRead rd, HgIoWrite wr,
+                    void *opaque)
 {
     g_assert(n >= 0 && n < HG_PCI_NUM_BARS && !d->bars[n].size);
     g_assert(size && (size & (size - 1)) == 0);
     g_assert((flags & HG_PCI_BAR_IO) ? size >= 4 && n != HG_PCI_ROM_BAR : size >= 16);
     HgPciBar *b = &d->bars[n];
+    b->dev = d;
+    b->rd = rd;
+    b->wr = wr;
+    b->opaque = opaque;
     b->size = size;
     b->flags = flags;
     int off = bar_offset(n);
     uint32_t low;
     uint32_t mask = ~(size - 1);
     if (flags & HG_PCI_BAR_IO) {
-        b->handle = hg_bus_add_io(d->pci->bus, rd, wr, d->opaque);
+        b->handle = hg_bus_add_io(d->pci->bus, bar_read, bar_write, b);
         low = 1;
         mask &= ~3u;
     } else {
-        b->handle = hg_bus_add_mmio(d->pci->bus, rd, wr, d->opaque);
+        b->handle = hg_bus_add_mmio(d->pci->bus, bar_read, bar_write, b);
         if (n == HG_PCI_ROM_BAR) {
             low = 0;
             mask = (mask & ~0x7ffu) | 1; /* address bits from 11 up, and the enable bit */
@@ -411,6 +441,11 @@ void hg_pci_set_bar(HgPciDevice *d, int n, uint32_t size, int flags, HgIoRead rd
     }
     put32(d->config + off, low);
     put32(d->wmask + off, mask);
+}
+
+void hg_pci_set_bar(HgPciDevice *d, int n, uint32_t size, int flags, HgIoRead rd, HgIoWrite wr)
+{
+    set_bar(d, n, size, flags, rd, wr, d->opaque);
 }
 
 static uint32_t rom_read(void *opaque, uint32_t addr, int size)
@@ -434,11 +469,7 @@ void hg_pci_set_rom(HgPciDevice *d, const uint8_t *data, uint32_t size)
     memset(d->rom, 0xff, bar);
     memcpy(d->rom, data, size);
     d->rom_size = bar;
-    /* The ROM handler gets the device itself, not the device model's opaque. */
-    void *saved = d->opaque;
-    d->opaque = d;
-    hg_pci_set_bar(d, HG_PCI_ROM_BAR, bar, HG_PCI_BAR_MEM, rom_read, NULL);
-    d->opaque = saved;
+    set_bar(d, HG_PCI_ROM_BAR, bar, HG_PCI_BAR_MEM, rom_read, NULL, d);
 }
 
 uint32_t hg_pci_bar_addr(const HgPciDevice *d, int n)
