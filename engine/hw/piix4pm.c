@@ -66,6 +66,7 @@ struct HgPiix4Pm {
     HgPowerOff poweroff;
     void *opaque;
     int pm_handle, smb_handle;
+    uint32_t pm_base, smb_base; /* where they are decoded (the bus passes port numbers) */
     uint16_t pm1_sts, pm1_en, pm1_cnt;
     uint8_t regs[PM_SIZE]; /* storage for offsets 0x0C-0x3F */
     uint8_t gpe[GPE_LEN];
@@ -152,9 +153,10 @@ static uint8_t pm_read_byte(HgPiix4Pm *pm, uint32_t off, uint32_t tmr)
     }
 }
 
-static uint32_t pm_read(void *opaque, uint32_t addr, int size)
+static uint32_t pm_read(void *opaque, uint32_t port, int size)
 {
     HgPiix4Pm *pm = opaque;
+    uint32_t addr = port - pm->pm_base;
     if (addr < 2)
         check_overflow(pm);
     uint32_t tmr = hg_piix4pm_timer(pm);
@@ -164,9 +166,10 @@ static uint32_t pm_read(void *opaque, uint32_t addr, int size)
     return v;
 }
 
-static void pm_write(void *opaque, uint32_t addr, uint32_t value, int size)
+static void pm_write(void *opaque, uint32_t port, uint32_t value, int size)
 {
     HgPiix4Pm *pm = opaque;
+    uint32_t addr = port - pm->pm_base;
     /* Registers are written as a whole when the access covers them (16-bit registers are
      * written with 16-bit accesses; a byte write changes its half). */
     for (int i = 0; i < size; i++) {
@@ -258,9 +261,10 @@ static void apm_write(void *opaque, uint32_t port, uint32_t value, int size)
     }
 }
 
-static uint32_t smb_read(void *opaque, uint32_t addr, int size)
+static uint32_t smb_read(void *opaque, uint32_t port, int size)
 {
     HgPiix4Pm *pm = opaque;
+    uint32_t addr = port - pm->smb_base;
     uint32_t v = 0;
     for (int i = 0; i < size; i++) {
         uint32_t o = addr + (uint32_t)i;
@@ -269,9 +273,10 @@ static uint32_t smb_read(void *opaque, uint32_t addr, int size)
     return v;
 }
 
-static void smb_write(void *opaque, uint32_t addr, uint32_t value, int size)
+static void smb_write(void *opaque, uint32_t port, uint32_t value, int size)
 {
     HgPiix4Pm *pm = opaque;
+    uint32_t addr = port - pm->smb_base;
     for (int i = 0; i < size; i++) {
         uint32_t o = addr + (uint32_t)i;
         uint8_t b = (uint8_t)(value >> (8 * i));
@@ -304,9 +309,11 @@ static void update_mappings(HgPiix4Pm *pm)
     const uint8_t *c = hg_pci_config(pm->dev);
     uint32_t pmbase = cfg_port(c, CFG_PMBASE, 0xffc0);
     bool pm_on = (c[CFG_PMREGMISC] & 1) && pmbase;
+    pm->pm_base = pmbase;
     hg_bus_move_io(bus, pm->pm_handle, pm_on ? pmbase : 0, pm_on ? PM_SIZE : 0);
     uint32_t smbase = cfg_port(c, CFG_SMBBA, 0xfff0);
     bool smb_on = (c[CFG_SMBHSTCFG] & 1) && smbase;
+    pm->smb_base = smbase;
     hg_bus_move_io(bus, pm->smb_handle, smb_on ? smbase : 0, smb_on ? SMB_SIZE : 0);
 }
 
