@@ -101,7 +101,7 @@ static const uint8_t rom_image[5] = {0x55, 0xaa, 0x01, 0x02, 0x03};
 static void board_init(Board *b)
 {
     memset(b, 0, sizeof(*b));
-    b->bus = hg_bus_new(32u << 20);
+    b->bus = hg_bus_new(2u << 20);
     hg_bus_set_map_changed(b->bus, map_changed, b);
     /* The BIOS low alias, as machine.c maps it: a pattern per 64 KiB. */
     uint8_t *bios = g_malloc(0x20000);
@@ -110,7 +110,7 @@ static void board_init(Board *b)
     hg_bus_map_rom(b->bus, 0xe0000, bios, 0x20000);
     g_free(bios);
     b->pci = hg_pci_new(b->bus);
-    b->nb = hg_i440fx_new(b->pci, 32u << 20);
+    b->nb = hg_i440fx_new(b->pci, 2u << 20);
     HgIrq irqs[16];
     for (int i = 0; i < 16; i++)
         irqs[i] = hg_irq(irq_set, b, i);
@@ -379,7 +379,7 @@ static void test_pam(void)
     GBytes *st = hg_state_writer_finish(&wr);
     Board c;
     board_init(&c);
-    memcpy(hg_bus_ram(c.bus), hg_bus_ram(b.bus), 32u << 20);
+    memcpy(hg_bus_ram(c.bus), hg_bus_ram(b.bus), 2u << 20);
     HgStateReader rd;
     gsize len;
     const void *data = g_bytes_get_data(st, &len);
