@@ -239,6 +239,36 @@ static void test_dma_hostile(void)
     fx_free(&x);
 }
 
+static void test_linux(void)
+{
+    Fx x;
+    fx_init(&x);
+    GBytes *setup = g_bytes_new("SETUP", 5);
+    GBytes *kernel = g_bytes_new("KERNEL", 6);
+    hg_fw_cfg_set_linux(x.f, setup, 0x10000, kernel, 0x100000, NULL, 0, "console=ttyS0",
+                        0x20000);
+    uint32_t v = 0;
+    port_read(&x, HG_FW_CFG_KERNEL_ADDR, &v, 4);
+    g_assert_cmphex(GUINT32_FROM_LE(v), ==, 0x100000);
+    port_read(&x, HG_FW_CFG_KERNEL_SIZE, &v, 4);
+    g_assert_cmpint(GUINT32_FROM_LE(v), ==, 6);
+    port_read(&x, HG_FW_CFG_SETUP_ADDR, &v, 4);
+    g_assert_cmphex(GUINT32_FROM_LE(v), ==, 0x10000);
+    port_read(&x, HG_FW_CFG_INITRD_SIZE, &v, 4);
+    g_assert_cmpint(v, ==, 0);
+    port_read(&x, HG_FW_CFG_CMDLINE_SIZE, &v, 4);
+    g_assert_cmpint(GUINT32_FROM_LE(v), ==, 14);
+    /* linuxboot_dma.bin reads each blob with one select + read descriptor. */
+    g_assert_cmphex(dma(&x, (uint32_t)HG_FW_CFG_CMDLINE_DATA << 16 | 8 | 2, 14, 0x20000), ==,
+                    0);
+    g_assert_cmpstr((char *)hg_bus_ram(x.bus) + 0x20000, ==, "console=ttyS0");
+    g_assert_cmphex(dma(&x, (uint32_t)HG_FW_CFG_SETUP_DATA << 16 | 8 | 2, 5, 0x10000), ==, 0);
+    g_assert_cmpmem(hg_bus_ram(x.bus) + 0x10000, 5, "SETUP", 5);
+    g_bytes_unref(setup);
+    g_bytes_unref(kernel);
+    fx_free(&x);
+}
+
 static void test_save_load(void)
 {
     Fx x;
@@ -280,6 +310,7 @@ int main(int argc, char **argv)
     g_test_add_func("/fwcfg/ports", test_ports);
     g_test_add_func("/fwcfg/dma", test_dma);
     g_test_add_func("/fwcfg/dma-hostile", test_dma_hostile);
+    g_test_add_func("/fwcfg/linux", test_linux);
     g_test_add_func("/fwcfg/save-load", test_save_load);
     return g_test_run();
 }

@@ -167,6 +167,35 @@ void hg_fw_cfg_set_e820_ram(HgFwCfg *f, uint64_t ram_below_4g)
     hg_fw_cfg_add_i64(f, HG_FW_CFG_RAM_SIZE, ram_below_4g);
 }
 
+static void add_blob(HgFwCfg *f, uint16_t addr_key, uint16_t size_key, uint16_t data_key,
+                     GBytes *data, uint32_t addr)
+{
+    GBytes *empty = g_bytes_new(NULL, 0);
+    GBytes *b = data ? data : empty;
+    hg_fw_cfg_add_i32(f, addr_key, addr);
+    hg_fw_cfg_add_i32(f, size_key, (uint32_t)g_bytes_get_size(b));
+    hg_fw_cfg_add_gbytes(f, data_key, b);
+    g_bytes_unref(empty);
+}
+
+void hg_fw_cfg_set_linux(HgFwCfg *f, GBytes *setup, uint32_t setup_addr, GBytes *kernel,
+                         uint32_t kernel_addr, GBytes *initrd, uint32_t initrd_addr,
+                         const char *cmdline, uint32_t cmdline_addr)
+{
+    add_blob(f, HG_FW_CFG_SETUP_ADDR, HG_FW_CFG_SETUP_SIZE, HG_FW_CFG_SETUP_DATA, setup,
+             setup_addr);
+    add_blob(f, HG_FW_CFG_KERNEL_ADDR, HG_FW_CFG_KERNEL_SIZE, HG_FW_CFG_KERNEL_DATA, kernel,
+             kernel_addr);
+    add_blob(f, HG_FW_CFG_INITRD_ADDR, HG_FW_CFG_INITRD_SIZE, HG_FW_CFG_INITRD_DATA, initrd,
+             initrd_addr);
+    /* The command line goes with its terminating NUL, as QEMU gives it. */
+    const char *c = cmdline ? cmdline : "";
+    GBytes *cl = g_bytes_new(c, strlen(c) + 1);
+    add_blob(f, HG_FW_CFG_CMDLINE_ADDR, HG_FW_CFG_CMDLINE_SIZE, HG_FW_CFG_CMDLINE_DATA, cl,
+             cmdline_addr);
+    g_bytes_unref(cl);
+}
+
 static void select_key(HgFwCfg *f, uint16_t key)
 {
     f->cur_offset = 0;

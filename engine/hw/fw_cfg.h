@@ -73,6 +73,12 @@ void hg_fw_cfg_add_i64(HgFwCfg *f, uint16_t key, uint64_t v);
  * full or the name too long. */
 int hg_fw_cfg_add_file(HgFwCfg *f, const char *name, const void *data, uint32_t len);
 int hg_fw_cfg_add_file_gbytes(HgFwCfg *f, const char *name, GBytes *data);
+/* Direct Linux boot (QEMU x86_load_linux): the real-mode setup, protected-mode kernel,
+ * initrd (may be NULL) and command line with their load addresses, as keys 0x07-0x18 for
+ * linuxboot(_dma).bin. The board has patched the setup header already. */
+void hg_fw_cfg_set_linux(HgFwCfg *f, GBytes *setup, uint32_t setup_addr, GBytes *kernel,
+                         uint32_t kernel_addr, GBytes *initrd, uint32_t initrd_addr,
+                         const char *cmdline, uint32_t cmdline_addr);
 /* etc/e820 with one RAM entry [0, ram_below_4g), and RAM_SIZE. */
 void hg_fw_cfg_set_e820_ram(HgFwCfg *f, uint64_t ram_below_4g);
 
