@@ -151,8 +151,11 @@ static void test_ports(void)
     int k2 = hg_fw_cfg_add_file(x.f, "bootorder", "x", 1);
     g_assert_cmpint(find_file(&x, "bootorder", &size), ==, k2);
     g_assert_cmpint(size, ==, 1);
-    g_assert_cmpint(hg_fw_cfg_add_file(x.f, "a-name-that-is-far-too-long-for-the-56-byte-"
-                                            "field-of-the-directory", "", 0), ==, -1);
+    g_assert_cmpint(hg_fw_cfg_add_file(x.f,
+                                       "a-name-that-is-far-too-long-for-the-56-byte-"
+                                       "field-of-the-directory",
+                                       "", 0),
+                    ==, -1);
     fx_free(&x);
 }
 
@@ -190,8 +193,7 @@ static void test_dma(void)
     for (int i = 0; i < 10000; i++)
         big[i] = (uint8_t)(i * 7);
     hg_fw_cfg_add_bytes(x.f, HG_FW_CFG_KERNEL_DATA, big, 10000);
-    g_assert_cmphex(dma(&x, (uint32_t)HG_FW_CFG_KERNEL_DATA << 16 | 8 | 2, 10000, 0x10123),
-                    ==, 0);
+    g_assert_cmphex(dma(&x, (uint32_t)HG_FW_CFG_KERNEL_DATA << 16 | 8 | 2, 10000, 0x10123), ==, 0);
     g_assert_cmpmem(ram + 0x10123, 10000, big, 10000);
     g_free(big);
     fx_free(&x);
@@ -245,8 +247,7 @@ static void test_linux(void)
     fx_init(&x);
     GBytes *setup = g_bytes_new("SETUP", 5);
     GBytes *kernel = g_bytes_new("KERNEL", 6);
-    hg_fw_cfg_set_linux(x.f, setup, 0x10000, kernel, 0x100000, NULL, 0, "console=ttyS0",
-                        0x20000);
+    hg_fw_cfg_set_linux(x.f, setup, 0x10000, kernel, 0x100000, NULL, 0, "console=ttyS0", 0x20000);
     uint32_t v = 0;
     port_read(&x, HG_FW_CFG_KERNEL_ADDR, &v, 4);
     g_assert_cmphex(GUINT32_FROM_LE(v), ==, 0x100000);
@@ -259,8 +260,7 @@ static void test_linux(void)
     port_read(&x, HG_FW_CFG_CMDLINE_SIZE, &v, 4);
     g_assert_cmpint(GUINT32_FROM_LE(v), ==, 14);
     /* linuxboot_dma.bin reads each blob with one select + read descriptor. */
-    g_assert_cmphex(dma(&x, (uint32_t)HG_FW_CFG_CMDLINE_DATA << 16 | 8 | 2, 14, 0x20000), ==,
-                    0);
+    g_assert_cmphex(dma(&x, (uint32_t)HG_FW_CFG_CMDLINE_DATA << 16 | 8 | 2, 14, 0x20000), ==, 0);
     g_assert_cmpstr((char *)hg_bus_ram(x.bus) + 0x20000, ==, "console=ttyS0");
     g_assert_cmphex(dma(&x, (uint32_t)HG_FW_CFG_SETUP_DATA << 16 | 8 | 2, 5, 0x10000), ==, 0);
     g_assert_cmpmem(hg_bus_ram(x.bus) + 0x10000, 5, "SETUP", 5);

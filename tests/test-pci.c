@@ -454,8 +454,7 @@ static void test_pirq(void)
     g_assert_false(b.irq[11]);
     /* Two PIRQs on one IRQ: the line stays up while either is. */
     cfg_writel(&b, 8, 0x60, 0x0b0b0b0b);
-    HgPciDevice *d2 = hg_pci_register(b.pci, HG_PCI_DEVFN(4, 0), 0x1234, 0x5678, 0, 0xff0000,
-                                      NULL);
+    HgPciDevice *d2 = hg_pci_register(b.pci, HG_PCI_DEVFN(4, 0), 0x1234, 0x5678, 0, 0xff0000, NULL);
     hg_pci_config(d2)[HG_PCI_INTERRUPT_PIN] = 1; /* slot 4 INTA -> PIRQD */
     hg_pci_set_irq(b.dev.pci, true);
     hg_pci_set_irq(d2, true);

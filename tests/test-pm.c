@@ -150,7 +150,7 @@ static void test_timer_overflow(void)
     /* Linux: acpi_enable via SMI_CMD, then poll SCI_EN. */
     hg_bus_out(x.bus, 0xb2, 0xf1, 1);
     g_assert_cmphex(hg_bus_in(x.bus, PMBASE + 4, 2) & 1, ==, 1);
-    hg_bus_out(x.bus, PMBASE, 0xffff, 2); /* clear stale status */
+    hg_bus_out(x.bus, PMBASE, 0xffff, 2);     /* clear stale status */
     hg_bus_out(x.bus, PMBASE + 2, 0x0001, 2); /* TMR_EN */
     g_assert_false(x.sci);
     /* Bit 23 changes every 2^23 ticks = 2.343 s. */

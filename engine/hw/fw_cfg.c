@@ -311,8 +311,8 @@ HgFwCfg *hg_fw_cfg_new(HgBus *bus, int nb_cpus)
 {
     HgFwCfg *f = g_new0(HgFwCfg, 1);
     f->bus = bus;
-    f->items = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
-                                     (GDestroyNotify)g_bytes_unref);
+    f->items =
+        g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)g_bytes_unref);
     f->cur_key = KEY_INVALID;
     hg_bus_map_io(bus, PORT_SEL, 2, cfg_read, cfg_write, f);
     hg_bus_map_io(bus, PORT_DMA, 8, cfg_read, cfg_write, f);

@@ -23,7 +23,7 @@ typedef struct HgPciBar {
     void *opaque;  /* the device model's, handed to rd/wr */
     uint32_t size; /* 0: not implemented */
     int flags;
-    int handle; /* bus handle (MMIO region or I/O slot), -1 none */
+    int handle;    /* bus handle (MMIO region or I/O slot), -1 none */
     uint32_t addr; /* current mapping */
 } HgPciBar;
 
@@ -44,6 +44,7 @@ struct HgPciDevice {
     uint32_t rom_size;
     bool irq_level; /* the device's INTx input, before INTx-disable */
     bool irq_out;   /* what this function contributes to its PIRQ */
+    int irq_pirq;   /* the PIRQ irq_out is counted on */
 };
 
 struct HgPciBus {
@@ -148,8 +149,11 @@ static void update_irq(HgPciDevice *d)
     if (out == d->irq_out)
         return;
     d->irq_out = out;
-    int slot = d->devfn >> 3;
-    int pirq = (pin - 1 + slot - 1) & 3;
+    int pirq = d->irq_pirq;
+    if (out) {
+        int slot = d->devfn >> 3;
+        pirq = d->irq_pirq = (pin - 1 + slot - 1) & 3;
+    }
     int before = pci->pirq_count[pirq];
     pci->pirq_count[pirq] += out ? 1 : -1;
     g_assert(pci->pirq_count[pirq] >= 0);
@@ -211,7 +215,7 @@ void hg_pci_config_write(HgPciBus *pci, int bdf, int offset, uint32_t value, int
         int o = offset + i;
         uint8_t b = (uint8_t)(value >> (8 * i));
         d->config[o] = (uint8_t)((d->config[o] & ~d->wmask[o]) | (b & d->wmask[o]));
-        d->config[o] &= (uint8_t)~(b & d->w1cmask[o]);
+        d->config[o] &= (uint8_t) ~(b & d->w1cmask[o]);
     }
     if (offset < 0x34 && offset + size > HG_PCI_COMMAND)
         update_bars(d);
@@ -529,8 +533,8 @@ void hg_pci_load(HgPciBus *pci, HgStateReader *r)
         if (!d || !hg_state_ok(r)) {
             if (!r->error)
                 g_set_error(&r->error, g_quark_from_static_string("hg-state-error"), 1,
-                            "state has PCI function %02x.%d which this machine lacks",
-                            devfn >> 3, devfn & 7);
+                            "state has PCI function %02x.%d which this machine lacks", devfn >> 3,
+                            devfn & 7);
             break;
         }
         take_defaults(d);

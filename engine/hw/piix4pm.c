@@ -97,9 +97,9 @@ static int64_t ticks_to_ns(uint64_t t)
 
 static void update_sci(HgPiix4Pm *pm)
 {
-    bool level = (pm->pm1_cnt & CNT_SCI_EN) &&
-                 ((pm->pm1_sts & pm->pm1_en & EVT_MASK) || (pm->gpe[0] & pm->gpe[2]) ||
-                  (pm->gpe[1] & pm->gpe[3]));
+    bool level =
+        (pm->pm1_cnt & CNT_SCI_EN) && ((pm->pm1_sts & pm->pm1_en & EVT_MASK) ||
+                                       (pm->gpe[0] & pm->gpe[2]) || (pm->gpe[1] & pm->gpe[3]));
     if (level != pm->sci_level) {
         pm->sci_level = level;
         hg_irq_set(&pm->sci, level);
@@ -147,8 +147,12 @@ static uint8_t pm_read_byte(HgPiix4Pm *pm, uint32_t off, uint32_t tmr)
     case 3: return (uint8_t)(pm->pm1_en >> 8);
     case 4: return (uint8_t)pm->pm1_cnt;
     case 5: return (uint8_t)(pm->pm1_cnt >> 8);
-    case 6: case 7: return 0;
-    case 8: case 9: case 10: case 11: return (uint8_t)(tmr >> (8 * (off - 8)));
+    case 6:
+    case 7: return 0;
+    case 8:
+    case 9:
+    case 10:
+    case 11: return (uint8_t)(tmr >> (8 * (off - 8)));
     default: return pm->regs[off];
     }
 }
@@ -177,13 +181,12 @@ static void pm_write(void *opaque, uint32_t port, uint32_t value, int size)
         uint8_t b = (uint8_t)(value >> (8 * i));
         int sh = (int)(off & 1) * 8;
         switch (off) {
-        case 0: case 1:
-            pm->pm1_sts &= (uint16_t)~((b << sh) & (EVT_MASK | STS_WAK));
-            break;
-        case 2: case 3:
-            pm->pm1_en = (uint16_t)((pm->pm1_en & ~(0xff << sh)) | (b << sh)) & EVT_MASK;
-            break;
-        case 4: case 5: {
+        case 0:
+        case 1: pm->pm1_sts &= (uint16_t) ~((b << sh) & (EVT_MASK | STS_WAK)); break;
+        case 2:
+        case 3: pm->pm1_en = (uint16_t)((pm->pm1_en & ~(0xff << sh)) | (b << sh)) & EVT_MASK; break;
+        case 4:
+        case 5: {
             /* Collect both bytes when the access covers them, so SLP_EN acts once with the
              * type written alongside. */
             uint16_t v = pm->pm1_cnt;
@@ -195,8 +198,12 @@ static void pm_write(void *opaque, uint32_t port, uint32_t value, int size)
             pm1_cnt_write(pm, v);
             break;
         }
-        case 6: case 7: case 8: case 9: case 10: case 11:
-            break; /* reserved; the timer is read-only */
+        case 6:
+        case 7:
+        case 8:
+        case 9:
+        case 10:
+        case 11: break; /* reserved; the timer is read-only */
         default:
             if (off < PM_SIZE)
                 pm->regs[off] = b;
@@ -236,8 +243,7 @@ static uint32_t apm_read(void *opaque, uint32_t port, int size)
     uint32_t v = 0;
     for (int i = 0; i < size; i++) {
         uint32_t p = port + (uint32_t)i;
-        v |= (uint32_t)(p == APM_PORT ? pm->apmc : p == APM_PORT + 1 ? pm->apms : 0xff)
-             << (8 * i);
+        v |= (uint32_t)(p == APM_PORT ? pm->apmc : p == APM_PORT + 1 ? pm->apms : 0xff) << (8 * i);
     }
     return v;
 }
@@ -283,15 +289,14 @@ static void smb_write(void *opaque, uint32_t port, uint32_t value, int size)
         if (o >= SMB_SIZE)
             continue;
         if (o == SMB_STS) {
-            pm->smb[o] &= (uint8_t)~(b & 0x1e); /* busy (bit 0) is read-only */
+            pm->smb[o] &= (uint8_t) ~(b & 0x1e); /* busy (bit 0) is read-only */
         } else if (o == SMB_CNT) {
-            pm->smb[o] = b & (uint8_t)~(SMB_CNT_START | SMB_CNT_KILL);
+            pm->smb[o] = b & (uint8_t) ~(SMB_CNT_START | SMB_CNT_KILL);
             if (b & SMB_CNT_KILL)
                 pm->smb[SMB_STS] = (uint8_t)((pm->smb[SMB_STS] & ~SMB_STS_BUSY) | 0x10);
             else if (b & SMB_CNT_START)
                 /* Nobody acknowledges the address: done at once with a device error. */
-                pm->smb[SMB_STS] = (uint8_t)((pm->smb[SMB_STS] & ~SMB_STS_BUSY) |
-                                             SMB_STS_DEV_ERR);
+                pm->smb[SMB_STS] = (uint8_t)((pm->smb[SMB_STS] & ~SMB_STS_BUSY) | SMB_STS_DEV_ERR);
         } else {
             pm->smb[o] = b;
         }
