@@ -179,6 +179,13 @@ static void test_dma(void)
     memcpy(&len, ram + BUF, 8);
     g_assert_cmphex(GUINT64_FROM_LE(len), ==, RAM);
     g_assert_cmpint(ram[BUF + 8], ==, 1);
+    /* The file directory through DMA, as qemu_cfg_init reads it: count, then entries. */
+    g_assert_cmphex(dma(&x, (uint32_t)HG_FW_CFG_FILE_DIR << 16 | 8 | 2, 4, BUF), ==, 0);
+    g_assert_cmpint(be32(ram + BUF), ==, 2);
+    g_assert_cmphex(dma(&x, 2, 128, BUF), ==, 0);
+    g_assert_cmpstr((char *)ram + BUF + 64 + 8, ==, "etc/e820");
+    g_assert_cmpint(ram[BUF + 64 + 4] << 8 | ram[BUF + 64 + 5], ==, key);
+    g_assert_cmpint(be32(ram + BUF + 64), ==, 20);
     /* Reading past the end fills zeros. */
     memset(ram + BUF, 0xee, 32);
     g_assert_cmphex(dma(&x, (uint32_t)key << 16 | 8 | 2, 30, BUF), ==, 0);
