@@ -42,6 +42,9 @@ struct HgBus {
     uint8_t *ram;
     uint32_t ram_size;
     uint8_t *dirty;
+    /* One byte per RAM page: 1 when no fixed region or shadow control touches the page, so
+     * accesses can go straight to RAM (relocatable regions never hide RAM). */
+    uint8_t *plain;
     HgRegion regions[MAX_REGIONS];
     int n_regions;
     HgIoHandler io[MAX_IO_HANDLERS + 1]; /* slot 0: unmapped */
@@ -61,6 +64,8 @@ HgBus *hg_bus_new(uint32_t ram_size)
     bus->ram_size = ram_size & ~0xfffu;
     bus->ram = g_malloc0(bus->ram_size ? bus->ram_size : 1);
     bus->dirty = g_malloc0((bus->ram_size >> 12) + 1);
+    bus->plain = g_malloc((bus->ram_size >> 12) + 1);
+    memset(bus->plain, 1, (bus->ram_size >> 12) + 1);
     return bus;
 }
 
@@ -72,6 +77,7 @@ void hg_bus_free(HgBus *bus)
         g_free(bus->regions[i].rom);
     g_free(bus->ram);
     g_free(bus->dirty);
+    g_free(bus->plain);
     g_free(bus);
 }
 
@@ -83,6 +89,31 @@ uint8_t *hg_bus_ram(HgBus *bus)
 uint32_t hg_bus_ram_size(const HgBus *bus)
 {
     return bus->ram_size;
+}
+
+static void clear_plain(HgBus *bus, uint32_t base, uint32_t size)
+{
+    if (!size || base >= bus->ram_size)
+        return;
+    uint64_t end = MIN((uint64_t)base + size, (uint64_t)bus->ram_size);
+    uint32_t first = base >> 12, last = (uint32_t)((end - 1) >> 12);
+    memset(bus->plain + first, 0, last - first + 1);
+}
+
+static void update_plain(HgBus *bus)
+{
+    memset(bus->plain, 1, (bus->ram_size >> 12) + 1);
+    for (int i = 0; i < bus->n_regions; i++)
+        if (!bus->regions[i].movable)
+            clear_plain(bus, bus->regions[i].base, bus->regions[i].size);
+    if (bus->shadow_ctl)
+        clear_plain(bus, SHADOW_BASE, SHADOW_SEG * SHADOW_SEGS);
+}
+
+static inline bool plain_ram(const HgBus *bus, uint32_t addr, int size)
+{
+    return addr < bus->ram_size && bus->ram_size - addr >= (uint32_t)size &&
+           bus->plain[addr >> 12] && bus->plain[(addr + (uint32_t)size - 1) >> 12];
 }
 
 static void map_changed(HgBus *bus)
@@ -112,6 +143,7 @@ void hg_bus_map_rom(HgBus *bus, uint32_t base, const uint8_t *data, uint32_t siz
 {
     HgRegion *r = &bus->regions[add_region(bus, base, size)];
     r->rom = g_memdup2(data, size);
+    update_plain(bus);
     map_changed(bus);
 }
 
@@ -123,6 +155,7 @@ int hg_bus_map_mmio(HgBus *bus, uint32_t base, uint32_t size, HgIoRead rd, HgIoW
     r->rd = rd;
     r->wr = wr;
     r->opaque = opaque;
+    update_plain(bus);
     map_changed(bus);
     return h;
 }
@@ -145,6 +178,8 @@ void hg_bus_move_mmio(HgBus *bus, int handle, uint32_t base, uint32_t size)
         return;
     r->base = base;
     r->size = size;
+    if (!r->movable)
+        update_plain(bus);
     map_changed(bus);
 }
 
@@ -217,17 +252,20 @@ void hg_bus_set_shadow(HgBus *bus, uint32_t base, uint32_t size, int mode)
 {
     bool changed = !bus->shadow_ctl;
     bus->shadow_ctl = true;
-    for (uint32_t a = base & ~(SHADOW_SEG - 1); a - base < size; a += SHADOW_SEG) {
-        uint32_t seg = (a - SHADOW_BASE) / SHADOW_SEG;
-        if (a < SHADOW_BASE || seg >= SHADOW_SEGS)
+    uint64_t end = (uint64_t)base + size;
+    for (uint64_t a = base & ~(uint64_t)(SHADOW_SEG - 1); a < end; a += SHADOW_SEG) {
+        if (a < SHADOW_BASE || a >= SHADOW_BASE + SHADOW_SEG * SHADOW_SEGS)
             continue;
+        uint32_t seg = (uint32_t)(a - SHADOW_BASE) / SHADOW_SEG;
         if (bus->shadow[seg] != (mode & 3)) {
             bus->shadow[seg] = (uint8_t)(mode & 3);
             changed = true;
         }
     }
-    if (changed)
+    if (changed) {
+        update_plain(bus);
         map_changed(bus);
+    }
 }
 
 /* The newest mapped region of the given kind containing addr, or NULL. */
@@ -269,6 +307,10 @@ static HgRegion *resolve(HgBus *bus, uint32_t addr, bool write, bool *ram)
 uint8_t *hg_bus_page(HgBus *bus, uint32_t addr, bool *writable)
 {
     addr &= ~0xfffu;
+    if (plain_ram(bus, addr, 1)) {
+        *writable = true;
+        return bus->ram + addr;
+    }
     bool ram, wram;
     HgRegion *r = resolve(bus, addr, false, &ram);
     resolve(bus, addr, true, &wram);
@@ -316,6 +358,11 @@ static void write_byte(HgBus *bus, uint32_t addr, uint8_t v)
 
 uint32_t hg_bus_read(HgBus *bus, uint32_t addr, int size)
 {
+    if (size <= 4 && plain_ram(bus, addr, size)) {
+        uint32_t v = 0;
+        memcpy(&v, bus->ram + addr, size);
+        return v;
+    }
     bool ram;
     HgRegion *r = resolve(bus, addr, false, &ram);
     if (r && !r->rom && r->rd && addr - r->base + size <= r->size)
@@ -337,6 +384,12 @@ uint32_t hg_bus_read(HgBus *bus, uint32_t addr, int size)
 
 void hg_bus_write(HgBus *bus, uint32_t addr, uint32_t value, int size)
 {
+    if (size <= 4 && plain_ram(bus, addr, size)) {
+        memcpy(bus->ram + addr, &value, size);
+        bus->dirty[addr >> 12] = 1;
+        bus->dirty[(addr + (uint32_t)size - 1) >> 12] = 1;
+        return;
+    }
     bool ram;
     HgRegion *r = resolve(bus, addr, true, &ram);
     if (r && !r->rom && r->wr && addr - r->base + size <= r->size) {
