@@ -19,12 +19,38 @@ uint32_t hg_bus_ram_size(const HgBus *bus);
 
 /* Maps a read-only image at [base, base + size). The bus keeps its own copy. */
 void hg_bus_map_rom(HgBus *bus, uint32_t base, const uint8_t *data, uint32_t size);
-/* Maps an MMIO region; accesses of 1, 2 or 4 bytes go to the callbacks. */
-void hg_bus_map_mmio(HgBus *bus, uint32_t base, uint32_t size, HgIoRead rd, HgIoWrite wr,
-                     void *opaque);
-/* Registers I/O ports [port, port + count). */
-void hg_bus_map_io(HgBus *bus, uint16_t port, uint16_t count, HgIoRead rd, HgIoWrite wr,
-                   void *opaque);
+/* Maps an MMIO region; accesses of 1, 2 or 4 bytes go to the callbacks (addr is the offset
+ * in the region). Returns a handle for hg_bus_move_mmio. */
+int hg_bus_map_mmio(HgBus *bus, uint32_t base, uint32_t size, HgIoRead rd, HgIoWrite wr,
+                    void *opaque);
+/* Registers I/O ports [port, port + count) (addr is the port number). Returns a handle for
+ * hg_bus_move_io. */
+int hg_bus_map_io(HgBus *bus, uint16_t port, uint16_t count, HgIoRead rd, HgIoWrite wr,
+                  void *opaque);
+
+/* Relocatable mappings (PCI BARs). They start unmapped; a move with size/count 0 unmaps.
+ * Fixed mappings (made by the map functions above) and RAM take precedence over
+ * relocatable ones where they overlap, as the chipset decodes its own ranges and DRAM
+ * before forwarding a cycle to PCI: a guest placing a BAR over 0xCF8 or over RAM does not
+ * hide them. MMIO moves notify the map-changed callback. */
+int hg_bus_add_mmio(HgBus *bus, HgIoRead rd, HgIoWrite wr, void *opaque);
+void hg_bus_move_mmio(HgBus *bus, int handle, uint32_t base, uint32_t size);
+int hg_bus_add_io(HgBus *bus, HgIoRead rd, HgIoWrite wr, void *opaque);
+void hg_bus_move_io(HgBus *bus, int handle, uint32_t port, uint32_t count);
+
+/* Called after every change of the physical memory map (MMIO moves, shadow RAM control):
+ * the machine flushes the CPU's TLB and translated blocks, since pages returned by
+ * hg_bus_page may now mean something else. */
+typedef void (*HgMapChanged)(void *opaque);
+void hg_bus_set_map_changed(HgBus *bus, HgMapChanged cb, void *opaque);
+
+/* Shadow RAM control of 0xC0000-0xFFFFF in 16 KiB segments (i440FX PAM registers). Until
+ * the first call the whole window behaves as elsewhere (ROM and MMIO over RAM). After it,
+ * each segment reads RAM when HG_SHADOW_READ_RAM is set (else the ROM/MMIO mapped there, or
+ * nothing) and writes RAM when HG_SHADOW_WRITE_RAM is set (else the ROM/MMIO: nowhere for a
+ * ROM). base and size are rounded to whole segments. */
+enum { HG_SHADOW_READ_RAM = 1, HG_SHADOW_WRITE_RAM = 2 };
+void hg_bus_set_shadow(HgBus *bus, uint32_t base, uint32_t size, int mode);
 
 /* Port I/O. Unmapped ports read as all ones and ignore writes. */
 uint32_t hg_bus_in(HgBus *bus, uint16_t port, int size);
@@ -36,6 +62,17 @@ uint8_t *hg_bus_page(HgBus *bus, uint32_t addr, bool *writable);
 /* Physical accesses that take MMIO into account (device DMA, page walks). */
 uint32_t hg_bus_read(HgBus *bus, uint32_t addr, int size);
 void hg_bus_write(HgBus *bus, uint32_t addr, uint32_t value, int size);
+
+/* Device DMA between a host buffer and guest-physical [addr, addr + len), which must lie
+ * within RAM: otherwise nothing is transferred and false is returned. Transfers follow the
+ * shadow RAM control and fixed regions like CPU accesses; writes mark pages dirty and call
+ * the RAM-written hook (the machine invalidates translated code there). */
+bool hg_bus_dma_read(HgBus *bus, uint64_t addr, void *buf, uint64_t len);
+bool hg_bus_dma_write(HgBus *bus, uint64_t addr, const void *buf, uint64_t len);
+/* Fills with zeros, as hg_bus_dma_write. */
+bool hg_bus_dma_zero(HgBus *bus, uint64_t addr, uint64_t len);
+typedef void (*HgRamWritten)(void *opaque, uint32_t addr, uint32_t len);
+void hg_bus_set_ram_written(HgBus *bus, HgRamWritten cb, void *opaque);
 
 /* One byte per 4 KiB RAM page, set when the CPU maps the page for writing (a write TLB
  * entry is created) or a device writes it; cleared by hg_bus_clear_dirty (the caller
