@@ -92,7 +92,7 @@ static void test_seabios(void)
     g_assert_cmphex(in(&f, 0x21), ==, 0xfb);
     g_assert_cmphex(in(&f, 0xa1), ==, 0xff);
     hg_pic_set_irq(f.pic, 0, true);
-    g_assert_false(f.intr); /* masked */
+    g_assert_false(f.intr);                  /* masked */
     g_assert_cmphex(in(&f, 0x20), ==, 0x01); /* IRR */
     out(&f, 0x21, 0xfa);
     g_assert_true(f.intr);

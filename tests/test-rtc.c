@@ -174,8 +174,10 @@ static void test_uip(void)
 
 static void test_periodic(void)
 {
-    static const struct { uint8_t rate; int hz; } rates[] = {{6, 1024}, {3, 8192}, {15, 2},
-                                                              {1, 256}};
+    static const struct {
+        uint8_t rate;
+        int hz;
+    } rates[] = {{6, 1024}, {3, 8192}, {15, 2}, {1, 256}};
     for (unsigned i = 0; i < G_N_ELEMENTS(rates); i++) {
         Fx f;
         fx_init(&f, 0);

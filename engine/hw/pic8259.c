@@ -17,11 +17,11 @@
 #include "state.h"
 
 typedef struct Chip {
-    uint8_t lines;    /* current input levels */
+    uint8_t lines; /* current input levels */
     uint8_t irr, isr, imr;
     uint8_t elcr, elcr_mask;
-    uint8_t base;     /* ICW2 vector base (bits 7-3) */
-    uint8_t lowest;   /* IR of the lowest priority; highest is lowest + 1 */
+    uint8_t base;      /* ICW2 vector base (bits 7-3) */
+    uint8_t lowest;    /* IR of the lowest priority; highest is lowest + 1 */
     uint8_t init_step; /* 0 ready, 1 expects ICW2, 2 ICW3, 3 ICW4 */
     bool ic4, single, ltim;
     bool aeoi, rotate_aeoi, sfnm;
@@ -182,7 +182,7 @@ static void write_ocw2(Chip *c, uint8_t v)
     switch (v >> 5) {
     case 0: c->rotate_aeoi = false; break;
     case 4: c->rotate_aeoi = true; break;
-    case 1: /* non-specific EOI */
+    case 1:   /* non-specific EOI */
     case 5: { /* rotate on non-specific EOI */
         int prio = best_priority(c, c->isr);
         if (prio < 8) {
@@ -343,8 +343,8 @@ void hg_pic_save(const HgPic *p, HgStateWriter *w)
         hg_state_put_u8(w, c->init_step);
         hg_state_put_u8(w, c->icw3);
         uint16_t flags = c->ic4 | c->single << 1 | c->ltim << 2 | c->aeoi << 3 |
-                         c->rotate_aeoi << 4 | c->sfnm << 5 | c->read_isr << 6 |
-                         c->poll << 7 | c->special_mask << 8;
+                         c->rotate_aeoi << 4 | c->sfnm << 5 | c->read_isr << 6 | c->poll << 7 |
+                         c->special_mask << 8;
         hg_state_put_u16(w, flags);
     }
     hg_state_end(w);

@@ -28,9 +28,9 @@ typedef struct Chan {
     int64_t start;    /* input-clock tick at which counting started */
     int64_t paused_d; /* ticks counted before the gate went low */
     bool gate;
-    bool wlsb_done;   /* write flip-flop: LSB of a 16-bit count written */
+    bool wlsb_done; /* write flip-flop: LSB of a 16-bit count written */
     uint8_t wbyte;
-    bool rmsb;        /* read flip-flop: next live read returns the MSB */
+    bool rmsb; /* read flip-flop: next live read returns the MSB */
     uint16_t latch;
     uint8_t latch_bytes; /* latched count bytes still to read */
     bool status_latched;
@@ -42,8 +42,8 @@ struct HgPit {
     HgIrq irq0;
     HgTimer *timer;
     Chan ch[3];
-    uint8_t port61;  /* bits 0-3 as written */
-    bool irq_level;  /* level last driven on IRQ0 */
+    uint8_t port61;   /* bits 0-3 as written */
+    bool irq_level;   /* level last driven on IRQ0 */
     int64_t irq_next; /* tick of the OUT0 transition the timer is armed for */
 };
 
@@ -219,8 +219,7 @@ static void load_count(HgPit *p, Chan *c, uint16_t raw)
     uint32_t v = raw;
     if (c->bcd) {
         /* Invalid BCD digits are undefined on the chip; keep them in range. */
-        v = (raw & 0xf) + (raw >> 4 & 0xf) * 10 + (raw >> 8 & 0xf) * 100 +
-            (raw >> 12 & 0xf) * 1000;
+        v = (raw & 0xf) + (raw >> 4 & 0xf) * 10 + (raw >> 8 & 0xf) * 100 + (raw >> 12 & 0xf) * 1000;
         v %= 10000;
     }
     c->count = v ? v : modulus(c);

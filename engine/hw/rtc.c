@@ -21,14 +21,33 @@
 #include "state.h"
 
 enum {
-    REG_SEC = 0, REG_ASEC = 1, REG_MIN = 2, REG_AMIN = 3, REG_HOUR = 4, REG_AHOUR = 5,
-    REG_WDAY = 6, REG_DAY = 7, REG_MON = 8, REG_YEAR = 9,
-    REG_A = 0xa, REG_B = 0xb, REG_C = 0xc, REG_D = 0xd,
+    REG_SEC = 0,
+    REG_ASEC = 1,
+    REG_MIN = 2,
+    REG_AMIN = 3,
+    REG_HOUR = 4,
+    REG_AHOUR = 5,
+    REG_WDAY = 6,
+    REG_DAY = 7,
+    REG_MON = 8,
+    REG_YEAR = 9,
+    REG_A = 0xa,
+    REG_B = 0xb,
+    REG_C = 0xc,
+    REG_D = 0xd,
     REG_CENTURY = 0x32,
     A_UIP = 0x80,
-    B_SET = 0x80, B_PIE = 0x40, B_AIE = 0x20, B_UIE = 0x10, B_SQWE = 0x08, B_DM = 0x04,
+    B_SET = 0x80,
+    B_PIE = 0x40,
+    B_AIE = 0x20,
+    B_UIE = 0x10,
+    B_SQWE = 0x08,
+    B_DM = 0x04,
     B_24H = 0x02,
-    C_IRQF = 0x80, C_PF = 0x40, C_AF = 0x20, C_UF = 0x10,
+    C_IRQF = 0x80,
+    C_PF = 0x40,
+    C_AF = 0x20,
+    C_UF = 0x10,
     D_VRT = 0x80,
     UIP_NS = 244000,
     BASE_HZ = 32768,
@@ -286,8 +305,8 @@ static void lazy_pf(HgRtc *r, int64_t now)
 
 static bool is_time_reg(int idx)
 {
-    return idx == REG_SEC || idx == REG_MIN || idx == REG_HOUR || (idx >= REG_WDAY &&
-           idx <= REG_YEAR) || idx == REG_CENTURY;
+    return idx == REG_SEC || idx == REG_MIN || idx == REG_HOUR ||
+           (idx >= REG_WDAY && idx <= REG_YEAR) || idx == REG_CENTURY;
 }
 
 static uint8_t reg_read(HgRtc *r, int idx)
@@ -462,12 +481,12 @@ void hg_cmos_layout(const HgCmosConfig *cfg, uint8_t cmos[128])
         cmos[0x19 + i] = 47;
         int at = i ? 0x24 : 0x1b;
         uint32_t cyl = MIN(d->cylinders, 16383);
-        put16(cmos, at, cyl);          /* cylinders */
-        cmos[at + 2] = d->heads;       /* heads */
-        put16(cmos, at + 3, 0xffff);   /* write precompensation: none */
+        put16(cmos, at, cyl);                            /* cylinders */
+        cmos[at + 2] = d->heads;                         /* heads */
+        put16(cmos, at + 3, 0xffff);                     /* write precompensation: none */
         cmos[at + 5] = 0xc0 | (d->heads > 8 ? 0x08 : 0); /* control byte */
-        put16(cmos, at + 6, cyl);      /* landing zone */
-        cmos[at + 8] = d->sectors;     /* sectors per track */
+        put16(cmos, at + 6, cyl);                        /* landing zone */
+        cmos[at + 8] = d->sectors;                       /* sectors per track */
         trans |= (d->translation & 3) << (i * 2);
     }
     cmos[0x12] = types;

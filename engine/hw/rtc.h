@@ -28,11 +28,22 @@ typedef struct HgStateWriter HgStateWriter;
 typedef struct HgStateReader HgStateReader;
 
 /* CMOS boot device codes (0x3d/0x38 nibbles, SeaBIOS boot.c). */
-enum { HG_CMOS_BOOT_NONE, HG_CMOS_BOOT_FLOPPY, HG_CMOS_BOOT_HDD, HG_CMOS_BOOT_CDROM,
-       HG_CMOS_BOOT_NET };
+enum {
+    HG_CMOS_BOOT_NONE,
+    HG_CMOS_BOOT_FLOPPY,
+    HG_CMOS_BOOT_HDD,
+    HG_CMOS_BOOT_CDROM,
+    HG_CMOS_BOOT_NET
+};
 /* CMOS floppy type codes (0x10 nibbles). */
-enum { HG_CMOS_FD_NONE = 0, HG_CMOS_FD_360K = 1, HG_CMOS_FD_1M2 = 2, HG_CMOS_FD_720K = 3,
-       HG_CMOS_FD_1M44 = 4, HG_CMOS_FD_2M88 = 5 };
+enum {
+    HG_CMOS_FD_NONE = 0,
+    HG_CMOS_FD_360K = 1,
+    HG_CMOS_FD_1M2 = 2,
+    HG_CMOS_FD_720K = 3,
+    HG_CMOS_FD_1M44 = 4,
+    HG_CMOS_FD_2M88 = 5
+};
 
 typedef struct HgCmosDisk {
     bool present;
