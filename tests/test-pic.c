@@ -3,7 +3,10 @@
 #include <glib.h>
 
 #include "bus.h"
+#include "clock.h"
 #include "hw/pic8259.h"
+#include "hw/pit8254.h"
+#include "hw/rtc.h"
 #include "state.h"
 
 typedef struct Fx {
@@ -324,6 +327,72 @@ static void test_hostile_and_state(void)
     fx_free(&h);
 }
 
+/* The board wiring: PIT channel 0 on IRQ0 and the RTC on IRQ8, a CPU that takes every
+ * interrupt as soon as INTR rises and whose handlers end with EOI (and read RTC C). */
+typedef struct Board {
+    Fx f;
+    uint64_t insns;
+    HgClock *clock;
+    HgPit *pit;
+    HgRtc *rtc;
+    int count[256];
+} Board;
+
+static uint64_t board_insns(void *opaque)
+{
+    return ((Board *)opaque)->insns;
+}
+
+static void board_take_interrupts(Board *b)
+{
+    while (b->f.intr) {
+        uint8_t vec = hg_pic_ack(b->f.pic);
+        b->count[vec]++;
+        if (vec == 0x38) {
+            out(&b->f, 0x70, 0x0c);
+            in(&b->f, 0x71);
+            out(&b->f, 0xa0, 0x20);
+        }
+        if (vec != 0x37 && vec != 0x3f)
+            out(&b->f, 0x20, 0x20);
+    }
+}
+
+static void test_board(void)
+{
+    Board *b = g_new0(Board, 1);
+    fx_init(&b->f);
+    b->clock = hg_clock_new(HG_CLOCK_ICOUNT, 1, board_insns, b);
+    b->pit = hg_pit_new(b->f.bus, b->clock, hg_pic_irq(b->f.pic, 0));
+    b->rtc = hg_rtc_new(b->f.bus, b->clock, hg_pic_irq(b->f.pic, 8), 0);
+    linux_init(&b->f, false);
+    out(&b->f, 0x43, 0x34); /* 1000 Hz */
+    out(&b->f, 0x40, 0xa9);
+    out(&b->f, 0x40, 0x04);
+    out(&b->f, 0x70, 0x0a); /* 1024 Hz periodic */
+    out(&b->f, 0x71, 0x26);
+    out(&b->f, 0x70, 0x0b);
+    out(&b->f, 0x71, 0x42);
+    out(&b->f, 0x21, 0xfa);
+    out(&b->f, 0xa1, 0xfe);
+    /* Halted CPU: jump from timer to timer for one virtual second. */
+    while (hg_clock_deadline(b->clock) <= 1000000000) {
+        b->insns = hg_clock_deadline(b->clock);
+        hg_clock_run_timers(b->clock);
+        board_take_interrupts(b);
+    }
+    g_assert_cmpint(b->count[0x30], >=, 999);
+    g_assert_cmpint(b->count[0x30], <=, 1000);
+    g_assert_cmpint(b->count[0x38], >=, 1023);
+    g_assert_cmpint(b->count[0x38], <=, 1024);
+    g_assert_cmpint(b->count[0x37] + b->count[0x3f], ==, 0);
+    hg_rtc_free(b->rtc);
+    hg_pit_free(b->pit);
+    hg_clock_free(b->clock);
+    fx_free(&b->f);
+    g_free(b);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -332,5 +401,6 @@ int main(int argc, char **argv)
     g_test_add_func("/pic/spurious-level", test_spurious_and_level);
     g_test_add_func("/pic/modes", test_modes);
     g_test_add_func("/pic/hostile-state", test_hostile_and_state);
+    g_test_add_func("/pic/board-pit-rtc", test_board);
     return g_test_run();
 }

@@ -49,7 +49,7 @@ typedef struct HgCmosDisk {
     bool present;
     uint32_t cylinders; /* legacy CHS geometry, capped at 16383 */
     uint8_t heads, sectors;
-    uint8_t translation; /* 0 none, 1 LBA, 2 large, 3 reserved: CMOS 0x39 */
+    uint8_t translation; /* 0 none, 1 LBA, 2 large, 3 R-CHS: CMOS 0x39 (2 bits per drive) */
 } HgCmosDisk;
 
 typedef struct HgCmosConfig {
