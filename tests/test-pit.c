@@ -314,6 +314,33 @@ static void test_gate_modes(void)
     fx_free(&f);
 }
 
+/* A count written while mode 2 runs takes over when the current period ends. */
+static void test_reprogram_period(void)
+{
+    Fx f;
+    fx_init(&f);
+    align(&f);
+    int64_t t0 = hg_clock_ns(f.clock);
+    out(&f, 0x43, 0x34);
+    out(&f, 0x40, 1000 & 0xff);
+    out(&f, 0x40, 1000 >> 8);
+    advance(&f, ticks_ns(1500));
+    int base = f.rises;
+    out(&f, 0x40, 3000 & 0xff);
+    g_assert_cmpint(hg_pit_reload(f.pit, 0), ==, 1000); /* half written: nothing yet */
+    out(&f, 0x40, 3000 >> 8);
+    advance(&f, ticks_ns(600));
+    g_assert_cmpint(f.rises - base, ==, 1); /* the old period ended at 2000 */
+    g_assert_cmpint(llabs(f.last_rise - t0 - ticks_ns(2000)), <=, 2);
+    g_assert_cmpint(hg_pit_reload(f.pit, 0), ==, 3000);
+    advance(&f, ticks_ns(2900));
+    g_assert_cmpint(f.rises - base, ==, 1);
+    advance(&f, ticks_ns(200));
+    g_assert_cmpint(f.rises - base, ==, 2);
+    g_assert_cmpint(llabs(f.last_rise - t0 - ticks_ns(5000)), <=, 2);
+    fx_free(&f);
+}
+
 static void test_hostile(void)
 {
     Fx f;
@@ -448,6 +475,7 @@ int main(int argc, char **argv)
     g_test_add_func("/pit/calibration", test_calibration);
     g_test_add_func("/pit/latch-readback-bcd", test_latch_readback_bcd);
     g_test_add_func("/pit/gate-modes", test_gate_modes);
+    g_test_add_func("/pit/reprogram-period", test_reprogram_period);
     g_test_add_func("/pit/hostile", test_hostile);
     g_test_add_func("/pit/save-load", test_save_load);
     return g_test_run();

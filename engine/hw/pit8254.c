@@ -5,9 +5,10 @@
  * Counters are not stepped: each channel remembers the input-clock tick at which it
  * started counting, and its count and OUT are computed from the virtual clock when read.
  * Channel 0's OUT drives IRQ0 through one timer armed for OUT's next transition only.
- * Simplifications: a new count written in modes 2 and 3 restarts the period at once
- * (the chip waits for the end of the current one), and the load cycle after a count write
- * is not modelled (OUT in mode 0 rises N input clocks after the write, not N + 1).
+ * A count written while modes 2 and 3 run takes over at the end of the current period
+ * (pending/switch_at). Simplification: the load cycle after a count write is not
+ * modelled (OUT in mode 0 rises N input clocks after the write, not N + 1), and in mode 3
+ * a new count waits for the end of the period rather than of the half-cycle.
  */
 #include "pit8254.h"
 
@@ -27,6 +28,8 @@ typedef struct Chan {
     uint32_t count;   /* 1-65536, or 1-10000 in BCD */
     int64_t start;    /* input-clock tick at which counting started */
     int64_t paused_d; /* ticks counted before the gate went low */
+    uint32_t pending; /* modes 2, 3: count taking over at switch_at, or 0 */
+    int64_t switch_at;
     bool gate;
     bool wlsb_done; /* write flip-flop: LSB of a 16-bit count written */
     uint8_t wbyte;
@@ -101,8 +104,19 @@ static uint32_t count_after(const Chan *c, int64_t d)
     return (uint32_t)(((v % m) + m) % m);
 }
 
-static bool chan_out(const Chan *c, int64_t now)
+/* Applies a pending mode 2/3 count once its period boundary is reached. */
+static void settle(Chan *c, int64_t now)
 {
+    if (c->pending && c->state == ST_COUNTING && now >= c->switch_at) {
+        c->count = c->pending;
+        c->start = c->switch_at;
+        c->pending = 0;
+    }
+}
+
+static bool chan_out(Chan *c, int64_t now)
+{
+    settle(c, now);
     switch (c->state) {
     case ST_WAIT_COUNT: return c->mode != 0;
     case ST_WAIT_GATE: return true;
@@ -114,8 +128,9 @@ static bool chan_out(const Chan *c, int64_t now)
     }
 }
 
-static uint32_t chan_count(const Chan *c, int64_t now)
+static uint32_t chan_count(Chan *c, int64_t now)
 {
+    settle(c, now);
     switch (c->state) {
     case ST_COUNTING: return count_after(c, now - c->start);
     case ST_PAUSED: return count_after(c, c->paused_d);
@@ -123,8 +138,8 @@ static uint32_t chan_count(const Chan *c, int64_t now)
     }
 }
 
-/* Tick after `after` at which OUT changes, or -1. */
-static int64_t next_transition(const Chan *c, int64_t after)
+/* Tick after `after` at which OUT changes, or -1, for the count now in effect. */
+static int64_t next_transition_now(const Chan *c, int64_t after)
 {
     if (c->state != ST_COUNTING)
         return -1;
@@ -159,6 +174,16 @@ static int64_t next_transition(const Chan *c, int64_t after)
     return c->start + rel;
 }
 
+/* Same, with a pending count: the old period ends (OUT rises) at switch_at. */
+static int64_t next_transition(const Chan *c, int64_t after)
+{
+    if (c->pending && c->state == ST_COUNTING && after < c->switch_at) {
+        int64_t t = next_transition_now(c, after);
+        return t >= 0 && t < c->switch_at ? t : c->switch_at;
+    }
+    return next_transition_now(c, after);
+}
+
 static void drive_irq(HgPit *p, bool level)
 {
     if (level != p->irq_level) {
@@ -169,6 +194,7 @@ static void drive_irq(HgPit *p, bool level)
 
 static void arm_irq_timer(HgPit *p, int64_t after)
 {
+    settle(&p->ch[0], after);
     p->irq_next = next_transition(&p->ch[0], after);
     if (p->irq_next < 0)
         hg_timer_del(p->timer);
@@ -193,7 +219,7 @@ static void irq_timer_cb(void *opaque)
     /* Replay the transitions due, so a late timer still delivers the rising edge of a
      * one-tick low pulse; beyond one period of lateness the missed periods are dropped. */
     for (int i = 0; i < 2 && t >= 0 && t <= now; i++) {
-        drive_irq(p, out_after(c, t - c->start));
+        drive_irq(p, chan_out(c, t));
         t = next_transition(c, t);
     }
     if (t >= 0 && t <= now)
@@ -211,6 +237,7 @@ static void start_counting(Chan *c, int64_t now)
 {
     c->start = now;
     c->paused_d = 0;
+    c->pending = 0;
     c->state = c->gate ? ST_COUNTING : ST_PAUSED;
 }
 
@@ -222,8 +249,18 @@ static void load_count(HgPit *p, Chan *c, uint16_t raw)
         v = (raw & 0xf) + (raw >> 4 & 0xf) * 10 + (raw >> 8 & 0xf) * 100 + (raw >> 12 & 0xf) * 1000;
         v %= 10000;
     }
-    c->count = v ? v : modulus(c);
+    v = v ? v : modulus(c);
     int64_t now = now_tick(p);
+    settle(c, now);
+    if ((c->mode == 2 || c->mode == 3) && c->state == ST_COUNTING) {
+        /* Reprogrammed while running: the current period completes first. */
+        int64_t n = c->count, d = now - c->start;
+        c->pending = v;
+        c->switch_at = c->start + (d / n + 1) * n;
+        channel_changed(p, c);
+        return;
+    }
+    c->count = v;
     switch (c->mode) {
     case 1:
     case 5:
@@ -241,6 +278,12 @@ static void set_gate(HgPit *p, Chan *c, bool gate)
         return;
     c->gate = gate;
     int64_t now = now_tick(p);
+    settle(c, now);
+    if (c->pending) {
+        /* The gate stops the period; its next rise loads the newest count. */
+        c->count = c->pending;
+        c->pending = 0;
+    }
     if (gate) {
         switch (c->mode) {
         case 1:
@@ -271,7 +314,7 @@ static void set_gate(HgPit *p, Chan *c, bool gate)
     channel_changed(p, c);
 }
 
-static uint8_t status_byte(const Chan *c, int64_t now)
+static uint8_t status_byte(Chan *c, int64_t now)
 {
     bool null_count = c->state == ST_WAIT_COUNT || c->state == ST_WAIT_GATE ||
                       (c->state == ST_COUNTING && now <= c->start);
@@ -319,6 +362,7 @@ static void write_control(HgPit *p, uint8_t v)
         c->mode -= 4; /* 6 and 7 are aliases of 2 and 3 */
     c->bcd = v & 1;
     c->state = ST_WAIT_COUNT;
+    c->pending = 0;
     c->wlsb_done = false;
     c->rmsb = false;
     c->latch_bytes = 0;
@@ -485,6 +529,8 @@ void hg_pit_save(const HgPit *p, HgStateWriter *w)
         hg_state_put_u32(w, c->count);
         hg_state_put_u64(w, (uint64_t)c->start);
         hg_state_put_u64(w, (uint64_t)c->paused_d);
+        hg_state_put_u32(w, c->pending);
+        hg_state_put_u64(w, (uint64_t)c->switch_at);
         hg_state_put_u8(w, c->gate);
         hg_state_put_u8(w, c->wlsb_done);
         hg_state_put_u8(w, c->wbyte);
@@ -525,6 +571,12 @@ void hg_pit_load(HgPit *p, HgStateReader *r)
         c->start = CLAMP(start, now - ((int64_t)1 << 52), now);
         int64_t paused = (int64_t)hg_state_get_u64(r);
         c->paused_d = CLAMP(paused, 0, (int64_t)1 << 52);
+        uint32_t pending = hg_state_get_u32(r);
+        c->pending = pending <= modulus(c) ? pending : 0;
+        int64_t sw = (int64_t)hg_state_get_u64(r);
+        c->switch_at = CLAMP(sw, c->start, now + ((int64_t)1 << 17));
+        if (c->mode != 2 && c->mode != 3)
+            c->pending = 0;
         c->gate = hg_state_get_u8(r) != 0;
         c->wlsb_done = hg_state_get_u8(r) != 0;
         c->wbyte = hg_state_get_u8(r);
