@@ -163,6 +163,11 @@ uint8_t hg_pic_ack(HgPic *p)
     return vec;
 }
 
+uint8_t hg_pic_intr_ack(void *opaque)
+{
+    return hg_pic_ack(opaque);
+}
+
 static void chip_init_reset(Chip *c)
 {
     c->imr = 0;

@@ -4,13 +4,17 @@
  *
  * Board wiring:
  *   HgPic *pic = hg_pic_new(bus, intr_cb, cpu);   intr_cb(cpu, level) -> hg_cpu_set_intr
- *   cpu hooks: intr_ack = an adapter calling hg_pic_ack(pic) (returns the vector)
+ *   cpu hooks: intr_ack = hg_pic_intr_ack with opaque = pic (or call hg_pic_ack(pic) from
+ *   the board's own hook when an APIC decides between them)
  *   device lines: hg_pic_irq(pic, n) gives an HgIrq for input n (0-15); or pass
  *   hg_pic_irq_set with opaque = pic as an HgIrqSet.
  *   Input 2 is the cascade and is driven internally: a device wired to "IRQ 2" should be
  *   given input 9 (the PC/AT redirects IRQ2 of the ISA bus to IR9 of the slave).
  * The output callback is called only when INTR changes; it is also called once from
  * hg_pic_load with the restored level.
+ * Inputs: an edge-sensitive input latches a request on its rising edge (a pulse is
+ * enough); a level-sensitive one (ELCR bit set) requests while high. Devices drive the
+ * level they have (hg_irq_set) and may call it repeatedly with the same level.
  */
 #pragma once
 
@@ -43,6 +47,8 @@ HgIrq hg_pic_irq(HgPic *p, int irq);
  * (master base + 7, or slave base + 7 if the cascade was acknowledged) without setting
  * an ISR bit. */
 uint8_t hg_pic_ack(HgPic *p);
+/* The same with the signature of HgCpuHooks.intr_ack (opaque is the HgPic). */
+uint8_t hg_pic_intr_ack(void *opaque);
 /* Current INTR output level. */
 bool hg_pic_intr(const HgPic *p);
 
