@@ -265,6 +265,38 @@ static void test_modes(void)
     fx_free(&f);
 }
 
+/* Special fully nested mode: a higher-priority slave request interrupts a slave
+ * handler (the master's IR2 in service does not block it). */
+static void test_sfnm(void)
+{
+    Fx f;
+    fx_init(&f);
+    out(&f, 0x20, 0x11);
+    out(&f, 0x21, 0x08);
+    out(&f, 0x21, 0x04);
+    out(&f, 0x21, 0x11); /* SFNM, 8086 */
+    out(&f, 0xa0, 0x11);
+    out(&f, 0xa1, 0x70);
+    out(&f, 0xa1, 0x02);
+    out(&f, 0xa1, 0x01);
+    out(&f, 0x21, 0x00);
+    out(&f, 0xa1, 0x00);
+    hg_pic_set_irq(f.pic, 12, true);
+    g_assert_cmphex(hg_pic_ack(f.pic), ==, 0x74);
+    hg_pic_set_irq(f.pic, 14, true); /* lower than 12: waits */
+    g_assert_false(f.intr);
+    hg_pic_set_irq(f.pic, 9, true); /* higher than 12: nests */
+    g_assert_true(f.intr);
+    g_assert_cmphex(hg_pic_ack(f.pic), ==, 0x71);
+    g_assert_cmphex(isr(&f, 0xa0), ==, 0x12);
+    out(&f, 0xa0, 0x20);
+    g_assert_cmphex(isr(&f, 0xa0), ==, 0x10);
+    out(&f, 0xa0, 0x20);
+    out(&f, 0x20, 0x20);
+    g_assert_cmphex(hg_pic_ack(f.pic), ==, 0x76);
+    fx_free(&f);
+}
+
 static void test_hostile_and_state(void)
 {
     Fx f;
@@ -400,6 +432,7 @@ int main(int argc, char **argv)
     g_test_add_func("/pic/linux", test_linux);
     g_test_add_func("/pic/spurious-level", test_spurious_and_level);
     g_test_add_func("/pic/modes", test_modes);
+    g_test_add_func("/pic/sfnm", test_sfnm);
     g_test_add_func("/pic/hostile-state", test_hostile_and_state);
     g_test_add_func("/pic/board-pit-rtc", test_board);
     return g_test_run();

@@ -79,6 +79,13 @@ static uint8_t in(Fx *f, uint16_t port)
     return hg_bus_in(f->bus, port, 1);
 }
 
+/* LSB then MSB (the two reads must be sequenced). */
+static uint16_t in16(Fx *f, uint16_t port)
+{
+    uint16_t lo = in(f, port);
+    return lo | in(f, port) << 8;
+}
+
 static int64_t ticks_ns(int64_t ticks)
 {
     return ticks * 1000000000 / HG_PIT_HZ;
@@ -193,13 +200,13 @@ static void test_calibration(void)
     g_assert_cmpint(steps, ==, 64);
     /* Gate low pauses mode 0; high resumes where it stopped. */
     out(&f, 0x43, 0x80);
-    uint16_t a = in(&f, 0x42) | in(&f, 0x42) << 8;
+    uint16_t a = in16(&f, 0x42);
     out(&f, 0x61, 0x00);
     out(&f, 0x43, 0x80);
-    uint16_t b = in(&f, 0x42) | in(&f, 0x42) << 8;
+    uint16_t b = in16(&f, 0x42);
     f.insns += 100000;
     out(&f, 0x43, 0x80);
-    uint16_t c = in(&f, 0x42) | in(&f, 0x42) << 8;
+    uint16_t c = in16(&f, 0x42);
     g_assert_cmpint(b, ==, c);
     g_assert_cmpint(a - b, <=, 1);
     align(&f);
@@ -207,7 +214,7 @@ static void test_calibration(void)
     g_assert_true(hg_pit_speaker_enabled(f.pit));
     f.insns += ticks_ns(10) + 1;
     out(&f, 0x43, 0x80);
-    uint16_t d = in(&f, 0x42) | in(&f, 0x42) << 8;
+    uint16_t d = in16(&f, 0x42);
     g_assert_cmpint(c - d, ==, 10);
     fx_free(&f);
 }
@@ -224,13 +231,13 @@ static void test_latch_readback_bcd(void)
     out(&f, 0x43, 0x00); /* counter latch */
     f.insns += 5000;
     out(&f, 0x43, 0x00); /* ignored: already latched */
-    int v = in(&f, 0x40) | in(&f, 0x40) << 8;
+    int v = in16(&f, 0x40);
     g_assert_cmpint(v, ==, 900);
     /* Read-back of count and status of channel 0. */
     out(&f, 0x43, 0xc2);
     uint8_t st = in(&f, 0x40);
     g_assert_cmphex(st, ==, 0xb4); /* OUT high, count loaded, word access, mode 2 */
-    v = in(&f, 0x40) | in(&f, 0x40) << 8;
+    v = in16(&f, 0x40);
     g_assert_cmpint(v, <, 900);
     g_assert_cmpint(v, >, 880);
     /* Status only, after a control word: null count and OUT low in mode 0. */

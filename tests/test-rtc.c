@@ -275,6 +275,44 @@ static void test_formats_alarm_update(void)
     fx_free(&f);
 }
 
+/* 12-hour BCD alarm at 1 PM (the hour's PM bit takes part in the match). */
+static void test_alarm_12h(void)
+{
+    Fx f;
+    fx_init(&f, 0);
+    wr(&f, 0x0b, 0x80); /* SET, BCD, 12-hour */
+    wr(&f, 0, 0x50);
+    wr(&f, 2, 0x59);
+    wr(&f, 4, 0x80 | 0x12); /* 12 PM */
+    wr(&f, 7, 0x01);
+    wr(&f, 8, 0x01);
+    wr(&f, 9, 0x24);
+    wr(&f, 0x32, 0x20);
+    wr(&f, 1, 0x00);
+    wr(&f, 3, 0x00);
+    wr(&f, 5, 0x01); /* 1 AM: must not match */
+    wr(&f, 0x0b, 0x20);
+    rd(&f, 0x0c);
+    advance(&f, 15000000000);
+    g_assert_false(f.level);
+    g_assert_cmphex(rd(&f, 4), ==, 0x81);
+    g_assert_cmphex(rd(&f, 0x0c) & 0x20, ==, 0);
+    /* Same again with the alarm at 1 PM. */
+    wr(&f, 0x0b, 0xa0);
+    wr(&f, 0, 0x50);
+    wr(&f, 2, 0x59);
+    wr(&f, 4, 0x92);
+    wr(&f, 5, 0x81);
+    wr(&f, 0x0b, 0x20);
+    advance(&f, 9500000000);
+    g_assert_false(f.level);
+    advance(&f, 1000000000);
+    g_assert_true(f.level);
+    g_assert_cmphex(rd(&f, 0x0c) & 0xb0, ==, 0xb0); /* IRQF, AF, UF (PF runs too) */
+    g_assert_cmpint(hg_rtc_time(f.rtc), ==, hg_rtc_make_time(2024, 1, 1, 13, 0, 0));
+    fx_free(&f);
+}
+
 static void test_cmos_layout(void)
 {
     HgCmosConfig cfg = {0};
@@ -460,6 +498,7 @@ int main(int argc, char **argv)
     g_test_add_func("/rtc/uip-set-divider", test_uip);
     g_test_add_func("/rtc/periodic", test_periodic);
     g_test_add_func("/rtc/formats-alarm-update", test_formats_alarm_update);
+    g_test_add_func("/rtc/alarm-12h", test_alarm_12h);
     g_test_add_func("/rtc/cmos-layout", test_cmos_layout);
     g_test_add_func("/rtc/hostile", test_hostile);
     g_test_add_func("/rtc/save-load", test_save_load);
