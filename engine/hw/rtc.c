@@ -423,6 +423,8 @@ uint8_t hg_rtc_cmos_get(HgRtc *r, int index)
 {
     if (index < 0 || index > 255)
         return 0xff;
+    if (index == REG_C)
+        return r->cmos[REG_C]; /* without the guest's read-to-clear */
     return index < 128 ? reg_read(r, index) : r->cmos[index];
 }
 

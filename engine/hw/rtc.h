@@ -74,7 +74,8 @@ int64_t hg_rtc_make_time(int year, int month, int day, int hour, int min, int se
 int64_t hg_rtc_time(HgRtc *r);
 
 /* Direct CMOS access for the board (index 0-255; 128-255 are the upper bank). Writes to
- * the clock registers 0-0xd go through the same rules as guest writes. */
+ * the clock registers 0-0xd go through the same rules as guest writes; reads show what
+ * the guest would read, except that reading register C does not clear it. */
 void hg_rtc_cmos_set(HgRtc *r, int index, uint8_t value);
 uint8_t hg_rtc_cmos_get(HgRtc *r, int index);
 /* Computes bytes 0x10-0x5f (memory sizes, disks, floppies, equipment, boot order, CPU
