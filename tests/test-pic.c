@@ -208,13 +208,44 @@ static void test_spurious_and_level(void)
     out(&f, 0xa0, 0x20);
     out(&f, 0x20, 0x20);
     g_assert_false(f.intr);
-    /* A level request on the slave that comes and goes leaves nothing to acknowledge. */
+    /* A level request on the slave that goes away after INT rose: master IR2 is latched,
+     * the slave answers the spurious IRQ 15 and the master's IR2 stays in service (Linux
+     * then sends the master EOI only). */
     out(&f, 0x4d1, 0x00);
     out(&f, 0x4d1, 0x08);
     hg_pic_set_irq(f.pic, 11, true);
     hg_pic_set_irq(f.pic, 11, false);
+    g_assert_true(f.intr);
+    g_assert_cmphex(hg_pic_ack(f.pic), ==, 0x77);
+    g_assert_cmphex(isr(&f, 0x20), ==, 0x04);
+    g_assert_cmphex(isr(&f, 0xa0), ==, 0x00);
+    out(&f, 0x20, 0x20);
     g_assert_false(f.intr);
-    g_assert_cmphex(hg_pic_ack(f.pic), ==, 0x0f);
+    /* Masking on the slave after INT rose does the same. */
+    hg_pic_set_irq(f.pic, 10, true);
+    g_assert_true(f.intr);
+    out(&f, 0xa1, 0x04);
+    g_assert_cmphex(hg_pic_ack(f.pic), ==, 0x77);
+    out(&f, 0x20, 0x20);
+    out(&f, 0xa1, 0x00);
+    g_assert_true(f.intr); /* the unmasked request raises INT again */
+    g_assert_cmphex(hg_pic_ack(f.pic), ==, 0x72);
+    out(&f, 0xa0, 0x20);
+    out(&f, 0x20, 0x20);
+    /* Two slave requests in auto-EOI mode: INT drops during INTA and rises again. */
+    out(&f, 0xa0, 0x11);
+    out(&f, 0xa1, 0x70);
+    out(&f, 0xa1, 0x02);
+    out(&f, 0xa1, 0x03);
+    out(&f, 0xa1, 0x00);
+    hg_pic_set_irq(f.pic, 12, true);
+    hg_pic_set_irq(f.pic, 14, true);
+    g_assert_cmphex(hg_pic_ack(f.pic), ==, 0x74);
+    out(&f, 0x20, 0x20);
+    g_assert_true(f.intr);
+    g_assert_cmphex(hg_pic_ack(f.pic), ==, 0x76);
+    out(&f, 0x20, 0x20);
+    g_assert_false(f.intr);
     fx_free(&f);
 }
 
@@ -345,6 +376,9 @@ static void test_hostile_and_state(void)
     out(&g, 0xa0, 0x20);
     out(&g, 0x20, 0x20);
     hg_pic_set_irq(g.pic, 9, false);
+    /* IRQ 9 requested again after its EOI and vanished: spurious IRQ 15 first. */
+    g_assert_cmphex(hg_pic_ack(g.pic), ==, 0x77);
+    out(&g, 0x20, 0x20);
     g_assert_cmphex(hg_pic_ack(g.pic), ==, 0x0c);
     /* A truncated state is refused and leaves the device usable. */
     Fx h;

@@ -6,8 +6,11 @@
  * Each input is edge-sensitive unless its ELCR bit (or the chip's ICW1.LTIM) makes it
  * level-sensitive. An edge request stays latched in IRR until acknowledged, so a short
  * pulse (hg_irq_pulse) is never lost; a level request follows its line, so a request that
- * goes away before INTA yields the spurious IR7. Master IR2 mirrors the slave's INT
- * output directly (the cascade is a wire, not a device edge).
+ * goes away before INTA yields the spurious IR7. The slave's INT output feeds master IR2
+ * like any edge-triggered input, so a slave request that vanishes (line dropped, or
+ * masked) after INT rose gives the spurious IRQ 15 with master IR2 in service, as Linux
+ * expects. INT drops during the INTA cycles and rises again if another request is
+ * still pending, which re-latches IR2.
  */
 #include "pic8259.h"
 
@@ -34,6 +37,7 @@ struct HgPic {
     HgPicIntr intr;
     void *opaque;
     bool out;
+    bool slave_int; /* slave INT output, as last seen by master IR2 */
 };
 
 /* Requests are level-sensitive where ELCR or LTIM says so. */
@@ -74,10 +78,12 @@ static int chip_pending(const Chip *c, bool master)
 static void update_out(HgPic *p, bool force)
 {
     Chip *m = &p->c[0];
-    if (chip_pending(&p->c[1], false) >= 0)
+    bool s_int = chip_pending(&p->c[1], false) >= 0;
+    if (s_int && (!p->slave_int || (level_mask(m) & 4)))
         m->irr |= 1u << 2;
-    else
+    else if (!s_int && (level_mask(m) & 4))
         m->irr &= ~(1u << 2);
+    p->slave_int = s_int;
     bool out = chip_pending(m, true) >= 0;
     if (out != p->out || force) {
         p->out = out;
@@ -149,6 +155,7 @@ uint8_t hg_pic_ack(HgPic *p)
     } else if (irq == 2 && !m->single) {
         int irq2 = chip_pending(s, false);
         chip_ack(m, 2);
+        p->slave_int = false;
         if (irq2 < 0) {
             vec = s->base + 7;
         } else {
@@ -217,6 +224,8 @@ static uint8_t poll_read(HgPic *p, int idx)
     if (irq < 0)
         return 0;
     chip_ack(c, irq);
+    if (idx == 1)
+        p->slave_int = false;
     update(p);
     return 0x80 | irq;
 }
@@ -311,6 +320,7 @@ void hg_pic_reset(HgPic *p)
         c->elcr_mask = i ? 0xde : 0xf8; /* IRQ 0, 1, 2, 8, 13 are always edge */
         chip_init_reset(c);
     }
+    p->slave_int = false;
     update(p);
 }
 
@@ -347,9 +357,9 @@ void hg_pic_save(const HgPic *p, HgStateWriter *w)
         hg_state_put_u8(w, c->lowest);
         hg_state_put_u8(w, c->init_step);
         hg_state_put_u8(w, c->icw3);
-        uint16_t flags = c->ic4 | c->single << 1 | c->ltim << 2 | c->aeoi << 3 |
-                         c->rotate_aeoi << 4 | c->sfnm << 5 | c->read_isr << 6 | c->poll << 7 |
-                         c->special_mask << 8;
+        uint16_t flags = (i ? p->slave_int << 9 : 0) | c->ic4 | c->single << 1 | c->ltim << 2 |
+                         c->aeoi << 3 | c->rotate_aeoi << 4 | c->sfnm << 5 | c->read_isr << 6 |
+                         c->poll << 7 | c->special_mask << 8;
         hg_state_put_u16(w, flags);
     }
     hg_state_end(w);
@@ -360,6 +370,7 @@ void hg_pic_load(HgPic *p, HgStateReader *r)
     if (!hg_state_open(r, "pic8259", 1, 1))
         return;
     Chip c[2];
+    bool slave_int = false;
     for (int i = 0; i < 2; i++) {
         Chip *x = &c[i];
         memset(x, 0, sizeof(*x));
@@ -384,12 +395,15 @@ void hg_pic_load(HgPic *p, HgStateReader *r)
         x->read_isr = f & 0x40;
         x->poll = f & 0x80;
         x->special_mask = f & 0x100;
+        if (i)
+            slave_int = f & 0x200;
     }
     hg_state_close(r);
     if (!hg_state_ok(r))
         return;
     p->c[0] = c[0];
     p->c[1] = c[1];
+    p->slave_int = slave_int;
     /* Tell the CPU the restored INTR level whatever it was before. */
     update_out(p, true);
 }
