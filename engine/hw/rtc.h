@@ -88,4 +88,4 @@ void hg_rtc_apply_config(HgRtc *r, const HgCmosConfig *cfg);
 bool hg_rtc_nmi_masked(const HgRtc *r);
 
 void hg_rtc_save(const HgRtc *r, HgStateWriter *w);
-void hg_rtc_load(HgRtc *r, HgStateReader *r2);
+void hg_rtc_load(HgRtc *r, HgStateReader *rd);
