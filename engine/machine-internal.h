@@ -15,6 +15,9 @@
  * millisecond of guest time at the threaded tier's speed). */
 enum { HG_HOST_SLICE = 200000 };
 
+/* The firmware used when none is given: Debian's SeaBIOS. */
+#define HG_DEFAULT_BIOS "/usr/share/seabios/bios-256k.bin"
+
 typedef struct HgCommand {
     HgMachineFn fn;
     void *data;
@@ -36,7 +39,7 @@ struct HgMachine {
     bool paused;
     bool quit;
     HgMachineState state;
-    HgUart *com1;
+    struct HgBoard *board;
     HgDebugPorts *dbg;
     GBytes *bios;
     HgMultiboot *mb;

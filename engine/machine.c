@@ -16,6 +16,8 @@
 #include "cpu.h"
 #include "hw/debugport.h"
 #include "hw/uart16550.h"
+#include "board.h"
+#include "linuxboot.h"
 #include "machine-internal.h"
 #include "multiboot.h"
 
@@ -24,13 +26,6 @@
 GQuark hg_error_quark(void)
 {
     return g_quark_from_static_string("hg-error-quark");
-}
-
-static void com1_tx(void *opaque, uint8_t byte)
-{
-    HgMachine *m = opaque;
-    if (m->hooks.serial_out)
-        m->hooks.serial_out(m->hooks.opaque, 0, byte);
 }
 
 static void debugcon_out(void *opaque, uint8_t byte)
@@ -94,16 +89,6 @@ static bool load_bios(HgMachine *m, GError **error)
     return true;
 }
 
-static void map_bios(HgMachine *m)
-{
-    gsize len;
-    const uint8_t *p = g_bytes_get_data(m->bios, &len);
-    hg_bus_map_rom(m->bus, (uint32_t)(0x100000000ull - len), p, (uint32_t)len);
-    /* The last 128 KiB (or less) also appear just below 1 MiB, as on the PC. */
-    gsize low = MIN(len, 0x20000);
-    hg_bus_map_rom(m->bus, 0x100000 - (uint32_t)low, p + len - low, (uint32_t)low);
-}
-
 HgMachine *hg_machine_new(const HgConfig *cfg, const HgMachineHooks *hooks, GError **error)
 {
     if (cfg->memory_mib < 1 || cfg->memory_mib > 3072) {
@@ -111,27 +96,32 @@ HgMachine *hg_machine_new(const HgConfig *cfg, const HgMachineHooks *hooks, GErr
                     "memory size %u MiB is out of range (1 to 3072 MiB)", cfg->memory_mib);
         return NULL;
     }
-    if (!cfg->bios && !cfg->kernel) {
-        g_set_error(error, HG_ERROR, HG_ERROR_CONFIG,
-                    "nothing to run: give a firmware image (--bios) or a kernel (--kernel)");
-        return NULL;
-    }
     HgMachine *m = g_new0(HgMachine, 1);
     hg_config_copy(&m->cfg, cfg);
     if (hooks)
         m->hooks = *hooks;
 
-    if (m->cfg.bios && !load_bios(m, error))
-        goto fail;
-    if (m->cfg.kernel) {
+    /* A Linux bzImage boots through the firmware (our option ROM loads it); any other
+     * kernel is taken for a multiboot image started directly. */
+    if (m->cfg.kernel && !hg_linuxboot_probe(m->cfg.kernel)) {
         m->mb = hg_multiboot_load(m->cfg.kernel, m->cfg.initrd, m->cfg.append, error);
         if (!m->mb)
             goto fail;
     }
+    if (!m->cfg.bios && !m->mb) {
+        if (!g_file_test(HG_DEFAULT_BIOS, G_FILE_TEST_EXISTS)) {
+            g_set_error(error, HG_ERROR, HG_ERROR_FILE,
+                        "no firmware: %s is missing (install Debian's seabios package) and "
+                        "no --bios was given",
+                        HG_DEFAULT_BIOS);
+            goto fail;
+        }
+        m->cfg.bios = g_strdup(HG_DEFAULT_BIOS);
+    }
+    if (m->cfg.bios && !load_bios(m, error))
+        goto fail;
 
     m->bus = hg_bus_new(m->cfg.memory_mib << 20);
-    if (m->bios)
-        map_bios(m);
     g_mutex_init(&m->lock);
     g_cond_init(&m->wake);
     g_queue_init(&m->commands);
@@ -139,7 +129,9 @@ HgMachine *hg_machine_new(const HgConfig *cfg, const HgMachineHooks *hooks, GErr
     m->clock = hg_clock_new(m->cfg.clock, 1, count_insns, m);
     HgCpuHooks ch = {.opaque = m, .read_tsc = read_tsc, .shutdown = cpu_shutdown};
     m->cpu = hg_cpu_new(m->bus, &ch);
-    m->com1 = hg_uart_new(m->bus, 0x3f8, com1_tx, NULL, m);
+    m->board = hg_board_new(m, error);
+    if (!m->board)
+        goto fail;
     m->dbg = hg_debugports_new(m->bus, m->hooks.debugcon_out ? debugcon_out : NULL,
                                m->cfg.debug_exit ? debug_exit : NULL, m);
     hg_machine_reset(m);
@@ -169,8 +161,8 @@ void hg_machine_free(HgMachine *m)
         free_command(c);
     g_mutex_clear(&m->lock);
     g_cond_clear(&m->wake);
+    hg_board_free(m->board);
     hg_cpu_free(m->cpu);
-    hg_uart_free(m->com1);
     hg_debugports_free(m->dbg);
     hg_bus_free(m->bus);
     hg_clock_free(m->clock);
@@ -185,7 +177,8 @@ void hg_machine_reset(HgMachine *m)
 {
     m->icount_base += m->cpu->icount;
     hg_cpu_reset(m->cpu);
-    hg_uart_reset(m->com1);
+    if (m->board)
+        hg_board_reset(m->board);
     m->reset_requested = false;
 }
 
@@ -432,10 +425,10 @@ uint64_t hg_machine_icount(const HgMachine *m)
 
 void hg_machine_serial_input(HgMachine *m, int port, const uint8_t *data, size_t len)
 {
-    if (port != 0)
+    if (!hg_board_uart(m->board, port))
         return;
     for (size_t i = 0; i < len; i++)
-        hg_uart_receive(m->com1, data[i]);
+        hg_uart_receive(hg_board_uart(m->board, port), data[i]);
 }
 
 typedef struct SerialBytes {

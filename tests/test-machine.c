@@ -159,9 +159,11 @@ static void test_bad_config(void)
     HgConfig cfg;
     hg_config_init(&cfg);
     GError *error = NULL;
+    cfg.memory_mib = 0;
     g_assert_null(hg_machine_new(&cfg, NULL, &error));
     g_assert_error(error, HG_ERROR, HG_ERROR_CONFIG);
     g_clear_error(&error);
+    cfg.memory_mib = 16;
     cfg.bios = g_strdup("/nonexistent/bios.bin");
     g_assert_null(hg_machine_new(&cfg, NULL, &error));
     g_assert_nonnull(strstr(error->message, "firmware"));

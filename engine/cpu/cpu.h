@@ -270,6 +270,10 @@ void hg_cpu_kick(HgCpu *cpu);
 void hg_cpu_set_intr(HgCpu *cpu, bool level);
 void hg_cpu_raise_nmi(HgCpu *cpu);
 
+/* The A20 gate: when disabled, physical address bit 20 reads as 0 (the PC's 8086
+ * wrap-around, driven by the keyboard controller and port 0x92). */
+void hg_cpu_set_a20(HgCpu *cpu, bool enabled);
+
 /* Instructions retired since reset, including those of the block being executed. */
 uint64_t hg_cpu_icount_now(const HgCpu *cpu);
 

@@ -1,0 +1,327 @@
+/* The PC board: creates the chipset and ISA devices, wires their interrupt lines, maps the
+ * firmware and gives it its configuration (CMOS, fw_cfg). Device register behaviour lives
+ * in engine/hw/; this file only connects them.
+ *
+ * ISA interrupt lines are wired-OR: several sources may drive one line (a PCI PIRQ routed
+ * to IRQ 11 and an ISA card on 11, the SCI and a PIRQ on 9), so the board keeps a bit per
+ * source and drives the PIC input with their OR.
+ */
+#include "board.h"
+
+#include "hw/fw_cfg.h"
+#include "hw/i440fx.h"
+#include "hw/pci.h"
+#include "hw/pic8259.h"
+#include "hw/piix3.h"
+#include "hw/piix4pm.h"
+#include "hw/pit8254.h"
+#include "hw/resetctl.h"
+#include "hw/rtc.h"
+#include "linuxboot.h"
+#include "mmu.h"
+#include "tb.h"
+
+/* Interrupt sources: one bit each in a line's source mask. */
+enum {
+    SRC_PIT,
+    SRC_KBD,
+    SRC_COM2,
+    SRC_COM1,
+    SRC_FDC,
+    SRC_RTC,
+    SRC_SCI,
+    SRC_MOUSE,
+    SRC_FPU,
+    SRC_IDE0,
+    SRC_IDE1,
+    SRC_PIRQ,
+    SRC_COUNT,
+};
+
+struct HgBoard {
+    HgMachine *m;
+    HgPic *pic;
+    HgPit *pit;
+    HgRtc *rtc;
+    HgPciBus *pci;
+    HgI440fx *i440fx;
+    HgPiix3 *piix3;
+    HgPiix4Pm *pm;
+    HgFwCfg *fwcfg;
+    HgResetCtl *resetctl;
+    struct BoardUart {
+        HgBoard *b;
+        int port;
+        HgUart *uart;
+    } com[2];
+    uint32_t isa_sources[16]; /* per ISA IRQ line: the sources driving it high */
+    bool a20_port92, a20_kbc;
+    HgLinuxBoot lboot;
+};
+
+/* ---- interrupt lines ---- */
+
+static void isa_line(void *opaque, int n, bool level)
+{
+    HgBoard *b = opaque;
+    int line = n & 0xff, src = n >> 8;
+    uint32_t before = b->isa_sources[line];
+    if (level)
+        b->isa_sources[line] |= 1u << src;
+    else
+        b->isa_sources[line] &= ~(1u << src);
+    if ((before != 0) != (b->isa_sources[line] != 0))
+        hg_pic_set_irq(b->pic, line, b->isa_sources[line] != 0);
+}
+
+static HgIrq isa_irq(HgBoard *b, int line, int src)
+{
+    return hg_irq(isa_line, b, line | src << 8);
+}
+
+static void uart_tx(void *opaque, uint8_t byte)
+{
+    struct BoardUart *u = opaque;
+    HgMachine *m = u->b->m;
+    if (m->hooks.serial_out)
+        m->hooks.serial_out(m->hooks.opaque, u->port, byte);
+}
+
+static void uart_irq(void *opaque, bool level)
+{
+    struct BoardUart *u = opaque;
+    /* COM1 on IRQ 4, COM2 on IRQ 3. */
+    isa_line(u->b, u->port == 0 ? 4 | SRC_COM1 << 8 : 3 | SRC_COM2 << 8, level);
+}
+
+HgUart *hg_board_uart(HgBoard *b, int port)
+{
+    return port >= 0 && port < 2 ? b->com[port].uart : NULL;
+}
+
+static void pic_intr(void *opaque, bool level)
+{
+    HgBoard *b = opaque;
+    hg_cpu_set_intr(b->m->cpu, level);
+}
+
+/* CPU hooks receive the machine. */
+static uint8_t cpu_intr_ack(void *opaque)
+{
+    HgMachine *m = opaque;
+    return hg_pic_ack(m->board->pic);
+}
+
+/* FERR# from the FPU (CR0.NE = 0) reaches IRQ 13; a write to port 0xF0 clears the latch,
+ * as DOS-era FPU exception handlers expect. */
+static void cpu_ferr(void *opaque, bool level)
+{
+    HgMachine *m = opaque;
+    HgBoard *b = m->board;
+    if (level)
+        isa_line(b, 13 | SRC_FPU << 8, true);
+}
+
+static void fpu_port_write(void *opaque, uint32_t port, uint32_t value, int size)
+{
+    HgBoard *b = opaque;
+    isa_line(b, 13 | SRC_FPU << 8, false);
+}
+
+/* ---- memory map, A20, reset ---- */
+
+static void map_changed(void *opaque)
+{
+    HgBoard *b = opaque;
+    /* PAM or BAR changes alter what physical addresses hold: drop every translation. The
+     * block cache copes with being flushed from inside an instruction. */
+    hg_tlb_flush(b->m->cpu, false);
+    hg_tb_flush_all(b->m->cpu->tbs);
+    hg_cpu_kick(b->m->cpu);
+}
+
+static void ram_written(void *opaque, uint32_t addr, uint32_t len)
+{
+    HgBoard *b = opaque;
+    /* Device DMA into RAM: translated code there is stale. */
+    while (len > 0) {
+        uint32_t chunk = MIN(len, 0x1000 - (addr & 0xfff));
+        hg_tb_invalidate_phys(b->m->cpu->tbs, addr, (int)chunk);
+        addr += chunk;
+        len -= chunk;
+    }
+}
+
+static void update_a20(HgBoard *b)
+{
+    hg_cpu_set_a20(b->m->cpu, b->a20_port92 || b->a20_kbc);
+}
+
+static void port92_a20(void *opaque, bool on)
+{
+    HgBoard *b = opaque;
+    b->a20_port92 = on;
+    update_a20(b);
+}
+
+static void reset_request(void *opaque, bool hard)
+{
+    HgBoard *b = opaque;
+    b->m->reset_requested = true;
+    hg_cpu_kick(b->m->cpu);
+}
+
+static void acpi_poweroff(void *opaque)
+{
+    HgBoard *b = opaque;
+    b->m->exited = true;
+    b->m->exit_status = 0;
+    hg_cpu_kick(b->m->cpu);
+}
+
+/* ---- firmware ---- */
+
+static bool load_firmware(HgBoard *b, GError **error)
+{
+    HgMachine *m = b->m;
+    gsize len;
+    const uint8_t *p = g_bytes_get_data(m->bios, &len);
+    hg_bus_map_rom(m->bus, (uint32_t)(0x100000000ull - len), p, (uint32_t)len);
+    /* The last 128 KiB (or less) of the image also appear below 1 MiB, where the
+     * i440FX's PAM registers let the firmware shadow it into RAM. */
+    gsize low = MIN(len, 0x20000);
+    hg_bus_map_rom(m->bus, 0x100000 - (uint32_t)low, p + len - low, (uint32_t)low);
+    return true;
+}
+
+static void setup_cmos(HgBoard *b)
+{
+    HgMachine *m = b->m;
+    HgCmosConfig c = {0};
+    c.ram_below_4g = (uint64_t)m->cfg.memory_mib << 20;
+    c.cpus = 1;
+    c.fpu = true;
+    c.ps2_mouse = true;
+    const char *order = m->cfg.boot[0] ? m->cfg.boot : "cda";
+    for (int i = 0; i < 3 && order[i]; i++)
+        c.boot[i] = order[i] == 'a'   ? HG_CMOS_BOOT_FLOPPY
+                    : order[i] == 'c' ? HG_CMOS_BOOT_HDD
+                                      : HG_CMOS_BOOT_CDROM;
+    hg_rtc_apply_config(b->rtc, &c);
+}
+
+static bool setup_fw_cfg(HgBoard *b, GError **error)
+{
+    HgMachine *m = b->m;
+    hg_fw_cfg_set_e820_ram(b->fwcfg, (uint64_t)m->cfg.memory_mib << 20);
+    if (m->cfg.kernel && hg_linuxboot_probe(m->cfg.kernel)) {
+        if (!hg_linuxboot_prepare(&b->lboot, m->cfg.kernel, m->cfg.initrd, m->cfg.append,
+                                  m->cfg.memory_mib << 20, error))
+            return false;
+        HgLinuxBoot *lb = &b->lboot;
+        hg_fw_cfg_set_linux(b->fwcfg, lb->setup, lb->setup_addr, lb->kernel, lb->kernel_addr,
+                            lb->initrd, lb->initrd_addr, m->cfg.append ? m->cfg.append : "",
+                            lb->cmdline_addr);
+        GBytes *rom = hg_linuxboot_rom();
+        hg_fw_cfg_add_file_gbytes(b->fwcfg, "genroms/linuxboot.bin", rom);
+        g_bytes_unref(rom);
+        static const char order[] = "/rom@genroms/linuxboot.bin\n";
+        hg_fw_cfg_add_file(b->fwcfg, "bootorder", order, sizeof(order) - 1);
+    }
+    return true;
+}
+
+HgBoard *hg_board_new(HgMachine *m, GError **error)
+{
+    HgBoard *b = g_new0(HgBoard, 1);
+    b->m = m;
+    m->board = b;
+    HgBus *bus = m->bus;
+    m->cpu->hooks.intr_ack = cpu_intr_ack;
+    m->cpu->hooks.ferr = cpu_ferr;
+    hg_bus_set_map_changed(bus, map_changed, b);
+    hg_bus_set_ram_written(bus, ram_written, b);
+
+    b->pic = hg_pic_new(bus, pic_intr, b);
+    b->pit = hg_pit_new(bus, m->clock, isa_irq(b, 0, SRC_PIT));
+    /* Instruction-counted runs see a fixed date, so they are reproducible. */
+    int64_t now = m->cfg.clock == HG_CLOCK_ICOUNT ? hg_rtc_make_time(2024, 1, 1, 12, 0, 0)
+                                                  : g_get_real_time() / G_USEC_PER_SEC;
+    if (m->cfg.clock != HG_CLOCK_ICOUNT) {
+        /* The RTC shows local time, as PC firmware and DOS/Windows expect. */
+        GDateTime *dt = g_date_time_new_now_local();
+        now += g_date_time_get_utc_offset(dt) / G_USEC_PER_SEC;
+        g_date_time_unref(dt);
+    }
+    b->rtc = hg_rtc_new(bus, m->clock, isa_irq(b, 8, SRC_RTC), now);
+    hg_bus_map_io(bus, 0xf0, 1, NULL, fpu_port_write, b);
+    static const uint16_t com_base[2] = {0x3f8, 0x2f8};
+    for (int i = 0; i < 2; i++) {
+        b->com[i] = (struct BoardUart){b, i, NULL};
+        b->com[i].uart = hg_uart_new(bus, com_base[i], uart_tx, uart_irq, &b->com[i]);
+    }
+
+    if (m->bios && !load_firmware(b, error))
+        goto fail;
+    b->pci = hg_pci_new(bus);
+    b->i440fx = hg_i440fx_new(b->pci, m->cfg.memory_mib << 20);
+    HgIrq pirq_lines[16];
+    for (int i = 0; i < 16; i++)
+        pirq_lines[i] = isa_irq(b, i, SRC_PIRQ);
+    b->piix3 = hg_piix3_new(b->pci, pirq_lines);
+    b->pm = hg_piix4pm_new(b->pci, m->clock, isa_irq(b, 9, SRC_SCI), acpi_poweroff, b);
+    b->fwcfg = hg_fw_cfg_new(bus, 1);
+    b->resetctl = hg_resetctl_new(bus, reset_request, port92_a20, b);
+    if (!setup_fw_cfg(b, error))
+        goto fail;
+    setup_cmos(b);
+    return b;
+
+fail:
+    m->board = NULL;
+    hg_board_free(b);
+    return NULL;
+}
+
+void hg_board_free(HgBoard *b)
+{
+    if (!b)
+        return;
+    for (int i = 0; i < 2; i++)
+        hg_uart_free(b->com[i].uart);
+    hg_resetctl_free(b->resetctl);
+    hg_fw_cfg_free(b->fwcfg);
+    hg_piix4pm_free(b->pm);
+    hg_piix3_free(b->piix3);
+    hg_i440fx_free(b->i440fx);
+    hg_pci_free(b->pci);
+    hg_rtc_free(b->rtc);
+    hg_pit_free(b->pit);
+    hg_pic_free(b->pic);
+    hg_linuxboot_clear(&b->lboot);
+    g_free(b);
+}
+
+void hg_board_reset(HgBoard *b)
+{
+    hg_pic_reset(b->pic);
+    hg_pit_reset(b->pit);
+    hg_rtc_reset(b->rtc);
+    hg_i440fx_reset(b->i440fx);
+    hg_piix3_reset(b->piix3);
+    hg_piix4pm_reset(b->pm);
+    hg_pci_reset(b->pci);
+    hg_fw_cfg_reset(b->fwcfg);
+    hg_resetctl_reset(b->resetctl);
+    for (int i = 0; i < 2; i++)
+        hg_uart_reset(b->com[i].uart);
+    memset(b->isa_sources, 0, sizeof(b->isa_sources));
+    b->a20_port92 = false;
+    b->a20_kbc = true;
+    update_a20(b);
+}
+
+bool hg_board_power_button(HgBoard *b)
+{
+    return hg_piix4pm_power_button(b->pm);
+}

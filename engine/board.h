@@ -1,0 +1,18 @@
+/* The PC board (i440FX/PIIX3 class, as QEMU's "pc" machine lays it out so that Debian's
+ * SeaBIOS finds what it expects): creation and wiring of the chipset and ISA devices, the
+ * interrupt lines between them, firmware, CMOS contents and fw_cfg items, and system reset.
+ * See /work/shared/reference/devices.md §2 for the map. */
+#pragma once
+
+#include "machine-internal.h"
+
+typedef struct HgBoard HgBoard;
+
+HgBoard *hg_board_new(HgMachine *m, GError **error);
+void hg_board_free(HgBoard *b);
+/* System reset: every device back to its power-on state (the CPU is reset by the caller). */
+void hg_board_reset(HgBoard *b);
+/* COM1 (port 0) and COM2 (port 1). */
+HgUart *hg_board_uart(HgBoard *b, int port);
+/* The ACPI power button; false when no ACPI OS listens (the caller powers off). */
+bool hg_board_power_button(HgBoard *b);
