@@ -378,6 +378,12 @@ static const CmdDesc cmds[32] = {
     [0x14] = {1, 0x80},    /* LOCK */
 };
 
+/* Present cylinder number of drive n (0 for the drives that are not attached). */
+static uint8_t pcn(const HgFdc *f, int n)
+{
+    return n >= 0 && n < f->ndrives && n < HG_FDC_MAX_DRIVES ? f->drv[n].track : 0;
+}
+
 static void select_drive(HgFdc *f, uint8_t b)
 {
     f->ds = b & 3;
@@ -495,7 +501,7 @@ static void execute(HgFdc *f)
         if (f->reset_sensei > 0) {
             int n = 4 - f->reset_sensei--;
             r[0] = 0xc0 | (uint8_t)n;
-            r[1] = n < f->ndrives ? f->drv[n].track : 0;
+            r[1] = pcn(f, n);
         } else if (f->seek_done) {
             f->seek_done = false;
             r[0] = f->seek_st0;
@@ -530,7 +536,7 @@ static void execute(HgFdc *f)
     case 0x0e: {
         uint8_t r[10];
         for (int i = 0; i < 4; i++)
-            r[i] = i < f->ndrives ? f->drv[i].track : 0;
+            r[i] = pcn(f, i);
         r[4] = f->spec1;
         r[5] = f->spec2;
         r[6] = f->eot_last;
