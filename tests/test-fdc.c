@@ -282,6 +282,18 @@ static void test_media_and_protect(void)
     CMD(t, 0x0f, 0x01, 1);
     sense_int(t, 0x21, 1);
     g_assert_cmphex(hg_bus_in(t->bus, 0x3f7, 1) & 0x80, ==, 0);
+    /* At 500 kb/s (the 1.44 MB rate) the 720 KB medium shows no address marks. */
+    CMD(t, 0xe6, 0x05, 1, 1, 9, 2, 9, 0x1b, 0xff);
+    g_assert_cmpint(results(t, r, 10), ==, 7);
+    g_assert_cmphex(r[0], ==, 0x45);
+    g_assert_cmphex(r[1], ==, 0x01);
+    CMD(t, 0x4a, 0x05);
+    g_assert_cmpint(results(t, r, 10), ==, 7);
+    g_assert_cmphex(r[0], ==, 0x45);
+    hg_bus_out(t->bus, 0x3f7, 0x02, 1); /* 250 kb/s */
+    CMD(t, 0x4a, 0x05);
+    g_assert_cmpint(results(t, r, 10), ==, 7);
+    g_assert_cmphex(r[0], ==, 0x05);
     CMD(t, 0xe6, 0x05, 1, 1, 9, 2, 9, 0x1b, 0xff);
     g_assert_cmpint(results(t, r, 10), ==, 7);
     g_assert_cmphex(r[0], ==, 0x05);

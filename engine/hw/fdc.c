@@ -47,17 +47,20 @@ enum {
 enum { PHASE_CMD, PHASE_EXEC, PHASE_RESULT };
 enum { X_READ, X_WRITE, X_FORMAT };
 
+/* rates: the data rates (CCR/DSR codes 0 = 500, 1 = 300, 2 = 250 kb/s, 3 = 1 Mb/s) the
+ * media can be read at; at any other rate the controller finds no address marks, which
+ * is how SeaBIOS and Linux tell 720 KB from 1.44 MB media. */
 typedef struct Geometry {
     uint32_t size;
-    uint8_t tracks, heads, spt, cmos_type;
+    uint8_t tracks, heads, spt, cmos_type, rates;
 } Geometry;
 
 static const Geometry geometries[] = {
-    {368640, 40, 2, 9, 1},    /* 360 KB */
-    {737280, 80, 2, 9, 3},    /* 720 KB */
-    {1228800, 80, 2, 15, 2},  /* 1.2 MB */
-    {1474560, 80, 2, 18, 4},  /* 1.44 MB */
-    {2949120, 80, 2, 36, 5},  /* 2.88 MB */
+    {368640, 40, 2, 9, 1, 1 << 1 | 1 << 2}, /* 360 KB: 300 (in a 1.2 MB drive) or 250 */
+    {737280, 80, 2, 9, 3, 1 << 2},          /* 720 KB: 250 kb/s */
+    {1228800, 80, 2, 15, 2, 1 << 0},        /* 1.2 MB: 500 kb/s */
+    {1474560, 80, 2, 18, 4, 1 << 0},        /* 1.44 MB: 500 kb/s */
+    {2949120, 80, 2, 36, 5, 1 << 3},        /* 2.88 MB: 1 Mb/s */
 };
 
 typedef struct Drive {
@@ -168,12 +171,20 @@ static Drive *drive(HgFdc *f, int ds)
     return ds < f->ndrives ? &f->drv[ds] : NULL;
 }
 
+/* Whether the head sees address marks: media in the drive, a formatted cylinder under
+ * the head and the data rate of the media. */
+static bool readable(const HgFdc *f, const Drive *d)
+{
+    return d && d->fd >= 0 && d->track < d->geo.tracks && f->head < d->geo.heads &&
+           (d->geo.rates >> f->rate) & 1;
+}
+
 /* Byte offset of the current sector, or -1 with the error bits that real media give. */
 static int64_t locate(HgFdc *f, uint8_t *st1, uint8_t *st2)
 {
     Drive *d = drive(f, f->ds);
     *st1 = *st2 = 0;
-    if (!d || d->fd < 0 || d->track >= d->geo.tracks || f->head >= d->geo.heads) {
+    if (!readable(f, d)) {
         *st1 = ST1_MA;
         return -1;
     }
@@ -434,7 +445,7 @@ static void start_data(HgFdc *f, int kind)
         f->eot = b[6];
         f->eot_last = b[6];
     }
-    if (!d || d->fd < 0 || d->track >= d->geo.tracks) {
+    if (!readable(f, d)) {
         finish(f, ST0_ABNORMAL, ST1_MA, 0);
         return;
     }
@@ -519,7 +530,7 @@ static void execute(HgFdc *f)
         Drive *d = drive(f, f->ds);
         f->n = 2;
         f->r = 1;
-        if (!d || d->fd < 0 || d->track >= d->geo.tracks || f->head >= d->geo.heads) {
+        if (!readable(f, d)) {
             f->c = d ? d->track : 0;
             f->h = f->head;
             finish(f, ST0_ABNORMAL, ST1_MA, 0);
@@ -736,7 +747,7 @@ void hg_fdc_reset(HgFdc *f)
 {
     f->dor = DOR_RESET | DOR_GATE;
     f->tdr = 0;
-    f->rate = 0;
+    f->rate = 2; /* 250 kb/s after a hardware reset */
     f->spec1 = f->spec2 = 0;
     f->lock = false;
     f->perp = 0;

@@ -233,10 +233,16 @@ static void data(HgI8042 *c, uint8_t v)
         put_obuf(c, v, SRC_AUX);
         break;
     case 0xd4:
+        /* Talking to a device enables its interface again, as on the AMI and Phoenix
+         * controllers (and QEMU's), so its answer can reach the host. */
+        c->ram[0] &= ~CB_AUXDIS;
         hg_ps2_mouse_write(c->mouse, v);
+        fill(c);
         break;
     default:
+        c->ram[0] &= ~CB_KBDDIS;
         hg_ps2_kbd_write(c->kbd, v);
+        fill(c);
         break;
     }
 }
