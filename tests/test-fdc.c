@@ -419,6 +419,16 @@ static void test_registers(void)
     CMD(t, 0x0e);
     results(t, r, 10);
     g_assert_cmphex(r[8], ==, 0x20);
+    /* SeaBIOS floppy_enable_controller reads one polling status, then recalibrates and
+     * expects the seek status from the next SENSE INTERRUPT. */
+    hg_bus_out(t->bus, 0x3f2, 0x00, 1);
+    hg_bus_out(t->bus, 0x3f2, 0x0c, 1);
+    g_assert_true(t->irq);
+    sense_int(t, 0xc0, 0);
+    hg_bus_out(t->bus, 0x3f2, 0x1c, 1);
+    CMD(t, 0x07, 0x00);
+    g_assert_true(t->irq);
+    sense_int(t, 0x20, 0);
     /* With the DMA/IRQ gate off the interrupt is held back. */
     hg_bus_out(t->bus, 0x3f2, 0x04, 1);
     CMD(t, 0x07, 0x00);

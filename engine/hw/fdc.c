@@ -478,6 +478,10 @@ static void execute(HgFdc *f)
 {
     const uint8_t *b = f->cmd;
     uint8_t op = b[0] & 0x1f;
+    /* The reset's polling statuses are owed only until the host moves on to another
+     * command (SeaBIOS reads one, then recalibrates and expects the seek status). */
+    if (op != 0x08)
+        f->reset_sensei = 0;
     switch (op) {
     case 0x03:
         f->spec1 = b[1];
