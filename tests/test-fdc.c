@@ -92,10 +92,10 @@ static void out_cmd(T *t, const uint8_t *b, int n)
     }
 }
 
-#define CMD(t, ...)                                                                        \
-    do {                                                                                   \
-        const uint8_t b_[] = {__VA_ARGS__};                                                \
-        out_cmd(t, b_, sizeof b_);                                                         \
+#define CMD(t, ...)                                                                                \
+    do {                                                                                           \
+        const uint8_t b_[] = {__VA_ARGS__};                                                        \
+        out_cmd(t, b_, sizeof b_);                                                                 \
     } while (0)
 
 static int results(T *t, uint8_t *r, int max)
@@ -464,14 +464,14 @@ static void test_hostile(void)
     static const struct {
         uint8_t cyl_seek, c, h, r, n, eot, st1, st2;
     } bad[] = {
-        {0, 1, 0, 1, 2, 18, 0x04, 0x10},      /* wrong cylinder */
-        {0, 0xff, 0, 1, 2, 18, 0x04, 0x02},   /* bad cylinder */
-        {0, 0, 1, 1, 2, 18, 0x04, 0x00},      /* head field mismatch */
-        {0, 0, 0, 0, 2, 18, 0x04, 0x00},      /* sector 0 */
-        {0, 0, 0, 19, 2, 18, 0x04, 0x00},     /* sector past the track */
-        {0, 0, 0, 1, 7, 18, 0x04, 0x00},      /* 16 KiB sectors */
-        {0, 0, 0, 1, 0xff, 18, 0x04, 0x00},   /* size code > 7 */
-        {200, 200, 0, 1, 2, 18, 0x01, 0x00},  /* cylinder past the medium */
+        {0, 1, 0, 1, 2, 18, 0x04, 0x10},     /* wrong cylinder */
+        {0, 0xff, 0, 1, 2, 18, 0x04, 0x02},  /* bad cylinder */
+        {0, 0, 1, 1, 2, 18, 0x04, 0x00},     /* head field mismatch */
+        {0, 0, 0, 0, 2, 18, 0x04, 0x00},     /* sector 0 */
+        {0, 0, 0, 19, 2, 18, 0x04, 0x00},    /* sector past the track */
+        {0, 0, 0, 1, 7, 18, 0x04, 0x00},     /* 16 KiB sectors */
+        {0, 0, 0, 1, 0xff, 18, 0x04, 0x00},  /* size code > 7 */
+        {200, 200, 0, 1, 2, 18, 0x01, 0x00}, /* cylinder past the medium */
         {255, 255, 0, 1, 2, 255, 0x01, 0x00},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {

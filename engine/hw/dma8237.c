@@ -22,7 +22,10 @@
 #include "state.h"
 
 enum {
-    MODE_TYPE = 0x0c, MODE_AUTOINIT = 0x10, MODE_DEC = 0x20, MODE_CASCADE = 0xc0,
+    MODE_TYPE = 0x0c,
+    MODE_AUTOINIT = 0x10,
+    MODE_DEC = 0x20,
+    MODE_CASCADE = 0xc0,
     CMD_DISABLE = 0x04,
 };
 
@@ -128,12 +131,9 @@ static uint32_t ctrl_read(HgDma *d, int n, int reg)
         k->status &= 0xf0;
         return v;
     }
-    case 13:
-        return 0; /* temporary register: memory-to-memory transfers are not modelled */
-    case 15:
-        return 0xf0 | k->mask; /* the mask register, readable on the PIIX's 8237 cores */
-    default:
-        return 0xff;
+    case 13: return 0; /* temporary register: memory-to-memory transfers are not modelled */
+    case 15: return 0xf0 | k->mask; /* the mask register, readable on the PIIX's 8237 cores */
+    default: return 0xff;
     }
 }
 
@@ -155,9 +155,7 @@ static void ctrl_write(HgDma *d, int n, int reg, uint8_t v)
         return;
     }
     switch (reg) {
-    case 8:
-        k->command = v;
-        break;
+    case 8: k->command = v; break;
     case 9:
         if (v & 4)
             k->request |= 1 << (v & 3);
@@ -170,21 +168,11 @@ static void ctrl_write(HgDma *d, int n, int reg, uint8_t v)
         else
             k->mask &= ~(1 << (v & 3));
         break;
-    case 11:
-        d->ch[n * 4 + (v & 3)].mode = v & 0xfc;
-        break;
-    case 12:
-        k->flipflop = false;
-        break;
-    case 13:
-        master_clear(d, n);
-        break;
-    case 14:
-        k->mask = 0;
-        break;
-    case 15:
-        k->mask = v & 0x0f;
-        break;
+    case 11: d->ch[n * 4 + (v & 3)].mode = v & 0xfc; break;
+    case 12: k->flipflop = false; break;
+    case 13: master_clear(d, n); break;
+    case 14: k->mask = 0; break;
+    case 15: k->mask = v & 0x0f; break;
     }
     /* Unmasking or enabling lets a request the device already holds proceed. */
     if (reg == 8 || reg == 10 || reg == 14 || reg == 15)

@@ -32,8 +32,9 @@ typedef int (*HgDmaTransfer)(void *opaque, int channel, int pos, int len);
 enum {
     HG_DMA_CHANNELS = 8,
     /* Transfer types of the mode register, bits 2-3. */
-    HG_DMA_VERIFY = 0, HG_DMA_WRITE = 1, /* device -> memory */
-    HG_DMA_READ = 2,                     /* memory -> device */
+    HG_DMA_VERIFY = 0,
+    HG_DMA_WRITE = 1, /* device -> memory */
+    HG_DMA_READ = 2,  /* memory -> device */
 };
 
 HgDma *hg_dma_new(HgBus *bus);

@@ -34,13 +34,29 @@
 #include "state.h"
 
 enum {
-    SECTOR = 512, DMA_CHANNEL = 2,
-    DOR_RESET = 0x04, DOR_GATE = 0x08,
-    MSR_RQM = 0x80, MSR_DIO = 0x40, MSR_NDMA = 0x20, MSR_CB = 0x10,
-    ST0_ABNORMAL = 0x40, ST0_INVALID = 0x80, ST0_SE = 0x20, ST0_EC = 0x10,
-    ST1_MA = 0x01, ST1_NW = 0x02, ST1_ND = 0x04, ST1_DE = 0x20, ST1_EN = 0x80,
-    ST2_BC = 0x02, ST2_WC = 0x10,
-    ST3_WP = 0x40, ST3_RDY = 0x20, ST3_T0 = 0x10, ST3_TS = 0x08,
+    SECTOR = 512,
+    DMA_CHANNEL = 2,
+    DOR_RESET = 0x04,
+    DOR_GATE = 0x08,
+    MSR_RQM = 0x80,
+    MSR_DIO = 0x40,
+    MSR_NDMA = 0x20,
+    MSR_CB = 0x10,
+    ST0_ABNORMAL = 0x40,
+    ST0_INVALID = 0x80,
+    ST0_SE = 0x20,
+    ST0_EC = 0x10,
+    ST1_MA = 0x01,
+    ST1_NW = 0x02,
+    ST1_ND = 0x04,
+    ST1_DE = 0x20,
+    ST1_EN = 0x80,
+    ST2_BC = 0x02,
+    ST2_WC = 0x10,
+    ST3_WP = 0x40,
+    ST3_RDY = 0x20,
+    ST3_T0 = 0x10,
+    ST3_TS = 0x08,
     CONFIG_DEFAULT = 0x20, /* FIFO disabled, polling enabled, threshold 1 */
 };
 
@@ -64,11 +80,11 @@ static const Geometry geometries[] = {
 };
 
 typedef struct Drive {
-    int fd;            /* -1: no media */
+    int fd; /* -1: no media */
     bool read_only;
     Geometry geo;
-    uint8_t track;     /* present cylinder number */
-    bool changed;      /* disk-change line */
+    uint8_t track; /* present cylinder number */
+    bool changed;  /* disk-change line */
 } Drive;
 
 struct HgFdc {
@@ -86,16 +102,16 @@ struct HgFdc {
     uint8_t res[10];
     int res_len, res_pos;
     bool irq_pending, irq_level;
-    int reset_sensei;          /* SENSE INTERRUPT STATUS answers owed after a reset */
-    bool seek_done;            /* a seek/recalibrate status waits for SENSE INTERRUPT */
+    int reset_sensei; /* SENSE INTERRUPT STATUS answers owed after a reset */
+    bool seek_done;   /* a seek/recalibrate status waits for SENSE INTERRUPT */
     uint8_t seek_st0, seek_pcn;
     /* Execution phase of a data command. */
     int xkind;
     bool pio;
-    uint8_t ds, head;          /* drive and physical head */
-    uint8_t c, h, r, n, eot;   /* ID of the current sector, end of track */
+    uint8_t ds, head;        /* drive and physical head */
+    uint8_t c, h, r, n, eot; /* ID of the current sector, end of track */
     bool mt;
-    uint8_t sc, fill;          /* FORMAT: sectors per track, filler byte */
+    uint8_t sc, fill; /* FORMAT: sectors per track, filler byte */
     int fmt_done;
     uint8_t buf[SECTOR];
     int buf_pos;
@@ -373,20 +389,20 @@ typedef struct CmdDesc {
 } CmdDesc;
 
 static const CmdDesc cmds[32] = {
-    [0x03] = {3, 0x00},    /* SPECIFY */
-    [0x04] = {2, 0x00},    /* SENSE DRIVE STATUS */
-    [0x05] = {9, 0xc0},    /* WRITE DATA (MT, MFM) */
-    [0x06] = {9, 0xe0},    /* READ DATA (MT, MFM, SK) */
-    [0x07] = {2, 0x00},    /* RECALIBRATE */
-    [0x08] = {1, 0x00},    /* SENSE INTERRUPT STATUS */
-    [0x0a] = {2, 0x40},    /* READ ID (MFM) */
-    [0x0d] = {6, 0x40},    /* FORMAT TRACK (MFM) */
-    [0x0e] = {1, 0x00},    /* DUMPREG */
-    [0x0f] = {3, 0xc0},    /* SEEK (relative: RS, DIR) */
-    [0x10] = {1, 0x00},    /* VERSION */
-    [0x12] = {2, 0x00},    /* PERPENDICULAR MODE */
-    [0x13] = {4, 0x00},    /* CONFIGURE */
-    [0x14] = {1, 0x80},    /* LOCK */
+    [0x03] = {3, 0x00}, /* SPECIFY */
+    [0x04] = {2, 0x00}, /* SENSE DRIVE STATUS */
+    [0x05] = {9, 0xc0}, /* WRITE DATA (MT, MFM) */
+    [0x06] = {9, 0xe0}, /* READ DATA (MT, MFM, SK) */
+    [0x07] = {2, 0x00}, /* RECALIBRATE */
+    [0x08] = {1, 0x00}, /* SENSE INTERRUPT STATUS */
+    [0x0a] = {2, 0x40}, /* READ ID (MFM) */
+    [0x0d] = {6, 0x40}, /* FORMAT TRACK (MFM) */
+    [0x0e] = {1, 0x00}, /* DUMPREG */
+    [0x0f] = {3, 0xc0}, /* SEEK (relative: RS, DIR) */
+    [0x10] = {1, 0x00}, /* VERSION */
+    [0x12] = {2, 0x00}, /* PERPENDICULAR MODE */
+    [0x13] = {4, 0x00}, /* CONFIGURE */
+    [0x14] = {1, 0x80}, /* LOCK */
 };
 
 /* Present cylinder number of drive n (0 for the drives that are not attached). */
@@ -499,12 +515,8 @@ static void execute(HgFdc *f)
         result(f, &st3, 1, false);
         break;
     }
-    case 0x05:
-        start_data(f, X_WRITE);
-        break;
-    case 0x06:
-        start_data(f, X_READ);
-        break;
+    case 0x05: start_data(f, X_WRITE); break;
+    case 0x06: start_data(f, X_READ); break;
     case 0x07:
         select_drive(f, b[1]);
         f->head = 0;
@@ -545,9 +557,7 @@ static void execute(HgFdc *f)
         }
         break;
     }
-    case 0x0d:
-        start_data(f, X_FORMAT);
-        break;
+    case 0x0d: start_data(f, X_FORMAT); break;
     case 0x0e: {
         uint8_t r[10];
         for (int i = 0; i < 4; i++)
@@ -655,14 +665,12 @@ static uint8_t msr(const HgFdc *f)
     if (!(f->dor & DOR_RESET))
         return 0;
     switch (f->phase) {
-    case PHASE_RESULT:
-        return MSR_RQM | MSR_DIO | MSR_CB;
+    case PHASE_RESULT: return MSR_RQM | MSR_DIO | MSR_CB;
     case PHASE_EXEC:
         if (!f->pio)
             return MSR_CB;
         return MSR_RQM | MSR_NDMA | MSR_CB | (f->xkind == X_READ ? MSR_DIO : 0);
-    default:
-        return MSR_RQM | (f->cmd_pos ? MSR_CB : 0);
+    default: return MSR_RQM | (f->cmd_pos ? MSR_CB : 0);
     }
 }
 
@@ -692,22 +700,16 @@ static uint32_t fdc_read(void *opaque, uint32_t port, int size)
     (void)size;
     switch (port & 7) {
     case 0:
-    case 1:
-        return 0xff; /* SRA/SRB exist in PS/2 mode only */
-    case 2:
-        return f->dor;
-    case 3:
-        return f->tdr;
-    case 4:
-        return msr(f);
-    case 5:
-        return fifo_read(f);
+    case 1: return 0xff; /* SRA/SRB exist in PS/2 mode only */
+    case 2: return f->dor;
+    case 3: return f->tdr;
+    case 4: return msr(f);
+    case 5: return fifo_read(f);
     case 7: {
         const Drive *d = drive(f, f->dor & 3);
         return (d && d->changed) ? 0x80 : 0x00;
     }
-    default:
-        return 0xff;
+    default: return 0xff;
     }
 }
 
@@ -728,20 +730,14 @@ static void fdc_write(void *opaque, uint32_t port, uint32_t value, int size)
         kick_dma(f);
         break;
     }
-    case 3:
-        f->tdr = v & 3;
-        break;
+    case 3: f->tdr = v & 3; break;
     case 4:
         f->rate = v & 3;
         if (v & 0x80)
             soft_reset(f, true);
         break;
-    case 5:
-        fifo_write(f, v);
-        break;
-    case 7:
-        f->rate = v & 3;
-        break;
+    case 5: fifo_write(f, v); break;
+    case 7: f->rate = v & 3; break;
     }
 }
 
@@ -801,8 +797,7 @@ void hg_fdc_eject(HgFdc *f, int n)
 bool hg_fdc_insert(HgFdc *f, int n, const char *path, bool read_only, GError **error)
 {
     if (n < 0 || n >= f->ndrives) {
-        g_set_error(error, HG_FDC_ERROR, HG_FDC_ERROR_DRIVE, "floppy drive %d does not exist",
-                    n);
+        g_set_error(error, HG_FDC_ERROR, HG_FDC_ERROR_DRIVE, "floppy drive %d does not exist", n);
         return false;
     }
     int fd = -1;

@@ -23,11 +23,24 @@
 #include "state.h"
 
 enum {
-    ST_OBF = 0x01, ST_SYS = 0x04, ST_CMD = 0x08, ST_UNLOCKED = 0x10, ST_AUXB = 0x20,
-    CB_KBDINT = 0x01, CB_AUXINT = 0x02, CB_SYS = 0x04, CB_KBDDIS = 0x10, CB_AUXDIS = 0x20,
+    ST_OBF = 0x01,
+    ST_SYS = 0x04,
+    ST_CMD = 0x08,
+    ST_UNLOCKED = 0x10,
+    ST_AUXB = 0x20,
+    CB_KBDINT = 0x01,
+    CB_AUXINT = 0x02,
+    CB_SYS = 0x04,
+    CB_KBDDIS = 0x10,
+    CB_AUXDIS = 0x20,
     CB_XLAT = 0x40,
-    OUT_RESET = 0x01, OUT_A20 = 0x02, OUT_OBF_KBD = 0x10, OUT_OBF_AUX = 0x20,
-    SRC_NONE = 0, SRC_KBD = 1, SRC_AUX = 2,
+    OUT_RESET = 0x01,
+    OUT_A20 = 0x02,
+    OUT_OBF_KBD = 0x10,
+    OUT_OBF_AUX = 0x20,
+    SRC_NONE = 0,
+    SRC_KBD = 1,
+    SRC_AUX = 2,
 };
 
 struct HgI8042 {
@@ -35,13 +48,13 @@ struct HgI8042 {
     HgI8042Callbacks cb;
     HgPs2Kbd *kbd;
     HgPs2Mouse *mouse;
-    uint8_t xlat[256];    /* set 2 -> set 1, built from the keyboard's table */
-    uint8_t ram[32];      /* controller RAM; byte 0 is the command byte */
+    uint8_t xlat[256]; /* set 2 -> set 1, built from the keyboard's table */
+    uint8_t ram[32];   /* controller RAM; byte 0 is the command byte */
     uint8_t outport;
-    uint8_t obuf, src;    /* output buffer and where its byte came from (SRC_*) */
-    uint8_t pending;      /* controller command waiting for its data byte, or 0 */
+    uint8_t obuf, src; /* output buffer and where its byte came from (SRC_*) */
+    uint8_t pending;   /* controller command waiting for its data byte, or 0 */
     bool last_was_cmd;
-    bool xlat_break;      /* an F0 was swallowed by the translation */
+    bool xlat_break; /* an F0 was swallowed by the translation */
     bool irq_kbd_level, irq_aux_level;
 };
 
@@ -161,9 +174,7 @@ static void command(HgI8042 *c, uint8_t v)
     case 0xa4:
         put_obuf(c, 0xf1, SRC_KBD); /* no password installed */
         break;
-    case 0xa7:
-        c->ram[0] |= CB_AUXDIS;
-        break;
+    case 0xa7: c->ram[0] |= CB_AUXDIS; break;
     case 0xa8:
         c->ram[0] &= ~CB_AUXDIS;
         fill(c);
@@ -176,9 +187,7 @@ static void command(HgI8042 *c, uint8_t v)
         c->ram[0] |= CB_SYS;
         put_obuf(c, 0x55, SRC_KBD);
         break;
-    case 0xad:
-        c->ram[0] |= CB_KBDDIS;
-        break;
+    case 0xad: c->ram[0] |= CB_KBDDIS; break;
     case 0xae:
         c->ram[0] &= ~CB_KBDDIS;
         fill(c);
@@ -192,15 +201,9 @@ static void command(HgI8042 *c, uint8_t v)
         put_obuf(c, o, SRC_KBD);
         break;
     }
-    case 0xdd:
-        set_outport(c, c->outport & ~OUT_A20);
-        break;
-    case 0xdf:
-        set_outport(c, c->outport | OUT_A20);
-        break;
-    case 0xe0:
-        put_obuf(c, 0x00, SRC_KBD);
-        break;
+    case 0xdd: set_outport(c, c->outport & ~OUT_A20); break;
+    case 0xdf: set_outport(c, c->outport | OUT_A20); break;
+    case 0xe0: put_obuf(c, 0x00, SRC_KBD); break;
     default:
         /* 0xF0-0xFF pulse the output port bits whose command bits are 0; bit 0 is the
          * CPU reset line. */
@@ -223,15 +226,9 @@ static void data(HgI8042 *c, uint8_t v)
         return;
     }
     switch (p) {
-    case 0xd1:
-        set_outport(c, v);
-        break;
-    case 0xd2:
-        put_obuf(c, v, SRC_KBD);
-        break;
-    case 0xd3:
-        put_obuf(c, v, SRC_AUX);
-        break;
+    case 0xd1: set_outport(c, v); break;
+    case 0xd2: put_obuf(c, v, SRC_KBD); break;
+    case 0xd3: put_obuf(c, v, SRC_AUX); break;
     case 0xd4:
         /* Talking to a device enables its interface again, as on the AMI and Phoenix
          * controllers (and QEMU's), so its answer can reach the host. */

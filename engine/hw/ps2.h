@@ -34,8 +34,11 @@ typedef void (*HgPs2Notify)(void *opaque);
 enum {
     HG_KEY_E0 = 0x100,    /* key code flag: set-1 0xE0 prefixed key */
     HG_KEY_PAUSE = 0x200, /* Pause/Break: a make-only sequence */
-    HG_PS2_BTN_LEFT = 1, HG_PS2_BTN_RIGHT = 2, HG_PS2_BTN_MIDDLE = 4,
-    HG_PS2_BTN_SIDE = 8, HG_PS2_BTN_EXTRA = 16,
+    HG_PS2_BTN_LEFT = 1,
+    HG_PS2_BTN_RIGHT = 2,
+    HG_PS2_BTN_MIDDLE = 4,
+    HG_PS2_BTN_SIDE = 8,
+    HG_PS2_BTN_EXTRA = 16,
     HG_PS2_KBD_QUEUE = 16, /* the keyboard's buffer, as on real keyboards */
     HG_PS2_MOUSE_QUEUE = 64,
 };
