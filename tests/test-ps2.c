@@ -428,6 +428,20 @@ static void test_hostile(void)
     for (int i = 0; i < 10000; i++)
         hg_ps2_mouse_event(m, INT32_MAX, INT32_MIN, INT32_MAX, ~0u);
     g_assert_cmpint(hg_ps2_mouse_pending(m), <=, HG_PS2_MOUSE_QUEUE);
+    /* Draining it gives whole packets in step (none lost or torn), the pending motion
+     * saturated at 4096 counts once the queue was full. */
+    int sum_x = 0, sum_y = 0, packets = 0;
+    while (st(b) & 1) {
+        uint8_t b0 = rd(b, true);
+        g_assert_cmphex(b0 & 0xcf, ==, 0x0f);
+        sum_x += rd(b, true) - ((b0 & 0x10) ? 256 : 0);
+        sum_y += rd(b, true) - ((b0 & 0x20) ? 256 : 0);
+        packets++;
+    }
+    g_assert_cmpint(sum_x, ==, sum_y);
+    g_assert_cmpint(sum_x, >=, 4096);
+    g_assert_cmpint(sum_x, <=, 4096 + 21 * 255);
+    g_assert_cmpint(packets, >=, 17);
     /* Every controller command and data byte, in any order, without a crash. */
     for (int c = 0; c < 256; c++) {
         if (c == 0xd1 || (c >= 0xf0 && !(c & 1)))

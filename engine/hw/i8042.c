@@ -56,6 +56,7 @@ struct HgI8042 {
     bool last_was_cmd;
     bool xlat_break; /* an F0 was swallowed by the translation */
     bool irq_kbd_level, irq_aux_level;
+    bool filling; /* inside fill(); never set between calls, so not saved */
 };
 
 static void build_xlat(HgI8042 *c)
@@ -98,8 +99,11 @@ static void put_obuf(HgI8042 *c, uint8_t v, uint8_t src)
 /* Fills an empty output buffer from the devices. */
 static void fill(HgI8042 *c)
 {
-    if (c->src != SRC_NONE)
+    if (c->src != SRC_NONE || c->filling)
         return;
+    /* Reading the mouse's last byte makes it queue its next packet and notify us: that
+     * nested call must not take a byte before this one lands in the buffer. */
+    c->filling = true;
     while (!(c->ram[0] & CB_KBDDIS) && hg_ps2_kbd_pending(c->kbd)) {
         uint8_t b = hg_ps2_kbd_read(c->kbd);
         if (c->ram[0] & CB_XLAT) {
@@ -111,10 +115,12 @@ static void fill(HgI8042 *c)
             c->xlat_break = false;
         }
         put_obuf(c, b, SRC_KBD);
+        c->filling = false;
         return;
     }
     if (!(c->ram[0] & CB_AUXDIS) && hg_ps2_mouse_pending(c->mouse))
         put_obuf(c, hg_ps2_mouse_read(c->mouse), SRC_AUX);
+    c->filling = false;
 }
 
 static void notify(void *opaque)
