@@ -205,6 +205,16 @@ static void test_bios_read_write(void)
     const uint8_t want4[7] = {0x40, 0x80, 0, 1, 0, 1, 2};
     g_assert_cmpmem(r, 7, want4, 7);
 
+    /* Terminal count inside the sector: the command still ends normally. */
+    memset(ram + 0x30000, 0, 512);
+    dma_setup(t, true, 0x30000, 100);
+    CMD(t, 0xe6, 0x00, 0, 0, 3, 2, 18, 0x1b, 0xff);
+    g_assert_cmpint(results(t, r, 10), ==, 7);
+    const uint8_t want5[7] = {0x00, 0, 0, 0, 0, 4, 2};
+    g_assert_cmpmem(r, 7, want5, 7);
+    g_assert_cmphex(ram[0x30000 + 99], ==, pattern(2 * 512 + 99));
+    g_assert_cmphex(ram[0x30000 + 100], ==, 0);
+
     /* Write sector 1 back, changed, and read the file. */
     for (int i = 0; i < 512; i++)
         ram[0x7c00 + i] = (uint8_t)~pattern(i);

@@ -366,8 +366,18 @@ static int transfer(void *opaque, int ch, int pos, int len)
             }
         }
     }
-    if (f->phase == PHASE_EXEC && !f->pio && pos == len && f->xkind == X_FORMAT)
-        finish(f, 0, 0, 0); /* terminal count before SC sectors */
+    if (f->phase == PHASE_EXEC && !f->pio && pos == len) {
+        /* Terminal count inside a sector (or before SC sector IDs): the controller
+         * finishes the sector without the host, a write padding it with zeros, and
+         * ends the command normally. */
+        if (f->xkind == X_FORMAT) {
+            finish(f, 0, 0, 0);
+        } else {
+            if (f->xkind == X_WRITE)
+                memset(f->buf + f->buf_pos, 0, SECTOR - f->buf_pos);
+            sector_done(f, true);
+        }
+    }
     if (f->phase != PHASE_EXEC)
         hg_dma_release_dreq(f->dma, DMA_CHANNEL);
     return pos;
