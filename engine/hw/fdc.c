@@ -755,7 +755,7 @@ static void fdc_write(void *opaque, uint32_t port, uint32_t value, int size)
 
 void hg_fdc_reset(HgFdc *f)
 {
-    f->dor = DOR_RESET | DOR_GATE;
+    f->dor = 0; /* held in reset until the BIOS enables it, as after RESET */
     f->tdr = 0;
     f->rate = 2; /* 250 kb/s after a hardware reset */
     f->spec1 = f->spec2 = 0;
