@@ -367,12 +367,16 @@ static void test_format_and_pio(void)
     CMD(t, 0x03, 0xaf, 0x03);
     CMD(t, 0x0f, 0x00, 0);
     sense_int(t, 0x20, 0);
+    int e = t->edges;
     CMD(t, 0x66, 0x00, 0, 0, 2, 2, 3, 0x1b, 0xff);
     g_assert_true(t->irq);
+    g_assert_cmpint(t->edges, ==, e + 1);
     for (int i = 0; i < 2 * 512; i++) {
         g_assert_cmphex(msr(t), ==, 0xf0); /* RQM, DIO, NDMA, CB */
         g_assert_cmphex(hg_bus_in(t->bus, 0x3f5, 1), ==, pattern(512 + i));
     }
+    g_assert_true(t->irq);
+    g_assert_cmpint(t->edges, ==, e + 2 * 512 + 1); /* one per byte, one for the result */
     /* No terminal count in PIO: the end of track ends it with EN. */
     g_assert_cmpint(results(t, r, 10), ==, 7);
     g_assert_cmphex(r[0], ==, 0x40);

@@ -617,6 +617,14 @@ static void execute(HgFdc *f)
     }
 }
 
+/* Non-DMA execution: each byte moved through the FIFO clears the interrupt and the next
+ * byte raises it again, so the end of the command (the result phase) is a fresh edge. */
+static void pio_request(HgFdc *f)
+{
+    if (f->phase == PHASE_EXEC)
+        raise_irq(f);
+}
+
 static void fifo_write(HgFdc *f, uint8_t v)
 {
     if (!(f->dor & DOR_RESET))
@@ -625,6 +633,7 @@ static void fifo_write(HgFdc *f, uint8_t v)
         if (!f->pio || f->xkind == X_READ)
             return;
         int unit = f->xkind == X_FORMAT ? 4 : SECTOR;
+        lower_irq(f);
         f->buf[f->buf_pos++] = v;
         if (f->buf_pos == unit) {
             if (f->xkind == X_FORMAT)
@@ -632,6 +641,7 @@ static void fifo_write(HgFdc *f, uint8_t v)
             else
                 sector_done(f, false);
         }
+        pio_request(f);
         return;
     }
     if (f->phase == PHASE_RESULT)
@@ -662,9 +672,11 @@ static uint8_t fifo_read(HgFdc *f)
         return v;
     }
     if (f->phase == PHASE_EXEC && f->pio && f->xkind == X_READ) {
+        lower_irq(f);
         uint8_t v = f->buf[f->buf_pos++];
         if (f->buf_pos == SECTOR)
             sector_done(f, false);
+        pio_request(f);
         return v;
     }
     return 0xff;
