@@ -402,6 +402,25 @@ static void test_registers(void)
     T *t = t_new(2);
     bios_init(t);
     uint8_t r[10];
+    /* Linux get_fdc_version: DUMPREGS (10 bytes), VERSION, CONFIGURE, PERPENDICULAR
+     * wanting a second byte, UNLOCK (00), PARTID (invalid: 80 = post-1991 82077). */
+    CMD(t, 0x0e);
+    g_assert_cmpint(results(t, r, 10), ==, 10);
+    CMD(t, 0x10);
+    g_assert_cmpint(results(t, r, 10), ==, 1);
+    g_assert_cmphex(r[0], ==, 0x90);
+    CMD(t, 0x13);
+    g_assert_cmphex(msr(t), ==, 0x90); /* more output wanted */
+    CMD(t, 0x00, 0x10, 0x00);
+    CMD(t, 0x12);
+    g_assert_cmphex(msr(t), ==, 0x90);
+    CMD(t, 0x00);
+    CMD(t, 0x14);
+    g_assert_cmpint(results(t, r, 10), ==, 1);
+    g_assert_cmphex(r[0], ==, 0x00);
+    CMD(t, 0x18);
+    g_assert_cmpint(results(t, r, 10), ==, 1);
+    g_assert_cmphex(r[0], ==, 0x80);
     /* Linux fdc_configure / lock / dumpreg / perpendicular mode. */
     CMD(t, 0x13, 0x00, 0x1a, 0x00);
     CMD(t, 0x94);
