@@ -526,6 +526,7 @@ void hg_ps2_mouse_write(HgPs2Mouse *m, uint8_t v)
     case 0xf5:
         q_clear(&m->q);
         m->status &= ~MS_ENABLED;
+        m->dx = m->dy = m->dz = 0;
         q_push(&m->q, ACK);
         break;
     case 0xf4:
