@@ -122,11 +122,69 @@ static const uint8_t prog[] = {
     0x17, 0x00, 0xd8, 0x7c, 0x00, 0x00, 0x07, 0x01, 0xfc, 0x7b, 0x00, 0x00, 0xc6, 0x7c, 0x08, 0x00,
     0x00, 0x8e, 0x00, 0x00};
 
+/* A real-mode guest single-stepping itself with TF and watching the word at 0x700 with a
+ * data breakpoint (DR0); its #DB handler logs each trap's return IP and DR6 at 0x604 and
+ * up (count at 0x600). The traps of a MOV SS are held back for one instruction (SDM
+ * Vol. 3A 6.8.3), here the single step and the breakpoint hit of MOV SS,[0x700]:
+ *
+ * bits 16
+ * org 0x7c00
+ *     xor ax, ax
+ *     mov ds, ax
+ *     mov ss, ax
+ *     mov sp, 0x7000
+ *     mov word [4], handler
+ *     mov word [6], 0
+ *     mov eax, 0x700
+ *     mov dr0, eax
+ *     mov eax, 0x00070001
+ *     mov dr7, eax
+ *     xor cx, cx
+ *     pushf
+ *     pop ax
+ *     or ax, 0x100
+ *     push ax
+ *     popf
+ * again:
+ *     inc cx
+ *     mov ss, [0x700]
+ *     add cx, 2
+ *     cmp cx, 60
+ *     jb again
+ *     pushf
+ *     pop ax
+ *     and ax, 0xfeff
+ *     push ax
+ *     popf
+ *     hlt
+ * handler:
+ *     inc word [0x600]
+ *     mov bx, [0x600]
+ *     shl bx, 2
+ *     mov bp, sp
+ *     mov ax, [bp]
+ *     mov [0x600 + bx], ax
+ *     mov eax, dr6
+ *     mov [0x602 + bx], ax
+ *     xor eax, eax
+ *     mov dr6, eax
+ *     iret
+ */
+static const uint8_t prog_tf[] = {
+    0x31, 0xc0, 0x8e, 0xd8, 0x8e, 0xd0, 0xbc, 0x00, 0x70, 0xc7, 0x06, 0x04, 0x00, 0x45, 0x7c,
+    0xc7, 0x06, 0x06, 0x00, 0x00, 0x00, 0x66, 0xb8, 0x00, 0x07, 0x00, 0x00, 0x0f, 0x23, 0xc0,
+    0x66, 0xb8, 0x01, 0x00, 0x07, 0x00, 0x0f, 0x23, 0xf8, 0x31, 0xc9, 0x9c, 0x58, 0x0d, 0x00,
+    0x01, 0x50, 0x9d, 0x41, 0x8e, 0x16, 0x00, 0x07, 0x83, 0xc1, 0x02, 0x83, 0xf9, 0x3c, 0x72,
+    0xf3, 0x9c, 0x58, 0x25, 0xff, 0xfe, 0x50, 0x9d, 0xf4, 0xff, 0x06, 0x00, 0x06, 0x8b, 0x1e,
+    0x00, 0x06, 0xc1, 0xe3, 0x02, 0x89, 0xe5, 0x8b, 0x46, 0x00, 0x89, 0x87, 0x00, 0x06, 0x0f,
+    0x21, 0xf0, 0x89, 0x87, 0x02, 0x06, 0x66, 0x31, 0xc0, 0x0f, 0x23, 0xf0, 0xcf};
+
 enum {
     RAM_SIZE = 16u << 20,
     AFTER_MOV_SS = 0x7caf, /* the INC ECX behind the MOV SS of the loop */
     SAVE_ITERATION = 100,
     LOOP_END = 3000,
+    TF_AFTER_MOV_SS = 0x7c35,
 };
 
 typedef struct Machine {
@@ -297,6 +355,54 @@ static void test_round_trip(void)
     assert_same_cpu(a->cpu, b->cpu);
     g_assert_cmpint(memcmp(hg_bus_ram(a->bus), hg_bus_ram(b->bus), RAM_SIZE), ==, 0);
 
+    g_free(ram);
+    g_bytes_unref(state);
+    machine_free(a);
+    machine_free(b);
+}
+
+/* Saved between a MOV SS and the instruction it shadows while single-stepping: the
+ * single-step trap of the MOV SS is pending (dbg_pending) under the shadow. */
+static void test_trap_round_trip(void)
+{
+    Machine *a = machine_new();
+    memcpy(hg_bus_ram(a->bus) + 0x7c00, prog_tf, sizeof(prog_tf));
+    hg_cpu_load_seg_real(a->cpu, S_CS, 0);
+    a->cpu->eip = 0x7c00;
+    for (int i = 0;
+         i < 1000 && !(a->cpu->eip == TF_AFTER_MOV_SS && (a->cpu->regs[R_ECX] & 0xffff) == 10); i++)
+        g_assert_cmpint(hg_cpu_run(a->cpu, 1), ==, HG_EXIT_BUDGET);
+    g_assert_cmphex(a->cpu->eip, ==, TF_AFTER_MOV_SS);
+    g_assert_true(a->cpu->irq_shadow);
+    g_assert_cmphex(a->cpu->dbg_pending, ==, DR6_BS | 1);
+    GBytes *state = save(a->cpu);
+    uint8_t *ram = g_memdup2(hg_bus_ram(a->bus), RAM_SIZE);
+    g_assert_cmpint(hg_cpu_run(a->cpu, 100000), ==, HG_EXIT_HALT);
+
+    Machine *b = machine_new();
+    memcpy(hg_bus_ram(b->bus), ram, RAM_SIZE);
+    gsize len;
+    const uint8_t *data = g_bytes_get_data(state, &len);
+    g_assert_null(load(b->cpu, data, len));
+    g_assert_cmpint(hg_cpu_run(b->cpu, 100000), ==, HG_EXIT_HALT);
+    assert_same_cpu(a->cpu, b->cpu);
+    g_assert_cmpint(memcmp(hg_bus_ram(a->bus), hg_bus_ram(b->bus), RAM_SIZE), ==, 0);
+    /* The traps of each MOV SS came after the ADD it shadowed, with B0 for the read of
+     * 0x700 that the restored CPU had pending. */
+    uint16_t n, ip, dr6;
+    int b0 = 0;
+    memcpy(&n, hg_bus_ram(b->bus) + 0x600, 2);
+    g_assert_cmpuint(n, >, 40);
+    for (unsigned i = 1; i <= n; i++) {
+        memcpy(&ip, hg_bus_ram(b->bus) + 0x600 + 4 * i, 2);
+        memcpy(&dr6, hg_bus_ram(b->bus) + 0x602 + 4 * i, 2);
+        g_assert_cmphex(ip, !=, TF_AFTER_MOV_SS);
+        if (dr6 & 1) {
+            g_assert_cmphex(ip, ==, TF_AFTER_MOV_SS + 3);
+            b0++;
+        }
+    }
+    g_assert_cmpint(b0, ==, 20);
     g_free(ram);
     g_bytes_unref(state);
     machine_free(a);
@@ -524,6 +630,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/cpu-state/round-trip", test_round_trip);
+    g_test_add_func("/cpu-state/single-step", test_trap_round_trip);
     g_test_add_func("/cpu-state/refused", test_refused);
     g_test_add_func("/cpu-state/reset", test_reset_state);
     return g_test_run();

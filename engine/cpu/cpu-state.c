@@ -212,6 +212,9 @@ static bool check_segments(HgStateReader *r, const HgCpu *c)
     }
     if ((cs->flags & (DESC_P | DESC_S | DESC_CODE)) != (DESC_P | DESC_S | DESC_CODE))
         return reject(r, "CS does not hold a present code segment");
+    /* The CPL is checked against the CS descriptor, not the selector's RPL: between
+     * setting CR0.PE and the far jump that follows, CS still holds a real-mode selector
+     * whose low bits mean nothing while the CPL is 0. */
     if ((cs->flags & DESC_C) ? seg_dpl(cs) > (unsigned)c->cpl : seg_dpl(cs) != (unsigned)c->cpl)
         return reject(r, "CPL does not match the CS descriptor");
     if ((ss->flags & DESC_P) &&
