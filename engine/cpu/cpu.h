@@ -321,8 +321,9 @@ bool hg_debug_page_watched(const HgCpu *cpu, uint32_t page);
 bool hg_msr_read(HgCpu *cpu, uint32_t msr, uint64_t *out);
 bool hg_msr_write(HgCpu *cpu, uint32_t msr, uint64_t value);
 
-/* Saves the whole architectural and execution state (cpu-state.c). Loading validates
- * it: a refused state sets the reader's error and leaves the CPU unchanged; an accepted
- * one flushes the TLB and translated blocks. */
+/* Saves the whole architectural and execution state (cpu-state.c), between two runs
+ * (not from inside hg_cpu_run). Loading validates it: a refused state sets the reader's
+ * error and leaves the CPU unchanged; an accepted one flushes the TLB and translated
+ * blocks. The state includes cpu->icount: load the CPU before the clock. */
 void hg_cpu_save(const HgCpu *cpu, HgStateWriter *w);
 void hg_cpu_load(HgCpu *cpu, HgStateReader *r);
