@@ -18,6 +18,8 @@ typedef struct HgBus HgBus;
 typedef struct HgCpu HgCpu;
 typedef struct HgOp HgOp;
 typedef struct HgTbCache HgTbCache;
+typedef struct HgStateWriter HgStateWriter;
+typedef struct HgStateReader HgStateReader;
 
 /* General registers, in the encoding order of the ModRM reg field. */
 enum { R_EAX, R_ECX, R_EDX, R_EBX, R_ESP, R_EBP, R_ESI, R_EDI, R_NONE };
@@ -322,3 +324,10 @@ bool hg_debug_page_watched(const HgCpu *cpu, uint32_t page);
 /* Model-specific registers (system.c); false: no such register or a reserved value. */
 bool hg_msr_read(HgCpu *cpu, uint32_t msr, uint64_t *out);
 bool hg_msr_write(HgCpu *cpu, uint32_t msr, uint64_t value);
+
+/* Saves the whole architectural and execution state (cpu-state.c), between two runs
+ * (not from inside hg_cpu_run). Loading validates it: a refused state sets the reader's
+ * error and leaves the CPU unchanged; an accepted one flushes the TLB and translated
+ * blocks. The state includes cpu->icount: load the CPU before the clock. */
+void hg_cpu_save(const HgCpu *cpu, HgStateWriter *w);
+void hg_cpu_load(HgCpu *cpu, HgStateReader *r);
