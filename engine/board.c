@@ -8,7 +8,10 @@
  */
 #include "board.h"
 
+#include "hw/dma8237.h"
+#include "hw/fdc.h"
 #include "hw/fw_cfg.h"
+#include "hw/i8042.h"
 #include "hw/i440fx.h"
 #include "hw/pci.h"
 #include "hw/pic8259.h"
@@ -49,6 +52,9 @@ struct HgBoard {
     HgPiix4Pm *pm;
     HgFwCfg *fwcfg;
     HgResetCtl *resetctl;
+    HgI8042 *kbc;
+    HgDma *dma;
+    HgFdc *fdc;
     struct BoardUart {
         HgBoard *b;
         int port;
@@ -56,6 +62,7 @@ struct HgBoard {
     } com[2];
     uint32_t isa_sources[16]; /* per ISA IRQ line: the sources driving it high */
     bool a20_port92, a20_kbc;
+    uint8_t post_code;
     HgLinuxBoot lboot;
 };
 
@@ -164,6 +171,34 @@ static void port92_a20(void *opaque, bool on)
     update_a20(b);
 }
 
+static void kbc_a20(void *opaque, bool on)
+{
+    HgBoard *b = opaque;
+    b->a20_kbc = on;
+    update_a20(b);
+}
+
+static void kbc_reset(void *opaque)
+{
+    HgBoard *b = opaque;
+    b->m->reset_requested = true;
+    hg_cpu_kick(b->m->cpu);
+}
+
+/* Port 0x80, the POST code port: firmware writes progress codes there; also used as an
+ * I/O delay. Reads return what was written last, as on ISA POST cards. */
+static uint32_t post_read(void *opaque, uint32_t port, int size)
+{
+    HgBoard *b = opaque;
+    return b->post_code;
+}
+
+static void post_write(void *opaque, uint32_t port, uint32_t value, int size)
+{
+    HgBoard *b = opaque;
+    b->post_code = (uint8_t)value;
+}
+
 static void reset_request(void *opaque, bool hard)
 {
     HgBoard *b = opaque;
@@ -202,6 +237,8 @@ static void setup_cmos(HgBoard *b)
     c.cpus = 1;
     c.fpu = true;
     c.ps2_mouse = true;
+    c.floppy[0] = (uint8_t)hg_fdc_drive_type(b->fdc, 0);
+    c.floppy[1] = (uint8_t)hg_fdc_drive_type(b->fdc, 1);
     const char *order = m->cfg.boot[0] ? m->cfg.boot : "cda";
     for (int i = 0; i < 3 && order[i]; i++)
         c.boot[i] = order[i] == 'a'   ? HG_CMOS_BOOT_FLOPPY
@@ -274,6 +311,13 @@ HgBoard *hg_board_new(HgMachine *m, GError **error)
     b->resetctl = hg_resetctl_new(bus, reset_request, port92_a20, b);
     if (!setup_fw_cfg(b, error))
         goto fail;
+    HgI8042Callbacks kcb = {.a20 = kbc_a20, .reset = kbc_reset, .opaque = b};
+    b->kbc = hg_i8042_new(bus, isa_irq(b, 1, SRC_KBD), isa_irq(b, 12, SRC_MOUSE), &kcb);
+    b->dma = hg_dma_new(bus);
+    hg_bus_map_io(bus, 0x80, 1, post_read, post_write, b);
+    b->fdc = hg_fdc_new(bus, b->dma, isa_irq(b, 6, SRC_FDC), 2);
+    if (m->cfg.fda && !hg_fdc_insert(b->fdc, 0, m->cfg.fda, false, error))
+        goto fail;
     setup_cmos(b);
     return b;
 
@@ -289,6 +333,9 @@ void hg_board_free(HgBoard *b)
         return;
     for (int i = 0; i < 2; i++)
         hg_uart_free(b->com[i].uart);
+    hg_fdc_free(b->fdc);
+    hg_dma_free(b->dma);
+    hg_i8042_free(b->kbc);
     hg_resetctl_free(b->resetctl);
     hg_fw_cfg_free(b->fwcfg);
     hg_piix4pm_free(b->pm);
@@ -313,11 +360,15 @@ void hg_board_reset(HgBoard *b)
     hg_pci_reset(b->pci);
     hg_fw_cfg_reset(b->fwcfg);
     hg_resetctl_reset(b->resetctl);
+    hg_i8042_reset(b->kbc);
+    hg_dma_reset(b->dma);
+    hg_fdc_reset(b->fdc);
+    b->post_code = 0;
     for (int i = 0; i < 2; i++)
         hg_uart_reset(b->com[i].uart);
     memset(b->isa_sources, 0, sizeof(b->isa_sources));
     b->a20_port92 = false;
-    b->a20_kbc = true;
+    b->a20_kbc = hg_i8042_a20(b->kbc);
     update_a20(b);
 }
 

@@ -68,8 +68,11 @@ HgDebugPorts *hg_debugports_new(HgBus *bus, HgDebugconOut con, HgDebugExit exit_
     d->con = con;
     d->exit_fn = exit_fn;
     d->opaque = opaque;
-    if (con)
+    if (con) {
+        /* 0xE9 is QEMU's debugcon; SeaBIOS's debug build writes its log to 0x402. */
         hg_bus_map_io(bus, 0xe9, 1, con_read, con_write, d);
+        hg_bus_map_io(bus, 0x402, 1, con_read, con_write, d);
+    }
     if (exit_fn) {
         hg_bus_map_io(bus, 0xf4, 1, NULL, exit_write, d);
         hg_bus_map_io(bus, 0xe0, 4, echo_read, echo_write, d);

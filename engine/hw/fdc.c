@@ -796,6 +796,8 @@ HgFdc *hg_fdc_new(HgBus *bus, HgDma *dma, HgIrq irq, int ndrives)
 
 void hg_fdc_free(HgFdc *f)
 {
+    if (!f)
+        return;
     for (int i = 0; i < HG_FDC_MAX_DRIVES; i++)
         hg_fdc_eject(f, i);
     g_free(f);

@@ -295,6 +295,8 @@ HgI8042 *hg_i8042_new(HgBus *bus, HgIrq irq_kbd, HgIrq irq_aux, const HgI8042Cal
 
 void hg_i8042_free(HgI8042 *c)
 {
+    if (!c)
+        return;
     hg_ps2_kbd_free(c->kbd);
     hg_ps2_mouse_free(c->mouse);
     g_free(c);

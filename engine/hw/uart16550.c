@@ -244,7 +244,8 @@ void hg_uart_load(HgUart *u, HgStateReader *r)
     hg_state_get_u16(r); /* base: fixed by the board */
     hg_state_get_bytes(r, u->rbr_fifo, FIFO_SIZE);
     u->rx_head = hg_state_get_u8(r) % FIFO_SIZE;
-    u->rx_count = MIN(hg_state_get_u8(r), FIFO_SIZE);
+    uint8_t count = hg_state_get_u8(r); /* MIN would read the field twice */
+    u->rx_count = MIN(count, FIFO_SIZE);
     u->ier = hg_state_get_u8(r) & 0x0f;
     u->lcr = hg_state_get_u8(r);
     u->mcr = hg_state_get_u8(r) & 0x1f;
