@@ -376,3 +376,13 @@ bool hg_board_power_button(HgBoard *b)
 {
     return hg_piix4pm_power_button(b->pm);
 }
+
+HgI8042 *hg_board_kbc(HgBoard *b)
+{
+    return b->kbc;
+}
+
+HgFdc *hg_board_fdc(HgBoard *b)
+{
+    return b->fdc;
+}

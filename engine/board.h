@@ -14,5 +14,9 @@ void hg_board_free(HgBoard *b);
 void hg_board_reset(HgBoard *b);
 /* COM1 (port 0) and COM2 (port 1). */
 HgUart *hg_board_uart(HgBoard *b, int port);
+typedef struct HgI8042 HgI8042;
+typedef struct HgFdc HgFdc;
+HgI8042 *hg_board_kbc(HgBoard *b);
+HgFdc *hg_board_fdc(HgBoard *b);
 /* The ACPI power button; false when no ACPI OS listens (the caller powers off). */
 bool hg_board_power_button(HgBoard *b);

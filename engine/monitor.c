@@ -5,6 +5,11 @@
  */
 #include <string.h>
 
+#include "board.h"
+#include "hw/fdc.h"
+#include "hw/i8042.h"
+#include "hw/ps2.h"
+#include "keymap.h"
 #include "machine-internal.h"
 
 typedef struct MonCmd {
@@ -87,12 +92,97 @@ static bool cmd_quit(HgMachine *m, int argc, char **argv, GString *out)
     return false;
 }
 
+static bool cmd_system_powerdown(HgMachine *m, int argc, char **argv, GString *out)
+{
+    if (!hg_board_power_button(m->board))
+        g_string_append(out, "the guest does not listen to the power button (no ACPI); "
+                             "use quit to stop the machine\n");
+    return true;
+}
+
+/* sendkey ctrl-alt-delete: presses the keys in order, then releases them in reverse. */
+static bool cmd_sendkey(HgMachine *m, int argc, char **argv, GString *out)
+{
+    if (argc != 2) {
+        g_string_append(out, "usage: sendkey KEYS (for example ctrl-alt-delete, shift-a, ret)\n");
+        return true;
+    }
+    char **names = g_strsplit(argv[1], "-", 0);
+    uint16_t codes[16];
+    int n = 0;
+    for (int i = 0; names[i]; i++) {
+        uint16_t c = hg_keymap_lookup(names[i]);
+        if (!c || n == G_N_ELEMENTS(codes)) {
+            g_string_append_printf(out, "sendkey: unknown key \"%s\"\n", names[i]);
+            g_strfreev(names);
+            return true;
+        }
+        codes[n++] = c;
+    }
+    g_strfreev(names);
+    HgPs2Kbd *kbd = hg_i8042_kbd(hg_board_kbc(m->board));
+    for (int i = 0; i < n; i++)
+        hg_ps2_kbd_key(kbd, codes[i], true);
+    for (int i = n - 1; i >= 0; i--)
+        if (!(codes[i] & HG_KEY_PAUSE))
+            hg_ps2_kbd_key(kbd, codes[i], false);
+    return true;
+}
+
+/* Drive names: floppy0/fda (A:), floppy1/fdb (B:). */
+static int floppy_drive(const char *name)
+{
+    if (!strcmp(name, "floppy0") || !strcmp(name, "fda") || !strcmp(name, "a"))
+        return 0;
+    if (!strcmp(name, "floppy1") || !strcmp(name, "fdb") || !strcmp(name, "b"))
+        return 1;
+    return -1;
+}
+
+static bool cmd_change(HgMachine *m, int argc, char **argv, GString *out)
+{
+    if (argc != 3) {
+        g_string_append(out, "usage: change DRIVE FILE (drives: fda, fdb)\n");
+        return true;
+    }
+    int fd = floppy_drive(argv[1]);
+    GError *error = NULL;
+    if (fd >= 0) {
+        if (!hg_fdc_change(hg_board_fdc(m->board), fd, argv[2], false, &error)) {
+            g_string_append_printf(out, "change: %s\n", error->message);
+            g_error_free(error);
+        }
+        return true;
+    }
+    g_string_append_printf(out, "change: no drive \"%s\" (drives: fda, fdb)\n", argv[1]);
+    return true;
+}
+
+static bool cmd_eject(HgMachine *m, int argc, char **argv, GString *out)
+{
+    if (argc != 2) {
+        g_string_append(out, "usage: eject DRIVE (drives: fda, fdb)\n");
+        return true;
+    }
+    int fd = floppy_drive(argv[1]);
+    if (fd >= 0) {
+        hg_fdc_eject(hg_board_fdc(m->board), fd);
+        return true;
+    }
+    g_string_append_printf(out, "eject: no drive \"%s\" (drives: fda, fdb)\n", argv[1]);
+    return true;
+}
+
 static const MonCmd commands[] = {
     {"help", "[COMMAND]", "list the commands, or describe one", cmd_help},
     {"info", "status|registers|version", "show the machine's state", cmd_info},
     {"stop", "", "pause the machine", cmd_stop},
     {"cont", "", "resume the machine", cmd_cont},
     {"system_reset", "", "reset the machine (like the reset button)", cmd_system_reset},
+    {"system_powerdown", "", "press the power button (ACPI shutdown)", cmd_system_powerdown},
+    {"sendkey", "KEYS", "press keys, e.g. ctrl-alt-delete", cmd_sendkey},
+    {"change", "DRIVE FILE", "insert a medium (an image file) in a drive", cmd_change},
+    {"eject", "DRIVE", "remove the medium from a drive", cmd_eject},
     {"quit", "", "end the emulator at once", cmd_quit},
 };
 
