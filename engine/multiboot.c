@@ -105,8 +105,8 @@ HgMultiboot *hg_multiboot_load(const char *kernel, const char *initrd, const cha
     }
     if (!hdr) {
         g_set_error(error, HG_ERROR, HG_ERROR_FORMAT,
-                    "%s: no multiboot header in the first 8 KiB (Linux bzImage kernels need "
-                    "the PC firmware path, not multiboot)",
+                    "%s is not a kernel Hangar can start: neither a Linux bzImage (no setup "
+                    "header) nor a multiboot kernel (no header in its first 8 KiB)",
                     kernel);
         goto fail;
     }
