@@ -837,6 +837,118 @@ static void test_save_load(void)
     fx_free(&b);
 }
 
+
+static void test_text_features(void)
+{
+    Fx f;
+    fx_init(&f, HG_VGA_STD_VRAM);
+    setup_text(&f);
+    crtc(&f, 0x0a, 0x20);
+    /* A second font at map 1 (plane 2 offset 16 KiB), inverted glyphs; SR3 = 0x04 selects
+     * map 1 for attribute bit 3 = 1 (map A) and map 0 otherwise (map B). */
+    seq(&f, 2, 0x04);
+    seq(&f, 4, 0x07);
+    gr(&f, 4, 0x02);
+    gr(&f, 5, 0x00);
+    gr(&f, 6, 0x04);
+    for (int row = 0; row < 32; row++)
+        wr(&f, 0xa0000 + 0x4000 + 'H' * 32 + row, (uint8_t)~glyph('H', row));
+    seq(&f, 2, 0x03);
+    seq(&f, 4, 0x02);
+    gr(&f, 4, 0x00);
+    gr(&f, 5, 0x10);
+    gr(&f, 6, 0x0e);
+    seq(&f, 3, 0x04);
+    wr(&f, 0xb8000, 'H');
+    wr(&f, 0xb8001, 0x0f); /* bit 3 set: map A = 1 */
+    wr(&f, 0xb8002, 'H');
+    wr(&f, 0xb8003, 0x07); /* map B = 0 */
+    hg_vga_update(f.vga);
+    int w, h;
+    uint8_t g = glyph('H', 7);
+    g_assert_cmphex(pixel(&f, 0, 7, &w, &h), ==, dac_colour((g & 0x80) ? 0x00 : 0x3f));
+    g_assert_cmphex(pixel(&f, 9, 7, &w, &h), ==, dac_colour((g & 0x80) ? 0x07 : 0x00));
+    /* Mono emulation: attribute 0x01 is underlined on the CR14 scanline. */
+    seq(&f, 3, 0x00);
+    inb(&f, 0x3da);
+    outb(&f, 0x3c0, 0x30);
+    outb(&f, 0x3c0, 0x0e); /* mono, line graphics, blink */
+    outb(&f, 0x3c0, 0x20);
+    crtc(&f, 0x14, 0x0d);
+    wr(&f, 0xb8003, 0x01);
+    hg_vga_update(f.vga);
+    for (int x = 9; x < 18; x++)
+        g_assert_cmphex(pixel(&f, x, 13, &w, &h), ==, dac_colour(0x01));
+    /* Pel panning by 3 in a 9-dot mode (AR13 = 2): column 0 shows the panned glyph. */
+    inb(&f, 0x3da);
+    outb(&f, 0x3c0, 0x33);
+    outb(&f, 0x3c0, 0x02);
+    outb(&f, 0x3c0, 0x20);
+    wr(&f, 0xb8003, 0x07);
+    hg_vga_update(f.vga);
+    for (int x = 0; x < 6; x++) {
+        bool on = g & (0x80 >> (x + 3));
+        g_assert_cmphex(pixel(&f, x, 7, &w, &h), ==, dac_colour(on ? 0x3f : 0x00));
+    }
+    /* Hostile text geometry: everything at its maximum, then at zero. */
+    crtc(&f, 0x11, 0x00);
+    for (int v = 0; v < 2; v++) {
+        for (int i = 0; i < 0x19; i++)
+            crtc(&f, (uint8_t)i, v ? 0x00 : 0xff);
+        hg_vga_update(f.vga);
+        pixel(&f, 0, 0, &w, &h);
+        g_assert_cmpint(w, <=, 2560);
+        g_assert_cmpint(h, <=, 2048);
+        gchar **lines = hg_display_text_dump(f.disp);
+        g_assert_nonnull(lines);
+        g_strfreev(lines);
+    }
+    fx_free(&f);
+}
+
+/* Random register and memory traffic with periodic rendering: must never crash or read
+ * outside video memory (run under the sanitizers by make check). */
+static void test_fuzz(void)
+{
+    Fx f;
+    fx_init(&f, 1 << 20);
+    hg_vga_map_lfb(f.vga, HG_VGA_LFB_ISA);
+    GRand *rnd = g_rand_new_with_seed(42);
+    for (int step = 0; step < 60000; step++) {
+        uint32_t r = g_rand_int(rnd);
+        switch (r & 7) {
+        case 0:
+        case 1:
+            outb(&f, (uint16_t)(0x3b0 + (r >> 8) % 0x30), (uint8_t)(r >> 16));
+            break;
+        case 2:
+            inb(&f, (uint16_t)(0x3b0 + (r >> 8) % 0x30));
+            break;
+        case 3:
+            hg_bus_out(f.bus, (uint16_t)(0x1ce + ((r >> 8) & 1)),
+                       (r >> 9) % 12 == 0 ? (r >> 16) : (r >> 16) % 16, 2);
+            break;
+        case 4:
+            wr(&f, 0xa0000 + (r >> 8) % 0x20000, (uint8_t)(r >> 3));
+            break;
+        case 5:
+            rd(&f, 0xa0000 + (r >> 8) % 0x20000);
+            break;
+        case 6:
+            hg_bus_write(f.bus, HG_VGA_LFB_ISA + (r >> 4) % (2 << 20), r, 4);
+            break;
+        default:
+            f.insns += r >> 12;
+            if ((step & 255) == 0)
+                hg_vga_update(f.vga);
+            break;
+        }
+    }
+    hg_vga_update(f.vga);
+    g_rand_free(rnd);
+    fx_free(&f);
+}
+
 static void test_display_rects(void)
 {
     HgDisplay *d = hg_display_new();
@@ -880,6 +992,8 @@ int main(int argc, char **argv)
     g_test_add_func("/vga/hostile", test_hostile);
     g_test_add_func("/vga/dispi", test_dispi);
     g_test_add_func("/vga/save-load", test_save_load);
+    g_test_add_func("/vga/text-features", test_text_features);
+    g_test_add_func("/vga/fuzz", test_fuzz);
     g_test_add_func("/display/rects", test_display_rects);
     return g_test_run();
 }

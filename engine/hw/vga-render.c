@@ -233,15 +233,17 @@ static void render_text(HgVga *v, const Geo *g, uint32_t *fb, int stride, bool f
             uint32_t base = (attr & 8) ? fa : fb_;
             uint32_t goff = (base + (uint32_t)ch * 32 + (uint32_t)scan) & 0xffff;
             uint8_t glyph = scan < 32 ? vram[goff * 4 + 2] : 0;
-            if (mono && (attr & 7) == 1 && scan == (cr[0x14] & 0x1f))
-                glyph = 0xff;
-            if (key & (1u << 16))
+            /* Underline and cursor cover all dots of the cell, the ninth included. */
+            bool solid = (mono && (attr & 7) == 1 && scan == (cr[0x14] & 0x1f)) ||
+                         (key & (1u << 16));
+            if (solid)
                 glyph = 0xff;
             uint32_t *p = v->line_buf + (size_t)c * cw;
             for (int b = 0; b < 8; b++)
                 p[b] = (glyph & (0x80 >> b)) ? pal16[fg] : pal16[bg];
             if (cw == 9)
-                p[8] = (lge && ch >= 0xc0 && ch <= 0xdf && (glyph & 1)) ? pal16[fg] : pal16[bg];
+                p[8] = (solid || (lge && ch >= 0xc0 && ch <= 0xdf && (glyph & 1))) ? pal16[fg]
+                                                                                    : pal16[bg];
         }
         int x0 = c0 * cw, x1 = MIN((c1 + 1) * cw, g->width);
         for (int x = x0; x < x1; x++) {
