@@ -771,6 +771,28 @@ static void test_dispi(void)
     hg_bus_write(f.bus, HG_VGA_LFB_ISA + 2 * 641, 0xf800, 2);
     hg_vga_update(f.vga);
     g_assert_cmphex(pixel(&f, 1, 1, &w, &h), ==, 0xff0000);
+    /* 4 bpp (VBE 102h, 800x600x16) as SeaVGABIOS sets it: planar VGA registers with the
+     * geometry in CR1/CR12/CR13, dispi enabled at 4 bpp. */
+    hg_bus_out(f.bus, 0x1ce, 4, 2);
+    hg_bus_out(f.bus, 0x1cf, 0, 2);
+    set_mode(&f, &mode12);
+    static const uint16_t d4[][2] = {{3, 4}, {1, 800}, {2, 600}, {5, 0}, {4, 0x01}};
+    for (size_t i = 0; i < G_N_ELEMENTS(d4); i++) {
+        hg_bus_out(f.bus, 0x1ce, d4[i][0], 2);
+        hg_bus_out(f.bus, 0x1cf, d4[i][1], 2);
+    }
+    crtc(&f, 0x11, 0x00);
+    crtc(&f, 0x01, 800 / 8 - 1);
+    crtc(&f, 0x13, 800 / 16);
+    crtc(&f, 0x12, (600 - 1) & 0xff);
+    crtc(&f, 0x07, (uint8_t)((crtc_rd(&f, 0x07) & ~0x42) | 0x40)); /* 599: bit 9 */
+    gr(&f, 5, 0x02); /* write mode 2: colour 9 to the first 8 pixels of line 599 */
+    rd(&f, 0xa0000 + 599 * 100);
+    wr(&f, 0xa0000 + 599 * 100, 0x09);
+    hg_vga_update(f.vga);
+    g_assert_cmphex(pixel(&f, 3, 599, &w, &h), ==, dac_colour(0x39));
+    g_assert_cmpint(w, ==, 800);
+    g_assert_cmpint(h, ==, 600);
     fx_free(&f);
 }
 

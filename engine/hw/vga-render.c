@@ -317,7 +317,7 @@ static void render_dispi(HgVga *v, int w, int h, uint32_t *fb, int stride, bool 
     for (int y = 0; y < h; y++) {
         uint64_t off = base + (uint64_t)y * line;
         uint32_t *out = fb + (size_t)y * stride;
-        bool inside = bpp != 4 && off + len <= v->vram_size;
+        bool inside = off + len <= v->vram_size;
         bool dirty = full;
         for (uint64_t pg = off >> VGA_DIRTY_SHIFT;
              inside && !dirty && pg <= (off + len - 1) >> VGA_DIRTY_SHIFT; pg++)
@@ -325,7 +325,7 @@ static void render_dispi(HgVga *v, int w, int h, uint32_t *fb, int stride, bool 
         if (!dirty)
             continue;
         if (!inside) {
-            /* Past the end of video memory (or 4 bpp, not supported): black. */
+            /* Past the end of video memory: black. */
             memset(out, 0, sizeof(uint32_t) * w);
         } else {
             const uint8_t *s = v->vram + off;
@@ -365,7 +365,10 @@ void hg_vga_render(HgVga *v)
     if (!v->display)
         return;
     Geo g = {0};
-    bool dispi = (v->dispi[DISPI_ENABLE] & DISPI_ENABLED) && v->has_dispi;
+    /* 4 bpp VBE modes are planar: SeaVGABIOS programs the VGA registers for them (mode
+     * 6Ah timings, CR1/CR12/CR13 from the VBE geometry), so the VGA path draws them. */
+    bool dispi = (v->dispi[DISPI_ENABLE] & DISPI_ENABLED) && v->has_dispi &&
+                 v->dispi[DISPI_BPP] != 4;
     if (dispi) {
         g.kind = KIND_DISPI;
         g.width = CLAMP(v->dispi[DISPI_XRES], 1, DISPI_MAX_X);
