@@ -8,6 +8,7 @@
 
 #include "bus.h"
 #include "clock.h"
+#include "cpu.h"
 #include "display.h"
 #include "hw/vga.h"
 #include "state.h"
@@ -971,6 +972,209 @@ static void test_fuzz(void)
     fx_free(&f);
 }
 
+
+/* --- The real SeaVGABIOS on this VGA --------------------------------------------------- */
+
+typedef struct RomFx {
+    HgCpu *cpu;
+    GString *debug;
+} RomFx;
+
+static uint64_t cpu_counter(void *opaque)
+{
+    RomFx *r = opaque;
+    return r->cpu ? r->cpu->icount : 0;
+}
+
+static void debug_out(void *opaque, uint32_t port, uint32_t value, int size)
+{
+    (void)port;
+    (void)size;
+    g_string_append_c(((RomFx *)opaque)->debug, (char)value);
+}
+
+static HgExitReason run_to_halt(HgCpu *cpu)
+{
+    HgExitReason r = HG_EXIT_BUDGET;
+    for (int i = 0; i < 200 && r == HG_EXIT_BUDGET; i++)
+        r = hg_cpu_run(cpu, 1000000);
+    return r;
+}
+
+/* Calls INT 10h with AX and BX from a stub at F000:0200 + 16 * slot and runs until it
+ * halts. Each call uses a fresh slot: the stub is poked into RAM behind the translator's
+ * back, so a reused address would run the old translated code. */
+static void int10(HgCpu *cpu, uint8_t *ram, int slot, uint16_t ax, uint16_t bx)
+{
+    uint8_t stub[] = {0xb8, (uint8_t)ax, (uint8_t)(ax >> 8), 0xbb, (uint8_t)bx,
+                      (uint8_t)(bx >> 8), 0xcd, 0x10, 0xf4};
+    uint32_t ip = 0x200 + 16 * (uint32_t)slot;
+    memcpy(ram + 0xf0000 + ip, stub, sizeof(stub));
+    hg_cpu_load_seg_real(cpu, S_CS, 0xf000);
+    cpu->eip = ip;
+    cpu->regs[R_ESP] = 0x7000;
+    cpu->halted = false;
+    g_assert_cmpint(run_to_halt(cpu), ==, HG_EXIT_HALT);
+    g_assert_cmphex(cpu->eip, ==, ip + 9);
+}
+
+static void surface_size(HgDisplay *d, int *w, int *h)
+{
+    HgSurface s;
+    hg_display_lock(d, &s);
+    *w = s.width;
+    *h = s.height;
+    hg_display_unlock(d);
+}
+
+/* Runs Debian's vgabios-isavga.bin (SeaVGABIOS with Bochs dispi) through its POST entry
+ * point, as SeaBIOS does, then prints through INT 10h AH=0Eh and reads the screen back. */
+static void test_seavgabios(void)
+{
+    const char *path = "/usr/share/seabios/vgabios-isavga.bin";
+    gchar *rom;
+    gsize rom_len;
+    if (!g_file_get_contents(path, &rom, &rom_len, NULL) || rom_len > 0x10000) {
+        g_test_skip("SeaVGABIOS not installed");
+        return;
+    }
+    RomFx rf = {NULL, g_string_new(NULL)};
+    HgBus *bus = hg_bus_new(2 << 20);
+    HgClock *clock = hg_clock_new(HG_CLOCK_ICOUNT, 10, cpu_counter, &rf);
+    HgDisplay *disp = hg_display_new();
+    HgVga *vga = hg_vga_new(bus, clock, disp, 16 << 20);
+    hg_vga_map_lfb(vga, HG_VGA_LFB_ISA);
+    hg_bus_map_io(bus, 0x402, 1, NULL, debug_out, &rf);
+    uint8_t *ram = hg_bus_ram(bus);
+    memcpy(ram + 0xc0000, rom, rom_len);
+    /* IVT: every vector at an IRET; F000:0000 halts (the POST call's return address). */
+    for (int v = 0; v < 256; v++) {
+        ram[v * 4] = 0x10;
+        ram[v * 4 + 1] = 0x00;
+        ram[v * 4 + 2] = 0x00;
+        ram[v * 4 + 3] = 0xf0;
+    }
+    ram[0xf0000] = 0xf4;
+    ram[0xf0001] = 0xeb;
+    ram[0xf0002] = 0xfd;
+    ram[0xf0010] = 0xcf;
+    const char *msg = "Hangar VGA";
+    uint8_t *p = ram + 0xf0100;
+    /* mov ax, 0x0003; int 10h: SeaBIOS' enable_vga_console sets mode 3 this way. */
+    static const uint8_t set_mode3[] = {0xb8, 0x03, 0x00, 0xcd, 0x10};
+    memcpy(p, set_mode3, sizeof(set_mode3));
+    p += sizeof(set_mode3);
+    for (int i = 0; msg[i]; i++) {
+        *p++ = 0xb8; /* mov ax, 0x0E00 | ch */
+        *p++ = (uint8_t)msg[i];
+        *p++ = 0x0e;
+        *p++ = 0xbb; /* mov bx, 0x0007 */
+        *p++ = 0x07;
+        *p++ = 0x00;
+        *p++ = 0xcd; /* int 10h */
+        *p++ = 0x10;
+    }
+    *p++ = 0xf4;
+    rf.cpu = hg_cpu_new(bus, NULL);
+    HgCpu *cpu = rf.cpu;
+    hg_cpu_reset(cpu);
+    /* far call C000:0003 with the return address F000:0000 on the stack at 0:7000. */
+    ram[0x6ffc] = 0x00;
+    ram[0x6ffd] = 0x00;
+    ram[0x6ffe] = 0x00;
+    ram[0x6fff] = 0xf0;
+    hg_cpu_load_seg_real(cpu, S_SS, 0);
+    cpu->regs[R_ESP] = 0x6ffc;
+    hg_cpu_load_seg_real(cpu, S_CS, 0xc000);
+    cpu->eip = 3;
+    hg_cpu_update_mode(cpu);
+    HgExitReason r = run_to_halt(cpu);
+    g_test_message("SeaVGABIOS debug output:\n%s", rf.debug->str);
+    g_assert_cmpint(r, ==, HG_EXIT_HALT);
+    g_assert_cmphex(cpu->seg[S_CS].sel, ==, 0xf000);
+    g_assert_nonnull(strstr(rf.debug->str, "VBE DISPI: lfb_addr=e0000000, size 16 MB"));
+    /* INT 10h now points into the ROM. */
+    g_assert_cmphex(ram[0x10 * 4 + 3] << 8 | ram[0x10 * 4 + 2], ==, 0xc000);
+    hg_cpu_load_seg_real(cpu, S_CS, 0xf000);
+    cpu->eip = 0x100;
+    cpu->regs[R_ESP] = 0x7000;
+    cpu->halted = false;
+    r = run_to_halt(cpu);
+    g_assert_cmpint(r, ==, HG_EXIT_HALT);
+    hg_vga_update(vga);
+    gchar **lines = hg_display_text_dump(disp);
+    g_assert_nonnull(lines);
+    g_assert_cmpint(g_strv_length(lines), ==, 25);
+    g_assert_cmpstr(lines[0], ==, msg);
+    g_strfreev(lines);
+    HgSurface s;
+    hg_display_lock(disp, &s);
+    g_assert_cmpint(s.width, ==, 720);
+    g_assert_cmpint(s.height, ==, 400);
+    /* Some pixel of the first row of text is lit (grey on black). */
+    int lit = 0;
+    for (int y = 0; y < 16; y++)
+        for (int x = 0; x < 90; x++)
+            lit += s.pixels[y * (s.stride / 4) + x] != 0;
+    hg_display_unlock(disp);
+    g_assert_cmpint(lit, >, 50);
+
+    /* Mode 13h through the BIOS: 320x200, default palette entry 15 is white. */
+    int w, h, stride;
+    int10(cpu, ram, 1, 0x0013, 0);
+    hg_bus_write(bus, 0xa0000 + 321, 0x0f, 1);
+    hg_vga_update(vga);
+    surface_size(disp, &w, &h);
+    g_assert_cmpint(w, ==, 320);
+    g_assert_cmpint(h, ==, 200);
+    uint32_t *px = hg_display_snapshot(disp, &w, &h);
+    g_assert_cmphex(px[321], ==, 0xffffff);
+    g_assert_cmphex(px[0], ==, 0);
+    g_free(px);
+    /* Mode 12h: 640x480 planar. */
+    int10(cpu, ram, 2, 0x0012, 0);
+    hg_vga_update(vga);
+    surface_size(disp, &w, &h);
+    g_assert_cmpint(w, ==, 640);
+    g_assert_cmpint(h, ==, 480);
+    /* VBE 101h with the linear framebuffer (640x480x8), then 800x600 at 32 bpp (115h). */
+    int10(cpu, ram, 3, 0x4f02, 0x4101);
+    g_assert_cmphex(cpu->regs[R_EAX] & 0xffff, ==, 0x004f);
+    hg_bus_write(bus, HG_VGA_LFB_ISA + 640 * 2 + 5, 0x0f, 1);
+    hg_vga_update(vga);
+    px = hg_display_snapshot(disp, &w, &h);
+    g_assert_cmpint(w, ==, 640);
+    g_assert_cmpint(h, ==, 480);
+    g_assert_cmphex(px[640 * 2 + 5], ==, 0xffffff);
+    g_free(px);
+    int10(cpu, ram, 4, 0x4f02, 0x4115);
+    g_assert_cmphex(cpu->regs[R_EAX] & 0xffff, ==, 0x004f);
+    hg_bus_out(bus, 0x1ce, 3, 2);
+    uint32_t bytespp = (hg_bus_in(bus, 0x1cf, 2) + 7) / 8; /* 115h is 24 bpp in VBE 1.2 */
+    g_assert_cmpuint(bytespp, >=, 3);
+    hg_bus_write(bus, HG_VGA_LFB_ISA + (800 * 3 + 7) * bytespp, 0x123456, 3);
+    hg_vga_update(vga);
+    px = hg_display_snapshot(disp, &w, &h);
+    g_assert_cmpint(w, ==, 800);
+    g_assert_cmpint(h, ==, 600);
+    g_assert_cmphex(px[800 * 3 + 7], ==, 0x123456);
+    g_free(px);
+    (void)stride;
+    /* And back to text. */
+    int10(cpu, ram, 5, 0x0003, 0);
+    hg_vga_update(vga);
+    surface_size(disp, &w, &h);
+    g_assert_cmpint(w, ==, 720);
+    g_assert_cmpint(h, ==, 400);
+    hg_cpu_free(cpu);
+    hg_vga_free(vga);
+    hg_display_free(disp);
+    hg_clock_free(clock);
+    hg_bus_free(bus);
+    g_string_free(rf.debug, TRUE);
+    g_free(rom);
+}
+
 static void test_display_rects(void)
 {
     HgDisplay *d = hg_display_new();
@@ -1016,6 +1220,7 @@ int main(int argc, char **argv)
     g_test_add_func("/vga/save-load", test_save_load);
     g_test_add_func("/vga/text-features", test_text_features);
     g_test_add_func("/vga/fuzz", test_fuzz);
+    g_test_add_func("/vga/seavgabios", test_seavgabios);
     g_test_add_func("/display/rects", test_display_rects);
     return g_test_run();
 }
