@@ -10,10 +10,10 @@
 typedef struct HgTimer HgTimer;
 
 enum {
-    VGA_PLANE_SIZE = 0x10000,      /* 64 KiB per plane; planar memory is interleaved */
-    VGA_DIRTY_SHIFT = 9,           /* VRAM bytes per dirty-tracking page */
-    VGA_DIRTY_ANY = 1,             /* a write landed in the page */
-    VGA_DIRTY_FONT = 2,            /* ... and touched plane 2 (text fonts) */
+    VGA_PLANE_SIZE = 0x10000, /* 64 KiB per plane; planar memory is interleaved */
+    VGA_DIRTY_SHIFT = 9,      /* VRAM bytes per dirty-tracking page */
+    VGA_DIRTY_ANY = 1,        /* a write landed in the page */
+    VGA_DIRTY_FONT = 2,       /* ... and touched plane 2 (text fonts) */
     DISPI_MAX_X = 2560,
     DISPI_MAX_Y = 1600,
     VGA_MAX_W = 2560,
@@ -21,11 +21,23 @@ enum {
 };
 
 enum {
-    DISPI_ID = 0, DISPI_XRES, DISPI_YRES, DISPI_BPP, DISPI_ENABLE, DISPI_BANK,
-    DISPI_VIRT_W, DISPI_VIRT_H, DISPI_X_OFF, DISPI_Y_OFF, DISPI_VIDEO_MEM_64K,
+    DISPI_ID = 0,
+    DISPI_XRES,
+    DISPI_YRES,
+    DISPI_BPP,
+    DISPI_ENABLE,
+    DISPI_BANK,
+    DISPI_VIRT_W,
+    DISPI_VIRT_H,
+    DISPI_X_OFF,
+    DISPI_Y_OFF,
+    DISPI_VIDEO_MEM_64K,
     DISPI_NREGS = 16,
-    DISPI_ENABLED = 0x01, DISPI_GETCAPS = 0x02, DISPI_8BIT_DAC = 0x20,
-    DISPI_LFB_ENABLED = 0x40, DISPI_NOCLEARMEM = 0x80,
+    DISPI_ENABLED = 0x01,
+    DISPI_GETCAPS = 0x02,
+    DISPI_8BIT_DAC = 0x20,
+    DISPI_LFB_ENABLED = 0x40,
+    DISPI_NOCLEARMEM = 0x80,
 };
 
 struct HgVga {
@@ -58,7 +70,7 @@ struct HgVga {
     /* Renderer state (not saved: rebuilt by a full redraw). */
     bool invalidate;
     int fb_w, fb_h;
-    int kind; /* what was drawn last */
+    int kind;        /* what was drawn last */
     uint32_t *cells; /* text: key per cell of the last drawn frame */
     int cells_len;
     uint32_t *line_buf;
@@ -69,8 +81,8 @@ struct HgVga {
 void hg_vga_render(HgVga *v);
 /* Guest-visible timing derived from the CRTC registers. */
 typedef struct VgaTiming {
-    int64_t line_ps; /* picoseconds per scanline */
-    int htotal, hde; /* character clocks */
+    int64_t line_ps;             /* picoseconds per scanline */
+    int htotal, hde;             /* character clocks */
     int vtotal, vde, vrs, vrlen; /* scanlines */
 } VgaTiming;
 void hg_vga_timing(const HgVga *v, VgaTiming *t);

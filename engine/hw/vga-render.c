@@ -234,8 +234,8 @@ static void render_text(HgVga *v, const Geo *g, uint32_t *fb, int stride, bool f
             uint32_t goff = (base + (uint32_t)ch * 32 + (uint32_t)scan) & 0xffff;
             uint8_t glyph = scan < 32 ? vram[goff * 4 + 2] : 0;
             /* Underline and cursor cover all dots of the cell, the ninth included. */
-            bool solid = (mono && (attr & 7) == 1 && scan == (cr[0x14] & 0x1f)) ||
-                         (key & (1u << 16));
+            bool solid =
+                (mono && (attr & 7) == 1 && scan == (cr[0x14] & 0x1f)) || (key & (1u << 16));
             if (solid)
                 glyph = 0xff;
             uint32_t *p = v->line_buf + (size_t)c * cw;
@@ -243,7 +243,7 @@ static void render_text(HgVga *v, const Geo *g, uint32_t *fb, int stride, bool f
                 p[b] = (glyph & (0x80 >> b)) ? pal16[fg] : pal16[bg];
             if (cw == 9)
                 p[8] = (solid || (lge && ch >= 0xc0 && ch <= 0xdf && (glyph & 1))) ? pal16[fg]
-                                                                                    : pal16[bg];
+                                                                                   : pal16[bg];
         }
         int x0 = c0 * cw, x1 = MIN((c1 + 1) * cw, g->width);
         for (int x = x0; x < x1; x++) {
@@ -292,8 +292,8 @@ static void render_graphics(HgVga *v, const Geo *g, uint32_t *fb, int stride, bo
                 }
             } else {
                 for (int b = 7; b >= 0; b--) {
-                    int idx = ((m[0] >> b) & 1) | ((m[1] >> b) & 1) << 1 |
-                              ((m[2] >> b) & 1) << 2 | ((m[3] >> b) & 1) << 3;
+                    int idx = ((m[0] >> b) & 1) | ((m[1] >> b) & 1) << 1 | ((m[2] >> b) & 1) << 2 |
+                              ((m[3] >> b) & 1) << 3;
                     *p++ = pal16[idx & cpe];
                 }
             }
@@ -332,9 +332,7 @@ static void render_dispi(HgVga *v, int w, int h, uint32_t *fb, int stride, bool 
             for (int x = 0; x < w; x++, s += bytes) {
                 uint32_t px;
                 switch (bpp) {
-                case 8:
-                    px = pal256[s[0]];
-                    break;
+                case 8: px = pal256[s[0]]; break;
                 case 15: {
                     uint32_t c = s[0] | s[1] << 8;
                     uint32_t r = (c >> 10) & 31, gg = (c >> 5) & 31, b = c & 31;
@@ -367,8 +365,8 @@ void hg_vga_render(HgVga *v)
     Geo g = {0};
     /* 4 bpp VBE modes are planar: SeaVGABIOS programs the VGA registers for them (mode
      * 6Ah timings, CR1/CR12/CR13 from the VBE geometry), so the VGA path draws them. */
-    bool dispi = (v->dispi[DISPI_ENABLE] & DISPI_ENABLED) && v->has_dispi &&
-                 v->dispi[DISPI_BPP] != 4;
+    bool dispi =
+        (v->dispi[DISPI_ENABLE] & DISPI_ENABLED) && v->has_dispi && v->dispi[DISPI_BPP] != 4;
     if (dispi) {
         g.kind = KIND_DISPI;
         g.width = CLAMP(v->dispi[DISPI_XRES], 1, DISPI_MAX_X);
@@ -390,12 +388,8 @@ void hg_vga_render(HgVga *v)
     int stride;
     uint32_t *fb = hg_display_draw_begin(v->display, g.width, g.height, &stride);
     switch (g.kind) {
-    case KIND_DISPI:
-        render_dispi(v, g.width, g.height, fb, stride, full);
-        break;
-    case KIND_TEXT:
-        render_text(v, &g, fb, stride, full);
-        break;
+    case KIND_DISPI: render_dispi(v, g.width, g.height, fb, stride, full); break;
+    case KIND_TEXT: render_text(v, &g, fb, stride, full); break;
     case KIND_BLANK:
         if (full) {
             for (int y = 0; y < g.height; y++)
@@ -403,9 +397,7 @@ void hg_vga_render(HgVga *v)
             hg_display_draw_dirty(v->display, 0, 0, g.width, g.height);
         }
         break;
-    default:
-        render_graphics(v, &g, fb, stride, full);
-        break;
+    default: render_graphics(v, &g, fb, stride, full); break;
     }
     hg_display_draw_end(v->display);
     /* Outside the drawing lock: set_text takes it itself. */

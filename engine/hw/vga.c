@@ -149,17 +149,13 @@ static void vga_outb(HgVga *v, uint16_t port, uint8_t val)
     if (!port_decoded(v, port))
         return;
     switch (port) {
-    case 0x3c0:
-        ar_write(v, val);
-        break;
+    case 0x3c0: ar_write(v, val); break;
     case 0x3c2:
         if (v->misc != val)
             v->invalidate = true;
         v->misc = val;
         break;
-    case 0x3c4:
-        v->sr_index = val;
-        break;
+    case 0x3c4: v->sr_index = val; break;
     case 0x3c5: {
         static const uint8_t masks[5] = {0x03, 0x3d, 0x0f, 0x3f, 0x0e};
         uint8_t i = v->sr_index & 0x1f;
@@ -188,9 +184,7 @@ static void vga_outb(HgVga *v, uint16_t port, uint8_t val)
         /* The DAC keeps 6 bits per component unless dispi switched it to 8. */
         dac_write_data(v, (v->dispi[DISPI_ENABLE] & DISPI_8BIT_DAC) ? val : (val & 0x3f));
         break;
-    case 0x3ce:
-        v->gr_index = val;
-        break;
+    case 0x3ce: v->gr_index = val; break;
     case 0x3cf: {
         static const uint8_t masks[9] = {0x0f, 0x0f, 0x0f, 0x1f, 0x03, 0x7b, 0x0f, 0x0f, 0xff};
         uint8_t i = v->gr_index & 0x3f;
@@ -201,19 +195,12 @@ static void vga_outb(HgVga *v, uint16_t port, uint8_t val)
         break;
     }
     case 0x3b4:
-    case 0x3d4:
-        v->cr_index = val;
-        break;
+    case 0x3d4: v->cr_index = val; break;
     case 0x3b5:
-    case 0x3d5:
-        cr_write(v, val);
-        break;
+    case 0x3d5: cr_write(v, val); break;
     case 0x3ba:
-    case 0x3da:
-        v->fcr = val & 0x03;
-        break;
-    default:
-        break;
+    case 0x3da: v->fcr = val & 0x03; break;
+    default: break;
     }
 }
 
@@ -222,48 +209,30 @@ static uint8_t vga_inb(HgVga *v, uint16_t port)
     if (!port_decoded(v, port))
         return 0xff;
     switch (port) {
-    case 0x3c0:
-        return v->ar_index;
+    case 0x3c0: return v->ar_index;
     case 0x3c1: {
         uint8_t i = v->ar_index & 0x1f;
         return i < 0x15 ? v->ar[i] : 0;
     }
-    case 0x3c2:
-        return 0x10; /* switch sense: a colour monitor is attached */
-    case 0x3c3:
-        return 1; /* video subsystem enabled */
-    case 0x3c4:
-        return v->sr_index;
-    case 0x3c5:
-        return v->sr[v->sr_index & 0x1f];
-    case 0x3c6:
-        return v->pel_mask;
-    case 0x3c7:
-        return v->dac_state;
-    case 0x3c8:
-        return v->dac_write_index;
-    case 0x3c9:
-        return dac_read_data(v);
-    case 0x3ca:
-        return v->fcr;
-    case 0x3cc:
-        return v->misc;
-    case 0x3ce:
-        return v->gr_index;
-    case 0x3cf:
-        return v->gr[v->gr_index & 0x3f];
+    case 0x3c2: return 0x10; /* switch sense: a colour monitor is attached */
+    case 0x3c3: return 1;    /* video subsystem enabled */
+    case 0x3c4: return v->sr_index;
+    case 0x3c5: return v->sr[v->sr_index & 0x1f];
+    case 0x3c6: return v->pel_mask;
+    case 0x3c7: return v->dac_state;
+    case 0x3c8: return v->dac_write_index;
+    case 0x3c9: return dac_read_data(v);
+    case 0x3ca: return v->fcr;
+    case 0x3cc: return v->misc;
+    case 0x3ce: return v->gr_index;
+    case 0x3cf: return v->gr[v->gr_index & 0x3f];
     case 0x3b4:
-    case 0x3d4:
-        return v->cr_index;
+    case 0x3d4: return v->cr_index;
     case 0x3b5:
-    case 0x3d5:
-        return (v->cr_index & 0x3f) <= 0x18 ? v->cr[v->cr_index & 0x3f] : 0xff;
+    case 0x3d5: return (v->cr_index & 0x3f) <= 0x18 ? v->cr[v->cr_index & 0x3f] : 0xff;
     case 0x3ba:
-    case 0x3da:
-        v->ar_flip = false;
-        return input_status1(v);
-    default:
-        return 0xff;
+    case 0x3da: v->ar_flip = false; return input_status1(v);
+    default: return 0xff;
     }
 }
 
@@ -298,8 +267,8 @@ static void dispi_enable(HgVga *v, uint16_t val)
 {
     uint16_t *d = v->dispi;
     bool was = d[DISPI_ENABLE] & DISPI_ENABLED;
-    d[DISPI_ENABLE] = val & (DISPI_ENABLED | DISPI_GETCAPS | DISPI_8BIT_DAC |
-                             DISPI_LFB_ENABLED | DISPI_NOCLEARMEM);
+    d[DISPI_ENABLE] = val & (DISPI_ENABLED | DISPI_GETCAPS | DISPI_8BIT_DAC | DISPI_LFB_ENABLED |
+                             DISPI_NOCLEARMEM);
     if ((val & DISPI_ENABLED) && !was) {
         /* A mode set: the virtual screen starts as the visible one. */
         uint32_t line = (uint32_t)d[DISPI_XRES] * dispi_bytes_pp(d[DISPI_BPP]);
@@ -337,9 +306,7 @@ static void dispi_write(HgVga *v, uint16_t val)
         else if (val == 0)
             d[DISPI_BPP] = 8;
         break;
-    case DISPI_ENABLE:
-        dispi_enable(v, val);
-        break;
+    case DISPI_ENABLE: dispi_enable(v, val); break;
     case DISPI_BANK:
         if ((uint32_t)val * 0x10000 < v->vram_size)
             d[DISPI_BANK] = val;
@@ -358,8 +325,7 @@ static void dispi_write(HgVga *v, uint16_t val)
         d[v->dispi_index] = val;
         v->invalidate = true;
         break;
-    default:
-        break;
+    default: break;
     }
 }
 
@@ -368,16 +334,11 @@ static uint16_t dispi_read(HgVga *v)
     const uint16_t *d = v->dispi;
     bool caps = d[DISPI_ENABLE] & DISPI_GETCAPS;
     switch (v->dispi_index) {
-    case DISPI_XRES:
-        return caps ? DISPI_MAX_X : d[DISPI_XRES];
-    case DISPI_YRES:
-        return caps ? DISPI_MAX_Y : d[DISPI_YRES];
-    case DISPI_BPP:
-        return caps ? 32 : d[DISPI_BPP];
-    case DISPI_VIDEO_MEM_64K:
-        return (uint16_t)(v->vram_size >> 16);
-    default:
-        return v->dispi_index < DISPI_NREGS ? d[v->dispi_index] : 0;
+    case DISPI_XRES: return caps ? DISPI_MAX_X : d[DISPI_XRES];
+    case DISPI_YRES: return caps ? DISPI_MAX_Y : d[DISPI_YRES];
+    case DISPI_BPP: return caps ? 32 : d[DISPI_BPP];
+    case DISPI_VIDEO_MEM_64K: return (uint16_t)(v->vram_size >> 16);
+    default: return v->dispi_index < DISPI_NREGS ? d[v->dispi_index] : 0;
     }
 }
 
@@ -410,18 +371,10 @@ static bool window_decode(const HgVga *v, uint32_t off, uint32_t *addr)
     if (!(v->misc & 2))
         return false; /* display memory access disabled */
     switch ((v->gr[6] >> 2) & 3) {
-    case 0:
-        *addr = off;
-        return off < 0x20000;
-    case 1:
-        *addr = off;
-        return off < 0x10000;
-    case 2:
-        *addr = off - 0x10000;
-        return off - 0x10000 < 0x8000;
-    default:
-        *addr = off - 0x18000;
-        return off - 0x18000 < 0x8000;
+    case 0: *addr = off; return off < 0x20000;
+    case 1: *addr = off; return off < 0x10000;
+    case 2: *addr = off - 0x10000; return off - 0x10000 < 0x8000;
+    default: *addr = off - 0x18000; return off - 0x18000 < 0x8000;
     }
 }
 
@@ -513,9 +466,7 @@ static void mem_writeb(HgVga *v, uint32_t off, uint8_t val)
         data = v->latch;
         bitmask = 0xff;
         break;
-    case 2:
-        data = expand4(val & 0xf);
-        break;
+    case 2: data = expand4(val & 0xf); break;
     default:
         data = expand4(gr[0]);
         bitmask &= rotated;
