@@ -267,6 +267,19 @@ static void test_text_mode(void)
     uint8_t sp = glyph(' ', 3);
     g_assert_cmphex(pixel(&f, 9 * 10, 3, &w, &h), ==, dac_colour((sp & 0x80) ? 0x07 : 0x00));
 
+    /* 40 columns (halved dot clock): each dot drawn twice, 720 pixels wide. */
+    seq(&f, 1, 0x08);
+    crtc(&f, 0x11, 0x0e); /* unprotect CR0-7 */
+    crtc(&f, 0x01, 39);
+    hg_vga_update(f.vga);
+    pixel(&f, 0, 0, &w, &h);
+    g_assert_cmpint(w, ==, 720);
+    for (int x = 0; x < 8; x++) {
+        uint32_t c = (glyph('H', 7) & (0x80 >> x)) ? fg : bg;
+        g_assert_cmphex(pixel(&f, 2 * x, 7, &w, &h), ==, c);
+        g_assert_cmphex(pixel(&f, 2 * x + 1, 7, &w, &h), ==, c);
+    }
+    crtc(&f, 0x01, 0x4f);
     /* 8-dot characters: 640 pixels wide. */
     seq(&f, 1, 0x01);
     hg_vga_update(f.vga);

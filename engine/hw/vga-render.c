@@ -33,7 +33,8 @@ typedef struct Geo {
     int kind;
     int width, height; /* output pixels */
     int chars;         /* character clocks per line */
-    int cw;            /* output pixels per character clock */
+    int cw;            /* pixels per character clock */
+    int hs;            /* horizontal output scale (2 for 40-column text) */
     int rep;           /* raw scanlines per output line */
     int vde, msl, pitch, lc, pan, div;
     uint32_t start;
@@ -83,6 +84,9 @@ static void vga_geometry(const HgVga *v, Geo *g)
     if (!(v->gr[6] & 1)) {
         g->kind = KIND_TEXT;
         g->cw = (v->sr[1] & 1) ? 8 : 9;
+        /* 40-column text halves the dot clock: draw each dot twice so the screen keeps
+         * the 720x400 shape of 80 columns rather than a narrow 360x400. */
+        g->hs = (v->sr[1] & 8) ? 2 : 1;
         g->pan = g->cw == 9 ? (pan >= 8 ? 0 : pan + 1) : (pan & 7);
         g->rep = g->dbl ? 2 : 1;
     } else {
@@ -99,7 +103,9 @@ static void vga_geometry(const HgVga *v, Geo *g)
          * counter into the address (CGA-style interlacing). */
         g->rep = (g->dbl ? 2 : 1) * ((cr[0x17] & 3) == 3 ? g->msl : 1);
     }
-    g->width = MIN(g->chars * g->cw, VGA_MAX_W);
+    if (!g->hs)
+        g->hs = 1;
+    g->width = MIN(g->chars * g->cw * g->hs, VGA_MAX_W);
     g->height = MIN((g->vde + g->rep - 1) / g->rep, VGA_MAX_H);
 }
 
@@ -245,9 +251,10 @@ static void render_text(HgVga *v, const Geo *g, uint32_t *fb, int stride, bool f
                 p[8] = (solid || (lge && ch >= 0xc0 && ch <= 0xdf && (glyph & 1))) ? pal16[fg]
                                                                                    : pal16[bg];
         }
-        int x0 = c0 * cw, x1 = MIN((c1 + 1) * cw, g->width);
+        int hs = g->hs;
+        int x0 = c0 * cw * hs, x1 = MIN((c1 + 1) * cw * hs, g->width);
         for (int x = x0; x < x1; x++) {
-            int sx = x + pan;
+            int sx = x / hs + pan;
             fb[(size_t)y * stride + x] = sx < (last + 1) * cw ? v->line_buf[sx] : pal16[0];
         }
         hg_display_draw_dirty(v->display, x0, y, x1 - x0, 1);
