@@ -548,6 +548,7 @@ HgVga *hg_vga_new(HgBus *bus, HgClock *clock, HgDisplay *display, uint32_t vram_
         vram_size = HG_VGA_STD_VRAM;
     vram_size = MIN(vram_size, 64u << 20);
     g_assert((vram_size & (vram_size - 1)) == 0);
+    g_assert(clock); /* input status and blinking follow it */
     HgVga *v = g_new0(HgVga, 1);
     v->bus = bus;
     v->clock = clock;

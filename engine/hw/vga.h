@@ -39,7 +39,9 @@ enum {
 };
 
 /* vram_size: 256 KiB gives a plain VGA; a larger power of two up to 64 MiB adds the Bochs
- * VBE dispi interface. display may be NULL (headless: nothing is drawn). */
+ * VBE dispi interface (QEMU's isa-vga has 8 MiB, -device VGA 16 MiB). clock is required.
+ * display may be NULL, but then nothing is drawn and hg_display_text_dump has nothing to
+ * show: boot tests looking for text need a display. Free the VGA before the clock. */
 HgVga *hg_vga_new(HgBus *bus, HgClock *clock, HgDisplay *display, uint32_t vram_size);
 void hg_vga_free(HgVga *v);
 void hg_vga_reset(HgVga *v);
