@@ -507,6 +507,10 @@ uint32_t hg_vga_lfb_read(void *opaque, uint32_t off, int size)
 {
     HgVga *v = opaque;
     uint32_t val = 0;
+    if (off < v->vram_size && v->vram_size - off >= (uint32_t)size && size <= 4) {
+        memcpy(&val, v->vram + off, size); /* little-endian host assumed, as elsewhere */
+        return val;
+    }
     for (int i = 0; i < size; i++) {
         uint32_t a = off + i;
         val |= (uint32_t)(a < v->vram_size ? v->vram[a] : 0xff) << (8 * i);
@@ -517,6 +521,12 @@ uint32_t hg_vga_lfb_read(void *opaque, uint32_t off, int size)
 void hg_vga_lfb_write(void *opaque, uint32_t off, uint32_t val, int size)
 {
     HgVga *v = opaque;
+    if (off < v->vram_size && v->vram_size - off >= (uint32_t)size && size <= 4) {
+        memcpy(v->vram + off, &val, size);
+        mark_dirty(v, off, VGA_DIRTY_ANY | VGA_DIRTY_FONT);
+        mark_dirty(v, off + size - 1, VGA_DIRTY_ANY | VGA_DIRTY_FONT);
+        return;
+    }
     for (int i = 0; i < size; i++) {
         uint32_t a = off + i;
         if (a < v->vram_size) {
