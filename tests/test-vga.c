@@ -1174,6 +1174,59 @@ static void test_seavgabios(void)
     g_free(rom);
 }
 
+typedef struct Consumer {
+    HgDisplay *d;
+    gint stop;
+    int frames, notified;
+    uint64_t checksum;
+} Consumer;
+
+static gpointer consumer_thread(gpointer opaque)
+{
+    Consumer *c = opaque;
+    while (!g_atomic_int_get(&c->stop)) {
+        HgSurface s;
+        HgRect r[16], b;
+        hg_display_lock(c->d, &s);
+        int n = hg_display_take_dirty(c->d, r, 16, &b);
+        for (int i = 0; i < n; i++)
+            for (int y = r[i].y; y < r[i].y + r[i].h; y++)
+                for (int x = r[i].x; x < r[i].x + r[i].w; x++)
+                    c->checksum += s.pixels[y * (s.stride / 4) + x];
+        hg_display_unlock(c->d);
+        c->frames++;
+        g_thread_yield();
+    }
+    return NULL;
+}
+
+static void count_notify(void *opaque, bool resized)
+{
+    (void)resized;
+    ((Consumer *)opaque)->notified++;
+}
+
+/* A consumer on another thread reads dirty rectangles while the VGA draws and resizes. */
+static void test_display_threads(void)
+{
+    Fx f;
+    fx_init(&f, HG_VGA_STD_VRAM);
+    Consumer c = {f.disp, 0, 0, 0, 0};
+    hg_display_set_notify(f.disp, count_notify, &c);
+    GThread *t = g_thread_new("consumer", consumer_thread, &c);
+    for (int frame = 0; frame < 60; frame++) {
+        set_mode(&f, (frame % 3) == 0 ? &mode13 : (frame % 3) == 1 ? &mode12 : &mode03);
+        for (int i = 0; i < 2000; i++)
+            wr(&f, 0xa0000 + (uint32_t)(i * 37 + frame) % 0x10000, (uint8_t)(i + frame));
+        hg_vga_update(f.vga);
+    }
+    g_atomic_int_set(&c.stop, 1);
+    g_thread_join(t);
+    g_assert_cmpint(c.notified, >=, 60);
+    hg_display_set_notify(f.disp, NULL, NULL);
+    fx_free(&f);
+}
+
 static void test_display_rects(void)
 {
     HgDisplay *d = hg_display_new();
@@ -1221,5 +1274,6 @@ int main(int argc, char **argv)
     g_test_add_func("/vga/fuzz", test_fuzz);
     g_test_add_func("/vga/seavgabios", test_seavgabios);
     g_test_add_func("/display/rects", test_display_rects);
+    g_test_add_func("/display/threads", test_display_threads);
     return g_test_run();
 }
