@@ -12,6 +12,7 @@
 #include "hw/fdc.h"
 #include "hw/fw_cfg.h"
 #include "hw/i8042.h"
+#include "hw/vga.h"
 #include "hw/i440fx.h"
 #include "hw/pci.h"
 #include "hw/pic8259.h"
@@ -55,6 +56,8 @@ struct HgBoard {
     HgI8042 *kbc;
     HgDma *dma;
     HgFdc *fdc;
+    HgVga *vga;
+    GBytes *vga_rom;
     struct BoardUart {
         HgBoard *b;
         int port;
@@ -318,6 +321,17 @@ HgBoard *hg_board_new(HgMachine *m, GError **error)
     b->fdc = hg_fdc_new(bus, b->dma, isa_irq(b, 6, SRC_FDC), 2);
     if (m->cfg.fda && !hg_fdc_insert(b->fdc, 0, m->cfg.fda, false, error))
         goto fail;
+    /* The standard VGA as QEMU's isa-vga: 8 MiB with the Bochs VBE interface, its
+     * framebuffer at 0xE0000000, and Debian's SeaVGABIOS isa build handed to SeaBIOS
+     * through fw_cfg (SeaBIOS runs no ROM it merely finds at 0xC0000). */
+    b->vga = hg_vga_new(bus, m->clock, m->display, 8u << 20);
+    hg_vga_map_lfb(b->vga, HG_VGA_LFB_ISA);
+    gchar *rom = NULL;
+    gsize rom_len = 0;
+    if (g_file_get_contents(HG_VGA_BIOS, &rom, &rom_len, NULL)) {
+        b->vga_rom = g_bytes_new_take(rom, rom_len);
+        hg_fw_cfg_add_file_gbytes(b->fwcfg, "vgaroms/vgabios-isavga.bin", b->vga_rom);
+    }
     setup_cmos(b);
     return b;
 
@@ -333,6 +347,9 @@ void hg_board_free(HgBoard *b)
         return;
     for (int i = 0; i < 2; i++)
         hg_uart_free(b->com[i].uart);
+    hg_vga_free(b->vga);
+    if (b->vga_rom)
+        g_bytes_unref(b->vga_rom);
     hg_fdc_free(b->fdc);
     hg_dma_free(b->dma);
     hg_i8042_free(b->kbc);
@@ -363,6 +380,7 @@ void hg_board_reset(HgBoard *b)
     hg_i8042_reset(b->kbc);
     hg_dma_reset(b->dma);
     hg_fdc_reset(b->fdc);
+    hg_vga_reset(b->vga);
     b->post_code = 0;
     for (int i = 0; i < 2; i++)
         hg_uart_reset(b->com[i].uart);

@@ -114,6 +114,10 @@ void hg_machine_call(HgMachine *m, HgMachineFn fn, void *data, GDestroyNotify fr
  * command asks the frontend to quit. Call it through hg_machine_call when a thread runs. */
 bool hg_monitor_execute(HgMachine *m, const char *line, GString *out);
 
+/* The machine's display surface (engine/display.h): frontends read it from any thread. */
+typedef struct HgDisplay HgDisplay;
+HgDisplay *hg_machine_display(HgMachine *m);
+
 /* Guest instructions retired since the machine was created. */
 uint64_t hg_machine_icount(const HgMachine *m);
 /* Queues bytes for the guest's serial port (emulation thread), and the same from any

@@ -17,6 +17,8 @@ enum { HG_HOST_SLICE = 200000 };
 
 /* The firmware used when none is given: Debian's SeaBIOS. */
 #define HG_DEFAULT_BIOS "/usr/share/seabios/bios-256k.bin"
+/* The VGA BIOS of the standard VGA, from the same package. */
+#define HG_VGA_BIOS "/usr/share/seabios/vgabios-isavga.bin"
 
 typedef struct HgCommand {
     HgMachineFn fn;
@@ -40,6 +42,7 @@ struct HgMachine {
     bool quit;
     HgMachineState state;
     struct HgBoard *board;
+    struct HgDisplay *display;
     HgDebugPorts *dbg;
     GBytes *bios;
     HgMultiboot *mb;

@@ -17,6 +17,7 @@
 #include "hw/debugport.h"
 #include "hw/uart16550.h"
 #include "board.h"
+#include "display.h"
 #include "linuxboot.h"
 #include "machine-internal.h"
 #include "multiboot.h"
@@ -129,6 +130,7 @@ HgMachine *hg_machine_new(const HgConfig *cfg, const HgMachineHooks *hooks, GErr
     m->clock = hg_clock_new(m->cfg.clock, 1, count_insns, m);
     HgCpuHooks ch = {.opaque = m, .read_tsc = read_tsc, .shutdown = cpu_shutdown};
     m->cpu = hg_cpu_new(m->bus, &ch);
+    m->display = hg_display_new();
     m->board = hg_board_new(m, error);
     if (!m->board)
         goto fail;
@@ -162,6 +164,7 @@ void hg_machine_free(HgMachine *m)
     g_mutex_clear(&m->lock);
     g_cond_clear(&m->wake);
     hg_board_free(m->board);
+    hg_display_free(m->display);
     hg_cpu_free(m->cpu);
     hg_debugports_free(m->dbg);
     hg_bus_free(m->bus);
@@ -450,4 +453,9 @@ void hg_machine_serial_input_async(HgMachine *m, int port, const uint8_t *data, 
     b->len = len;
     memcpy(b->data, data, len);
     hg_machine_call(m, serial_fn, b, g_free);
+}
+
+HgDisplay *hg_machine_display(HgMachine *m)
+{
+    return m->display;
 }

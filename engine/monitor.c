@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "board.h"
+#include "display.h"
 #include "hw/fdc.h"
 #include "hw/i8042.h"
 #include "hw/ps2.h"
@@ -53,17 +54,26 @@ static void info_registers(HgMachine *m, GString *out)
 static bool cmd_info(HgMachine *m, int argc, char **argv, GString *out)
 {
     if (argc < 2) {
-        g_string_append(out, "info what? status, registers, version\n");
+        g_string_append(out, "info what? status, registers, screen, version\n");
         return true;
     }
     if (strcmp(argv[1], "status") == 0) {
         g_string_append_printf(out, "VM status: %s\n", state_name(m->state));
     } else if (strcmp(argv[1], "registers") == 0) {
         info_registers(m, out);
+    } else if (strcmp(argv[1], "screen") == 0) {
+        gchar **lines = hg_display_text_dump(m->display);
+        if (!lines) {
+            g_string_append(out, "the display is in a graphics mode (no text screen)\n");
+        } else {
+            for (int i = 0; lines[i]; i++)
+                g_string_append_printf(out, "%s\n", lines[i]);
+            g_strfreev(lines);
+        }
     } else if (strcmp(argv[1], "version") == 0) {
         g_string_append(out, "Hangar " HG_VERSION "\n");
     } else {
-        g_string_append_printf(out, "info: unknown item \"%s\" (status, registers, version)\n",
+        g_string_append_printf(out, "info: unknown item \"%s\" (status, registers, screen, version)\n",
                                argv[1]);
     }
     return true;
@@ -175,7 +185,8 @@ static bool cmd_eject(HgMachine *m, int argc, char **argv, GString *out)
 
 static const MonCmd commands[] = {
     {"help", "[COMMAND]", "list the commands, or describe one", cmd_help},
-    {"info", "status|registers|version", "show the machine's state", cmd_info},
+    {"info", "status|registers|screen|version",
+     "show the machine's state (screen: the text on the display)", cmd_info},
     {"stop", "", "pause the machine", cmd_stop},
     {"cont", "", "resume the machine", cmd_cont},
     {"system_reset", "", "reset the machine (like the reset button)", cmd_system_reset},
