@@ -274,9 +274,11 @@ void hg_ide_bmdma_load(HgIdeBmdma *bm, HgStateReader *r)
         c->prdt = hg_state_get_u32(r) & ~3u;
         c->cur_prd = hg_state_get_u32(r);
         c->cur_addr = hg_state_get_u32(r);
-        c->cur_left = MIN(hg_state_get_u32(r), 0x10000u);
+        uint32_t left = hg_state_get_u32(r); /* MIN evaluates twice: read first */
+        c->cur_left = MIN(left, 0x10000u);
         c->cur_eot = hg_state_get_u8(r) != 0;
-        c->entries = MIN(hg_state_get_u32(r), (uint32_t)PRD_MAX_ENTRIES);
+        uint32_t entries = hg_state_get_u32(r);
+        c->entries = MIN(entries, (uint32_t)PRD_MAX_ENTRIES);
     }
     hg_state_close(r);
 }

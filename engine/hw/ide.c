@@ -1087,8 +1087,9 @@ static void load_drive(IdeDrive *d, HgStateReader *r)
     d->hob_hcyl = regs[10];
     d->status = regs[11];
     d->error = regs[12];
-    d->cur_heads = MIN(hg_state_get_u16(r), 16);
-    d->cur_secs = MIN(hg_state_get_u16(r), 255);
+    uint16_t heads = hg_state_get_u16(r), secs = hg_state_get_u16(r);
+    d->cur_heads = MIN(heads, 16); /* MIN evaluates twice: read first */
+    d->cur_secs = MIN(secs, 255);
     d->mult = hg_state_get_u8(r);
     if (d->mult > IDE_MAX_MULT || (d->mult & (d->mult - 1)))
         d->mult = 0;
