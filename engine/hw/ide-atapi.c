@@ -437,15 +437,19 @@ void atapi_packet_received(HgIdeChannel *ch)
     case 0x2b: /* SEEK(10) */
         atapi_ok(ch, d);
         break;
-    case 0x03: { /* REQUEST SENSE */
+    case 0x03: { /* REQUEST SENSE: a pending UNIT ATTENTION is reported (and cleared) */
+        if (d->unit_attention) {
+            d->unit_attention = false;
+            d->sense_key = SK_UNIT_ATTENTION;
+            d->asc = ASC_MEDIUM_MAY_HAVE_CHANGED;
+            d->ascq = 0;
+        }
         memset(r, 0, 18);
         r[0] = 0x70;
         r[2] = d->sense_key;
         r[7] = 10;
         r[12] = d->asc;
         r[13] = d->ascq;
-        if (d->sense_key == SK_UNIT_ATTENTION)
-            d->unit_attention = false;
         reply(ch, d, 18, cdb[4]);
         break;
     }
