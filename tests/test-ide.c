@@ -734,7 +734,8 @@ static void test_save_load(void)
     /* A corrupt section is refused and leaves nothing dangerous behind. */
     b = save(&g);
     gsize len;
-    uint8_t *bad = g_memdup2(g_bytes_get_data(b, &len), len);
+    const void *good = g_bytes_get_data(b, &len);
+    uint8_t *bad = g_memdup2(good, len);
     for (gsize i = 40; i < len; i += 3)
         bad[i] ^= 0xa5;
     HgStateReader r;
