@@ -88,6 +88,9 @@ struct HgIdeChannel {
     uint64_t disk_off;               /* image byte offset of stream position 0 */
     uint64_t stream_len, stream_pos; /* bytes of the whole data phase, bytes done */
     uint32_t block;                  /* ATA PIO: bytes per DRQ block */
+    /* DMA chunk in flight (never across a state save while image I/O is synchronous) */
+    uint32_t io_len;
+    bool io_ok, io_busy, io_sync, dma_stop;
     uint32_t buf_pos, buf_end;       /* PIO window in io_buf */
     uint8_t cdb[12];                 /* ATAPI command packet being run */
     uint16_t reply_len;

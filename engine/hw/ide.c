@@ -447,48 +447,68 @@ static void data_write(HgIdeChannel *ch, uint32_t v, int size)
         pio_block_done(ch);
 }
 
-/* Timer: the bus master moves the whole remaining stream now (see ide-bmdma.h for how the
- * PRD table's length shapes the ending). */
-static void dma_run(void *opaque)
+/* DMA data phase. The timer starts the pump; each chunk of at most IDE_IO_BUF bytes is one
+ * image request that completes through dma_io_done (block.h: synchronous today, so the
+ * pump loops; an asynchronous backend will resume it from the callback). Writes gather
+ * from guest memory before their request, reads scatter after it. See ide-bmdma.h for how
+ * the PRD table's length shapes the ending. */
+static void dma_pump(HgIdeChannel *ch);
+
+static bool dma_to_memory(const HgIdeChannel *ch)
 {
-    HgIdeChannel *ch = opaque;
-    if (ch->xfer == XF_NONE || !ch->dma || !ch->bm || !ide_bmdma_started(ch->bm, ch->index))
-        return;
+    return ch->xfer != XF_ATA_OUT;
+}
+
+static void dma_fail(HgIdeChannel *ch)
+{
     IdeDrive *d = &ch->drive[ch->xfer_unit];
-    bool to_mem = ch->xfer != XF_ATA_OUT;
-    bool stop = false, abort = false, io_ok = true;
-    while (ch->stream_pos < ch->stream_len && !stop) {
-        uint32_t n = (uint32_t)MIN(ch->stream_len - ch->stream_pos, IDE_IO_BUF);
-        if (to_mem && !ide_stream_read(ch, ch->io_buf, n)) {
-            io_ok = false;
-            break;
-        }
-        uint32_t moved = ide_bmdma_rw(ch->bm, ch->index, ch->io_buf, n, to_mem, &stop, &abort);
-        if (!to_mem && moved &&
-            (!d->blk || !hg_block_pwrite(d->blk, ch->disk_off + ch->stream_pos, ch->io_buf,
-                                         moved, NULL)))
-            io_ok = false;
-        ch->stream_pos += moved;
-        if (abort || !io_ok)
-            break;
+    ide_bmdma_done(ch->bm, ch->index, true, true);
+    if (d->kind == HG_IDE_CDROM) {
+        cancel_xfer(ch);
+        atapi_error(ch, SK_MEDIUM_ERROR, ASC_UNRECOVERED_READ_ERROR);
+    } else {
+        ata_set_lba(d, ch->lba48, stream_sector(ch, ch->stream_pos));
+        ata_abort(ch, d, dma_to_memory(ch) ? ER_UNC | ER_ABRT : ER_ABRT);
     }
-    if (!io_ok || abort) {
-        ide_bmdma_done(ch->bm, ch->index, true, true);
-        if (d->kind == HG_IDE_CDROM) {
-            cancel_xfer(ch);
-            atapi_error(ch, SK_MEDIUM_ERROR, ASC_UNRECOVERED_READ_ERROR);
-        } else {
-            ata_set_lba(d, ch->lba48, stream_sector(ch, ch->stream_pos));
-            ata_abort(ch, d, to_mem ? ER_UNC | ER_ABRT : ER_ABRT);
-        }
-        return;
+}
+
+/* The image request for the current chunk finished: move it on. False when the data phase
+ * ended (failed) or is suspended on a short PRD table. */
+static bool dma_chunk_done(HgIdeChannel *ch)
+{
+    if (!ch->io_ok) {
+        dma_fail(ch);
+        return false;
     }
-    if (ch->stream_pos < ch->stream_len) {
+    uint32_t moved = ch->io_len;
+    if (dma_to_memory(ch)) {
+        bool abort;
+        moved = ide_bmdma_rw(ch->bm, ch->index, ch->io_buf, ch->io_len, true, &ch->dma_stop,
+                             &abort);
+    }
+    ch->stream_pos += moved;
+    if (ch->stream_pos < ch->stream_len && (ch->dma_stop || moved == 0)) {
         /* The table ran out first: the drive keeps requesting. */
         ide_bmdma_done(ch->bm, ch->index, true, false);
-        return;
+        return false;
     }
-    ide_bmdma_done(ch->bm, ch->index, stop, false);
+    return true;
+}
+
+static void dma_io_done(void *opaque, bool ok, const GError *error)
+{
+    HgIdeChannel *ch = opaque;
+    (void)error;
+    ch->io_ok = ok;
+    ch->io_busy = false;
+    if (!ch->io_sync && dma_chunk_done(ch))
+        dma_pump(ch); /* completed asynchronously: resume */
+}
+
+static void dma_complete(HgIdeChannel *ch)
+{
+    IdeDrive *d = &ch->drive[ch->xfer_unit];
+    ide_bmdma_done(ch->bm, ch->index, ch->dma_stop, false);
     if (d->kind == HG_IDE_CDROM) {
         atapi_data_done(ch, true);
         return;
@@ -497,6 +517,49 @@ static void dma_run(void *opaque)
         ata_set_lba(d, ch->lba48, stream_sector(ch, ch->stream_len - 1));
     cancel_xfer(ch);
     ata_ok(ch, d);
+}
+
+static void dma_pump(HgIdeChannel *ch)
+{
+    IdeDrive *d = &ch->drive[ch->xfer_unit];
+    bool to_mem = dma_to_memory(ch);
+    while (ch->stream_pos < ch->stream_len) {
+        uint32_t n = (uint32_t)MIN(ch->stream_len - ch->stream_pos, IDE_IO_BUF);
+        ch->dma_stop = false;
+        if (!to_mem) {
+            bool abort;
+            n = ide_bmdma_rw(ch->bm, ch->index, ch->io_buf, n, false, &ch->dma_stop, &abort);
+        }
+        ch->io_len = n;
+        if (n == 0) {
+            ch->io_ok = true;
+        } else if (ch->xfer == XF_REPLY_IN) {
+            g_assert(ch->stream_pos + n <= ch->reply_len);
+            memcpy(ch->io_buf, ch->reply + ch->stream_pos, n);
+            ch->io_ok = true;
+        } else if (!d->blk) {
+            ch->io_ok = false;
+        } else {
+            ch->io_busy = ch->io_sync = true;
+            hg_block_submit(d->blk, to_mem ? HG_BLOCK_READ : HG_BLOCK_WRITE,
+                            ch->disk_off + ch->stream_pos, ch->io_buf, n, dma_io_done, ch);
+            ch->io_sync = false;
+            if (ch->io_busy)
+                return; /* dma_io_done resumes */
+        }
+        if (!dma_chunk_done(ch))
+            return;
+    }
+    dma_complete(ch);
+}
+
+static void dma_run(void *opaque)
+{
+    HgIdeChannel *ch = opaque;
+    if (ch->xfer == XF_NONE || !ch->dma || !ch->bm || ch->io_busy ||
+        !ide_bmdma_started(ch->bm, ch->index))
+        return;
+    dma_pump(ch);
 }
 
 /* ---- ATA commands -------------------------------------------------------------------- */
