@@ -133,7 +133,6 @@ static void run_clock(Fx *f, int64_t ns)
 /* Sends the command packet; the data phase is left to the caller. */
 static void send_cdb(Fx *f, const uint8_t *cdb, uint16_t bcl, bool dma)
 {
-    outb(f, CMD + 6, 0xa0);
     outb(f, CMD + 1, dma ? 1 : 0);
     outb(f, CMD + 4, (uint8_t)bcl);
     outb(f, CMD + 5, (uint8_t)(bcl >> 8));
@@ -555,6 +554,65 @@ static void test_dma(void)
     fx_free(&f);
 }
 
+/* A hard disk as master and the CD-ROM as slave on one channel. */
+static void test_two_drives(void)
+{
+    Fx f;
+    memset(&f, 0, sizeof(f));
+    f.iso = make_iso(CD_SECTORS, 0);
+    f.iso2 = make_iso(64, 0x11); /* used as a raw disk: 256 sectors of 512 bytes */
+    f.bus = hg_bus_new(RAM);
+    f.clock = hg_clock_new(HG_CLOCK_ICOUNT, 1, counter, &f);
+    f.ch = hg_ide_channel_new(f.clock, hg_irq(irq_set, &f, 15), 1);
+    hg_ide_map_legacy(f.ch, f.bus, CMD, CTL);
+    GError *err = NULL;
+    g_assert_true(hg_ide_attach_disk(f.ch, 0, hg_block_open(f.iso2, NULL, false, NULL), &err));
+    g_assert_true(hg_ide_attach_cdrom(f.ch, 1, open_iso(f.iso), &err));
+    g_assert_false(hg_ide_attach_cdrom(f.ch, 1, NULL, &err)); /* taken */
+    g_clear_error(&err);
+    g_assert_cmpint(hg_ide_kind(f.ch, 0), ==, HG_IDE_DISK);
+    g_assert_cmpint(hg_ide_kind(f.ch, 1), ==, HG_IDE_CDROM);
+    f.bm = hg_ide_bmdma_new(f.bus, NULL, f.ch);
+    hg_ide_bmdma_set_base(f.bm, BM);
+
+    /* SeaBIOS: nIEN, SRST, then each device's signature */
+    outb(&f, CTL, 0x0a);
+    outb(&f, CTL, 0x0e);
+    outb(&f, CTL, 0x0a);
+    g_assert_cmpint(inb(&f, CMD + 6), ==, 0xa0);
+    g_assert_cmpint(inb(&f, CMD + 7), ==, 0x50);
+    g_assert_cmpint(inb(&f, CMD + 4), ==, 0);
+    outb(&f, CMD + 6, 0xb0);
+    g_assert_cmpint(inb(&f, CMD + 6), ==, 0xb0);
+    g_assert_cmpint(inb(&f, CMD + 7), ==, 0x00);
+    g_assert_cmpint(inb(&f, CMD + 4), ==, 0x14);
+    g_assert_cmpint(inb(&f, CMD + 5), ==, 0xeb);
+    g_assert_cmpint(f.irq_raises, ==, 0);
+    outb(&f, CTL, 0x08);
+
+    /* Master read in progress; the slave runs a packet command in between. */
+    outb(&f, CMD + 6, 0xe0);
+    outb(&f, CMD + 2, 2);
+    outb(&f, CMD + 3, 4);
+    outb(&f, CMD + 4, 0);
+    outb(&f, CMD + 5, 0);
+    outb(&f, CMD + 7, 0x20);
+    g_assert_cmpint(inb(&f, CMD + 7), ==, 0x58);
+    uint16_t w0 = (uint16_t)hg_bus_in(f.bus, CMD, 2);
+    g_assert_cmpint(w0, ==, (uint16_t)(1 | 0 << 8)); /* CD sector 1 of the "disk": lba 1 */
+    outb(&f, CMD + 6, 0xb0);
+    g_assert_cmpint(hg_bus_in(f.bus, CMD, 2), ==, 0); /* not the selected drive's data */
+    g_assert_cmpint(packet(&f, TUR, 0, NULL), ==, 0x50);
+    /* Diagnostic from the master: both drives show their signatures again */
+    outb(&f, CMD + 6, 0xa0);
+    outb(&f, CMD + 7, 0x90);
+    g_assert_cmpint(inb(&f, CMD + 7), ==, 0x50);
+    g_assert_cmpint(inb(&f, CMD + 1), ==, 0x01);
+    outb(&f, CMD + 6, 0xb0);
+    g_assert_cmpint(inb(&f, CMD + 5), ==, 0xeb);
+    fx_free(&f);
+}
+
 static GBytes *save(Fx *f)
 {
     HgStateWriter w;
@@ -628,6 +686,7 @@ int main(int argc, char **argv)
     g_test_add_func("/atapi/toc-and-info", test_toc);
     g_test_add_func("/atapi/media", test_media);
     g_test_add_func("/atapi/dma", test_dma);
+    g_test_add_func("/atapi/two-drives", test_two_drives);
     g_test_add_func("/atapi/save-load", test_save_load);
     return g_test_run();
 }
