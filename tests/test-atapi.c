@@ -295,7 +295,7 @@ static void test_read(void)
 
     /* Past the end, a zero-length read, an unknown command */
     const uint8_t past[12] = {0x28, 0, 0, 0, (CD_SECTORS - 1) >> 8, (CD_SECTORS - 1) & 0xff,
-                              0, 0, 2};
+                              0,    0, 2};
     expect_fail(&f, past, 5, 0x21);
     const uint8_t huge[12] = {0xa8, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
     expect_fail(&f, huge, 5, 0x21);

@@ -14,7 +14,10 @@
 #include "state.h"
 
 enum {
-    CMD = 0x1f0, CTL = 0x3f6, BM = 0xc000, RAM = 4 << 20,
+    CMD = 0x1f0,
+    CTL = 0x3f6,
+    BM = 0xc000,
+    RAM = 4 << 20,
     DISK_SECTORS = 2048, /* 1 MiB */
 };
 
@@ -189,7 +192,7 @@ static void test_identify(void)
     g_assert_cmpint(inb(&f, CMD + 7), ==, 0x50);
     const uint16_t *w = (const uint16_t *)id;
     g_assert_cmpint(w[0], ==, 0x0040);
-    g_assert_cmpint(w[1], ==, 2);  /* 2048 / (16 * 63) */
+    g_assert_cmpint(w[1], ==, 2); /* 2048 / (16 * 63) */
     g_assert_cmpint(w[3], ==, 16);
     g_assert_cmpint(w[6], ==, 63);
     g_assert_cmpint(w[49] & 0x300, ==, 0x300);

@@ -10,12 +10,11 @@ GQuark hg_block_error_quark(void)
     return g_quark_from_static_string("hg-block-error-quark");
 }
 
-HgBlock *hg_block_open(const char *filename, const char *format, bool read_only,
-                       GError **error)
+HgBlock *hg_block_open(const char *filename, const char *format, bool read_only, GError **error)
 {
     if (format && strcmp(format, "raw") != 0) {
-        g_set_error(error, HG_BLOCK_ERROR, HG_BLOCK_ERROR_OPEN,
-                    "%s: unsupported image format '%s'", filename, format);
+        g_set_error(error, HG_BLOCK_ERROR, HG_BLOCK_ERROR_OPEN, "%s: unsupported image format '%s'",
+                    filename, format);
         return NULL;
     }
     return hg_block_open_raw(filename, read_only, error);
@@ -71,12 +70,11 @@ bool hg_block_pread(HgBlock *b, uint64_t offset, void *buf, size_t len, GError *
     return len == 0 || b->drv->pread(b, offset, buf, len, error);
 }
 
-bool hg_block_pwrite(HgBlock *b, uint64_t offset, const void *buf, size_t len,
-                     GError **error)
+bool hg_block_pwrite(HgBlock *b, uint64_t offset, const void *buf, size_t len, GError **error)
 {
     if (b->read_only) {
-        g_set_error(error, HG_BLOCK_ERROR, HG_BLOCK_ERROR_READ_ONLY,
-                    "%s: the image is read-only", b->filename);
+        g_set_error(error, HG_BLOCK_ERROR, HG_BLOCK_ERROR_READ_ONLY, "%s: the image is read-only",
+                    b->filename);
         return false;
     }
     if (!check_range(b, offset, len, error))
@@ -104,15 +102,9 @@ void hg_block_submit(HgBlock *b, HgBlockOp op, uint64_t offset, void *buf, size_
     GError *error = NULL;
     bool ok;
     switch (op) {
-    case HG_BLOCK_READ:
-        ok = hg_block_pread(b, offset, buf, len, &error);
-        break;
-    case HG_BLOCK_WRITE:
-        ok = hg_block_pwrite(b, offset, buf, len, &error);
-        break;
-    default:
-        ok = hg_block_flush(b, &error);
-        break;
+    case HG_BLOCK_READ: ok = hg_block_pread(b, offset, buf, len, &error); break;
+    case HG_BLOCK_WRITE: ok = hg_block_pwrite(b, offset, buf, len, &error); break;
+    default: ok = hg_block_flush(b, &error); break;
     }
     if (done)
         done(opaque, ok, error);

@@ -51,15 +51,14 @@ typedef struct HgBlockDriver {
 
 struct HgBlock {
     const HgBlockDriver *drv;
-    void *priv;         /* the driver's state */
+    void *priv; /* the driver's state */
     char *filename;
-    uint64_t size;      /* bytes */
+    uint64_t size; /* bytes */
     bool read_only;
 };
 
 /* Opens an image. Only "raw" exists today; format == NULL means raw. */
-HgBlock *hg_block_open(const char *filename, const char *format, bool read_only,
-                       GError **error);
+HgBlock *hg_block_open(const char *filename, const char *format, bool read_only, GError **error);
 /* The raw driver directly. */
 HgBlock *hg_block_open_raw(const char *filename, bool read_only, GError **error);
 void hg_block_close(HgBlock *b);
@@ -71,8 +70,7 @@ bool hg_block_read_only(const HgBlock *b);
 const char *hg_block_filename(const HgBlock *b);
 
 bool hg_block_pread(HgBlock *b, uint64_t offset, void *buf, size_t len, GError **error);
-bool hg_block_pwrite(HgBlock *b, uint64_t offset, const void *buf, size_t len,
-                     GError **error);
+bool hg_block_pwrite(HgBlock *b, uint64_t offset, const void *buf, size_t len, GError **error);
 bool hg_block_flush(HgBlock *b, GError **error);
 
 /* Asynchronous-style requests (see "Threading" above). The buffer must stay valid until

@@ -41,8 +41,7 @@ static bool raw_pread(HgBlock *b, uint64_t offset, void *buf, size_t len, GError
     return true;
 }
 
-static bool raw_pwrite(HgBlock *b, uint64_t offset, const void *buf, size_t len,
-                       GError **error)
+static bool raw_pwrite(HgBlock *b, uint64_t offset, const void *buf, size_t len, GError **error)
 {
     const uint8_t *p = buf;
     while (len) {
@@ -64,8 +63,8 @@ static bool raw_pwrite(HgBlock *b, uint64_t offset, const void *buf, size_t len,
 static bool raw_flush(HgBlock *b, GError **error)
 {
     if (fdatasync(raw_fd(b)) < 0 && errno != EINVAL) {
-        g_set_error(error, HG_BLOCK_ERROR, HG_BLOCK_ERROR_IO, "%s: flush failed: %s",
-                    b->filename, g_strerror(errno));
+        g_set_error(error, HG_BLOCK_ERROR, HG_BLOCK_ERROR_IO, "%s: flush failed: %s", b->filename,
+                    g_strerror(errno));
         return false;
     }
     return true;
@@ -101,8 +100,7 @@ HgBlock *hg_block_open_raw(const char *filename, bool read_only, GError **error)
         size = lseek(fd, 0, SEEK_END);
     if (size < 0) {
         g_set_error(error, HG_BLOCK_ERROR, HG_BLOCK_ERROR_OPEN,
-                    "%s is not a usable disk image (not a regular file or block device)",
-                    filename);
+                    "%s is not a usable disk image (not a regular file or block device)", filename);
         close(fd);
         return NULL;
     }

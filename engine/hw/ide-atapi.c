@@ -20,9 +20,12 @@
 #include "block/block.h"
 
 enum {
-    PROFILE_CD_ROM = 0x0008, PROFILE_DVD_ROM = 0x0010,
+    PROFILE_CD_ROM = 0x0008,
+    PROFILE_DVD_ROM = 0x0010,
     CD_MAX_SECTORS = 405000, /* 90 minutes: larger images are presented as DVD-ROM */
-    MODE_PAGE_ERROR_RECOVERY = 0x01, MODE_PAGE_CAPABILITIES = 0x2a, MODE_PAGE_ALL = 0x3f,
+    MODE_PAGE_ERROR_RECOVERY = 0x01,
+    MODE_PAGE_CAPABILITIES = 0x2a,
+    MODE_PAGE_ALL = 0x3f,
 };
 
 static uint16_t be16(const uint8_t *p)
@@ -190,7 +193,7 @@ void atapi_identify(HgIdeChannel *ch, IdeDrive *d)
     w[65] = w[66] = w[68] = 0xb4;
     w[67] = 0x12c;
     w[71] = w[72] = 30;
-    w[80] = 0x1e; /* ATA/ATAPI-4 to -6... ATAPI-4 minimum */
+    w[80] = 0x1e;                      /* ATA/ATAPI-4 to -6... ATAPI-4 minimum */
     w[82] = 1 << 14 | 1 << 4 | 1 << 9; /* NOP, PACKET, DEVICE RESET */
     w[83] = 1 << 14;
     w[84] = 1 << 14;
@@ -219,14 +222,14 @@ static uint32_t mode_page(const IdeDrive *d, uint8_t page, uint8_t *p)
     memset(p, 0, 20);
     p[0] = MODE_PAGE_CAPABILITIES;
     p[1] = 18;
-    p[2] = 0x08;                    /* reads DVD-ROM */
-    p[4] = 0x71;                    /* audio play, composite, multi-session, mode 2 form 1/2 */
-    p[5] = 0x7f;                    /* CD-DA commands, accurate stream, sub-channel... */
+    p[2] = 0x08; /* reads DVD-ROM */
+    p[4] = 0x71; /* audio play, composite, multi-session, mode 2 form 1/2 */
+    p[5] = 0x7f; /* CD-DA commands, accurate stream, sub-channel... */
     p[6] = 0x29 | (d->locked ? 0x02 : 0); /* tray, eject, lock; lock state */
-    put_be16(p + 8, 2822);          /* maximum read speed (16x), kB/s */
-    put_be16(p + 10, 256);          /* volume levels */
-    put_be16(p + 12, 512);          /* buffer size, KiB */
-    put_be16(p + 14, 2822);         /* current read speed */
+    put_be16(p + 8, 2822);                /* maximum read speed (16x), kB/s */
+    put_be16(p + 10, 256);                /* volume levels */
+    put_be16(p + 12, 512);                /* buffer size, KiB */
+    put_be16(p + 14, 2822);               /* current read speed */
     return 20;
 }
 
@@ -303,9 +306,7 @@ static void read_toc(HgIdeChannel *ch, IdeDrive *d)
         }
         break;
     }
-    default:
-        atapi_error(ch, SK_ILLEGAL_REQUEST, ASC_INV_FIELD_IN_CDB);
-        return;
+    default: atapi_error(ch, SK_ILLEGAL_REQUEST, ASC_INV_FIELD_IN_CDB); return;
     }
     put_be16(r, len - 2);
     reply(ch, d, len, be16(cdb + 7));
@@ -363,8 +364,7 @@ static void get_configuration(HgIdeChannel *ch, IdeDrive *d)
             put_be16(p + 8, dvd ? 16 : 1);
             len += 12;
             break;
-        default:
-            continue;
+        default: continue;
         }
         put_be16(p, f);
     }
@@ -405,10 +405,15 @@ static bool allows_unit_attention(uint8_t op)
 static bool needs_medium(uint8_t op)
 {
     switch (op) {
-    case 0x00: case 0x25: case 0x28: case 0x2b: case 0xa8: case 0xbe: case 0x43: case 0x51:
-        return true;
-    default:
-        return false;
+    case 0x00:
+    case 0x25:
+    case 0x28:
+    case 0x2b:
+    case 0xa8:
+    case 0xbe:
+    case 0x43:
+    case 0x51: return true;
+    default: return false;
     }
 }
 
@@ -434,9 +439,7 @@ void atapi_packet_received(HgIdeChannel *ch)
     switch (op) {
     case 0x00: /* TEST UNIT READY */
     case 0xbb: /* SET CD SPEED */
-    case 0x2b: /* SEEK(10) */
-        atapi_ok(ch, d);
-        break;
+    case 0x2b: /* SEEK(10) */ atapi_ok(ch, d); break;
     case 0x03: { /* REQUEST SENSE: a pending UNIT ATTENTION is reported (and cleared) */
         if (d->unit_attention) {
             d->unit_attention = false;
@@ -464,10 +467,8 @@ void atapi_packet_received(HgIdeChannel *ch)
         memcpy(r + 32, "1.0 ", 4);
         reply(ch, d, 36, be16(cdb + 3));
         break;
-    case 0x5a: /* MODE SENSE(10) */
-        mode_sense(ch, d);
-        break;
-    case 0x1b: /* START STOP UNIT */
+    case 0x5a: /* MODE SENSE(10) */ mode_sense(ch, d); break;
+    case 0x1b:                   /* START STOP UNIT */
         if ((cdb[4] & 3) == 2) { /* eject */
             if (d->locked) {
                 atapi_error(ch, SK_NOT_READY, ASC_MEDIUM_REMOVAL_PREVENTED);
@@ -494,12 +495,8 @@ void atapi_packet_received(HgIdeChannel *ch)
         put_be32(r + 4, CD_SECTOR);
         reply(ch, d, 8, 8);
         break;
-    case 0x28: /* READ(10) */
-        read_sectors(ch, d, be32(cdb + 2), be16(cdb + 7));
-        break;
-    case 0xa8: /* READ(12) */
-        read_sectors(ch, d, be32(cdb + 2), be32(cdb + 6));
-        break;
+    case 0x28: /* READ(10) */ read_sectors(ch, d, be32(cdb + 2), be16(cdb + 7)); break;
+    case 0xa8: /* READ(12) */ read_sectors(ch, d, be32(cdb + 2), be32(cdb + 6)); break;
     case 0xbe: { /* READ CD: user data only */
         uint32_t count = (uint32_t)cdb[6] << 16 | be16(cdb + 7);
         uint8_t fields = cdb[9] & 0xf8;
@@ -512,15 +509,9 @@ void atapi_packet_received(HgIdeChannel *ch)
         }
         break;
     }
-    case 0x43: /* READ TOC/PMA/ATIP */
-        read_toc(ch, d);
-        break;
-    case 0x46: /* GET CONFIGURATION */
-        get_configuration(ch, d);
-        break;
-    case 0x4a: /* GET EVENT STATUS NOTIFICATION */
-        get_event_status(ch, d);
-        break;
+    case 0x43: /* READ TOC/PMA/ATIP */ read_toc(ch, d); break;
+    case 0x46: /* GET CONFIGURATION */ get_configuration(ch, d); break;
+    case 0x4a: /* GET EVENT STATUS NOTIFICATION */ get_event_status(ch, d); break;
     case 0x51: /* READ DISC INFORMATION */
         if (cdb[1] & 7) {
             atapi_error(ch, SK_ILLEGAL_REQUEST, ASC_INV_FIELD_IN_CDB);
@@ -541,8 +532,6 @@ void atapi_packet_received(HgIdeChannel *ch)
         r[1] = d->tray_open ? 0x10 : 0;
         reply(ch, d, 8, be16(cdb + 8));
         break;
-    default:
-        atapi_error(ch, SK_ILLEGAL_REQUEST, ASC_ILLEGAL_OPCODE);
-        break;
+    default: atapi_error(ch, SK_ILLEGAL_REQUEST, ASC_ILLEGAL_OPCODE); break;
     }
 }

@@ -11,8 +11,12 @@
 #include "state.h"
 
 enum {
-    BM_CMD_START = 0x01, BM_CMD_TO_MEMORY = 0x08,
-    BM_ST_ACTIVE = 0x01, BM_ST_ERROR = 0x02, BM_ST_INT = 0x04, BM_ST_CAPABLE = 0x60,
+    BM_CMD_START = 0x01,
+    BM_CMD_TO_MEMORY = 0x08,
+    BM_ST_ACTIVE = 0x01,
+    BM_ST_ERROR = 0x02,
+    BM_ST_INT = 0x04,
+    BM_ST_CAPABLE = 0x60,
     PRD_EOT = 0x8000,
     PRD_MAX_ENTRIES = 8192, /* a 64 KiB table */
     MAX_MAPPED = 16,
@@ -20,13 +24,13 @@ enum {
 
 typedef struct BmChannel {
     uint8_t cmd, status;
-    uint32_t prdt;       /* PRD table address register */
+    uint32_t prdt; /* PRD table address register */
     /* Walk state since the last start */
-    uint32_t cur_prd;    /* next entry to fetch */
-    uint32_t cur_addr;   /* current region: next byte */
-    uint32_t cur_left;   /* bytes left in the current region */
-    bool cur_eot;        /* the current region is the table's last */
-    uint32_t entries;    /* entries fetched since the start */
+    uint32_t cur_prd;  /* next entry to fetch */
+    uint32_t cur_addr; /* current region: next byte */
+    uint32_t cur_left; /* bytes left in the current region */
+    bool cur_eot;      /* the current region is the table's last */
+    uint32_t entries;  /* entries fetched since the start */
 } BmChannel;
 
 struct HgIdeBmdma {
@@ -82,8 +86,8 @@ static void copy_phys(HgIdeBmdma *bm, uint32_t addr, uint8_t *buf, uint32_t n, b
     }
 }
 
-uint32_t ide_bmdma_rw(HgIdeBmdma *bm, int chan, uint8_t *buf, uint32_t len, bool to_mem,
-                      bool *stop, bool *abort)
+uint32_t ide_bmdma_rw(HgIdeBmdma *bm, int chan, uint8_t *buf, uint32_t len, bool to_mem, bool *stop,
+                      bool *abort)
 {
     BmChannel *c = &bm->c[chan];
     uint32_t moved = 0;
@@ -120,14 +124,13 @@ static uint8_t reg_read(HgIdeBmdma *bm, uint32_t off)
 {
     BmChannel *c = &bm->c[(off >> 3) & 1];
     switch (off & 7) {
-    case 0:
-        return c->cmd;
-    case 2:
-        return c->status;
-    case 4: case 5: case 6: case 7:
-        return (uint8_t)(c->prdt >> (8 * (off & 3)));
-    default:
-        return 0;
+    case 0: return c->cmd;
+    case 2: return c->status;
+    case 4:
+    case 5:
+    case 6:
+    case 7: return (uint8_t)(c->prdt >> (8 * (off & 3)));
+    default: return 0;
     }
 }
 
@@ -158,13 +161,15 @@ static void reg_write(HgIdeBmdma *bm, uint32_t off, uint8_t v)
         c->status = (uint8_t)((c->status & ~(v & (BM_ST_ERROR | BM_ST_INT)) & ~BM_ST_CAPABLE) |
                               (v & BM_ST_CAPABLE));
         break;
-    case 4: case 5: case 6: case 7: {
+    case 4:
+    case 5:
+    case 6:
+    case 7: {
         int shift = 8 * (off & 3);
         c->prdt = ((c->prdt & ~(0xffu << shift)) | ((uint32_t)v << shift)) & ~3u;
         break;
     }
-    default:
-        break;
+    default: break;
     }
 }
 
@@ -269,8 +274,7 @@ void hg_ide_bmdma_load(HgIdeBmdma *bm, HgStateReader *r)
     for (int i = 0; i < 2; i++) {
         BmChannel *c = &bm->c[i];
         c->cmd = hg_state_get_u8(r) & (BM_CMD_START | BM_CMD_TO_MEMORY);
-        c->status = hg_state_get_u8(r) & (BM_ST_ACTIVE | BM_ST_ERROR | BM_ST_INT |
-                                          BM_ST_CAPABLE);
+        c->status = hg_state_get_u8(r) & (BM_ST_ACTIVE | BM_ST_ERROR | BM_ST_INT | BM_ST_CAPABLE);
         c->prdt = hg_state_get_u32(r) & ~3u;
         c->cur_prd = hg_state_get_u32(r);
         c->cur_addr = hg_state_get_u32(r);

@@ -12,37 +12,55 @@ typedef struct HgTimer HgTimer;
 
 enum {
     /* Status register */
-    ST_ERR = 0x01, ST_DRQ = 0x08, ST_DSC = 0x10, ST_DF = 0x20, ST_DRDY = 0x40, ST_BSY = 0x80,
+    ST_ERR = 0x01,
+    ST_DRQ = 0x08,
+    ST_DSC = 0x10,
+    ST_DF = 0x20,
+    ST_DRDY = 0x40,
+    ST_BSY = 0x80,
     /* Error register */
-    ER_AMNF = 0x01, ER_ABRT = 0x04, ER_IDNF = 0x10, ER_UNC = 0x40,
+    ER_AMNF = 0x01,
+    ER_ABRT = 0x04,
+    ER_IDNF = 0x10,
+    ER_UNC = 0x40,
     /* Device control register */
-    CTL_NIEN = 0x02, CTL_SRST = 0x04, CTL_HOB = 0x80,
+    CTL_NIEN = 0x02,
+    CTL_SRST = 0x04,
+    CTL_HOB = 0x80,
     /* ATAPI interrupt reason (sector count register) */
-    IR_COD = 0x01, IR_IO = 0x02,
+    IR_COD = 0x01,
+    IR_IO = 0x02,
 
-    IDE_IO_BUF = 0x10000,  /* PIO window / DMA bounce buffer */
-    IDE_REPLY_MAX = 2048,  /* IDENTIFY data and ATAPI replies */
-    IDE_MAX_MULT = 16,     /* READ/WRITE MULTIPLE block size limit (IDENTIFY word 47) */
+    IDE_IO_BUF = 0x10000, /* PIO window / DMA bounce buffer */
+    IDE_REPLY_MAX = 2048, /* IDENTIFY data and ATAPI replies */
+    IDE_MAX_MULT = 16,    /* READ/WRITE MULTIPLE block size limit (IDENTIFY word 47) */
     CD_SECTOR = 2048,
 };
 
 /* What the data phase moves. */
 typedef enum {
     XF_NONE,
-    XF_ATA_IN,       /* ATA: disk -> host (PIO or DMA) */
-    XF_ATA_OUT,      /* ATA: host -> disk */
-    XF_REPLY_IN,     /* IDENTIFY data, ATAPI replies: reply[] -> host */
-    XF_PACKET,       /* ATAPI: receiving the 12-byte command packet */
-    XF_CD_IN,        /* ATAPI: CD sectors -> host */
+    XF_ATA_IN,   /* ATA: disk -> host (PIO or DMA) */
+    XF_ATA_OUT,  /* ATA: host -> disk */
+    XF_REPLY_IN, /* IDENTIFY data, ATAPI replies: reply[] -> host */
+    XF_PACKET,   /* ATAPI: receiving the 12-byte command packet */
+    XF_CD_IN,    /* ATAPI: CD sectors -> host */
 } IdeXfer;
 
 /* ATAPI sense keys and additional sense codes (MMC-3 / SPC) */
 enum {
-    SK_NO_SENSE = 0, SK_NOT_READY = 2, SK_MEDIUM_ERROR = 3, SK_ILLEGAL_REQUEST = 5,
+    SK_NO_SENSE = 0,
+    SK_NOT_READY = 2,
+    SK_MEDIUM_ERROR = 3,
+    SK_ILLEGAL_REQUEST = 5,
     SK_UNIT_ATTENTION = 6,
-    ASC_ILLEGAL_OPCODE = 0x20, ASC_LBA_OUT_OF_RANGE = 0x21, ASC_INV_FIELD_IN_CDB = 0x24,
-    ASC_MEDIUM_MAY_HAVE_CHANGED = 0x28, ASC_SAVING_PARAMS_NOT_SUPPORTED = 0x39,
-    ASC_MEDIUM_NOT_PRESENT = 0x3a, ASC_MEDIUM_REMOVAL_PREVENTED = 0x53,
+    ASC_ILLEGAL_OPCODE = 0x20,
+    ASC_LBA_OUT_OF_RANGE = 0x21,
+    ASC_INV_FIELD_IN_CDB = 0x24,
+    ASC_MEDIUM_MAY_HAVE_CHANGED = 0x28,
+    ASC_SAVING_PARAMS_NOT_SUPPORTED = 0x39,
+    ASC_MEDIUM_NOT_PRESENT = 0x3a,
+    ASC_MEDIUM_REMOVAL_PREVENTED = 0x53,
     ASC_UNRECOVERED_READ_ERROR = 0x11,
 };
 
@@ -54,17 +72,17 @@ typedef struct IdeDrive {
     uint8_t hob_feature, hob_nsector, hob_sector, hob_lcyl, hob_hcyl;
     uint8_t status, error;
     /* ATA settings */
-    uint16_t cyls, heads, secs;      /* default CHS translation */
-    uint16_t cur_heads, cur_secs;    /* INITIALIZE DEVICE PARAMETERS */
-    uint8_t mult;                    /* 0: READ/WRITE MULTIPLE disabled */
-    uint8_t xfer_mode;               /* SET FEATURES 03h value (0x0c PIO4, 0x22 MW2, 0x45 U5) */
+    uint16_t cyls, heads, secs;   /* default CHS translation */
+    uint16_t cur_heads, cur_secs; /* INITIALIZE DEVICE PARAMETERS */
+    uint8_t mult;                 /* 0: READ/WRITE MULTIPLE disabled */
+    uint8_t xfer_mode;            /* SET FEATURES 03h value (0x0c PIO4, 0x22 MW2, 0x45 U5) */
     bool write_cache;
     bool standby;
     /* ATAPI */
     uint8_t sense_key, asc, ascq;
-    bool unit_attention;             /* medium changed since the guest last looked */
+    bool unit_attention; /* medium changed since the guest last looked */
     bool locked, tray_open;
-    uint8_t media_event;             /* GESN media event code waiting for the guest */
+    uint8_t media_event; /* GESN media event code waiting for the guest */
 } IdeDrive;
 
 struct HgIdeChannel {
@@ -72,11 +90,11 @@ struct HgIdeChannel {
     HgIrq irq;
     int index;
     IdeDrive drive[2];
-    int cur;                         /* selected drive (DEV bit) */
-    uint8_t ctl;                     /* device control: nIEN, SRST, HOB */
-    bool irq_pending;                /* INTRQ of the selected drive */
-    bool irq_level;                  /* level last driven on the line */
-    HgIdeBmdma *bm;                  /* NULL: no bus master */
+    int cur;          /* selected drive (DEV bit) */
+    uint8_t ctl;      /* device control: nIEN, SRST, HOB */
+    bool irq_pending; /* INTRQ of the selected drive */
+    bool irq_level;   /* level last driven on the line */
+    HgIdeBmdma *bm;   /* NULL: no bus master */
     HgTimer *dma_timer;
 
     /* Data phase (one at a time per channel; xfer_unit is the drive doing it). */
@@ -91,18 +109,17 @@ struct HgIdeChannel {
     /* DMA chunk in flight (never across a state save while image I/O is synchronous) */
     uint32_t io_len;
     bool io_ok, io_busy, io_sync, dma_stop;
-    uint32_t buf_pos, buf_end;       /* PIO window in io_buf */
-    uint8_t cdb[12];                 /* ATAPI command packet being run */
+    uint32_t buf_pos, buf_end; /* PIO window in io_buf */
+    uint8_t cdb[12];           /* ATAPI command packet being run */
     uint16_t reply_len;
     uint8_t reply[IDE_REPLY_MAX];
-    uint8_t io_buf[IDE_IO_BUF + 4];  /* +4: a dword access at the end stays in bounds */
+    uint8_t io_buf[IDE_IO_BUF + 4]; /* +4: a dword access at the end stays in bounds */
 };
 
 /* ide.c services for ide-atapi.c */
 void ide_set_irq(HgIdeChannel *ch);
 IdeDrive *ide_cur(HgIdeChannel *ch);
-void ide_start_data_in(HgIdeChannel *ch, IdeXfer kind, uint64_t disk_off, uint64_t len,
-                       bool dma);
+void ide_start_data_in(HgIdeChannel *ch, IdeXfer kind, uint64_t disk_off, uint64_t len, bool dma);
 void ide_dma_kick(HgIdeChannel *ch);
 bool ide_stream_read(HgIdeChannel *ch, uint8_t *buf, uint32_t n);
 bool ide_cd_present(const IdeDrive *d);

@@ -142,8 +142,8 @@ static bool ata_lba(const IdeDrive *d, bool lba48, uint64_t *lba)
 {
     if (lba48) {
         *lba = (uint64_t)d->hob_hcyl << 40 | (uint64_t)d->hob_lcyl << 32 |
-               (uint64_t)d->hob_sector << 24 | (uint64_t)d->hcyl << 16 |
-               (uint64_t)d->lcyl << 8 | d->sector;
+               (uint64_t)d->hob_sector << 24 | (uint64_t)d->hcyl << 16 | (uint64_t)d->lcyl << 8 |
+               d->sector;
         return true;
     }
     if (d->select & 0x40) {
@@ -253,7 +253,7 @@ static void ata_identify(HgIdeChannel *ch, IdeDrive *d)
     w[1] = d->cyls;
     w[3] = d->heads;
     w[4] = (uint16_t)(512 * d->secs); /* obsolete: bytes per track */
-    w[5] = 512;                      /* obsolete: bytes per sector */
+    w[5] = 512;                       /* obsolete: bytes per sector */
     w[6] = d->secs;
     ide_fill_identify_string(w, 10, 10, serial);
     w[20] = 3;   /* obsolete buffer type: dual ported with read caching */
@@ -262,8 +262,8 @@ static void ata_identify(HgIdeChannel *ch, IdeDrive *d)
     ide_fill_identify_string(w, 23, 4, "1.0");
     ide_fill_identify_string(w, 27, 20, "Hangar HARDDISK");
     w[47] = 0x8000 | IDE_MAX_MULT;
-    w[48] = 1;                          /* dword PIO */
-    w[49] = 1 << 11 | 1 << 9 | 1 << 8;  /* IORDY, LBA, DMA */
+    w[48] = 1;                         /* dword PIO */
+    w[49] = 1 << 11 | 1 << 9 | 1 << 8; /* IORDY, LBA, DMA */
     w[50] = 0x4000;
     w[51] = 0x200; /* PIO timing mode 2 (obsolete field) */
     w[52] = 0x200;
@@ -282,7 +282,7 @@ static void ata_identify(HgIdeChannel *ch, IdeDrive *d)
     w[65] = w[66] = w[67] = w[68] = 120;
     w[80] = 0x7e; /* ATA-1..ATA-6 */
     w[81] = 0x19;
-    w[82] = 1 << 14 | 1 << 5;            /* NOP, write cache */
+    w[82] = 1 << 14 | 1 << 5;                      /* NOP, write cache */
     w[83] = 1 << 14 | 1 << 13 | 1 << 12 | 1 << 10; /* FLUSH CACHE (EXT), LBA48 */
     w[84] = 1 << 14;
     w[85] = (uint16_t)(1 << 14 | (d->write_cache ? 1 << 5 : 0));
@@ -304,8 +304,7 @@ void ide_dma_kick(HgIdeChannel *ch)
         hg_timer_mod(ch->dma_timer, hg_clock_ns(ch->clock) + HG_IDE_DMA_DELAY_NS);
 }
 
-static void start_stream(HgIdeChannel *ch, IdeXfer kind, uint64_t disk_off, uint64_t len,
-                         bool dma)
+static void start_stream(HgIdeChannel *ch, IdeXfer kind, uint64_t disk_off, uint64_t len, bool dma)
 {
     ch->xfer = kind;
     ch->xfer_unit = ch->cur;
@@ -316,8 +315,7 @@ static void start_stream(HgIdeChannel *ch, IdeXfer kind, uint64_t disk_off, uint
     ch->buf_pos = ch->buf_end = 0;
 }
 
-void ide_start_data_in(HgIdeChannel *ch, IdeXfer kind, uint64_t disk_off, uint64_t len,
-                       bool dma)
+void ide_start_data_in(HgIdeChannel *ch, IdeXfer kind, uint64_t disk_off, uint64_t len, bool dma)
 {
     IdeDrive *d = ide_cur(ch);
     start_stream(ch, kind, disk_off, len, dma);
@@ -373,8 +371,8 @@ static void ata_pio_next(HgIdeChannel *ch)
 static void ata_pio_out_block(HgIdeChannel *ch)
 {
     IdeDrive *d = &ch->drive[ch->xfer_unit];
-    if (!d->blk || !hg_block_pwrite(d->blk, ch->disk_off + ch->stream_pos, ch->io_buf,
-                                    ch->buf_end, NULL)) {
+    if (!d->blk ||
+        !hg_block_pwrite(d->blk, ch->disk_off + ch->stream_pos, ch->io_buf, ch->buf_end, NULL)) {
         ata_set_lba(d, ch->lba48, stream_sector(ch, ch->stream_pos));
         ata_abort(ch, d, ER_ABRT);
         return;
@@ -398,12 +396,8 @@ static void pio_block_done(HgIdeChannel *ch)
 {
     IdeDrive *d = &ch->drive[ch->xfer_unit];
     switch (ch->xfer) {
-    case XF_ATA_OUT:
-        ata_pio_out_block(ch);
-        break;
-    case XF_PACKET:
-        atapi_packet_received(ch);
-        break;
+    case XF_ATA_OUT: ata_pio_out_block(ch); break;
+    case XF_PACKET: atapi_packet_received(ch); break;
     default:
         if (d->kind == HG_IDE_CDROM)
             atapi_pio_next(ch);
@@ -415,8 +409,7 @@ static void pio_block_done(HgIdeChannel *ch)
 
 static bool pio_active(const HgIdeChannel *ch, bool out)
 {
-    if (ch->xfer == XF_NONE || ch->dma || ch->xfer_unit != ch->cur ||
-        ch->buf_pos >= ch->buf_end)
+    if (ch->xfer == XF_NONE || ch->dma || ch->xfer_unit != ch->cur || ch->buf_pos >= ch->buf_end)
         return false;
     return out == (ch->xfer == XF_ATA_OUT || ch->xfer == XF_PACKET);
 }
@@ -483,8 +476,8 @@ static bool dma_chunk_done(HgIdeChannel *ch)
     uint32_t moved = ch->io_len;
     if (dma_to_memory(ch)) {
         bool abort;
-        moved = ide_bmdma_rw(ch->bm, ch->index, ch->io_buf, ch->io_len, true, &ch->dma_stop,
-                             &abort);
+        moved =
+            ide_bmdma_rw(ch->bm, ch->index, ch->io_buf, ch->io_len, true, &ch->dma_stop, &abort);
     }
     ch->stream_pos += moved;
     if (ch->stream_pos < ch->stream_len && (ch->dma_stop || moved == 0)) {
@@ -603,12 +596,8 @@ static void ata_rw(HgIdeChannel *ch, IdeDrive *d, bool lba48, bool write, bool d
 static bool set_features(IdeDrive *d)
 {
     switch (d->feature) {
-    case 0x02: /* enable write cache */
-        d->write_cache = true;
-        return true;
-    case 0x82:
-        d->write_cache = false;
-        return true;
+    case 0x02: /* enable write cache */ d->write_cache = true; return true;
+    case 0x82: d->write_cache = false; return true;
     case 0x03: { /* set transfer mode */
         uint8_t m = d->nsector;
         if (m <= 1)
@@ -619,12 +608,13 @@ static bool set_features(IdeDrive *d)
         d->xfer_mode = m;
         return true;
     }
-    case 0x55: case 0xaa: /* read look-ahead */
-    case 0x66: case 0xcc: /* reverting to power-on defaults */
-    case 0x31: case 0x95: /* media status notification (ignored) */
-        return true;
-    default:
-        return false;
+    case 0x55:
+    case 0xaa: /* read look-ahead */
+    case 0x66:
+    case 0xcc: /* reverting to power-on defaults */
+    case 0x31:
+    case 0x95: /* media status notification (ignored) */ return true;
+    default: return false;
     }
 }
 
@@ -642,7 +632,7 @@ static void execute_diagnostic(HgIdeChannel *ch)
 static void atapi_task_command(HgIdeChannel *ch, IdeDrive *d, uint8_t cmd)
 {
     switch (cmd) {
-    case 0xa0: /* PACKET */
+    case 0xa0:                   /* PACKET */
         if (d->feature & 0x02) { /* overlapped: not supported */
             ata_abort(ch, d, ER_ABRT);
             return;
@@ -664,9 +654,7 @@ static void atapi_task_command(HgIdeChannel *ch, IdeDrive *d, uint8_t cmd)
         cancel_xfer(ch);
         drive_soft_reset(d);
         return;
-    case 0x90:
-        execute_diagnostic(ch);
-        return;
+    case 0x90: execute_diagnostic(ch); return;
     case 0xe5:
         d->nsector = 0xff;
         ata_ok(ch, d);
@@ -677,9 +665,12 @@ static void atapi_task_command(HgIdeChannel *ch, IdeDrive *d, uint8_t cmd)
         else
             ata_abort(ch, d, ER_ABRT);
         return;
-    case 0xe0: case 0xe1: case 0xe2: case 0xe3: case 0xe6: case 0xe7:
-        ata_ok(ch, d);
-        return;
+    case 0xe0:
+    case 0xe1:
+    case 0xe2:
+    case 0xe3:
+    case 0xe6:
+    case 0xe7: ata_ok(ch, d); return;
     default:
         set_signature(d);
         ata_abort(ch, d, ER_ABRT);
@@ -706,34 +697,38 @@ static void ata_command(HgIdeChannel *ch, uint8_t cmd)
         ata_identify(ch, d);
         ide_start_data_in(ch, XF_REPLY_IN, 0, 512, false);
         break;
-    case 0x20: case 0x21: /* READ SECTORS (with, without retry) */
+    case 0x20:
+    case 0x21: /* READ SECTORS (with, without retry) */
         ata_rw(ch, d, false, false, false, 1, false);
         break;
-    case 0x24:
-        ata_rw(ch, d, true, false, false, 1, false);
-        break;
-    case 0x30: case 0x31:
-        ata_rw(ch, d, false, true, false, 1, false);
-        break;
-    case 0x34:
-        ata_rw(ch, d, true, true, false, 1, false);
-        break;
-    case 0xc4: case 0x29: case 0xc5: case 0x39: /* READ/WRITE MULTIPLE (EXT) */
+    case 0x24: ata_rw(ch, d, true, false, false, 1, false); break;
+    case 0x30:
+    case 0x31: ata_rw(ch, d, false, true, false, 1, false); break;
+    case 0x34: ata_rw(ch, d, true, true, false, 1, false); break;
+    case 0xc4:
+    case 0x29:
+    case 0xc5:
+    case 0x39: /* READ/WRITE MULTIPLE (EXT) */
         if (!d->mult)
             ata_abort(ch, d, ER_ABRT);
         else
-            ata_rw(ch, d, cmd == 0x29 || cmd == 0x39, cmd == 0xc5 || cmd == 0x39, false,
-                   d->mult, false);
+            ata_rw(ch, d, cmd == 0x29 || cmd == 0x39, cmd == 0xc5 || cmd == 0x39, false, d->mult,
+                   false);
         break;
-    case 0xc8: case 0xc9: case 0x25: /* READ DMA (EXT) */
-    case 0xca: case 0xcb: case 0x35: /* WRITE DMA (EXT) */
+    case 0xc8:
+    case 0xc9:
+    case 0x25: /* READ DMA (EXT) */
+    case 0xca:
+    case 0xcb:
+    case 0x35: /* WRITE DMA (EXT) */
         if (!ch->bm)
             ata_abort(ch, d, ER_ABRT);
         else
-            ata_rw(ch, d, cmd == 0x25 || cmd == 0x35, cmd >= 0xca || cmd == 0x35, true,
-                   1, false);
+            ata_rw(ch, d, cmd == 0x25 || cmd == 0x35, cmd >= 0xca || cmd == 0x35, true, 1, false);
         break;
-    case 0x40: case 0x41: case 0x42: /* READ VERIFY SECTORS (EXT) */
+    case 0x40:
+    case 0x41:
+    case 0x42: /* READ VERIFY SECTORS (EXT) */
         ata_rw(ch, d, cmd == 0x42, false, false, 1, true);
         break;
     case 0xc6: /* SET MULTIPLE MODE */
@@ -755,29 +750,37 @@ static void ata_command(HgIdeChannel *ch, uint8_t cmd)
         d->cur_heads = (uint16_t)((d->select & 0x0f) + 1);
         ata_ok(ch, d);
         break;
-    case 0xe7: case 0xea: /* FLUSH CACHE (EXT) */
+    case 0xe7:
+    case 0xea: /* FLUSH CACHE (EXT) */
         if (hg_block_flush(d->blk, NULL))
             ata_ok(ch, d);
         else
             ata_abort(ch, d, ER_ABRT);
         break;
-    case 0xe0: case 0xe2: case 0x94: case 0x96: /* STANDBY (IMMEDIATE) */
-    case 0xe6: case 0x99:                       /* SLEEP: modelled as standby */
+    case 0xe0:
+    case 0xe2:
+    case 0x94:
+    case 0x96: /* STANDBY (IMMEDIATE) */
+    case 0xe6:
+    case 0x99: /* SLEEP: modelled as standby */
         d->standby = true;
         ata_ok(ch, d);
         break;
-    case 0xe1: case 0xe3: case 0x95: case 0x97: /* IDLE (IMMEDIATE) */
+    case 0xe1:
+    case 0xe3:
+    case 0x95:
+    case 0x97: /* IDLE (IMMEDIATE) */
         d->standby = false;
         ata_ok(ch, d);
         break;
-    case 0xe5: case 0x98: /* CHECK POWER MODE */
+    case 0xe5:
+    case 0x98: /* CHECK POWER MODE */
         d->nsector = d->standby ? 0x00 : 0xff;
         ata_ok(ch, d);
         break;
-    case 0x90:
-        execute_diagnostic(ch);
-        break;
-    case 0xf8: case 0x27: { /* READ NATIVE MAX ADDRESS (EXT) */
+    case 0x90: execute_diagnostic(ch); break;
+    case 0xf8:
+    case 0x27: { /* READ NATIVE MAX ADDRESS (EXT) */
         uint64_t max = disk_sectors(d) - 1;
         if (cmd == 0xf8 && max > 0x0fffffff)
             max = 0x0fffffff;
@@ -789,14 +792,24 @@ static void ata_command(HgIdeChannel *ch, uint8_t cmd)
         ata_ok(ch, d);
         break;
     }
-    case 0x10: case 0x11: case 0x12: case 0x13: case 0x14: case 0x15: case 0x16: case 0x17:
-    case 0x18: case 0x19: case 0x1a: case 0x1b: case 0x1c: case 0x1d: case 0x1e: case 0x1f:
-    case 0x70: /* RECALIBRATE, SEEK */
-        ata_ok(ch, d);
-        break;
-    default: /* NOP (00h) always aborts, as do unknown commands */
-        ata_abort(ch, d, ER_ABRT);
-        break;
+    case 0x10:
+    case 0x11:
+    case 0x12:
+    case 0x13:
+    case 0x14:
+    case 0x15:
+    case 0x16:
+    case 0x17:
+    case 0x18:
+    case 0x19:
+    case 0x1a:
+    case 0x1b:
+    case 0x1c:
+    case 0x1d:
+    case 0x1e:
+    case 0x1f:
+    case 0x70: /* RECALIBRATE, SEEK */ ata_ok(ch, d); break;
+    default: /* NOP (00h) always aborts, as do unknown commands */ ata_abort(ch, d, ER_ABRT); break;
     }
 }
 
@@ -813,18 +826,12 @@ uint32_t hg_ide_cmd_read(void *channel, uint32_t port, int size)
     if (no_drives(ch))
         return 0;
     switch (reg) {
-    case 1:
-        return hob ? d->hob_feature : d->error;
-    case 2:
-        return hob ? d->hob_nsector : d->nsector;
-    case 3:
-        return hob ? d->hob_sector : d->sector;
-    case 4:
-        return hob ? d->hob_lcyl : d->lcyl;
-    case 5:
-        return hob ? d->hob_hcyl : d->hcyl;
-    case 6:
-        return d->select;
+    case 1: return hob ? d->hob_feature : d->error;
+    case 2: return hob ? d->hob_nsector : d->nsector;
+    case 3: return hob ? d->hob_sector : d->sector;
+    case 4: return hob ? d->hob_lcyl : d->lcyl;
+    case 5: return hob ? d->hob_hcyl : d->hcyl;
+    case 6: return d->select;
     default:
         if (d->kind == HG_IDE_NONE)
             return 0;
@@ -867,9 +874,7 @@ void hg_ide_cmd_write(void *channel, uint32_t port, uint32_t value, int size)
             d->hob_hcyl = d->hcyl;
             d->hcyl = v;
             break;
-        default:
-            d->select = v | 0xa0;
-            break;
+        default: d->select = v | 0xa0; break;
         }
     }
     if (reg == 6)
@@ -967,8 +972,8 @@ HgIdeKind hg_ide_kind(const HgIdeChannel *ch, int unit)
 static bool check_unit(HgIdeChannel *ch, int unit, HgBlock *blk, GError **error)
 {
     if ((unit != 0 && unit != 1) || ch->drive[unit].kind != HG_IDE_NONE) {
-        g_set_error(error, HG_ERROR, HG_ERROR_CONFIG, "IDE channel %d: unit %d %s", ch->index,
-                    unit, unit == 0 || unit == 1 ? "is already in use" : "does not exist");
+        g_set_error(error, HG_ERROR, HG_ERROR_CONFIG, "IDE channel %d: unit %d %s", ch->index, unit,
+                    unit == 0 || unit == 1 ? "is already in use" : "does not exist");
         hg_block_close(blk);
         return false;
     }
@@ -1102,9 +1107,9 @@ static void save_drive(const IdeDrive *d, HgStateWriter *w)
 {
     hg_state_put_u8(w, (uint8_t)d->kind);
     hg_state_put_u64(w, d->blk ? hg_block_size(d->blk) : 0);
-    const uint8_t regs[] = {d->feature, d->nsector, d->sector, d->lcyl, d->hcyl, d->select,
-                            d->hob_feature, d->hob_nsector, d->hob_sector, d->hob_lcyl,
-                            d->hob_hcyl, d->status, d->error};
+    const uint8_t regs[] = {d->feature,  d->nsector,     d->sector,      d->lcyl,       d->hcyl,
+                            d->select,   d->hob_feature, d->hob_nsector, d->hob_sector, d->hob_lcyl,
+                            d->hob_hcyl, d->status,      d->error};
     hg_state_put_bytes(w, regs, sizeof(regs));
     hg_state_put_u16(w, d->cur_heads);
     hg_state_put_u16(w, d->cur_secs);
@@ -1204,15 +1209,13 @@ static bool xfer_valid(const HgIdeChannel *ch)
 {
     if (ch->xfer == XF_NONE)
         return true;
-    if (ch->xfer > XF_CD_IN || ch->stream_pos > ch->stream_len ||
-        ch->buf_end > IDE_IO_BUF || ch->buf_pos > ch->buf_end)
+    if (ch->xfer > XF_CD_IN || ch->stream_pos > ch->stream_len || ch->buf_end > IDE_IO_BUF ||
+        ch->buf_pos > ch->buf_end)
         return false;
     const IdeDrive *d = &ch->drive[ch->xfer_unit];
     switch (ch->xfer) {
-    case XF_REPLY_IN:
-        return ch->stream_len <= ch->reply_len;
-    case XF_PACKET:
-        return d->kind == HG_IDE_CDROM && ch->buf_end == 12 && !ch->dma;
+    case XF_REPLY_IN: return ch->stream_len <= ch->reply_len;
+    case XF_PACKET: return d->kind == HG_IDE_CDROM && ch->buf_end == 12 && !ch->dma;
     case XF_CD_IN:
         return ide_cd_present(d) && ch->disk_off <= hg_block_size(d->blk) &&
                ch->stream_len <= hg_block_size(d->blk) - ch->disk_off;
