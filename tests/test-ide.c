@@ -760,6 +760,88 @@ static void test_save_load(void)
     fx_free(&f);
 }
 
+/* Random programming of every register, with a CD-ROM as slave, random guest memory for
+ * the PRD tables and state round trips in between: nothing may crash or hang (run under
+ * the sanitizers by make check). Deterministic seed. */
+static void test_fuzz(void)
+{
+    Fx f;
+    fx_init(&f, DISK_SECTORS);
+    char *iso = make_image(64, 0);
+    GError *err = NULL;
+    g_assert_true(hg_ide_attach_cdrom(f.ch, 1, hg_block_open(iso, NULL, true, NULL), &err));
+    GRand *rnd = g_rand_new_with_seed(1234);
+    uint8_t *ram = hg_bus_ram(f.bus);
+    for (uint32_t i = 0; i < RAM; i += 4) {
+        uint32_t v = g_rand_int(rnd);
+        memcpy(ram + i, &v, 4);
+    }
+    static const uint8_t cmds[] = {0x20, 0x24, 0x30, 0x34, 0xc4, 0xc5, 0xc6, 0xc8, 0x25,
+                                   0xca, 0x35, 0xec, 0xa1, 0xa0, 0x08, 0x90, 0xef, 0x91,
+                                   0x40, 0xe7, 0xe5, 0xf8, 0x27, 0x00, 0xff};
+    static const uint8_t ops[] = {0x00, 0x03, 0x12, 0x1b, 0x1e, 0x25, 0x28, 0xa8, 0xbe, 0x43,
+                                  0x46, 0x4a, 0x51, 0x5a, 0xbb, 0xbd, 0x2b, 0xad};
+    for (int i = 0; i < 200000; i++) {
+        uint32_t r = g_rand_int(rnd), v = g_rand_int(rnd);
+        switch (r % 16) {
+        case 0:
+            outb(&f, CMD + 7, cmds[v % sizeof(cmds)]);
+            break;
+        case 1: case 2:
+            outb(&f, (uint16_t)(CMD + 1 + v % 6), (uint8_t)(v >> 8));
+            break;
+        case 3: /* a packet: an opcode and random bytes */
+            hg_bus_out(f.bus, CMD, ops[v % sizeof(ops)] | (v & 0xff00), 2);
+            for (int k = 0; k < 5; k++)
+                hg_bus_out(f.bus, CMD, g_rand_int(rnd) & 0xffff, 2);
+            break;
+        case 4: case 5: case 6:
+            for (int k = 0; k < (int)(v % 600); k++)
+                hg_bus_in(f.bus, CMD, 2 << (r >> 30 & 1));
+            break;
+        case 7:
+            hg_bus_out(f.bus, CMD, v, 2 << (r >> 30 & 1));
+            break;
+        case 8:
+            inb(&f, (uint16_t)(CMD + v % 8));
+            inb(&f, CTL);
+            break;
+        case 9:
+            if ((v & 7) == 0)
+                outb(&f, CTL, (uint8_t)v);
+            break;
+        case 10: case 11:
+            hg_bus_out(f.bus, (uint16_t)(BM + v % 16), v >> 8, 1 << (r >> 30) % 3);
+            break;
+        case 12:
+            hg_bus_in(f.bus, (uint16_t)(BM + v % 16), 1 << (r >> 30) % 3);
+            break;
+        case 13:
+            run_clock(&f, v % (2 * HG_IDE_DMA_DELAY_NS));
+            break;
+        case 14:
+            if ((v & 255) == 0) {
+                GBytes *b = save(&f);
+                load(&f, b);
+                g_bytes_unref(b);
+            } else if ((v & 255) == 1) {
+                if (hg_ide_cdrom_has_medium(f.ch, 1))
+                    hg_ide_cdrom_eject(f.ch, 1, v & 256, NULL);
+                else
+                    hg_ide_cdrom_insert(f.ch, 1, hg_block_open(iso, NULL, true, NULL), NULL);
+            }
+            break;
+        default:
+            hg_bus_out(f.bus, (uint16_t)(BM + 4 + (v & 8)), v & 0x3ffff8, 4);
+            break;
+        }
+    }
+    g_rand_free(rnd);
+    fx_free(&f);
+    g_unlink(iso);
+    g_free(iso);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -771,5 +853,6 @@ int main(int argc, char **argv)
     g_test_add_func("/ide/dma", test_dma);
     g_test_add_func("/ide/dma-hostile", test_dma_hostile);
     g_test_add_func("/ide/save-load", test_save_load);
+    g_test_add_func("/ide/fuzz", test_fuzz);
     return g_test_run();
 }

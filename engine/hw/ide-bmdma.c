@@ -178,7 +178,7 @@ uint32_t hg_ide_bmdma_read(void *opaque, uint32_t port, int size)
     HgIdeBmdma *bm = opaque;
     uint32_t off = port - bm->base, v = 0;
     if (!bm->base || off >= 16)
-        return size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
+        return size >= 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
     for (int i = 0; i < size && off + i < 16; i++)
         v |= (uint32_t)reg_read(bm, off + i) << (8 * i);
     return v;
