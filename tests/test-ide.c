@@ -224,7 +224,7 @@ static void test_identify(void)
     /* Bad transfer mode: ABRT */
     outb(&f, CMD + 2, 0x77);
     outb(&f, CMD + 7, 0xef);
-    g_assert_cmpint(inb(&f, CMD + 7), ==, 0x51);
+    g_assert_cmpint(inb(&f, CMD + 7), ==, 0x41);
     g_assert_cmpint(inb(&f, CMD + 1), ==, 0x04);
     fx_free(&f);
 }
@@ -243,7 +243,8 @@ static void test_pio_read_write(void)
     read_block(&f, buf, 512);
     check_sector(buf, 101);
     g_assert_cmpint(inb(&f, CMD + 7), ==, 0x50);
-    g_assert_cmpint(inb(&f, CMD + 3), ==, 101); /* task file: last sector */
+    g_assert_cmpint(inb(&f, CMD + 3), ==, 102); /* task file: the next sector, as QEMU */
+    g_assert_cmpint(inb(&f, CMD + 2), ==, 0);   /* sectors left */
     g_assert_cmpint(f.irq_raises, ==, 2);
 
     /* 32-bit PIO */
@@ -266,7 +267,7 @@ static void test_pio_read_write(void)
     /* CHS sector 0 does not exist */
     outb(&f, CMD + 3, 0);
     outb(&f, CMD + 7, 0x20);
-    g_assert_cmpint(inb(&f, CMD + 7), ==, 0x51);
+    g_assert_cmpint(inb(&f, CMD + 7), ==, 0x41);
     g_assert_cmpint(inb(&f, CMD + 1), ==, 0x10);
 
     /* WRITE SECTORS: the first block without an interrupt, completion with one. */
@@ -293,7 +294,7 @@ static void test_pio_read_write(void)
     /* READ VERIFY: no data */
     lba28_cmd(&f, 0x40, 10, 4);
     g_assert_cmpint(inb(&f, CMD + 7), ==, 0x50);
-    g_assert_cmpint(inb(&f, CMD + 3), ==, 13);
+    g_assert_cmpint(inb(&f, CMD + 3), ==, 10);
     fx_free(&f);
 }
 
@@ -302,12 +303,15 @@ static void test_multiple(void)
     Fx f;
     fx_init(&f, DISK_SECTORS);
     uint8_t buf[512];
+    outb(&f, CMD + 2, 0); /* multiple mode off (QEMU's power-on default is 16) */
+    outb(&f, CMD + 7, 0xc6);
+    g_assert_cmpint(inb(&f, CMD + 7), ==, 0x50);
     lba28_cmd(&f, 0xc4, 0, 8); /* multiple mode not set: ABRT */
-    g_assert_cmpint(inb(&f, CMD + 7), ==, 0x51);
+    g_assert_cmpint(inb(&f, CMD + 7), ==, 0x41);
     g_assert_cmpint(inb(&f, CMD + 1), ==, 0x04);
     outb(&f, CMD + 2, 3); /* not a power of two */
     outb(&f, CMD + 7, 0xc6);
-    g_assert_cmpint(inb(&f, CMD + 7), ==, 0x51);
+    g_assert_cmpint(inb(&f, CMD + 7), ==, 0x41);
     outb(&f, CMD + 2, 4);
     outb(&f, CMD + 7, 0xc6);
     g_assert_cmpint(inb(&f, CMD + 7), ==, 0x50);
@@ -372,7 +376,7 @@ static void test_lba48(void)
     outb(&f, CTL, 0x80);
     g_assert_cmpint(inb(&f, CMD + 3), ==, 0x10);
     outb(&f, CTL, 0x00);
-    g_assert_cmpint(inb(&f, CMD + 3), ==, 5);
+    g_assert_cmpint(inb(&f, CMD + 3), ==, 6);
     /* LBA28 cannot reach it: 0x0FFFFFFF is the highest */
     lba28_cmd(&f, 0x20, 0x0fffffff, 1);
     read_block(&f, buf, 512);
@@ -387,7 +391,7 @@ static void test_lba48(void)
     outb(&f, CTL, 0);
     /* Past the end */
     lba48_cmd(&f, 0x24, sectors - 1, 2);
-    g_assert_cmpint(inb(&f, CMD + 7), ==, 0x51);
+    g_assert_cmpint(inb(&f, CMD + 7), ==, 0x41);
     g_assert_cmpint(inb(&f, CMD + 1), ==, 0x10);
     fx_free(&f);
 }
@@ -398,7 +402,7 @@ static void test_errors(void)
     fx_init(&f, DISK_SECTORS);
     uint8_t buf[512];
     lba28_cmd(&f, 0x20, DISK_SECTORS - 1, 2); /* past the end: IDNF */
-    g_assert_cmpint(inb(&f, CMD + 7), ==, 0x51);
+    g_assert_cmpint(inb(&f, CMD + 7), ==, 0x41);
     g_assert_cmpint(inb(&f, CMD + 1), ==, 0x10);
     g_assert_cmpint(hg_bus_in(f.bus, CMD, 2), ==, 0); /* no data phase */
     lba28_cmd(&f, 0x20, DISK_SECTORS - 1, 1);
@@ -409,7 +413,7 @@ static void test_errors(void)
         if (!memchr(unknown, cmd, sizeof(unknown)))
             continue;
         outb(&f, CMD + 7, (uint8_t)cmd);
-        g_assert_cmpint(inb(&f, CMD + 7), ==, 0x51);
+        g_assert_cmpint(inb(&f, CMD + 7), ==, 0x41);
         g_assert_cmpint(inb(&f, CMD + 1), ==, 0x04);
     }
     /* Every command byte, with hostile registers, leaves the drive sane. */
@@ -470,7 +474,7 @@ static void test_errors(void)
     f.path = make_image(16, 100); /* and a partial last sector */
     fx_attach(&f, true);
     lba28_cmd(&f, 0x30, 0, 1);
-    g_assert_cmpint(inb(&f, CMD + 7), ==, 0x51);
+    g_assert_cmpint(inb(&f, CMD + 7), ==, 0x41);
     g_assert_cmpint(inb(&f, CMD + 1), ==, 0x04);
     lba28_cmd(&f, 0x20, 16, 1); /* the zero-padded tail sector */
     read_block(&f, buf, 512);
@@ -779,29 +783,26 @@ static void test_fuzz(void)
     static const uint8_t cmds[] = {0x20, 0x24, 0x30, 0x34, 0xc4, 0xc5, 0xc6, 0xc8, 0x25,
                                    0xca, 0x35, 0xec, 0xa1, 0xa0, 0x08, 0x90, 0xef, 0x91,
                                    0x40, 0xe7, 0xe5, 0xf8, 0x27, 0x00, 0xff};
-    static const uint8_t ops[] = {0x00, 0x03, 0x12, 0x1b, 0x1e, 0x25, 0x28, 0xa8, 0xbe, 0x43,
-                                  0x46, 0x4a, 0x51, 0x5a, 0xbb, 0xbd, 0x2b, 0xad};
+    static const uint8_t ops[] = {0x00, 0x03, 0x12, 0x1b, 0x1e, 0x25, 0x28, 0xa8, 0xbe,
+                                  0x43, 0x46, 0x4a, 0x51, 0x5a, 0xbb, 0xbd, 0x2b, 0xad};
     for (int i = 0; i < 200000; i++) {
         uint32_t r = g_rand_int(rnd), v = g_rand_int(rnd);
         switch (r % 16) {
-        case 0:
-            outb(&f, CMD + 7, cmds[v % sizeof(cmds)]);
-            break;
-        case 1: case 2:
-            outb(&f, (uint16_t)(CMD + 1 + v % 6), (uint8_t)(v >> 8));
-            break;
+        case 0: outb(&f, CMD + 7, cmds[v % sizeof(cmds)]); break;
+        case 1:
+        case 2: outb(&f, (uint16_t)(CMD + 1 + v % 6), (uint8_t)(v >> 8)); break;
         case 3: /* a packet: an opcode and random bytes */
             hg_bus_out(f.bus, CMD, ops[v % sizeof(ops)] | (v & 0xff00), 2);
             for (int k = 0; k < 5; k++)
                 hg_bus_out(f.bus, CMD, g_rand_int(rnd) & 0xffff, 2);
             break;
-        case 4: case 5: case 6:
+        case 4:
+        case 5:
+        case 6:
             for (int k = 0; k < (int)(v % 600); k++)
                 hg_bus_in(f.bus, CMD, 2 << (r >> 30 & 1));
             break;
-        case 7:
-            hg_bus_out(f.bus, CMD, v, 2 << (r >> 30 & 1));
-            break;
+        case 7: hg_bus_out(f.bus, CMD, v, 2 << (r >> 30 & 1)); break;
         case 8:
             inb(&f, (uint16_t)(CMD + v % 8));
             inb(&f, CTL);
@@ -810,15 +811,10 @@ static void test_fuzz(void)
             if ((v & 7) == 0)
                 outb(&f, CTL, (uint8_t)v);
             break;
-        case 10: case 11:
-            hg_bus_out(f.bus, (uint16_t)(BM + v % 16), v >> 8, 1 << (r >> 30) % 3);
-            break;
-        case 12:
-            hg_bus_in(f.bus, (uint16_t)(BM + v % 16), 1 << (r >> 30) % 3);
-            break;
-        case 13:
-            run_clock(&f, v % (2 * HG_IDE_DMA_DELAY_NS));
-            break;
+        case 10:
+        case 11: hg_bus_out(f.bus, (uint16_t)(BM + v % 16), v >> 8, 1 << (r >> 30) % 3); break;
+        case 12: hg_bus_in(f.bus, (uint16_t)(BM + v % 16), 1 << (r >> 30) % 3); break;
+        case 13: run_clock(&f, v % (2 * HG_IDE_DMA_DELAY_NS)); break;
         case 14:
             if ((v & 255) == 0) {
                 GBytes *b = save(&f);
@@ -831,9 +827,7 @@ static void test_fuzz(void)
                     hg_ide_cdrom_insert(f.ch, 1, hg_block_open(iso, NULL, true, NULL), NULL);
             }
             break;
-        default:
-            hg_bus_out(f.bus, (uint16_t)(BM + 4 + (v & 8)), v & 0x3ffff8, 4);
-            break;
+        default: hg_bus_out(f.bus, (uint16_t)(BM + 4 + (v & 8)), v & 0x3ffff8, 4); break;
         }
     }
     g_rand_free(rnd);

@@ -153,7 +153,7 @@ static void reply(HgIdeChannel *ch, IdeDrive *d, uint32_t len, uint32_t alloc)
         return;
     }
     ch->reply_len = (uint16_t)len;
-    ide_start_data_in(ch, XF_REPLY_IN, 0, len, ch->atapi_dma);
+    ide_start_data_in(ch, XF_REPLY_IN, 0, len, ch->atapi_dma, true);
     if (ch->atapi_dma)
         set_reason(d, IR_IO);
 }
@@ -169,7 +169,7 @@ static void read_sectors(HgIdeChannel *ch, IdeDrive *d, uint32_t lba, uint32_t c
         return;
     }
     ide_start_data_in(ch, XF_CD_IN, (uint64_t)lba * CD_SECTOR, (uint64_t)count * CD_SECTOR,
-                      ch->atapi_dma);
+                      ch->atapi_dma, true);
     if (ch->atapi_dma)
         set_reason(d, IR_IO);
 }
@@ -278,7 +278,7 @@ static void read_toc(HgIdeChannel *ch, IdeDrive *d)
             put_addr(r + len + 4, 0, msf);
             len += 8;
         }
-        r[len + 1] = 0x14;
+        r[len + 1] = 0x16; /* lead-out: data, copy permitted (as QEMU) */
         r[len + 2] = 0xaa;
         put_addr(r + len + 4, total, msf);
         len += 8;

@@ -103,6 +103,7 @@ struct HgIdeChannel {
     bool dma;                        /* data moves by bus-master DMA */
     bool lba48;                      /* the command was an EXT one (register updates) */
     bool atapi_dma;                  /* PACKET asked for a DMA data phase */
+    bool packet;                     /* the data phase belongs to a PACKET command */
     uint64_t disk_off;               /* image byte offset of stream position 0 */
     uint64_t stream_len, stream_pos; /* bytes of the whole data phase, bytes done */
     uint32_t block;                  /* ATA PIO: bytes per DRQ block */
@@ -119,7 +120,8 @@ struct HgIdeChannel {
 /* ide.c services for ide-atapi.c */
 void ide_set_irq(HgIdeChannel *ch);
 IdeDrive *ide_cur(HgIdeChannel *ch);
-void ide_start_data_in(HgIdeChannel *ch, IdeXfer kind, uint64_t disk_off, uint64_t len, bool dma);
+void ide_start_data_in(HgIdeChannel *ch, IdeXfer kind, uint64_t disk_off, uint64_t len, bool dma,
+                       bool packet);
 void ide_dma_kick(HgIdeChannel *ch);
 bool ide_stream_read(HgIdeChannel *ch, uint8_t *buf, uint32_t n);
 bool ide_cd_present(const IdeDrive *d);

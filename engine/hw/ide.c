@@ -108,8 +108,8 @@ static void drive_power_on(IdeDrive *d, int unit)
     d->select = 0xa0 | (uint8_t)(unit << 4);
     d->cur_heads = d->heads;
     d->cur_secs = d->secs;
-    d->mult = 0;
-    d->xfer_mode = 0x0c; /* PIO 4 */
+    d->mult = IDE_MAX_MULT; /* as QEMU: READ/WRITE MULTIPLE work without SET MULTIPLE */
+    d->xfer_mode = 0x0c;    /* PIO 4 */
     d->write_cache = true;
     d->sense_key = d->asc = d->ascq = 0;
     d->locked = false;
@@ -187,7 +187,7 @@ static void ata_abort(HgIdeChannel *ch, IdeDrive *d, uint8_t err)
 {
     cancel_xfer(ch);
     d->error = err;
-    d->status = ST_DRDY | ST_DSC | ST_ERR;
+    d->status = ST_DRDY | ST_ERR;
     ide_set_irq(ch);
 }
 
@@ -202,6 +202,14 @@ static void ata_ok(HgIdeChannel *ch, IdeDrive *d)
 static uint64_t stream_sector(const HgIdeChannel *ch, uint64_t pos)
 {
     return (ch->disk_off + pos) / HG_BLOCK_SECTOR;
+}
+
+/* Task file during and after a transfer, as QEMU (the reference guests run on) keeps it: the
+ * address of the next sector and the count of sectors still to move. */
+static void ata_progress(HgIdeChannel *ch, IdeDrive *d)
+{
+    ata_set_lba(d, ch->lba48, stream_sector(ch, ch->stream_pos));
+    d->nsector = (uint8_t)((ch->stream_len - ch->stream_pos) / HG_BLOCK_SECTOR);
 }
 
 /* ---- IDENTIFY -------------------------------------------------------------------------- */
@@ -313,16 +321,19 @@ static void start_stream(HgIdeChannel *ch, IdeXfer kind, uint64_t disk_off, uint
     ch->stream_len = len;
     ch->stream_pos = 0;
     ch->buf_pos = ch->buf_end = 0;
+    ch->packet = false;
 }
 
-void ide_start_data_in(HgIdeChannel *ch, IdeXfer kind, uint64_t disk_off, uint64_t len, bool dma)
+void ide_start_data_in(HgIdeChannel *ch, IdeXfer kind, uint64_t disk_off, uint64_t len, bool dma,
+                       bool packet)
 {
     IdeDrive *d = ide_cur(ch);
     start_stream(ch, kind, disk_off, len, dma);
+    ch->packet = packet;
     if (dma) {
         d->status = ST_DRDY | ST_DSC | ST_DRQ;
         ide_dma_kick(ch);
-    } else if (d->kind == HG_IDE_CDROM) {
+    } else if (packet) {
         atapi_pio_next(ch);
     } else {
         ata_pio_next(ch);
@@ -362,7 +373,7 @@ static void ata_pio_next(HgIdeChannel *ch)
     ch->buf_end = n;
     ch->stream_pos += n;
     if (ch->xfer == XF_ATA_IN)
-        ata_set_lba(d, ch->lba48, stream_sector(ch, ch->stream_pos - 1));
+        ata_progress(ch, d);
     d->status = ST_DRDY | ST_DSC | ST_DRQ;
     ide_set_irq(ch);
 }
@@ -378,7 +389,7 @@ static void ata_pio_out_block(HgIdeChannel *ch)
         return;
     }
     ch->stream_pos += ch->buf_end;
-    ata_set_lba(d, ch->lba48, stream_sector(ch, ch->stream_pos - 1));
+    ata_progress(ch, d);
     uint64_t left = ch->stream_len - ch->stream_pos;
     if (left == 0) {
         ch->xfer = XF_NONE;
@@ -394,12 +405,11 @@ static void ata_pio_out_block(HgIdeChannel *ch)
 
 static void pio_block_done(HgIdeChannel *ch)
 {
-    IdeDrive *d = &ch->drive[ch->xfer_unit];
     switch (ch->xfer) {
     case XF_ATA_OUT: ata_pio_out_block(ch); break;
     case XF_PACKET: atapi_packet_received(ch); break;
     default:
-        if (d->kind == HG_IDE_CDROM)
+        if (ch->packet)
             atapi_pio_next(ch);
         else
             ata_pio_next(ch);
@@ -456,7 +466,7 @@ static void dma_fail(HgIdeChannel *ch)
 {
     IdeDrive *d = &ch->drive[ch->xfer_unit];
     ide_bmdma_done(ch->bm, ch->index, true, true);
-    if (d->kind == HG_IDE_CDROM) {
+    if (ch->packet) {
         cancel_xfer(ch);
         atapi_error(ch, SK_MEDIUM_ERROR, ASC_UNRECOVERED_READ_ERROR);
     } else {
@@ -502,12 +512,12 @@ static void dma_complete(HgIdeChannel *ch)
 {
     IdeDrive *d = &ch->drive[ch->xfer_unit];
     ide_bmdma_done(ch->bm, ch->index, ch->dma_stop, false);
-    if (d->kind == HG_IDE_CDROM) {
+    if (ch->packet) {
         atapi_data_done(ch, true);
         return;
     }
     if (ch->xfer == XF_ATA_IN || ch->xfer == XF_ATA_OUT)
-        ata_set_lba(d, ch->lba48, stream_sector(ch, ch->stream_len - 1));
+        ata_progress(ch, d);
     cancel_xfer(ch);
     ata_ok(ch, d);
 }
@@ -573,14 +583,13 @@ static void ata_rw(HgIdeChannel *ch, IdeDrive *d, bool lba48, bool write, bool d
     }
     ch->lba48 = lba48;
     if (verify) {
-        ata_set_lba(d, lba48, lba + count - 1);
         ata_ok(ch, d);
         return;
     }
     ch->block = block_sectors * HG_BLOCK_SECTOR;
     uint64_t off = lba * HG_BLOCK_SECTOR, len = (uint64_t)count * HG_BLOCK_SECTOR;
     if (!write) {
-        ide_start_data_in(ch, XF_ATA_IN, off, len, dma);
+        ide_start_data_in(ch, XF_ATA_IN, off, len, dma, false);
         return;
     }
     start_stream(ch, XF_ATA_OUT, off, len, dma);
@@ -648,7 +657,7 @@ static void atapi_task_command(HgIdeChannel *ch, IdeDrive *d, uint8_t cmd)
     case 0xa1:
         atapi_identify(ch, d);
         ch->xfer_unit = ch->cur;
-        ide_start_data_in(ch, XF_REPLY_IN, 0, 512, false);
+        ide_start_data_in(ch, XF_REPLY_IN, 0, 512, false, false);
         return;
     case 0x08: /* DEVICE RESET */
         cancel_xfer(ch);
@@ -688,6 +697,7 @@ static void ata_command(HgIdeChannel *ch, uint8_t cmd)
     /* A new command ends any data phase in progress (the guest gave up on it). */
     cancel_xfer(ch);
     clear_irq(ch);
+    d->error = 0;
     if (d->kind == HG_IDE_CDROM) {
         atapi_task_command(ch, d, cmd);
         return;
@@ -695,7 +705,7 @@ static void ata_command(HgIdeChannel *ch, uint8_t cmd)
     switch (cmd) {
     case 0xec: /* IDENTIFY DEVICE */
         ata_identify(ch, d);
-        ide_start_data_in(ch, XF_REPLY_IN, 0, 512, false);
+        ide_start_data_in(ch, XF_REPLY_IN, 0, 512, false, false);
         break;
     case 0x20:
     case 0x21: /* READ SECTORS (with, without retry) */
@@ -1187,6 +1197,7 @@ void hg_ide_channel_save(const HgIdeChannel *ch, HgStateWriter *w)
     hg_state_put_u8(w, ch->dma);
     hg_state_put_u8(w, ch->lba48);
     hg_state_put_u8(w, ch->atapi_dma);
+    hg_state_put_u8(w, ch->packet);
     hg_state_put_u64(w, ch->disk_off);
     hg_state_put_u64(w, ch->stream_len);
     hg_state_put_u64(w, ch->stream_pos);
@@ -1214,7 +1225,8 @@ static bool xfer_valid(const HgIdeChannel *ch)
         return false;
     const IdeDrive *d = &ch->drive[ch->xfer_unit];
     switch (ch->xfer) {
-    case XF_REPLY_IN: return ch->stream_len <= ch->reply_len;
+    case XF_REPLY_IN:
+        return ch->stream_len <= ch->reply_len && (!ch->packet || d->kind == HG_IDE_CDROM);
     case XF_PACKET: return d->kind == HG_IDE_CDROM && ch->buf_end == 12 && !ch->dma;
     case XF_CD_IN:
         return ide_cd_present(d) && ch->disk_off <= hg_block_size(d->blk) &&
@@ -1242,6 +1254,7 @@ void hg_ide_channel_load(HgIdeChannel *ch, HgStateReader *r)
     ch->dma = hg_state_get_u8(r) != 0;
     ch->lba48 = hg_state_get_u8(r) != 0;
     ch->atapi_dma = hg_state_get_u8(r) != 0 && ch->bm;
+    ch->packet = hg_state_get_u8(r) != 0;
     ch->disk_off = hg_state_get_u64(r);
     ch->stream_len = hg_state_get_u64(r);
     ch->stream_pos = hg_state_get_u64(r);
