@@ -88,7 +88,7 @@ void atapi_error(HgIdeChannel *ch, uint8_t key, uint8_t asc)
     d->sense_key = key;
     d->asc = asc;
     d->ascq = 0;
-    d->error = (uint8_t)(key << 4 | (key == SK_ILLEGAL_REQUEST ? ER_ABRT : 0));
+    d->error = (uint8_t)(key << 4); /* sense key; ABRT clear, as QEMU */
     d->status = ST_DRDY | ST_ERR;
     set_reason(d, IR_IO | IR_COD);
     ide_set_irq(ch);
@@ -530,6 +530,7 @@ void atapi_packet_received(HgIdeChannel *ch)
     case 0xbd: /* MECHANISM STATUS */
         memset(r, 0, 8);
         r[1] = d->tray_open ? 0x10 : 0;
+        r[5] = 1; /* one slot (QEMU reports the same; Linux sees no changer) */
         reply(ch, d, 8, be16(cdb + 8));
         break;
     default: atapi_error(ch, SK_ILLEGAL_REQUEST, ASC_ILLEGAL_OPCODE); break;

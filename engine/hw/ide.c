@@ -85,7 +85,7 @@ static void set_signature(IdeDrive *d)
     } else {
         d->lcyl = d->hcyl = 0xff;
     }
-    d->select &= 0xf0;
+    d->select = (uint8_t)(0xa0 | (d->select & 0x10)); /* head bits cleared */
 }
 
 void atapi_set_signature(IdeDrive *d)
@@ -103,9 +103,9 @@ static void drive_soft_reset(IdeDrive *d)
     d->standby = false;
 }
 
-static void drive_power_on(IdeDrive *d, int unit)
+static void drive_power_on(IdeDrive *d)
 {
-    d->select = 0xa0 | (uint8_t)(unit << 4);
+    d->select = 0xa0; /* both drives latch the register: device 0 selected */
     d->cur_heads = d->heads;
     d->cur_secs = d->secs;
     d->mult = IDE_MAX_MULT; /* as QEMU: READ/WRITE MULTIPLE work without SET MULTIPLE */
@@ -631,8 +631,11 @@ static bool set_features(IdeDrive *d)
 static void execute_diagnostic(HgIdeChannel *ch)
 {
     cancel_xfer(ch);
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 2; i++) {
         drive_soft_reset(&ch->drive[i]);
+        ch->drive[i].select = 0xa0; /* device 0 answers for both */
+    }
+    ch->cur = 0;
     ide_set_irq(ch);
 }
 
@@ -922,8 +925,10 @@ void hg_ide_ctl_write(void *channel, uint32_t port, uint32_t value, int size)
         }
         ch->irq_pending = false;
     } else if ((old & CTL_SRST) && !(v & CTL_SRST)) {
-        for (int i = 0; i < 2; i++)
+        for (int i = 0; i < 2; i++) {
             drive_soft_reset(&ch->drive[i]);
+            ch->drive[i].select = 0xa0; /* SRST selects device 0 */
+        }
         ch->cur = 0;
     }
     update_irq_line(ch);
@@ -965,7 +970,7 @@ void hg_ide_channel_reset(HgIdeChannel *ch)
     ch->ctl = 0;
     ch->irq_pending = false;
     for (int i = 0; i < 2; i++)
-        drive_power_on(&ch->drive[i], i);
+        drive_power_on(&ch->drive[i]);
     update_irq_line(ch);
 }
 
@@ -1014,7 +1019,7 @@ bool hg_ide_attach_disk(HgIdeChannel *ch, int unit, HgBlock *blk, GError **error
     d->kind = HG_IDE_DISK;
     d->blk = blk;
     disk_geometry(d);
-    drive_power_on(d, unit);
+    drive_power_on(d);
     return true;
 }
 
@@ -1026,7 +1031,7 @@ bool hg_ide_attach_cdrom(HgIdeChannel *ch, int unit, HgBlock *blk, GError **erro
     d->kind = HG_IDE_CDROM;
     d->blk = blk;
     d->tray_open = false;
-    drive_power_on(d, unit);
+    drive_power_on(d);
     return true;
 }
 
