@@ -10,12 +10,12 @@
  * walk bounded). The table is read at most 8192 entries (64 KiB of table) per start: a table
  * without an end bit then ends there.
  *
- * End of transfer, as the datasheet's table describes:
+ * End of transfer, as the datasheet's table describes (the first three checked against QEMU):
  *  - table exactly as long as the transfer: active cleared, interrupt set;
  *  - table longer than the transfer: active stays set, interrupt set;
- *  - table shorter: active cleared, interrupt NOT set; the drive keeps the rest of its data
- *    request pending (BSY|DRQ), so the guest sees a timeout and resets, or re-arms the engine
- *    with a new table, which continues the transfer;
+ *  - table shorter: active cleared, interrupt NOT set (as QEMU); the drive keeps the rest
+ *    of its data request pending (DRQ; QEMU drops it), so the guest sees a timeout and
+ *    resets, or re-arms the engine with a new table, which continues the transfer;
  *  - the image fails on the host (I/O error): error and interrupt set, active cleared, the
  *    drive ends the command with ERR (ATA: UNC|ABRT; ATAPI: MEDIUM ERROR).
  * Regions outside RAM go through the bus's MMIO handlers (unmapped space reads as ones and
