@@ -1,0 +1,112 @@
+/* Block backend front end: format selection, range and read-only checks shared by every
+ * format driver, and the completion-callback request API (see block.h). */
+#include "block.h"
+
+#include <string.h>
+
+/* Not G_DEFINE_QUARK: its cache is a static variable, and the engine keeps none. */
+GQuark hg_block_error_quark(void)
+{
+    return g_quark_from_static_string("hg-block-error-quark");
+}
+
+HgBlock *hg_block_open(const char *filename, const char *format, bool read_only, GError **error)
+{
+    if (format && strcmp(format, "raw") != 0) {
+        g_set_error(error, HG_BLOCK_ERROR, HG_BLOCK_ERROR_OPEN, "%s: unsupported image format '%s'",
+                    filename, format);
+        return NULL;
+    }
+    return hg_block_open_raw(filename, read_only, error);
+}
+
+void hg_block_close(HgBlock *b)
+{
+    if (!b)
+        return;
+    if (b->drv->close)
+        b->drv->close(b);
+    g_free(b->filename);
+    g_free(b);
+}
+
+uint64_t hg_block_size(const HgBlock *b)
+{
+    return b->size;
+}
+
+uint64_t hg_block_sectors(const HgBlock *b)
+{
+    return (b->size + HG_BLOCK_SECTOR - 1) / HG_BLOCK_SECTOR;
+}
+
+bool hg_block_read_only(const HgBlock *b)
+{
+    return b->read_only;
+}
+
+const char *hg_block_filename(const HgBlock *b)
+{
+    return b->filename;
+}
+
+/* The accessible range is the size rounded up to whole sectors. */
+static bool check_range(const HgBlock *b, uint64_t offset, size_t len, GError **error)
+{
+    uint64_t end = hg_block_sectors(b) * HG_BLOCK_SECTOR;
+    if (offset > end || len > end - offset) {
+        g_set_error(error, HG_BLOCK_ERROR, HG_BLOCK_ERROR_RANGE,
+                    "%s: access at %" G_GUINT64_FORMAT "+%zu beyond the end of the image",
+                    b->filename, offset, len);
+        return false;
+    }
+    return true;
+}
+
+bool hg_block_pread(HgBlock *b, uint64_t offset, void *buf, size_t len, GError **error)
+{
+    if (!check_range(b, offset, len, error))
+        return false;
+    return len == 0 || b->drv->pread(b, offset, buf, len, error);
+}
+
+bool hg_block_pwrite(HgBlock *b, uint64_t offset, const void *buf, size_t len, GError **error)
+{
+    if (b->read_only) {
+        g_set_error(error, HG_BLOCK_ERROR, HG_BLOCK_ERROR_READ_ONLY, "%s: the image is read-only",
+                    b->filename);
+        return false;
+    }
+    if (!check_range(b, offset, len, error))
+        return false;
+    if (len == 0)
+        return true;
+    if (!b->drv->pwrite(b, offset, buf, len, error))
+        return false;
+    /* A write into the zero-padded tail sector grows the file (block.h). */
+    if (offset + len > b->size)
+        b->size = offset + len;
+    return true;
+}
+
+bool hg_block_flush(HgBlock *b, GError **error)
+{
+    if (b->read_only || !b->drv->flush)
+        return true;
+    return b->drv->flush(b, error);
+}
+
+void hg_block_submit(HgBlock *b, HgBlockOp op, uint64_t offset, void *buf, size_t len,
+                     HgBlockDone done, void *opaque)
+{
+    GError *error = NULL;
+    bool ok;
+    switch (op) {
+    case HG_BLOCK_READ: ok = hg_block_pread(b, offset, buf, len, &error); break;
+    case HG_BLOCK_WRITE: ok = hg_block_pwrite(b, offset, buf, len, &error); break;
+    default: ok = hg_block_flush(b, &error); break;
+    }
+    if (done)
+        done(opaque, ok, error);
+    g_clear_error(&error);
+}

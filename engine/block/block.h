@@ -1,0 +1,81 @@
+/* Block backend: a disk image opened by a device model (IDE disk, ATAPI CD-ROM, floppy).
+ *
+ * An HgBlock is a byte-addressed image of a fixed size with pread/pwrite/flush, implemented
+ * by a format driver (HgBlockDriver). This version has the raw driver (engine/block/raw.c);
+ * qcow2 will be another driver behind the same interface.
+ *
+ * Sizes that are not a multiple of 512 bytes: hg_block_size() is the exact file size, and
+ * hg_block_sectors() rounds UP. Reading the partial last sector returns the file's bytes
+ * followed by zeros (QEMU does the same); writing it extends the file to the full sector.
+ * Any access beyond the rounded-up end is an error (HG_BLOCK_ERROR_RANGE), so a device model
+ * that checks its LBAs against hg_block_sectors() never sees one.
+ *
+ * Threading: every call is synchronous today and happens on the emulation thread. Device
+ * models must use hg_block_submit() for guest-visible transfers: the request completes
+ * through its callback, which this version invokes before hg_block_submit() returns. When
+ * image I/O moves to a worker thread, the callback will be delivered on the emulation thread
+ * later, and devices written against this contract keep working. Devices that need
+ * reproducible timing (instruction-counted mode) decide WHEN the guest sees the completion
+ * with a timer of their own, never from the moment the host I/O finished.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HG_BLOCK_ERROR (hg_block_error_quark())
+GQuark hg_block_error_quark(void);
+
+typedef enum {
+    HG_BLOCK_ERROR_OPEN,      /* the file is missing, unreadable, or not a regular file */
+    HG_BLOCK_ERROR_IO,        /* a host read, write or flush failed */
+    HG_BLOCK_ERROR_RANGE,     /* the request lies outside the image */
+    HG_BLOCK_ERROR_READ_ONLY, /* a write to an image opened read-only */
+} HgBlockErrorCode;
+
+enum { HG_BLOCK_SECTOR = 512 };
+
+typedef struct HgBlock HgBlock;
+
+/* A format driver. Requests reaching a driver have already been range- and
+ * read-only-checked by block.c; the driver zero-fills reads past its end of data. */
+typedef struct HgBlockDriver {
+    const char *name;
+    bool (*pread)(HgBlock *b, uint64_t offset, void *buf, size_t len, GError **error);
+    bool (*pwrite)(HgBlock *b, uint64_t offset, const void *buf, size_t len, GError **error);
+    bool (*flush)(HgBlock *b, GError **error);
+    void (*close)(HgBlock *b);
+} HgBlockDriver;
+
+struct HgBlock {
+    const HgBlockDriver *drv;
+    void *priv; /* the driver's state */
+    char *filename;
+    uint64_t size; /* bytes */
+    bool read_only;
+};
+
+/* Opens an image. Only "raw" exists today; format == NULL means raw. */
+HgBlock *hg_block_open(const char *filename, const char *format, bool read_only, GError **error);
+/* The raw driver directly. */
+HgBlock *hg_block_open_raw(const char *filename, bool read_only, GError **error);
+void hg_block_close(HgBlock *b);
+
+uint64_t hg_block_size(const HgBlock *b);
+/* Size in 512-byte sectors, rounded up (see above). */
+uint64_t hg_block_sectors(const HgBlock *b);
+bool hg_block_read_only(const HgBlock *b);
+const char *hg_block_filename(const HgBlock *b);
+
+bool hg_block_pread(HgBlock *b, uint64_t offset, void *buf, size_t len, GError **error);
+bool hg_block_pwrite(HgBlock *b, uint64_t offset, const void *buf, size_t len, GError **error);
+bool hg_block_flush(HgBlock *b, GError **error);
+
+/* Asynchronous-style requests (see "Threading" above). The buffer must stay valid until
+ * the callback has run. */
+typedef enum { HG_BLOCK_READ, HG_BLOCK_WRITE, HG_BLOCK_FLUSH } HgBlockOp;
+typedef void (*HgBlockDone)(void *opaque, bool ok, const GError *error);
+void hg_block_submit(HgBlock *b, HgBlockOp op, uint64_t offset, void *buf, size_t len,
+                     HgBlockDone done, void *opaque);
