@@ -8,10 +8,15 @@
  */
 #include "board.h"
 
+#include <glib/gstdio.h>
+
 #include "hw/dma8237.h"
 #include "hw/fdc.h"
 #include "hw/fw_cfg.h"
+#include "block/block.h"
 #include "hw/i8042.h"
+#include "hw/ide-bmdma.h"
+#include "hw/ide.h"
 #include "hw/vga.h"
 #include "hw/i440fx.h"
 #include "hw/pci.h"
@@ -58,6 +63,9 @@ struct HgBoard {
     HgFdc *fdc;
     HgVga *vga;
     GBytes *vga_rom;
+    HgIdeChannel *ide[2];
+    HgIdeBmdma *bmdma;
+    HgPciDevice *ide_pci;
     struct BoardUart {
         HgBoard *b;
         int port;
@@ -232,6 +240,84 @@ static bool load_firmware(HgBoard *b, GError **error)
     return true;
 }
 
+/* Disks: hda and hdb on the primary channel, the CD-ROM drive (always there, maybe empty)
+ * as the secondary master, where QEMU's "pc" puts them and SeaBIOS looks. */
+static bool attach_disk(HgBoard *b, int channel, int unit, const char *path, GError **error)
+{
+    HgBlock *blk = hg_block_open(path, NULL, false, error);
+    if (!blk)
+        return false;
+    if (hg_block_size(blk) < 512) {
+        g_set_error(error, HG_ERROR, HG_ERROR_FORMAT,
+                    "%s is too small to be a disk image (%" G_GUINT64_FORMAT
+                    " bytes; a disk holds at least one 512-byte sector)",
+                    path, hg_block_size(blk));
+        hg_block_close(blk);
+        return false;
+    }
+    return hg_ide_attach_disk(b->ide[channel], unit, blk, error);
+}
+
+static bool setup_ide(HgBoard *b, GError **error)
+{
+    HgMachine *m = b->m;
+    HgBus *bus = m->bus;
+    b->ide[0] = hg_ide_channel_new(m->clock, isa_irq(b, 14, SRC_IDE0), 0);
+    b->ide[1] = hg_ide_channel_new(m->clock, isa_irq(b, 15, SRC_IDE1), 1);
+    hg_ide_map_legacy(b->ide[0], bus, 0x1f0, 0x3f6);
+    hg_ide_map_legacy(b->ide[1], bus, 0x170, 0x376);
+    b->bmdma = hg_ide_bmdma_new(bus, b->ide[0], b->ide[1]);
+    /* PIIX3 IDE, 00:01.1: compatibility mode with bus mastering (prog-if 0x80); the
+     * bus-master registers are BAR4. Linux's ata_piix reads the IDETIM enable bits at
+     * 0x41/0x43 (SeaBIOS sets them), so 0x40-0x43 must hold what is written. */
+    b->ide_pci = hg_pci_register(b->pci, HG_PCI_DEVFN(1, 1), 0x8086, 0x7010, 0, 0x010180,
+                                 b->bmdma);
+    uint8_t *wm = hg_pci_wmask(b->ide_pci);
+    for (int i = 0x40; i < 0x44; i++)
+        wm[i] = 0xff;
+    hg_pci_set_bar(b->ide_pci, 4, 16, HG_PCI_BAR_IO, hg_ide_bmdma_bar_read,
+                   hg_ide_bmdma_bar_write);
+    if (m->cfg.hda && !attach_disk(b, 0, 0, m->cfg.hda, error))
+        return false;
+    if (m->cfg.hdb && !attach_disk(b, 0, 1, m->cfg.hdb, error))
+        return false;
+    HgBlock *cd = NULL;
+    if (m->cfg.cdrom) {
+        cd = hg_block_open(m->cfg.cdrom, NULL, true, error);
+        if (!cd)
+            return false;
+        if (hg_block_size(cd) < 2048) {
+            g_set_error(error, HG_ERROR, HG_ERROR_FORMAT,
+                        "%s is too small to be a CD image (%" G_GUINT64_FORMAT
+                        " bytes; a CD holds at least one 2048-byte sector)",
+                        m->cfg.cdrom, hg_block_size(cd));
+            hg_block_close(cd);
+            return false;
+        }
+    }
+    return hg_ide_attach_cdrom(b->ide[1], 0, cd, error);
+}
+
+/* The CMOS geometry of a disk: LBA translation with 16 heads and 63 sectors, as firmware
+ * setup screens report large disks. */
+static void cmos_disk(HgBoard *b, int unit, HgCmosDisk *d)
+{
+    const char *path = unit == 0 ? b->m->cfg.hda : b->m->cfg.hdb;
+    if (!path)
+        return;
+    uint64_t sectors = 0;
+    GStatBuf st;
+    if (g_stat(path, &st) == 0)
+        sectors = (uint64_t)st.st_size / 512;
+    d->present = true;
+    d->heads = 16;
+    d->sectors = 63;
+    d->cylinders = (uint32_t)MIN(sectors / (16 * 63), 16383);
+    if (d->cylinders == 0)
+        d->cylinders = 1;
+    d->translation = 1;
+}
+
 static void setup_cmos(HgBoard *b)
 {
     HgMachine *m = b->m;
@@ -242,6 +328,8 @@ static void setup_cmos(HgBoard *b)
     c.ps2_mouse = true;
     c.floppy[0] = (uint8_t)hg_fdc_drive_type(b->fdc, 0);
     c.floppy[1] = (uint8_t)hg_fdc_drive_type(b->fdc, 1);
+    cmos_disk(b, 0, &c.disk[0]);
+    cmos_disk(b, 1, &c.disk[1]);
     const char *order = m->cfg.boot[0] ? m->cfg.boot : "cda";
     for (int i = 0; i < 3 && order[i]; i++)
         c.boot[i] = order[i] == 'a'   ? HG_CMOS_BOOT_FLOPPY
@@ -332,6 +420,8 @@ HgBoard *hg_board_new(HgMachine *m, GError **error)
         b->vga_rom = g_bytes_new_take(rom, rom_len);
         hg_fw_cfg_add_file_gbytes(b->fwcfg, "vgaroms/vgabios-isavga.bin", b->vga_rom);
     }
+    if (!setup_ide(b, error))
+        goto fail;
     setup_cmos(b);
     return b;
 
@@ -347,6 +437,9 @@ void hg_board_free(HgBoard *b)
         return;
     for (int i = 0; i < 2; i++)
         hg_uart_free(b->com[i].uart);
+    hg_ide_bmdma_free(b->bmdma);
+    hg_ide_channel_free(b->ide[0]);
+    hg_ide_channel_free(b->ide[1]);
     hg_vga_free(b->vga);
     if (b->vga_rom)
         g_bytes_unref(b->vga_rom);
@@ -381,6 +474,9 @@ void hg_board_reset(HgBoard *b)
     hg_dma_reset(b->dma);
     hg_fdc_reset(b->fdc);
     hg_vga_reset(b->vga);
+    hg_ide_channel_reset(b->ide[0]);
+    hg_ide_channel_reset(b->ide[1]);
+    hg_ide_bmdma_reset(b->bmdma);
     b->post_code = 0;
     for (int i = 0; i < 2; i++)
         hg_uart_reset(b->com[i].uart);

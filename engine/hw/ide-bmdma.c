@@ -194,6 +194,22 @@ void hg_ide_bmdma_write(void *opaque, uint32_t port, uint32_t value, int size)
         reg_write(bm, off + i, (uint8_t)(value >> (8 * i)));
 }
 
+uint32_t hg_ide_bmdma_bar_read(void *opaque, uint32_t off, int size)
+{
+    HgIdeBmdma *bm = opaque;
+    uint32_t v = 0;
+    for (int i = 0; i < size && off + i < 16; i++)
+        v |= (uint32_t)reg_read(bm, off + i) << (8 * i);
+    return v;
+}
+
+void hg_ide_bmdma_bar_write(void *opaque, uint32_t off, uint32_t value, int size)
+{
+    HgIdeBmdma *bm = opaque;
+    for (int i = 0; i < size && off + i < 16; i++)
+        reg_write(bm, off + i, (uint8_t)(value >> (8 * i)));
+}
+
 /* ---- Life cycle ------------------------------------------------------------------------ */
 
 HgIdeBmdma *hg_ide_bmdma_new(HgBus *bus, HgIdeChannel *primary, HgIdeChannel *secondary)

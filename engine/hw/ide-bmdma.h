@@ -46,6 +46,10 @@ uint16_t hg_ide_bmdma_base(const HgIdeBmdma *bm);
 uint32_t hg_ide_bmdma_read(void *bm, uint32_t port, int size);
 void hg_ide_bmdma_write(void *bm, uint32_t port, uint32_t value, int size);
 
+/* The same registers addressed by their offset in the 16-byte BAR, for a PCI layer that
+ * maps and moves the BAR itself (hg_pci_set_bar): then hg_ide_bmdma_set_base is not used. */
+uint32_t hg_ide_bmdma_bar_read(void *bm, uint32_t offset, int size);
+void hg_ide_bmdma_bar_write(void *bm, uint32_t offset, uint32_t value, int size);
 void hg_ide_bmdma_save(const HgIdeBmdma *bm, HgStateWriter *w);
 /* Restores the registers; the base is the board's (it restores BAR4 and calls set_base). */
 void hg_ide_bmdma_load(HgIdeBmdma *bm, HgStateReader *r);
