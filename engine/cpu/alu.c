@@ -51,13 +51,13 @@ ALWAYS_INLINE uint32_t alu(HgCpu *cpu, int k, uint32_t a, uint32_t b, int bits)
         hg_cc_set(cpu, CC_ADD8 + si, r, a, b);
         break;
     case K_ADC: {
-        uint32_t c = hg_cc_cf(cpu);
+        uint32_t c = hg_cc_cf_fast(cpu);
         r = (a + b + c) & m;
         hg_cc_set(cpu, CC_ADC8 + si, r, a, b);
         break;
     }
     case K_SBB: {
-        uint32_t c = hg_cc_cf(cpu);
+        uint32_t c = hg_cc_cf_fast(cpu);
         r = (a - b - c) & m;
         hg_cc_set(cpu, CC_SBB8 + si, r, a, b);
         break;
@@ -183,13 +183,13 @@ ALWAYS_INLINE uint32_t unary(HgCpu *cpu, int k, uint32_t a, int bits)
     int si = size_index(bits);
     switch (k) {
     case U_INC: {
-        uint32_t cf = hg_cc_cf(cpu) ? FL_CF : 0;
+        uint32_t cf = hg_cc_cf_fast(cpu) ? FL_CF : 0;
         r = (a + 1) & m;
         hg_cc_set(cpu, CC_INC8 + si, r, cf, 0);
         break;
     }
     case U_DEC: {
-        uint32_t cf = hg_cc_cf(cpu) ? FL_CF : 0;
+        uint32_t cf = hg_cc_cf_fast(cpu) ? FL_CF : 0;
         r = (a - 1) & m;
         hg_cc_set(cpu, CC_DEC8 + si, r, cf, 0);
         break;
@@ -375,7 +375,7 @@ ALWAYS_INLINE const HgOp *cmov(HgCpu *cpu, const HgOp *op, int bits, bool mem)
 {
     /* The source is read (and may fault) whether or not the condition holds. */
     uint32_t v = mem ? hg_read(cpu, op->seg, hg_ea(cpu, op), bits / 8) : get_reg(cpu, op->rm, bits);
-    if (hg_cc_cond(cpu, op->opcode & 15))
+    if (hg_cc_cond_fast(cpu, op->opcode & 15))
         set_reg(cpu, op->reg, v, bits);
     return op + 1;
 }
@@ -385,10 +385,10 @@ H(cmov_d_r) { return cmov(cpu, op, 32, false); }
 H(cmov_d_m) { return cmov(cpu, op, 32, true); }
 const HgOpImpl hg_impl_CMOVcc_GvEv = {cmov_w_r, cmov_d_r, cmov_w_m, cmov_d_m};
 
-H(setcc_r) { hg_set_reg8(cpu, op->rm, hg_cc_cond(cpu, op->opcode & 15)); return op + 1; }
+H(setcc_r) { hg_set_reg8(cpu, op->rm, hg_cc_cond_fast(cpu, op->opcode & 15)); return op + 1; }
 H(setcc_m) {
     uint32_t off = hg_ea(cpu, op);
-    hg_write8(cpu, op->seg, off, hg_cc_cond(cpu, op->opcode & 15));
+    hg_write8(cpu, op->seg, off, hg_cc_cond_fast(cpu, op->opcode & 15));
     return op + 1;
 }
 const HgOpImpl hg_impl_SETcc_Eb = {setcc_r, setcc_r, setcc_m, setcc_m};

@@ -16,7 +16,7 @@ static inline const HgOp *branch(HgCpu *cpu, uint32_t target)
 }
 
 H(jcc) {
-    if (hg_cc_cond(cpu, op->opcode & 15))
+    if (hg_cc_cond_fast(cpu, op->opcode & 15))
         return branch(cpu, op->imm);
     return hg_jump(cpu, hg_op_next_eip(op));
 }

@@ -275,6 +275,82 @@ static inline void hg_cc_set(HgCpu *cpu, HgCcOp op, uint32_t dst, uint32_t src, 
     cpu->cc_src = src;
     cpu->cc_src2 = src2;
 }
+/* Inline fast paths of hg_cc_cf / hg_cc_cond for the flag producers that dominate
+ * real code (compare, logic, add, inc/dec): Jcc, SETcc, CMOVcc and ADC/INC/DEC read one
+ * condition straight from the recorded operands without materialising EFLAGS.
+ * Everything else falls back to the out-of-line versions in flags.c. */
+_Static_assert((CC_COUNT - 1) % 3 == 0, "lazy flag ops come in 8/16/32-bit triples");
+static inline uint32_t hg_cc_size_mask(HgCcOp op)
+{
+    /* Every lazy op but CC_EFLAGS comes in 8/16/32-bit triples starting at 1. */
+    static const uint32_t masks[3] = {0xffffffffu, 0xffu, 0xffffu};
+    return masks[(unsigned)op % 3];
+}
+
+static inline bool hg_cc_cf_fast(HgCpu *cpu)
+{
+    switch (cpu->cc_op) {
+    case CC_ADD32:
+        return cpu->cc_dst < cpu->cc_src;
+    case CC_SUB32:
+        return cpu->cc_src < cpu->cc_src2;
+    case CC_LOGIC8:
+    case CC_LOGIC16:
+    case CC_LOGIC32:
+        return false;
+    case CC_INC8: case CC_INC16: case CC_INC32:
+    case CC_DEC8: case CC_DEC16: case CC_DEC32:
+        return cpu->cc_src & FL_CF;
+    default:
+        return hg_cc_cf(cpu);
+    }
+}
+
+static inline bool hg_cc_cond_fast(HgCpu *cpu, unsigned cc)
+{
+    HgCcOp o = cpu->cc_op;
+    uint32_t r = cpu->cc_dst;
+    bool v;
+    if (__builtin_expect(o == CC_EFLAGS, 0))
+        return hg_cc_cond(cpu, cc);
+    switch (cc >> 1) {
+    case 1: /* B / AE */
+        v = hg_cc_cf_fast(cpu);
+        break;
+    case 2: /* E / NE: the result is recorded for every lazy op */
+        v = (r & hg_cc_size_mask(o)) == 0;
+        break;
+    case 3: /* BE / A */
+        if (o == CC_SUB32)
+            v = cpu->cc_src <= cpu->cc_src2;
+        else
+            v = (r & hg_cc_size_mask(o)) == 0 || hg_cc_cf_fast(cpu);
+        break;
+    case 4: /* S / NS */
+        v = (r & ~(hg_cc_size_mask(o) >> 1) & hg_cc_size_mask(o)) != 0;
+        break;
+    case 6: /* L / GE */
+        if (o == CC_SUB32)
+            v = (int32_t)cpu->cc_src < (int32_t)cpu->cc_src2;
+        else if (o == CC_LOGIC32)
+            v = (int32_t)r < 0;
+        else
+            return hg_cc_cond(cpu, cc);
+        break;
+    case 7: /* LE / G */
+        if (o == CC_SUB32)
+            v = (int32_t)cpu->cc_src <= (int32_t)cpu->cc_src2;
+        else if (o == CC_LOGIC32)
+            v = (int32_t)r <= 0;
+        else
+            return hg_cc_cond(cpu, cc);
+        break;
+    default: /* O, P */
+        return hg_cc_cond(cpu, cc);
+    }
+    return v ^ (cc & 1);
+}
+
 /* Sets the arithmetic flags to explicit values (bits of FL_ARITH). */
 static inline void hg_cc_set_flags(HgCpu *cpu, uint32_t flags)
 {
