@@ -210,7 +210,8 @@ HgExitReason hg_cpu_run(HgCpu *cpu, int64_t budget)
         }
     }
     for (;;) {
-        hg_tb_collect(cpu->tbs);
+        if (cpu->tbs->graveyard)
+            hg_tb_collect(cpu->tbs);
         if (__atomic_load_n(&cpu->exit_request, __ATOMIC_ACQUIRE)) {
             __atomic_store_n(&cpu->exit_request, 0, __ATOMIC_RELAXED);
             reason = HG_EXIT_REQUEST;
@@ -257,16 +258,37 @@ HgExitReason hg_cpu_run(HgCpu *cpu, int64_t budget)
             cpu->mode_key = mode | MODE_SINGLE;
         HgTb *tb = hg_tb_find(cpu->tbs);
         cpu->mode_key = mode;
-        cpu->cur_tb = tb;
-        const HgOp *op = tb->ops;
-        do {
-            cpu->cur_op = op;
-            op = op->fn(cpu, op);
-        } while (op);
-        cpu->cur_op = NULL;
-        cpu->cur_tb = NULL;
-        cpu->budget -= tb->n_insns;
-        cpu->icount += tb->n_insns;
+        for (;;) {
+            cpu->cur_tb = tb;
+            const HgOp *op = tb->ops;
+            do {
+                cpu->cur_op = op;
+                op = op->fn(cpu, op);
+            } while (op);
+            cpu->cur_op = NULL;
+            cpu->cur_tb = NULL;
+            cpu->budget -= tb->n_insns;
+            cpu->icount += tb->n_insns;
+            if (__builtin_expect(single_step || cpu->dbg_pending || !tb->cached, 0))
+                break;
+            /* Block to block without leaving the loop while nothing needs the checks
+             * above: no trap, interrupt, exit request, shadow, HLT, RF, single-block
+             * mode or retired block to free, and budget left. An interrupt the guest
+             * cannot take (IF clear) does not hold the fast path back. */
+            if (__builtin_expect(cpu->budget <= 0 || cpu->irq_shadow || cpu->halted ||
+                                     cpu->nmi_pending ||
+                                     (cpu->intr_line && (cpu->eflags & FL_IF)) ||
+                                     (cpu->eflags & FL_RF) || (cpu->mode_key & MODE_SINGLE) ||
+                                     cpu->tbs->graveyard ||
+                                     __atomic_load_n(&cpu->exit_request, __ATOMIC_RELAXED),
+                                 0))
+                break;
+            HgTb *next = hg_tb_find_fast(cpu->tbs, cpu->seg[S_CS].base, cpu->eip,
+                                         cpu->mode_key);
+            if (!next)
+                next = hg_tb_find(cpu->tbs);
+            tb = next;
+        }
         const HgOp *last = &tb->ops[tb->n_insns - 1];
         if (single_step && !(is_soft_int(last) && !(cpu->eflags & FL_TF)))
             cpu->dbg_pending |= DR6_BS;

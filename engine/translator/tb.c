@@ -22,10 +22,7 @@ static inline uint32_t hash_key(uint32_t phys, uint32_t mode)
     return (h ^ (h >> 15)) & (TB_HASH_SIZE - 1);
 }
 
-static inline uint32_t jmp_hash(uint32_t eip)
-{
-    return (eip ^ (eip >> 12)) & (JMP_CACHE_SIZE - 1);
-}
+#define jmp_hash hg_tb_jmp_hash
 
 HgTbCache *hg_tb_cache_new(HgCpu *cpu)
 {
