@@ -20,6 +20,20 @@ H(jcc) {
         return branch(cpu, op->imm);
     return hg_jump(cpu, hg_op_next_eip(op));
 }
+/* One handler per condition (the decoder picks it), so the condition test is
+ * specialised at compile time. */
+#define JCC_CC(n)                                                                          \
+    H(jcc_##n)                                                                             \
+    {                                                                                      \
+        if (hg_cc_cond_fast(cpu, n))                                                       \
+            return branch(cpu, op->imm);                                                   \
+        return hg_jump(cpu, hg_op_next_eip(op));                                           \
+    }
+JCC_CC(0) JCC_CC(1) JCC_CC(2) JCC_CC(3) JCC_CC(4) JCC_CC(5) JCC_CC(6) JCC_CC(7)
+JCC_CC(8) JCC_CC(9) JCC_CC(10) JCC_CC(11) JCC_CC(12) JCC_CC(13) JCC_CC(14) JCC_CC(15)
+const HgOpFn hg_jcc_fn[16] = {jcc_0, jcc_1, jcc_2,  jcc_3,  jcc_4,  jcc_5,  jcc_6,  jcc_7,
+                              jcc_8, jcc_9, jcc_10, jcc_11, jcc_12, jcc_13, jcc_14, jcc_15};
+
 const HgOpImpl hg_impl_Jcc_Jb = {jcc, jcc, NULL, NULL};
 const HgOpImpl hg_impl_Jcc_Jv = {jcc, jcc, NULL, NULL};
 

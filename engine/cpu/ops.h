@@ -358,6 +358,9 @@ static inline void hg_cc_set_flags(HgCpu *cpu, uint32_t flags)
     cpu->cc_src = flags & FL_ARITH;
 }
 
+/* Jcc handlers specialised per condition code (control.c), chosen by the decoder. */
+extern const HgOpFn hg_jcc_fn[16];
+
 /* Leaves the block: the next instruction is at eip. */
 static inline const HgOp *hg_jump(HgCpu *cpu, uint32_t eip)
 {
