@@ -279,12 +279,17 @@ static inline void hg_cc_set(HgCpu *cpu, HgCcOp op, uint32_t dst, uint32_t src, 
  * real code (compare, logic, add, inc/dec): Jcc, SETcc, CMOVcc and ADC/INC/DEC read one
  * condition straight from the recorded operands without materialising EFLAGS.
  * Everything else falls back to the out-of-line versions in flags.c. */
-_Static_assert((CC_COUNT - 1) % 3 == 0, "lazy flag ops come in 8/16/32-bit triples");
+/* Operand-size mask of a lazy op: every op but CC_EFLAGS comes in 8/16/32-bit triples
+ * starting at 1 (a table, not a division, as this sits on the Jcc path). */
+_Static_assert(CC_COUNT == 31, "update the size table of hg_cc_size_mask");
 static inline uint32_t hg_cc_size_mask(HgCcOp op)
 {
-    /* Every lazy op but CC_EFLAGS comes in 8/16/32-bit triples starting at 1. */
-    static const uint32_t masks[3] = {0xffffffffu, 0xffu, 0xffffu};
-    return masks[(unsigned)op % 3];
+#define HG_CC_M3 0xffu, 0xffffu, 0xffffffffu
+    static const uint32_t masks[CC_COUNT] = {0xffffffffu, HG_CC_M3, HG_CC_M3, HG_CC_M3,
+                                             HG_CC_M3,    HG_CC_M3, HG_CC_M3, HG_CC_M3,
+                                             HG_CC_M3,    HG_CC_M3, HG_CC_M3};
+#undef HG_CC_M3
+    return masks[op];
 }
 
 static inline bool hg_cc_cf_fast(HgCpu *cpu)

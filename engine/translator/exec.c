@@ -29,16 +29,20 @@ _Noreturn void hg_raise(HgCpu *cpu, int vector, int error_code)
 void hg_cpu_kick(HgCpu *cpu)
 {
     __atomic_store_n(&cpu->exit_request, 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&cpu->async_pending, 1, __ATOMIC_RELEASE);
 }
 
 void hg_cpu_set_intr(HgCpu *cpu, bool level)
 {
     cpu->intr_line = level;
+    if (level)
+        __atomic_store_n(&cpu->async_pending, 1, __ATOMIC_RELAXED);
 }
 
 void hg_cpu_raise_nmi(HgCpu *cpu)
 {
     cpu->nmi_pending = true;
+    __atomic_store_n(&cpu->async_pending, 1, __ATOMIC_RELAXED);
 }
 
 /* Retires the instructions of the current block that completed before a fault. */
@@ -212,6 +216,9 @@ HgExitReason hg_cpu_run(HgCpu *cpu, int64_t budget)
     for (;;) {
         if (cpu->tbs->graveyard)
             hg_tb_collect(cpu->tbs);
+        /* Cleared before the fields it stands for are read, so an event arriving
+         * from now on sets it again. */
+        __atomic_store_n(&cpu->async_pending, 0, __ATOMIC_SEQ_CST);
         if (__atomic_load_n(&cpu->exit_request, __ATOMIC_ACQUIRE)) {
             __atomic_store_n(&cpu->exit_request, 0, __ATOMIC_RELAXED);
             reason = HG_EXIT_REQUEST;
@@ -258,37 +265,63 @@ HgExitReason hg_cpu_run(HgCpu *cpu, int64_t budget)
             cpu->mode_key = mode | MODE_SINGLE;
         HgTb *tb = hg_tb_find(cpu->tbs);
         cpu->mode_key = mode;
+        HgTbCache *c = cpu->tbs;
         for (;;) {
             cpu->cur_tb = tb;
-            const HgOp *op = tb->ops;
+            const HgOp *op = tb->ops, *cur;
             do {
+                cur = op;
                 cpu->cur_op = op;
                 op = op->fn(cpu, op);
             } while (op);
-            cpu->cur_op = NULL;
-            cpu->cur_tb = NULL;
             cpu->budget -= tb->n_insns;
             cpu->icount += tb->n_insns;
-            if (__builtin_expect(single_step || cpu->dbg_pending || !tb->cached, 0))
-                break;
-            /* Block to block without leaving the loop while nothing needs the checks
-             * above: no trap, interrupt, exit request, shadow, HLT, RF, single-block
-             * mode or retired block to free, and budget left. An interrupt the guest
-             * cannot take (IF clear) does not hold the fast path back. */
-            if (__builtin_expect(cpu->budget <= 0 || cpu->irq_shadow || cpu->halted ||
-                                     cpu->nmi_pending ||
-                                     (cpu->intr_line && (cpu->eflags & FL_IF)) ||
-                                     (cpu->eflags & FL_RF) || (cpu->mode_key & MODE_SINGLE) ||
-                                     cpu->tbs->graveyard ||
-                                     __atomic_load_n(&cpu->exit_request, __ATOMIC_RELAXED),
+            /* Block to block without the checks above when the block left through its
+             * chaining exit (a near branch or its end: no mode, flag or CS change, no
+             * HLT, shadow or RF) with no trap recorded, no asynchronous event (exit
+             * request, NMI, INTR: async_pending) and budget left. */
+            if (__builtin_expect(cur != tb->chain_op || single_step || cpu->dbg_pending ||
+                                     cpu->async_pending || cpu->budget <= 0 ||
+                                     cpu->mode_key != tb->mode,
                                  0))
                 break;
-            HgTb *next = hg_tb_find_fast(cpu->tbs, cpu->seg[S_CS].base, cpu->eip,
-                                         cpu->mode_key);
-            if (!next)
-                next = hg_tb_find(cpu->tbs);
+            uint32_t eip = cpu->eip;
+            HgTb *next;
+            if (tb->link_gen == c->link_gen) {
+                next = tb->link[0];
+                if (next && next->eip == eip)
+                    goto chained;
+                next = tb->link[1];
+                if (next && next->eip == eip)
+                    goto chained;
+            } else {
+                tb->link[0] = tb->link[1] = NULL;
+                tb->link_gen = c->link_gen;
+            }
+            next = hg_tb_find_fast(c, cpu->seg[S_CS].base, eip, tb->mode);
+            if (!next) {
+                cpu->cur_op = NULL; /* a fault while translating is not this block's */
+                cpu->cur_tb = NULL;
+                next = hg_tb_find(c);
+                if (!next->cached) {
+                    tb = next;
+                    continue; /* runs once; its chain_op is NULL, so it ends the loop */
+                }
+                if (tb->link_gen != c->link_gen) {
+                    tb = next; /* the translation invalidated links (or tb itself) */
+                    continue;
+                }
+            }
+            if (next->cs_base == tb->cs_base && next->mode == tb->mode) {
+                /* Keep the last two successors: taken and not taken. */
+                tb->link[1] = tb->link[0];
+                tb->link[0] = next;
+            }
+        chained:
             tb = next;
         }
+        cpu->cur_op = NULL;
+        cpu->cur_tb = NULL;
         const HgOp *last = &tb->ops[tb->n_insns - 1];
         if (single_step && !(is_soft_int(last) && !(cpu->eflags & FL_TF)))
             cpu->dbg_pending |= DR6_BS;

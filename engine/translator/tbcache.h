@@ -20,6 +20,15 @@ struct HgTb {
     bool cached;  /* in the hash table (else built for one execution) */
     bool invalid; /* unlinked; freed at the next collection */
     HgTb *hash_next, *page_next, *all_next;
+    /* Direct chaining. When the block leaves through chain_op (a near branch as its
+     * last instruction, or the exit op of a block cut at its size or page limit), CS
+     * and the mode are those it was translated for, so the next block can be taken
+     * from link[] (the successors seen so far) without a lookup. Links are valid while
+     * link_gen equals the cache's: any invalidation, flush or linear-mapping change
+     * bumps that, which drops every link at once. */
+    const HgOp *chain_op;
+    HgTb *link[2];
+    uint32_t link_gen;
     HgOp ops[]; /* n_insns ops and an exit op */
 };
 
@@ -32,6 +41,7 @@ struct HgTbCache {
     uint32_t *code_lines; /* per RAM page: 128-byte lines holding translated code */
     uint32_t n_pages;
     uint32_t n_tbs;
+    uint32_t link_gen;    /* generation of valid block links (HgTb.link_gen) */
     HgTb *graveyard;      /* invalidated blocks not yet freed */
 };
 
