@@ -227,8 +227,8 @@ struct HgCpu {
     uint32_t dbg_data_bps;  /* bit n: DRn is an enabled data breakpoint (TLB slow path) */
     uint32_t dbg_io_bps;    /* bit n: DRn is an enabled I/O breakpoint (with CR4.DE) */
     volatile int exit_request;
-    /* Set with exit_request, an NMI or INTR (exec.c): tells the loop's block-to-block
-     * fast path to go through the full checks; cleared there. */
+    /* Set with exit_request, an NMI, INTR or a data/I/O breakpoint hit (exec.c): tells
+     * the loop's block-to-block fast path to go through the full checks; cleared there. */
     volatile int async_pending;
 
     /* Memory. */

@@ -138,8 +138,10 @@ void hg_debug_check_data(HgCpu *cpu, uint32_t lin, int size, bool write)
         if (!(cpu->dbg_data_bps & (1u << n)) || (!write && bp_rw(cpu, n) == 1))
             continue;
         uint32_t a = bp_addr(cpu, n);
-        if (lin - a < bp_len(cpu, n) || a - lin < (uint32_t)size)
+        if (lin - a < bp_len(cpu, n) || a - lin < (uint32_t)size) {
             cpu->dbg_pending |= 1u << n;
+            cpu->async_pending = 1; /* the trap is taken after this instruction */
+        }
     }
 }
 
@@ -153,8 +155,10 @@ void hg_debug_check_io(HgCpu *cpu, uint16_t port, int size)
         if (!(cpu->dbg_io_bps & (1u << n)))
             continue;
         uint32_t a = bp_addr(cpu, n) & 0xffff;
-        if ((uint32_t)port - a < bp_len(cpu, n) || a - port < (uint32_t)size)
+        if ((uint32_t)port - a < bp_len(cpu, n) || a - port < (uint32_t)size) {
             cpu->dbg_pending |= 1u << n;
+            cpu->async_pending = 1;
+        }
     }
 }
 
@@ -277,12 +281,12 @@ HgExitReason hg_cpu_run(HgCpu *cpu, int64_t budget)
             cpu->budget -= tb->n_insns;
             cpu->icount += tb->n_insns;
             /* Block to block without the checks above when the block left through its
-             * chaining exit (a near branch or its end: no mode, flag or CS change, no
-             * HLT, shadow or RF) with no trap recorded, no asynchronous event (exit
-             * request, NMI, INTR: async_pending) and budget left. */
-            if (__builtin_expect(cur != tb->chain_op || single_step || cpu->dbg_pending ||
-                                     cpu->async_pending || cpu->budget <= 0 ||
-                                     cpu->mode_key != tb->mode,
+             * chaining exit (a near branch or its end: every mode, flag or CS change,
+             * HLT, shadow or RF ends a block through another exit) with budget left
+             * and nothing in async_pending (exit request, NMI, INTR, a data or I/O
+             * breakpoint hit). */
+            if (__builtin_expect(cur != tb->chain_op || single_step || cpu->async_pending ||
+                                     cpu->budget <= 0,
                                  0))
                 break;
             uint32_t eip = cpu->eip;
