@@ -27,7 +27,17 @@ void hg_cpu_free(HgCpu *cpu)
     g_free(cpu);
 }
 
+static void seg_update_ranges(HgCpu *cpu, int s);
+
 void hg_seg_update(HgCpu *cpu, int s)
+{
+    HgSegment *sg = &cpu->seg[s];
+    seg_update_ranges(cpu, s);
+    bool full = sg->lo == 0 && sg->hi == 0xffffffffu;
+    sg->flat = (full && sg->readable ? 1 : 0) | (full && sg->writable ? 2 : 0);
+}
+
+static void seg_update_ranges(HgCpu *cpu, int s)
 {
     HgSegment *sg = &cpu->seg[s];
     bool prot = (cpu->cr0 & CR0_PE) && !(cpu->eflags & FL_VM);

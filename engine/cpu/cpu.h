@@ -124,6 +124,9 @@ typedef struct HgSegment {
     uint32_t flags; /* DESC_* */
     uint32_t lo, hi; /* valid offset range (hi may be < lo: nothing valid) */
     bool readable, writable; /* derived from flags (and mode) */
+    /* Derived too: lo = 0 and hi = 4 GiB - 1 with read (bit 0) / write (bit 1) access,
+     * so an access needs only the wrap-around check (ops.h fast path). */
+    uint8_t flat;
 } HgSegment;
 
 /* Lazy condition codes: instructions record what they computed; flags are

@@ -121,10 +121,13 @@ void hg_lin_write_sys(HgCpu *cpu, uint32_t lin, uint32_t value, int size);
 /* Raises the segment-limit or segment-type fault for seg. */
 _Noreturn void hg_seg_fault(HgCpu *cpu, int seg);
 
+/* The TLB fast path compares the tag with the page of the access's last byte: the
+ * entry is indexed by the first byte's page, and the next page (an access crossing
+ * the page end) never has that index, so one compare covers both conditions. */
 static inline uint32_t hg_lin_read(HgCpu *cpu, uint32_t lin, int size)
 {
     const HgTlbEntry *e = &cpu->tlb[cpu->tlb_mode][(lin >> 12) & (TLB_SIZE - 1)];
-    if (__builtin_expect(e->tag_read == (lin & ~0xfffu) && (lin & 0xfff) <= 0x1000u - size, 1)) {
+    if (__builtin_expect(e->tag_read == ((lin + size - 1) & ~0xfffu), 1)) {
         const uint8_t *p = (const uint8_t *)(uintptr_t)(lin + e->addend);
         switch (size) {
         case 1:
@@ -147,7 +150,7 @@ static inline uint32_t hg_lin_read(HgCpu *cpu, uint32_t lin, int size)
 static inline void hg_lin_write(HgCpu *cpu, uint32_t lin, uint32_t value, int size)
 {
     const HgTlbEntry *e = &cpu->tlb[cpu->tlb_mode][(lin >> 12) & (TLB_SIZE - 1)];
-    if (__builtin_expect(e->tag_write == (lin & ~0xfffu) && (lin & 0xfff) <= 0x1000u - size, 1)) {
+    if (__builtin_expect(e->tag_write == ((lin + size - 1) & ~0xfffu), 1)) {
         uint8_t *p = (uint8_t *)(uintptr_t)(lin + e->addend);
         switch (size) {
         case 1:
@@ -171,6 +174,8 @@ static inline void hg_lin_write(HgCpu *cpu, uint32_t lin, uint32_t value, int si
 static inline uint32_t hg_seg_check_read(HgCpu *cpu, int s, uint32_t off, int size)
 {
     const HgSegment *sg = &cpu->seg[s];
+    if (__builtin_expect((sg->flat & 1) && off <= 0u - (uint32_t)size, 1))
+        return sg->base + off;
     if (__builtin_expect(!sg->readable || off < sg->lo || off > sg->hi ||
                              sg->hi - off < (uint32_t)size - 1,
                          0))
@@ -181,6 +186,8 @@ static inline uint32_t hg_seg_check_read(HgCpu *cpu, int s, uint32_t off, int si
 static inline uint32_t hg_seg_check_write(HgCpu *cpu, int s, uint32_t off, int size)
 {
     const HgSegment *sg = &cpu->seg[s];
+    if (__builtin_expect((sg->flat & 2) && off <= 0u - (uint32_t)size, 1))
+        return sg->base + off;
     if (__builtin_expect(!sg->writable || off < sg->lo || off > sg->hi ||
                              sg->hi - off < (uint32_t)size - 1,
                          0))
@@ -227,7 +234,7 @@ static inline uint32_t hg_rmw_lin(HgCpu *cpu, int s, uint32_t off, int size)
 {
     uint32_t lin = hg_seg_check_write(cpu, s, off, size);
     const HgTlbEntry *e = &cpu->tlb[cpu->tlb_mode][(lin >> 12) & (TLB_SIZE - 1)];
-    if (e->tag_write != (lin & ~0xfffu) || (lin & 0xfff) > 0x1000u - size)
+    if (e->tag_write != ((lin + size - 1) & ~0xfffu))
         hg_mmu_probe_write(cpu, lin, size);
     return lin;
 }
