@@ -198,6 +198,71 @@ static bool loads_ss(const HgOp *op)
     return (row->flags & I_IRQSHADOW) && !(row->map == 0 && row->opc == 0xfb);
 }
 
+/* Runs tb, then block after block while each leaves through its chaining exit and
+ * nothing needs the full checks of hg_cpu_run. Returns the last block run (cur_op and
+ * cur_tb cleared). Kept out of hg_cpu_run, whose setjmp would keep cpu in memory. */
+static __attribute__((noinline)) HgTb *run_blocks(HgCpu *cpu, HgTb *tb, bool single_step)
+{
+    HgTbCache *c = cpu->tbs;
+    for (;;) {
+        cpu->cur_tb = tb;
+        const HgOp *op = tb->ops, *cur;
+        do {
+            cur = op;
+            cpu->cur_op = op;
+            op = op->fn(cpu, op);
+        } while (op);
+        cpu->budget -= tb->n_insns;
+        cpu->icount += tb->n_insns;
+        /* Block to block without the checks of hg_cpu_run when the block left through its
+         * chaining exit (a near branch or its end: every mode, flag or CS change,
+         * HLT, shadow or RF ends a block through another exit) with budget left
+         * and nothing in async_pending (exit request, NMI, INTR, a data or I/O
+         * breakpoint hit). */
+        if (__builtin_expect(cur != tb->chain_op || single_step || cpu->async_pending ||
+                                 cpu->budget <= 0,
+                             0))
+            break;
+        uint32_t eip = cpu->eip;
+        HgTb *next;
+        if (tb->link_gen == c->link_gen) {
+            next = tb->link[0];
+            if (next && next->eip == eip)
+                goto chained;
+            next = tb->link[1];
+            if (next && next->eip == eip)
+                goto chained;
+        } else {
+            tb->link[0] = tb->link[1] = NULL;
+            tb->link_gen = c->link_gen;
+        }
+        next = hg_tb_find_fast(c, cpu->seg[S_CS].base, eip, tb->mode);
+        if (!next) {
+            cpu->cur_op = NULL; /* a fault while translating is not this block's */
+            cpu->cur_tb = NULL;
+            next = hg_tb_find(c);
+            if (!next->cached) {
+                tb = next;
+                continue; /* runs once; its chain_op is NULL, so it ends the loop */
+            }
+            if (tb->link_gen != c->link_gen) {
+                tb = next; /* the translation invalidated links (or tb itself) */
+                continue;
+            }
+        }
+        if (next->cs_base == tb->cs_base && next->mode == tb->mode) {
+            /* Keep the last two successors: taken and not taken. */
+            tb->link[1] = tb->link[0];
+            tb->link[0] = next;
+        }
+    chained:
+        tb = next;
+    }
+    cpu->cur_op = NULL;
+    cpu->cur_tb = NULL;
+    return tb;
+}
+
 HgExitReason hg_cpu_run(HgCpu *cpu, int64_t budget)
 {
     jmp_buf jb;
@@ -269,63 +334,7 @@ HgExitReason hg_cpu_run(HgCpu *cpu, int64_t budget)
             cpu->mode_key = mode | MODE_SINGLE;
         HgTb *tb = hg_tb_find(cpu->tbs);
         cpu->mode_key = mode;
-        HgTbCache *c = cpu->tbs;
-        for (;;) {
-            cpu->cur_tb = tb;
-            const HgOp *op = tb->ops, *cur;
-            do {
-                cur = op;
-                cpu->cur_op = op;
-                op = op->fn(cpu, op);
-            } while (op);
-            cpu->budget -= tb->n_insns;
-            cpu->icount += tb->n_insns;
-            /* Block to block without the checks above when the block left through its
-             * chaining exit (a near branch or its end: every mode, flag or CS change,
-             * HLT, shadow or RF ends a block through another exit) with budget left
-             * and nothing in async_pending (exit request, NMI, INTR, a data or I/O
-             * breakpoint hit). */
-            if (__builtin_expect(cur != tb->chain_op || single_step || cpu->async_pending ||
-                                     cpu->budget <= 0,
-                                 0))
-                break;
-            uint32_t eip = cpu->eip;
-            HgTb *next;
-            if (tb->link_gen == c->link_gen) {
-                next = tb->link[0];
-                if (next && next->eip == eip)
-                    goto chained;
-                next = tb->link[1];
-                if (next && next->eip == eip)
-                    goto chained;
-            } else {
-                tb->link[0] = tb->link[1] = NULL;
-                tb->link_gen = c->link_gen;
-            }
-            next = hg_tb_find_fast(c, cpu->seg[S_CS].base, eip, tb->mode);
-            if (!next) {
-                cpu->cur_op = NULL; /* a fault while translating is not this block's */
-                cpu->cur_tb = NULL;
-                next = hg_tb_find(c);
-                if (!next->cached) {
-                    tb = next;
-                    continue; /* runs once; its chain_op is NULL, so it ends the loop */
-                }
-                if (tb->link_gen != c->link_gen) {
-                    tb = next; /* the translation invalidated links (or tb itself) */
-                    continue;
-                }
-            }
-            if (next->cs_base == tb->cs_base && next->mode == tb->mode) {
-                /* Keep the last two successors: taken and not taken. */
-                tb->link[1] = tb->link[0];
-                tb->link[0] = next;
-            }
-        chained:
-            tb = next;
-        }
-        cpu->cur_op = NULL;
-        cpu->cur_tb = NULL;
+        tb = run_blocks(cpu, tb, single_step);
         const HgOp *last = &tb->ops[tb->n_insns - 1];
         if (single_step && !(is_soft_int(last) && !(cpu->eflags & FL_TF)))
             cpu->dbg_pending |= DR6_BS;
