@@ -233,9 +233,39 @@ UNARY_IMPLS(NOT, U_NOT)
 UNARY_IMPLS(NEG, U_NEG)
 
 H(inc_zw) { hg_set_reg16(cpu, op->reg, (uint16_t)unary(cpu, U_INC, hg_get_reg16(cpu, op->reg), 16)); return op + 1; }
-H(inc_zd) { cpu->regs[op->reg] = unary(cpu, U_INC, cpu->regs[op->reg], 32); return op + 1; }
 H(dec_zw) { hg_set_reg16(cpu, op->reg, (uint16_t)unary(cpu, U_DEC, hg_get_reg16(cpu, op->reg), 16)); return op + 1; }
-H(dec_zd) { cpu->regs[op->reg] = unary(cpu, U_DEC, cpu->regs[op->reg], 32); return op + 1; }
+/* The 32-bit forms sit in every loop: when CF is not known inline they leave through a
+ * tail call, so the common path needs no stack frame. */
+static __attribute__((noinline)) const HgOp *inc_zd_slow(HgCpu *cpu, const HgOp *op)
+{
+    cpu->regs[op->reg] = unary(cpu, U_INC, cpu->regs[op->reg], 32);
+    return op + 1;
+}
+static __attribute__((noinline)) const HgOp *dec_zd_slow(HgCpu *cpu, const HgOp *op)
+{
+    cpu->regs[op->reg] = unary(cpu, U_DEC, cpu->regs[op->reg], 32);
+    return op + 1;
+}
+H(inc_zd)
+{
+    int cf = hg_cc_cf_try(cpu);
+    if (__builtin_expect(cf < 0, 0))
+        return inc_zd_slow(cpu, op);
+    uint32_t r = cpu->regs[op->reg] + 1;
+    hg_cc_set(cpu, CC_INC32, r, cf ? FL_CF : 0, 0);
+    cpu->regs[op->reg] = r;
+    return op + 1;
+}
+H(dec_zd)
+{
+    int cf = hg_cc_cf_try(cpu);
+    if (__builtin_expect(cf < 0, 0))
+        return dec_zd_slow(cpu, op);
+    uint32_t r = cpu->regs[op->reg] - 1;
+    hg_cc_set(cpu, CC_DEC32, r, cf ? FL_CF : 0, 0);
+    cpu->regs[op->reg] = r;
+    return op + 1;
+}
 const HgOpImpl hg_impl_INC_Zv = {inc_zw, inc_zd, NULL, NULL};
 const HgOpImpl hg_impl_DEC_Zv = {dec_zw, dec_zd, NULL, NULL};
 

@@ -25,7 +25,10 @@ H(jcc) {
 #define JCC_CC(n)                                                                          \
     H(jcc_##n)                                                                             \
     {                                                                                      \
-        if (hg_cc_cond_fast(cpu, n))                                                       \
+        int taken = hg_cc_cond_try(cpu, n);                                                \
+        if (__builtin_expect(taken < 0, 0))                                                \
+            return jcc(cpu, op); /* tail call: no frame on the common path */              \
+        if (taken)                                                                         \
             return branch(cpu, op->imm);                                                   \
         return hg_jump(cpu, hg_op_next_eip(op));                                           \
     }

@@ -299,7 +299,9 @@ static inline uint32_t hg_cc_size_mask(HgCcOp op)
     return masks[op];
 }
 
-static inline bool hg_cc_cf_fast(HgCpu *cpu)
+/* CF, or -1 when only hg_cc_cf knows it. The "try" forms let a handler leave its
+ * rare case through a tail call, so its common path needs no stack frame. */
+static inline int hg_cc_cf_try(const HgCpu *cpu)
 {
     switch (cpu->cc_op) {
     case CC_ADD32:
@@ -309,34 +311,48 @@ static inline bool hg_cc_cf_fast(HgCpu *cpu)
     case CC_LOGIC8:
     case CC_LOGIC16:
     case CC_LOGIC32:
-        return false;
+        return 0;
     case CC_INC8: case CC_INC16: case CC_INC32:
     case CC_DEC8: case CC_DEC16: case CC_DEC32:
         return cpu->cc_src & FL_CF;
     default:
-        return hg_cc_cf(cpu);
+        return -1;
     }
 }
 
-static inline bool hg_cc_cond_fast(HgCpu *cpu, unsigned cc)
+static inline bool hg_cc_cf_fast(HgCpu *cpu)
+{
+    int v = hg_cc_cf_try(cpu);
+    return v >= 0 ? v : hg_cc_cf(cpu);
+}
+
+/* Condition cc (0-15 as in Jcc), or -1 when only hg_cc_cond knows it. */
+static inline int hg_cc_cond_try(const HgCpu *cpu, unsigned cc)
 {
     HgCcOp o = cpu->cc_op;
     uint32_t r = cpu->cc_dst;
-    bool v;
+    int v;
     if (__builtin_expect(o == CC_EFLAGS, 0))
-        return hg_cc_cond(cpu, cc);
+        return -1;
     switch (cc >> 1) {
     case 1: /* B / AE */
-        v = hg_cc_cf_fast(cpu);
+        v = hg_cc_cf_try(cpu);
+        if (v < 0)
+            return -1;
         break;
     case 2: /* E / NE: the result is recorded for every lazy op */
         v = (r & hg_cc_size_mask(o)) == 0;
         break;
     case 3: /* BE / A */
-        if (o == CC_SUB32)
+        if (o == CC_SUB32) {
             v = cpu->cc_src <= cpu->cc_src2;
-        else
-            v = (r & hg_cc_size_mask(o)) == 0 || hg_cc_cf_fast(cpu);
+        } else if ((r & hg_cc_size_mask(o)) == 0) {
+            v = 1;
+        } else {
+            v = hg_cc_cf_try(cpu);
+            if (v < 0)
+                return -1;
+        }
         break;
     case 4: /* S / NS */
         v = (r & ~(hg_cc_size_mask(o) >> 1) & hg_cc_size_mask(o)) != 0;
@@ -347,7 +363,7 @@ static inline bool hg_cc_cond_fast(HgCpu *cpu, unsigned cc)
         else if (o == CC_LOGIC32)
             v = (int32_t)r < 0;
         else
-            return hg_cc_cond(cpu, cc);
+            return -1;
         break;
     case 7: /* LE / G */
         if (o == CC_SUB32)
@@ -355,12 +371,18 @@ static inline bool hg_cc_cond_fast(HgCpu *cpu, unsigned cc)
         else if (o == CC_LOGIC32)
             v = (int32_t)r <= 0;
         else
-            return hg_cc_cond(cpu, cc);
+            return -1;
         break;
     default: /* O, P */
-        return hg_cc_cond(cpu, cc);
+        return -1;
     }
-    return v ^ (cc & 1);
+    return v ^ (int)(cc & 1);
+}
+
+static inline bool hg_cc_cond_fast(HgCpu *cpu, unsigned cc)
+{
+    int v = hg_cc_cond_try(cpu, cc);
+    return v >= 0 ? v : hg_cc_cond(cpu, cc);
 }
 
 /* Sets the arithmetic flags to explicit values (bits of FL_ARITH). */
