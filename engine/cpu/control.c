@@ -67,6 +67,18 @@ const HgOpImpl hg_impl_CALL_Ev = {call_ew_r, call_ed_r, call_ew_m, call_ed_m};
 
 static inline const HgOp *ret(HgCpu *cpu, int size, uint32_t extra)
 {
+    if (extra == 0) {
+        /* hg_pop has the flat-stack fast path; the limit check comes before ESP moves. */
+        const HgSegment *ss = &cpu->seg[S_SS];
+        uint32_t esp = cpu->regs[R_ESP];
+        if (__builtin_expect((ss->flat & 5) == 5 && esp <= 0u - (uint32_t)size, 1)) {
+            uint32_t target = hg_lin_read(cpu, ss->base + esp, size);
+            if (target > cpu->seg[S_CS].hi)
+                hg_raise_gp(cpu, 0);
+            cpu->regs[R_ESP] = esp + size;
+            return hg_jump(cpu, target);
+        }
+    }
     uint32_t sp = cpu->regs[R_ESP] & hg_sp_mask(cpu);
     uint32_t target = hg_read(cpu, S_SS, sp, size);
     if (target > cpu->seg[S_CS].hi)

@@ -34,7 +34,8 @@ void hg_seg_update(HgCpu *cpu, int s)
     HgSegment *sg = &cpu->seg[s];
     seg_update_ranges(cpu, s);
     bool full = sg->lo == 0 && sg->hi == 0xffffffffu;
-    sg->flat = (full && sg->readable ? 1 : 0) | (full && sg->writable ? 2 : 0);
+    sg->flat = (full && sg->readable ? 1 : 0) | (full && sg->writable ? 2 : 0) |
+               (sg->flags & DESC_B ? 4 : 0);
 }
 
 static void seg_update_ranges(HgCpu *cpu, int s)

@@ -125,7 +125,8 @@ typedef struct HgSegment {
     uint32_t lo, hi; /* valid offset range (hi may be < lo: nothing valid) */
     bool readable, writable; /* derived from flags (and mode) */
     /* Derived too: lo = 0 and hi = 4 GiB - 1 with read (bit 0) / write (bit 1) access,
-     * so an access needs only the wrap-around check (ops.h fast path). */
+     * so an access needs only the wrap-around check (ops.h fast path); bit 2: the B
+     * bit (a 32-bit stack for SS). */
     uint8_t flat;
 } HgSegment;
 

@@ -257,12 +257,29 @@ static inline void hg_set_sp(HgCpu *cpu, uint32_t v)
 /* Pushes size bytes (2 or 4); ESP changes only after the write succeeded. */
 static inline void hg_push(HgCpu *cpu, uint32_t v, int size)
 {
+    const HgSegment *ss = &cpu->seg[S_SS];
+    if (__builtin_expect((ss->flat & 6) == 6, 1)) {
+        /* Flat writable 32-bit stack: only a wrap below 0 needs the full checks. */
+        uint32_t nsp = cpu->regs[R_ESP] - size;
+        if (__builtin_expect(nsp <= 0u - (uint32_t)size, 1)) {
+            hg_lin_write(cpu, ss->base + nsp, v, size);
+            cpu->regs[R_ESP] = nsp;
+            return;
+        }
+    }
     uint32_t sp = (cpu->regs[R_ESP] - size) & hg_sp_mask(cpu);
     hg_write(cpu, S_SS, sp, v, size);
     hg_set_sp(cpu, sp);
 }
 static inline uint32_t hg_pop(HgCpu *cpu, int size)
 {
+    const HgSegment *ss = &cpu->seg[S_SS];
+    uint32_t esp = cpu->regs[R_ESP];
+    if (__builtin_expect((ss->flat & 5) == 5 && esp <= 0u - (uint32_t)size, 1)) {
+        uint32_t v = hg_lin_read(cpu, ss->base + esp, size);
+        cpu->regs[R_ESP] = esp + size;
+        return v;
+    }
     uint32_t sp = cpu->regs[R_ESP] & hg_sp_mask(cpu);
     uint32_t v = hg_read(cpu, S_SS, sp, size);
     hg_set_sp(cpu, sp + size);
