@@ -131,26 +131,70 @@ ALWAYS_INLINE const HgOp *alu_acc(HgCpu *cpu, const HgOp *op, int k, int bits)
 }
 
 #define H(name) static const HgOp *name(HgCpu *cpu, const HgOp *op)
+/* General form of a memory handler whose fast form (below) tail-calls it when an
+ * access cannot take the fast path. */
+#define HG(name) static __attribute__((noinline)) const HgOp *name(HgCpu *cpu, const HgOp *op)
+
+/* Fast forms of the memory-operand templates: flat segment and TLB hit, checked
+ * without faulting (hg_read_ptr and friends); anything else runs the general form. */
+ALWAYS_INLINE const HgOp *alu_e_fast(HgCpu *cpu, const HgOp *op, int k, int bits, int src,
+                                     HgOpFn general)
+{
+    uint32_t b = src == SRC_REG ? get_reg(cpu, op->reg, bits) : (op->imm & size_mask(bits));
+    uint32_t off = hg_ea(cpu, op);
+    if (!alu_writes(k)) {
+        const uint8_t *p = hg_read_ptr(cpu, op->seg, off, bits / 8);
+        if (__builtin_expect(!p, 0))
+            return general(cpu, op);
+        alu(cpu, k, hg_host_load(p, bits / 8), b, bits);
+        return op + 1;
+    }
+    uint8_t *p = hg_rmw_ptr(cpu, op->seg, off, bits / 8);
+    if (__builtin_expect(!p, 0))
+        return general(cpu, op);
+    hg_host_store(p, alu(cpu, k, hg_host_load(p, bits / 8), b, bits), bits / 8);
+    return op + 1;
+}
+
+ALWAYS_INLINE const HgOp *alu_g_fast(HgCpu *cpu, const HgOp *op, int k, int bits, HgOpFn general)
+{
+    const uint8_t *p = hg_read_ptr(cpu, op->seg, hg_ea(cpu, op), bits / 8);
+    if (__builtin_expect(!p, 0))
+        return general(cpu, op);
+    uint32_t r = alu(cpu, k, get_reg(cpu, op->reg, bits), hg_host_load(p, bits / 8), bits);
+    if (alu_writes(k))
+        set_reg(cpu, op->reg, r, bits);
+    return op + 1;
+}
 
 #define ALU_IMPLS(N, K)                                                                    \
     H(N##_EbGb_r) { return alu_e(cpu, op, K, 8, false, SRC_REG); }                         \
-    H(N##_EbGb_m) { return alu_e(cpu, op, K, 8, true, SRC_REG); }                          \
+    HG(N##_EbGb_mg) { return alu_e(cpu, op, K, 8, true, SRC_REG); }                        \
+    H(N##_EbGb_m) { return alu_e_fast(cpu, op, K, 8, SRC_REG, N##_EbGb_mg); }              \
     H(N##_EwGw_r) { return alu_e(cpu, op, K, 16, false, SRC_REG); }                        \
-    H(N##_EwGw_m) { return alu_e(cpu, op, K, 16, true, SRC_REG); }                         \
+    HG(N##_EwGw_mg) { return alu_e(cpu, op, K, 16, true, SRC_REG); }                       \
+    H(N##_EwGw_m) { return alu_e_fast(cpu, op, K, 16, SRC_REG, N##_EwGw_mg); }             \
     H(N##_EdGd_r) { return alu_e(cpu, op, K, 32, false, SRC_REG); }                        \
-    H(N##_EdGd_m) { return alu_e(cpu, op, K, 32, true, SRC_REG); }                         \
+    HG(N##_EdGd_mg) { return alu_e(cpu, op, K, 32, true, SRC_REG); }                       \
+    H(N##_EdGd_m) { return alu_e_fast(cpu, op, K, 32, SRC_REG, N##_EdGd_mg); }             \
     H(N##_EbIb_r) { return alu_e(cpu, op, K, 8, false, SRC_IMM); }                         \
-    H(N##_EbIb_m) { return alu_e(cpu, op, K, 8, true, SRC_IMM); }                          \
+    HG(N##_EbIb_mg) { return alu_e(cpu, op, K, 8, true, SRC_IMM); }                        \
+    H(N##_EbIb_m) { return alu_e_fast(cpu, op, K, 8, SRC_IMM, N##_EbIb_mg); }              \
     H(N##_EwIw_r) { return alu_e(cpu, op, K, 16, false, SRC_IMM); }                        \
-    H(N##_EwIw_m) { return alu_e(cpu, op, K, 16, true, SRC_IMM); }                         \
+    HG(N##_EwIw_mg) { return alu_e(cpu, op, K, 16, true, SRC_IMM); }                       \
+    H(N##_EwIw_m) { return alu_e_fast(cpu, op, K, 16, SRC_IMM, N##_EwIw_mg); }             \
     H(N##_EdId_r) { return alu_e(cpu, op, K, 32, false, SRC_IMM); }                        \
-    H(N##_EdId_m) { return alu_e(cpu, op, K, 32, true, SRC_IMM); }                         \
+    HG(N##_EdId_mg) { return alu_e(cpu, op, K, 32, true, SRC_IMM); }                       \
+    H(N##_EdId_m) { return alu_e_fast(cpu, op, K, 32, SRC_IMM, N##_EdId_mg); }             \
     H(N##_GbEb_r) { return alu_g(cpu, op, K, 8, false); }                                  \
-    H(N##_GbEb_m) { return alu_g(cpu, op, K, 8, true); }                                   \
+    HG(N##_GbEb_mg) { return alu_g(cpu, op, K, 8, true); }                                 \
+    H(N##_GbEb_m) { return alu_g_fast(cpu, op, K, 8, N##_GbEb_mg); }                       \
     H(N##_GwEw_r) { return alu_g(cpu, op, K, 16, false); }                                 \
-    H(N##_GwEw_m) { return alu_g(cpu, op, K, 16, true); }                                  \
+    HG(N##_GwEw_mg) { return alu_g(cpu, op, K, 16, true); }                                \
+    H(N##_GwEw_m) { return alu_g_fast(cpu, op, K, 16, N##_GwEw_mg); }                      \
     H(N##_GdEd_r) { return alu_g(cpu, op, K, 32, false); }                                 \
-    H(N##_GdEd_m) { return alu_g(cpu, op, K, 32, true); }                                  \
+    HG(N##_GdEd_mg) { return alu_g(cpu, op, K, 32, true); }                                \
+    H(N##_GdEd_m) { return alu_g_fast(cpu, op, K, 32, N##_GdEd_mg); }                      \
     H(N##_ALIb_h) { return alu_acc(cpu, op, K, 8); }                                       \
     H(N##_AXIw_h) { return alu_acc(cpu, op, K, 16); }                                      \
     H(N##_EAXId_h) { return alu_acc(cpu, op, K, 32); }                                     \
@@ -288,24 +332,52 @@ ALWAYS_INLINE const HgOp *mov_ge(HgCpu *cpu, const HgOp *op, int bits, bool mem)
     return op + 1;
 }
 
+ALWAYS_INLINE const HgOp *mov_eg_fast(HgCpu *cpu, const HgOp *op, int bits, int src,
+                                      HgOpFn general)
+{
+    uint8_t *p = hg_write_ptr(cpu, op->seg, hg_ea(cpu, op), bits / 8);
+    if (__builtin_expect(!p, 0))
+        return general(cpu, op);
+    hg_host_store(p, src == SRC_REG ? get_reg(cpu, op->reg, bits) : op->imm, bits / 8);
+    return op + 1;
+}
+
+ALWAYS_INLINE const HgOp *mov_ge_fast(HgCpu *cpu, const HgOp *op, int bits, HgOpFn general)
+{
+    const uint8_t *p = hg_read_ptr(cpu, op->seg, hg_ea(cpu, op), bits / 8);
+    if (__builtin_expect(!p, 0))
+        return general(cpu, op);
+    set_reg(cpu, op->reg, hg_host_load(p, bits / 8), bits);
+    return op + 1;
+}
+
 H(mov_EbGb_r) { return mov_eg(cpu, op, 8, false, SRC_REG); }
-H(mov_EbGb_m) { return mov_eg(cpu, op, 8, true, SRC_REG); }
+HG(mov_EbGb_mg) { return mov_eg(cpu, op, 8, true, SRC_REG); }
+H(mov_EbGb_m) { return mov_eg_fast(cpu, op, 8, SRC_REG, mov_EbGb_mg); }
 H(mov_EwGw_r) { return mov_eg(cpu, op, 16, false, SRC_REG); }
-H(mov_EwGw_m) { return mov_eg(cpu, op, 16, true, SRC_REG); }
+HG(mov_EwGw_mg) { return mov_eg(cpu, op, 16, true, SRC_REG); }
+H(mov_EwGw_m) { return mov_eg_fast(cpu, op, 16, SRC_REG, mov_EwGw_mg); }
 H(mov_EdGd_r) { return mov_eg(cpu, op, 32, false, SRC_REG); }
-H(mov_EdGd_m) { return mov_eg(cpu, op, 32, true, SRC_REG); }
+HG(mov_EdGd_mg) { return mov_eg(cpu, op, 32, true, SRC_REG); }
+H(mov_EdGd_m) { return mov_eg_fast(cpu, op, 32, SRC_REG, mov_EdGd_mg); }
 H(mov_EbIb_r) { return mov_eg(cpu, op, 8, false, SRC_IMM); }
-H(mov_EbIb_m) { return mov_eg(cpu, op, 8, true, SRC_IMM); }
+HG(mov_EbIb_mg) { return mov_eg(cpu, op, 8, true, SRC_IMM); }
+H(mov_EbIb_m) { return mov_eg_fast(cpu, op, 8, SRC_IMM, mov_EbIb_mg); }
 H(mov_EwIw_r) { return mov_eg(cpu, op, 16, false, SRC_IMM); }
-H(mov_EwIw_m) { return mov_eg(cpu, op, 16, true, SRC_IMM); }
+HG(mov_EwIw_mg) { return mov_eg(cpu, op, 16, true, SRC_IMM); }
+H(mov_EwIw_m) { return mov_eg_fast(cpu, op, 16, SRC_IMM, mov_EwIw_mg); }
 H(mov_EdId_r) { return mov_eg(cpu, op, 32, false, SRC_IMM); }
-H(mov_EdId_m) { return mov_eg(cpu, op, 32, true, SRC_IMM); }
+HG(mov_EdId_mg) { return mov_eg(cpu, op, 32, true, SRC_IMM); }
+H(mov_EdId_m) { return mov_eg_fast(cpu, op, 32, SRC_IMM, mov_EdId_mg); }
 H(mov_GbEb_r) { return mov_ge(cpu, op, 8, false); }
-H(mov_GbEb_m) { return mov_ge(cpu, op, 8, true); }
+HG(mov_GbEb_mg) { return mov_ge(cpu, op, 8, true); }
+H(mov_GbEb_m) { return mov_ge_fast(cpu, op, 8, mov_GbEb_mg); }
 H(mov_GwEw_r) { return mov_ge(cpu, op, 16, false); }
-H(mov_GwEw_m) { return mov_ge(cpu, op, 16, true); }
+HG(mov_GwEw_mg) { return mov_ge(cpu, op, 16, true); }
+H(mov_GwEw_m) { return mov_ge_fast(cpu, op, 16, mov_GwEw_mg); }
 H(mov_GdEd_r) { return mov_ge(cpu, op, 32, false); }
-H(mov_GdEd_m) { return mov_ge(cpu, op, 32, true); }
+HG(mov_GdEd_mg) { return mov_ge(cpu, op, 32, true); }
+H(mov_GdEd_m) { return mov_ge_fast(cpu, op, 32, mov_GdEd_mg); }
 const HgOpImpl hg_impl_MOV_EbGb = {mov_EbGb_r, mov_EbGb_r, mov_EbGb_m, mov_EbGb_m};
 const HgOpImpl hg_impl_MOV_EvGv = {mov_EwGw_r, mov_EdGd_r, mov_EwGw_m, mov_EdGd_m};
 const HgOpImpl hg_impl_MOV_EbIb = {mov_EbIb_r, mov_EbIb_r, mov_EbIb_m, mov_EbIb_m};
@@ -382,20 +454,39 @@ ALWAYS_INLINE const HgOp *movx(HgCpu *cpu, const HgOp *op, int src_bits, int dst
     set_reg(cpu, op->reg, v, dst_bits);
     return op + 1;
 }
+ALWAYS_INLINE const HgOp *movx_fast(HgCpu *cpu, const HgOp *op, int src_bits, int dst_bits,
+                                    bool sx, HgOpFn general)
+{
+    const uint8_t *p = hg_read_ptr(cpu, op->seg, hg_ea(cpu, op), src_bits / 8);
+    if (__builtin_expect(!p, 0))
+        return general(cpu, op);
+    uint32_t v = hg_host_load(p, src_bits / 8);
+    if (sx)
+        v = src_bits == 8 ? (uint32_t)(int8_t)v : (uint32_t)(int16_t)v;
+    set_reg(cpu, op->reg, v, dst_bits);
+    return op + 1;
+}
 H(movzx_wb_r) { return movx(cpu, op, 8, 16, false, false); }
-H(movzx_wb_m) { return movx(cpu, op, 8, 16, false, true); }
+HG(movzx_wb_mg) { return movx(cpu, op, 8, 16, false, true); }
+H(movzx_wb_m) { return movx_fast(cpu, op, 8, 16, false, movzx_wb_mg); }
 H(movzx_db_r) { return movx(cpu, op, 8, 32, false, false); }
-H(movzx_db_m) { return movx(cpu, op, 8, 32, false, true); }
+HG(movzx_db_mg) { return movx(cpu, op, 8, 32, false, true); }
+H(movzx_db_m) { return movx_fast(cpu, op, 8, 32, false, movzx_db_mg); }
 H(movzx_ww_r) { return movx(cpu, op, 16, 16, false, false); }
-H(movzx_ww_m) { return movx(cpu, op, 16, 16, false, true); }
+HG(movzx_ww_mg) { return movx(cpu, op, 16, 16, false, true); }
+H(movzx_ww_m) { return movx_fast(cpu, op, 16, 16, false, movzx_ww_mg); }
 H(movzx_dw_r) { return movx(cpu, op, 16, 32, false, false); }
-H(movzx_dw_m) { return movx(cpu, op, 16, 32, false, true); }
+HG(movzx_dw_mg) { return movx(cpu, op, 16, 32, false, true); }
+H(movzx_dw_m) { return movx_fast(cpu, op, 16, 32, false, movzx_dw_mg); }
 H(movsx_wb_r) { return movx(cpu, op, 8, 16, true, false); }
-H(movsx_wb_m) { return movx(cpu, op, 8, 16, true, true); }
+HG(movsx_wb_mg) { return movx(cpu, op, 8, 16, true, true); }
+H(movsx_wb_m) { return movx_fast(cpu, op, 8, 16, true, movsx_wb_mg); }
 H(movsx_db_r) { return movx(cpu, op, 8, 32, true, false); }
-H(movsx_db_m) { return movx(cpu, op, 8, 32, true, true); }
+HG(movsx_db_mg) { return movx(cpu, op, 8, 32, true, true); }
+H(movsx_db_m) { return movx_fast(cpu, op, 8, 32, true, movsx_db_mg); }
 H(movsx_dw_r) { return movx(cpu, op, 16, 32, true, false); }
-H(movsx_dw_m) { return movx(cpu, op, 16, 32, true, true); }
+HG(movsx_dw_mg) { return movx(cpu, op, 16, 32, true, true); }
+H(movsx_dw_m) { return movx_fast(cpu, op, 16, 32, true, movsx_dw_mg); }
 const HgOpImpl hg_impl_MOVZX_GvEb = {movzx_wb_r, movzx_db_r, movzx_wb_m, movzx_db_m};
 const HgOpImpl hg_impl_MOVZX_GvEw = {movzx_ww_r, movzx_dw_r, movzx_ww_m, movzx_dw_m};
 const HgOpImpl hg_impl_MOVSX_GvEb = {movsx_wb_r, movsx_db_r, movsx_wb_m, movsx_db_m};

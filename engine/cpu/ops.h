@@ -228,6 +228,75 @@ static inline void hg_write32(HgCpu *cpu, int s, uint32_t off, uint32_t v)
     hg_write(cpu, s, off, v, 4);
 }
 
+/* ---- fast-path probes ----
+ * Host address of size bytes at offset off of segment s when the whole access can take
+ * the fast path (flat segment, TLB hit within one page, no slow-path tag), else NULL.
+ * Nothing is checked in a way that faults: a handler built on these runs its general
+ * form (through a tail call, so the common path needs no stack frame) when they fail,
+ * and that form raises the faults in order. */
+static inline const uint8_t *hg_read_ptr(HgCpu *cpu, int s, uint32_t off, int size)
+{
+    const HgSegment *sg = &cpu->seg[s];
+    if (!(sg->flat & 1) || off > 0u - (uint32_t)size)
+        return NULL;
+    uint32_t lin = sg->base + off;
+    const HgTlbEntry *e = &cpu->tlb[cpu->tlb_mode][(lin >> 12) & (TLB_SIZE - 1)];
+    if (e->tag_read != ((lin + size - 1) & ~0xfffu))
+        return NULL;
+    return (const uint8_t *)(uintptr_t)(lin + e->addend);
+}
+
+static inline uint8_t *hg_write_ptr(HgCpu *cpu, int s, uint32_t off, int size)
+{
+    const HgSegment *sg = &cpu->seg[s];
+    if (!(sg->flat & 2) || off > 0u - (uint32_t)size)
+        return NULL;
+    uint32_t lin = sg->base + off;
+    const HgTlbEntry *e = &cpu->tlb[cpu->tlb_mode][(lin >> 12) & (TLB_SIZE - 1)];
+    if (e->tag_write != ((lin + size - 1) & ~0xfffu))
+        return NULL;
+    return (uint8_t *)(uintptr_t)(lin + e->addend);
+}
+
+/* Both permissions (read-modify-write operands). */
+static inline uint8_t *hg_rmw_ptr(HgCpu *cpu, int s, uint32_t off, int size)
+{
+    const HgSegment *sg = &cpu->seg[s];
+    if ((sg->flat & 3) != 3 || off > 0u - (uint32_t)size)
+        return NULL;
+    uint32_t lin = sg->base + off, page = (lin + size - 1) & ~0xfffu;
+    const HgTlbEntry *e = &cpu->tlb[cpu->tlb_mode][(lin >> 12) & (TLB_SIZE - 1)];
+    if (e->tag_write != page || e->tag_read != page)
+        return NULL;
+    return (uint8_t *)(uintptr_t)(lin + e->addend);
+}
+
+static inline uint32_t hg_host_load(const uint8_t *p, int size)
+{
+    if (size == 1)
+        return *p;
+    if (size == 2) {
+        uint16_t v;
+        memcpy(&v, p, 2);
+        return v;
+    }
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static inline void hg_host_store(uint8_t *p, uint32_t v, int size)
+{
+    if (size == 1) {
+        *p = (uint8_t)v;
+    } else if (size == 2) {
+        uint16_t w = (uint16_t)v;
+        memcpy(p, &w, 2);
+    } else {
+        memcpy(p, &v, 4);
+    }
+}
+
 /* Read-modify-write operands: the write permission is checked before the read so a
  * read-only page faults with the write error code, as hardware does. */
 static inline uint32_t hg_rmw_lin(HgCpu *cpu, int s, uint32_t off, int size)
