@@ -125,19 +125,19 @@ const HgOpImpl hg_impl_LOOPE = {loope, loope, NULL, NULL};
 const HgOpImpl hg_impl_LOOPNE = {loopne, loopne, NULL, NULL};
 const HgOpImpl hg_impl_JCXZ = {jcxz, jcxz, NULL, NULL};
 
-H(push_zw) { hg_push(cpu, cpu->regs[op->reg] & 0xffff, 2); return op + 1; }
-H(push_zd) { hg_push(cpu, cpu->regs[op->reg], 4); return op + 1; }
+H(push_zw) { hg_push(cpu, cpu->regs[op->reg] & 0xffff, 2); return hg_next(cpu, op); }
+H(push_zd) { hg_push(cpu, cpu->regs[op->reg], 4); return hg_next(cpu, op); }
 const HgOpImpl hg_impl_PUSH_Zv = {push_zw, push_zd, NULL, NULL};
-H(pop_zw) { uint32_t v = hg_pop(cpu, 2); hg_set_reg16(cpu, op->reg, (uint16_t)v); return op + 1; }
-H(pop_zd) { uint32_t v = hg_pop(cpu, 4); cpu->regs[op->reg] = v; return op + 1; }
+H(pop_zw) { uint32_t v = hg_pop(cpu, 2); hg_set_reg16(cpu, op->reg, (uint16_t)v); return hg_next(cpu, op); }
+H(pop_zd) { uint32_t v = hg_pop(cpu, 4); cpu->regs[op->reg] = v; return hg_next(cpu, op); }
 const HgOpImpl hg_impl_POP_Zv = {pop_zw, pop_zd, NULL, NULL};
-H(push_iw) { hg_push(cpu, op->imm & 0xffff, 2); return op + 1; }
-H(push_id) { hg_push(cpu, op->imm, 4); return op + 1; }
+H(push_iw) { hg_push(cpu, op->imm & 0xffff, 2); return hg_next(cpu, op); }
+H(push_id) { hg_push(cpu, op->imm, 4); return hg_next(cpu, op); }
 const HgOpImpl hg_impl_PUSH_Iv = {push_iw, push_id, NULL, NULL};
-H(push_ew_r) { hg_push(cpu, cpu->regs[op->rm] & 0xffff, 2); return op + 1; }
-H(push_ed_r) { hg_push(cpu, cpu->regs[op->rm], 4); return op + 1; }
-H(push_ew_m) { hg_push(cpu, hg_read16(cpu, op->seg, hg_ea(cpu, op)), 2); return op + 1; }
-H(push_ed_m) { hg_push(cpu, hg_read32(cpu, op->seg, hg_ea(cpu, op)), 4); return op + 1; }
+H(push_ew_r) { hg_push(cpu, cpu->regs[op->rm] & 0xffff, 2); return hg_next(cpu, op); }
+H(push_ed_r) { hg_push(cpu, cpu->regs[op->rm], 4); return hg_next(cpu, op); }
+H(push_ew_m) { hg_push(cpu, hg_read16(cpu, op->seg, hg_ea(cpu, op)), 2); return hg_next(cpu, op); }
+H(push_ed_m) { hg_push(cpu, hg_read32(cpu, op->seg, hg_ea(cpu, op)), 4); return hg_next(cpu, op); }
 const HgOpImpl hg_impl_PUSH_Ev = {push_ew_r, push_ed_r, push_ew_m, push_ed_m};
 
 /* POP Ev: ESP is incremented before the destination address is computed, and the
@@ -151,7 +151,7 @@ static inline const HgOp *pop_ev(HgCpu *cpu, const HgOp *op, int size, bool mem)
             hg_set_reg16(cpu, op->rm, (uint16_t)v);
         else
             cpu->regs[op->rm] = v;
-        return op + 1;
+        return hg_next(cpu, op);
     }
     uint32_t off = hg_ea(cpu, op);
     uint32_t new_esp = cpu->regs[R_ESP];
@@ -160,7 +160,7 @@ static inline const HgOp *pop_ev(HgCpu *cpu, const HgOp *op, int size, bool mem)
     hg_mmu_probe_write(cpu, lin, size);
     cpu->regs[R_ESP] = new_esp;
     hg_lin_write(cpu, lin, v, size);
-    return op + 1;
+    return hg_next(cpu, op);
 }
 H(pop_ew_r) { return pop_ev(cpu, op, 2, false); }
 H(pop_ed_r) { return pop_ev(cpu, op, 4, false); }
@@ -186,7 +186,7 @@ static inline const HgOp *pusha(HgCpu *cpu, const HgOp *op, int size)
         hg_write(cpu, S_SS, sp, vals[r], size);
     }
     hg_set_sp(cpu, sp);
-    return op + 1;
+    return hg_next(cpu, op);
 }
 static inline const HgOp *popa(HgCpu *cpu, const HgOp *op, int size)
 {
@@ -206,7 +206,7 @@ static inline const HgOp *popa(HgCpu *cpu, const HgOp *op, int size)
             cpu->regs[r] = vals[r];
     }
     hg_set_sp(cpu, sp);
-    return op + 1;
+    return hg_next(cpu, op);
 }
 H(pusha_w) { return pusha(cpu, op, 2); }
 H(pusha_d) { return pusha(cpu, op, 4); }
@@ -247,7 +247,7 @@ static inline const HgOp *enter(HgCpu *cpu, const HgOp *op, int size)
     else
         cpu->regs[R_EBP] = (cpu->regs[R_EBP] & 0xffff0000u) | (frame & 0xffff);
     hg_set_sp(cpu, sp);
-    return op + 1;
+    return hg_next(cpu, op);
 }
 H(enter_w) { return enter(cpu, op, 2); }
 H(enter_d) { return enter(cpu, op, 4); }
@@ -263,7 +263,7 @@ static inline const HgOp *leave(HgCpu *cpu, const HgOp *op, int size)
         hg_set_reg16(cpu, R_EBP, (uint16_t)v);
     else
         cpu->regs[R_EBP] = v;
-    return op + 1;
+    return hg_next(cpu, op);
 }
 H(leave_w) { return leave(cpu, op, 2); }
 H(leave_d) { return leave(cpu, op, 4); }
@@ -284,7 +284,7 @@ static inline const HgOp *bound(HgCpu *cpu, const HgOp *op, int size)
     }
     if (v < lo || v > hi)
         hg_raise(cpu, EX_BR, -1);
-    return op + 1;
+    return hg_next(cpu, op);
 }
 H(bound_w) { return bound(cpu, op, 2); }
 H(bound_d) { return bound(cpu, op, 4); }

@@ -206,12 +206,14 @@ static __attribute__((noinline)) HgTb *run_blocks(HgCpu *cpu, HgTb *tb, bool sin
     HgTbCache *c = cpu->tbs;
     for (;;) {
         cpu->cur_tb = tb;
-        const HgOp *op = tb->ops, *cur;
+        const HgOp *op = tb->ops;
         do {
-            cur = op;
             cpu->cur_op = op;
             op = op->fn(cpu, op);
         } while (op);
+        /* Handlers chain to the next op themselves, so the op that ended the block is
+         * the last cur_op; NULL after a task switch (never a chaining exit). */
+        const HgOp *cur = cpu->cur_op;
         cpu->budget -= tb->n_insns;
         cpu->icount += tb->n_insns;
         /* Block to block without the checks of hg_cpu_run when the block left through its
@@ -219,8 +221,8 @@ static __attribute__((noinline)) HgTb *run_blocks(HgCpu *cpu, HgTb *tb, bool sin
          * HLT, shadow or RF ends a block through another exit) with budget left
          * and nothing in async_pending (exit request, NMI, INTR, a data or I/O
          * breakpoint hit). */
-        if (__builtin_expect(cur != tb->chain_op || single_step || cpu->async_pending ||
-                                 cpu->budget <= 0,
+        if (__builtin_expect(cur != tb->chain_op || !cur || single_step ||
+                                 cpu->async_pending || cpu->budget <= 0,
                              0))
             break;
         uint32_t eip = cpu->eip;
