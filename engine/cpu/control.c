@@ -7,18 +7,18 @@
 #define H(name) static const HgOp *name(HgCpu *cpu, const HgOp *op)
 
 /* Near branch: the target must lie within the CS limit (#GP(0) at the branch). */
-static inline const HgOp *branch(HgCpu *cpu, uint32_t target)
+static inline const HgOp *branch(HgCpu *cpu, const HgOp *op, uint32_t target)
 {
     const HgSegment *cs = &cpu->seg[S_CS];
     if (target > cs->hi)
         hg_raise_gp(cpu, 0);
-    return hg_jump(cpu, target);
+    return hg_branch_to(cpu, op, target);
 }
 
 H(jcc) {
     if (hg_cc_cond_fast(cpu, op->opcode & 15))
-        return branch(cpu, op->imm);
-    return hg_jump(cpu, hg_op_next_eip(op));
+        return branch(cpu, op, op->imm);
+    return hg_branch_to(cpu, op, hg_op_next_eip(op));
 }
 /* One handler per condition (the decoder picks it), so the condition test is
  * specialised at compile time. */
@@ -29,8 +29,8 @@ H(jcc) {
         if (__builtin_expect(taken < 0, 0))                                                \
             return jcc(cpu, op); /* tail call: no frame on the common path */              \
         if (taken)                                                                         \
-            return branch(cpu, op->imm);                                                   \
-        return hg_jump(cpu, hg_op_next_eip(op));                                           \
+            return branch(cpu, op, op->imm);                                                   \
+        return hg_branch_to(cpu, op, hg_op_next_eip(op));                                  \
     }
 JCC_CC(0) JCC_CC(1) JCC_CC(2) JCC_CC(3) JCC_CC(4) JCC_CC(5) JCC_CC(6) JCC_CC(7)
 JCC_CC(8) JCC_CC(9) JCC_CC(10) JCC_CC(11) JCC_CC(12) JCC_CC(13) JCC_CC(14) JCC_CC(15)
@@ -40,13 +40,13 @@ const HgOpFn hg_jcc_fn[16] = {jcc_0, jcc_1, jcc_2,  jcc_3,  jcc_4,  jcc_5,  jcc_
 const HgOpImpl hg_impl_Jcc_Jb = {jcc, jcc, NULL, NULL};
 const HgOpImpl hg_impl_Jcc_Jv = {jcc, jcc, NULL, NULL};
 
-H(jmp_j) { return branch(cpu, op->imm); }
+H(jmp_j) { return branch(cpu, op, op->imm); }
 const HgOpImpl hg_impl_JMP_J = {jmp_j, jmp_j, NULL, NULL};
 
-H(jmp_ew_r) { return branch(cpu, cpu->regs[op->rm] & 0xffff); }
-H(jmp_ed_r) { return branch(cpu, cpu->regs[op->rm]); }
-H(jmp_ew_m) { return branch(cpu, hg_read16(cpu, op->seg, hg_ea(cpu, op))); }
-H(jmp_ed_m) { return branch(cpu, hg_read32(cpu, op->seg, hg_ea(cpu, op))); }
+H(jmp_ew_r) { return branch(cpu, op, cpu->regs[op->rm] & 0xffff); }
+H(jmp_ed_r) { return branch(cpu, op, cpu->regs[op->rm]); }
+H(jmp_ew_m) { return branch(cpu, op, hg_read16(cpu, op->seg, hg_ea(cpu, op))); }
+H(jmp_ed_m) { return branch(cpu, op, hg_read32(cpu, op->seg, hg_ea(cpu, op))); }
 const HgOpImpl hg_impl_JMP_Ev = {jmp_ew_r, jmp_ed_r, jmp_ew_m, jmp_ed_m};
 
 static inline const HgOp *call(HgCpu *cpu, const HgOp *op, uint32_t target, int size)
@@ -54,7 +54,7 @@ static inline const HgOp *call(HgCpu *cpu, const HgOp *op, uint32_t target, int 
     if (target > cpu->seg[S_CS].hi)
         hg_raise_gp(cpu, 0);
     hg_push(cpu, hg_op_next_eip(op), size);
-    return hg_jump(cpu, target);
+    return hg_branch_to(cpu, op, target);
 }
 H(call_jw) { return call(cpu, op, op->imm, 2); }
 H(call_jd) { return call(cpu, op, op->imm, 4); }
@@ -65,7 +65,7 @@ H(call_ew_m) { return call(cpu, op, hg_read16(cpu, op->seg, hg_ea(cpu, op)), 2);
 H(call_ed_m) { return call(cpu, op, hg_read32(cpu, op->seg, hg_ea(cpu, op)), 4); }
 const HgOpImpl hg_impl_CALL_Ev = {call_ew_r, call_ed_r, call_ew_m, call_ed_m};
 
-static inline const HgOp *ret(HgCpu *cpu, int size, uint32_t extra)
+static inline const HgOp *ret(HgCpu *cpu, const HgOp *op, int size, uint32_t extra)
 {
     if (extra == 0) {
         /* hg_pop has the flat-stack fast path; the limit check comes before ESP moves. */
@@ -76,7 +76,7 @@ static inline const HgOp *ret(HgCpu *cpu, int size, uint32_t extra)
             if (target > cpu->seg[S_CS].hi)
                 hg_raise_gp(cpu, 0);
             cpu->regs[R_ESP] = esp + size;
-            return hg_jump(cpu, target);
+            return hg_branch_to(cpu, op, target);
         }
     }
     uint32_t sp = cpu->regs[R_ESP] & hg_sp_mask(cpu);
@@ -84,12 +84,12 @@ static inline const HgOp *ret(HgCpu *cpu, int size, uint32_t extra)
     if (target > cpu->seg[S_CS].hi)
         hg_raise_gp(cpu, 0);
     hg_set_sp(cpu, sp + size + extra);
-    return hg_jump(cpu, target);
+    return hg_branch_to(cpu, op, target);
 }
-H(ret_w) { return ret(cpu, 2, 0); }
-H(ret_d) { return ret(cpu, 4, 0); }
-H(ret_iw_w) { return ret(cpu, 2, op->imm & 0xffff); }
-H(ret_iw_d) { return ret(cpu, 4, op->imm & 0xffff); }
+H(ret_w) { return ret(cpu, op, 2, 0); }
+H(ret_d) { return ret(cpu, op, 4, 0); }
+H(ret_iw_w) { return ret(cpu, op, 2, op->imm & 0xffff); }
+H(ret_iw_d) { return ret(cpu, op, 4, op->imm & 0xffff); }
 const HgOpImpl hg_impl_RET = {ret_w, ret_d, NULL, NULL};
 const HgOpImpl hg_impl_RET_Iw = {ret_iw_w, ret_iw_d, NULL, NULL};
 
@@ -105,7 +105,7 @@ static inline uint32_t dec_count(HgCpu *cpu, const HgOp *op)
 }
 static inline const HgOp *loop_to(HgCpu *cpu, const HgOp *op, bool taken)
 {
-    return taken ? branch(cpu, op->imm) : hg_jump(cpu, hg_op_next_eip(op));
+    return taken ? branch(cpu, op, op->imm) : hg_branch_to(cpu, op, hg_op_next_eip(op));
 }
 H(loop) { return loop_to(cpu, op, dec_count(cpu, op) != 0); }
 H(loope) {

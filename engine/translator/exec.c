@@ -198,6 +198,39 @@ static bool loads_ss(const HgOp *op)
     return (row->flags & I_IRQSHADOW) && !(row->map == 0 && row->opc == 0xfb);
 }
 
+enum {
+    /* Blocks a chain of branch handlers may enter before returning to run_blocks: the
+     * handlers tail-call each other at -O2, but an unoptimised build really nests the
+     * calls, so the depth must stay bounded. */
+    CHAIN_DEPTH_MAX = 16,
+};
+
+const HgOp *hg_branch_exit(HgCpu *cpu, const HgOp *op)
+{
+    /* The checks of run_blocks' fast path, done by the branch itself: the next block
+     * starts without returning to the loop, so the branch's indirect jump predicts
+     * its own successors. Anything unusual returns NULL and run_blocks takes over,
+     * accounting for cur_tb (the block that was running). */
+    HgTb *tb = cpu->cur_tb;
+    HgTbCache *c = cpu->tbs;
+    if (!tb || op != tb->chain_op || tb->link_gen != c->link_gen || cpu->async_pending ||
+        cpu->budget <= (int64_t)tb->n_insns || c->chain_depth >= CHAIN_DEPTH_MAX)
+        return NULL;
+    uint32_t eip = cpu->eip;
+    HgTb *next = tb->link[0];
+    if (!next || next->eip != eip) {
+        next = tb->link[1];
+        if (!next || next->eip != eip)
+            return NULL;
+    }
+    c->chain_depth++;
+    cpu->budget -= tb->n_insns;
+    cpu->icount += tb->n_insns;
+    cpu->cur_tb = next;
+    cpu->cur_op = next->ops;
+    return next->ops[0].fn(cpu, next->ops);
+}
+
 /* Runs tb, then block after block while each leaves through its chaining exit and
  * nothing needs the full checks of hg_cpu_run. Returns the last block run (cur_op and
  * cur_tb cleared). Kept out of hg_cpu_run, whose setjmp would keep cpu in memory. */
@@ -206,11 +239,14 @@ static __attribute__((noinline)) HgTb *run_blocks(HgCpu *cpu, HgTb *tb, bool sin
     HgTbCache *c = cpu->tbs;
     for (;;) {
         cpu->cur_tb = tb;
+        c->chain_depth = 0;
         const HgOp *op = tb->ops;
         do {
             cpu->cur_op = op;
             op = op->fn(cpu, op);
         } while (op);
+        if (cpu->cur_tb)
+            tb = cpu->cur_tb; /* branches may have gone on into linked blocks */
         /* Handlers chain to the next op themselves, so the op that ended the block is
          * the last cur_op; NULL after a task switch (never a chaining exit). */
         const HgOp *cur = cpu->cur_op;
