@@ -199,10 +199,10 @@ static bool loads_ss(const HgOp *op)
 }
 
 enum {
-    /* Blocks a chain of branch handlers may enter before returning to run_blocks: the
-     * handlers tail-call each other at -O2, but an unoptimised build really nests the
-     * calls, so the depth must stay bounded. */
-    CHAIN_DEPTH_MAX = 16,
+    /* Instructions a chain of branch handlers may run before returning to run_blocks:
+     * the handlers tail-call each other at -O2, but an unoptimised build really nests
+     * the calls, so the depth must stay bounded. */
+    CHAIN_INSNS_MAX = 256,
 };
 
 const HgOp *hg_branch_exit(HgCpu *cpu, const HgOp *op)
@@ -213,8 +213,9 @@ const HgOp *hg_branch_exit(HgCpu *cpu, const HgOp *op)
      * accounting for cur_tb (the block that was running). */
     HgTb *tb = cpu->cur_tb;
     HgTbCache *c = cpu->tbs;
-    if (!tb || op != tb->chain_op || tb->link_gen != c->link_gen || cpu->async_pending ||
-        cpu->budget <= (int64_t)tb->n_insns || c->chain_depth >= CHAIN_DEPTH_MAX)
+    int64_t budget = cpu->budget - tb->n_insns;
+    if (op != tb->chain_op || tb->link_gen != c->link_gen || cpu->async_pending ||
+        budget <= c->chain_floor)
         return NULL;
     uint32_t eip = cpu->eip;
     HgTb *next = tb->link[0];
@@ -223,8 +224,7 @@ const HgOp *hg_branch_exit(HgCpu *cpu, const HgOp *op)
         if (!next || next->eip != eip)
             return NULL;
     }
-    c->chain_depth++;
-    cpu->budget -= tb->n_insns;
+    cpu->budget = budget;
     cpu->icount += tb->n_insns;
     cpu->cur_tb = next;
     cpu->cur_op = next->ops;
@@ -239,7 +239,8 @@ static __attribute__((noinline)) HgTb *run_blocks(HgCpu *cpu, HgTb *tb, bool sin
     HgTbCache *c = cpu->tbs;
     for (;;) {
         cpu->cur_tb = tb;
-        c->chain_depth = 0;
+        /* Budget left (> 0) and depth bounded: see CHAIN_INSNS_MAX. */
+        c->chain_floor = cpu->budget > CHAIN_INSNS_MAX ? cpu->budget - CHAIN_INSNS_MAX : 0;
         const HgOp *op = tb->ops;
         do {
             cpu->cur_op = op;

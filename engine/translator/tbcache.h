@@ -42,7 +42,7 @@ struct HgTbCache {
     uint32_t n_pages;
     uint32_t n_tbs;
     uint32_t link_gen;    /* generation of valid block links (HgTb.link_gen) */
-    uint32_t chain_depth; /* blocks entered from branch handlers since the loop's last */
+    int64_t chain_floor;  /* budget below which branch handlers stop entering blocks */
     HgTb *graveyard;      /* invalidated blocks not yet freed */
 };
 
