@@ -115,6 +115,7 @@ void hg_cpu_update_mode(HgCpu *cpu)
     m |= (uint32_t)cpu->cpl << MODE_CPL_SHIFT;
     cpu->mode_key = m;
     cpu->tlb_mode = cpu->cpl == 3 ? 1 : 0;
+    cpu->tlb_off = (uint32_t)(cpu->tlb_mode * sizeof(cpu->tlb[0]));
 }
 
 void hg_cpu_reset(HgCpu *cpu)

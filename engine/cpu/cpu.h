@@ -240,6 +240,7 @@ struct HgCpu {
     uint32_t a20_mask;
     HgTlbEntry tlb[2][TLB_SIZE];
     int tlb_mode; /* 0 supervisor, 1 user (CPL 3) */
+    uint32_t tlb_off; /* byte offset of tlb[tlb_mode] in tlb, set with it (ops.h) */
     bool tlb_large; /* the TLB may hold pieces of 4 MiB / 2 MiB pages (INVLPG) */
 
     /* Translation. */

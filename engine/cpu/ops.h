@@ -109,6 +109,13 @@ static inline uint32_t hg_ea(HgCpu *cpu, const HgOp *op)
 
 /* ---- linear and segmented memory ---- */
 
+/* The TLB entry for lin in the current privilege class (tlb[tlb_mode]). */
+static inline const HgTlbEntry *hg_tlb_entry(const HgCpu *cpu, uint32_t lin)
+{
+    const HgTlbEntry *t = (const HgTlbEntry *)((const char *)cpu->tlb + cpu->tlb_off);
+    return &t[(lin >> 12) & (TLB_SIZE - 1)];
+}
+
 /* Slow paths (engine/cpu/mmu.c): page walk, MMIO, page-crossing, code pages. */
 uint32_t hg_mmu_read_slow(HgCpu *cpu, uint32_t lin, int size);
 void hg_mmu_write_slow(HgCpu *cpu, uint32_t lin, uint32_t value, int size);
@@ -126,7 +133,7 @@ _Noreturn void hg_seg_fault(HgCpu *cpu, int seg);
  * the page end) never has that index, so one compare covers both conditions. */
 static inline uint32_t hg_lin_read(HgCpu *cpu, uint32_t lin, int size)
 {
-    const HgTlbEntry *e = &cpu->tlb[cpu->tlb_mode][(lin >> 12) & (TLB_SIZE - 1)];
+    const HgTlbEntry *e = hg_tlb_entry(cpu, lin);
     if (__builtin_expect(e->tag_read == ((lin + size - 1) & ~0xfffu), 1)) {
         const uint8_t *p = (const uint8_t *)(uintptr_t)(lin + e->addend);
         switch (size) {
@@ -149,7 +156,7 @@ static inline uint32_t hg_lin_read(HgCpu *cpu, uint32_t lin, int size)
 
 static inline void hg_lin_write(HgCpu *cpu, uint32_t lin, uint32_t value, int size)
 {
-    const HgTlbEntry *e = &cpu->tlb[cpu->tlb_mode][(lin >> 12) & (TLB_SIZE - 1)];
+    const HgTlbEntry *e = hg_tlb_entry(cpu, lin);
     if (__builtin_expect(e->tag_write == ((lin + size - 1) & ~0xfffu), 1)) {
         uint8_t *p = (uint8_t *)(uintptr_t)(lin + e->addend);
         switch (size) {
@@ -240,7 +247,7 @@ static inline const uint8_t *hg_read_ptr(HgCpu *cpu, int s, uint32_t off, int si
     if (!(sg->flat & 1) || off > 0u - (uint32_t)size)
         return NULL;
     uint32_t lin = sg->base + off;
-    const HgTlbEntry *e = &cpu->tlb[cpu->tlb_mode][(lin >> 12) & (TLB_SIZE - 1)];
+    const HgTlbEntry *e = hg_tlb_entry(cpu, lin);
     if (e->tag_read != ((lin + size - 1) & ~0xfffu))
         return NULL;
     return (const uint8_t *)(uintptr_t)(lin + e->addend);
@@ -252,7 +259,7 @@ static inline uint8_t *hg_write_ptr(HgCpu *cpu, int s, uint32_t off, int size)
     if (!(sg->flat & 2) || off > 0u - (uint32_t)size)
         return NULL;
     uint32_t lin = sg->base + off;
-    const HgTlbEntry *e = &cpu->tlb[cpu->tlb_mode][(lin >> 12) & (TLB_SIZE - 1)];
+    const HgTlbEntry *e = hg_tlb_entry(cpu, lin);
     if (e->tag_write != ((lin + size - 1) & ~0xfffu))
         return NULL;
     return (uint8_t *)(uintptr_t)(lin + e->addend);
@@ -265,7 +272,7 @@ static inline uint8_t *hg_rmw_ptr(HgCpu *cpu, int s, uint32_t off, int size)
     if ((sg->flat & 3) != 3 || off > 0u - (uint32_t)size)
         return NULL;
     uint32_t lin = sg->base + off, page = (lin + size - 1) & ~0xfffu;
-    const HgTlbEntry *e = &cpu->tlb[cpu->tlb_mode][(lin >> 12) & (TLB_SIZE - 1)];
+    const HgTlbEntry *e = hg_tlb_entry(cpu, lin);
     if (e->tag_write != page || e->tag_read != page)
         return NULL;
     return (uint8_t *)(uintptr_t)(lin + e->addend);
@@ -302,7 +309,7 @@ static inline void hg_host_store(uint8_t *p, uint32_t v, int size)
 static inline uint32_t hg_rmw_lin(HgCpu *cpu, int s, uint32_t off, int size)
 {
     uint32_t lin = hg_seg_check_write(cpu, s, off, size);
-    const HgTlbEntry *e = &cpu->tlb[cpu->tlb_mode][(lin >> 12) & (TLB_SIZE - 1)];
+    const HgTlbEntry *e = hg_tlb_entry(cpu, lin);
     if (e->tag_write != ((lin + size - 1) & ~0xfffu))
         hg_mmu_probe_write(cpu, lin, size);
     return lin;
