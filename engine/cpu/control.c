@@ -5,6 +5,23 @@
 #include "insn.h"
 
 #define H(name) static const HgOp *name(HgCpu *cpu, const HgOp *op)
+/* General form of a handler whose fast form tail-calls it (no stack frame there). */
+#define HG(name) static __attribute__((noinline)) const HgOp *name(HgCpu *cpu, const HgOp *op)
+
+/* Flat 32-bit stack fast paths: the host address of the bytes a push of size would
+ * write or a pop would read, or NULL when the general form must run (and fault). */
+static inline uint8_t *push_ptr(HgCpu *cpu, int size)
+{
+    if ((cpu->seg[S_SS].flat & 6) != 6)
+        return NULL;
+    return hg_write_ptr(cpu, S_SS, cpu->regs[R_ESP] - size, size);
+}
+static inline const uint8_t *pop_ptr(HgCpu *cpu, int size)
+{
+    if ((cpu->seg[S_SS].flat & 5) != 5)
+        return NULL;
+    return hg_read_ptr(cpu, S_SS, cpu->regs[R_ESP], size);
+}
 
 /* Near branch: the target must lie within the CS limit (#GP(0) at the branch). */
 static inline const HgOp *branch(HgCpu *cpu, const HgOp *op, uint32_t target)
@@ -57,7 +74,16 @@ static inline const HgOp *call(HgCpu *cpu, const HgOp *op, uint32_t target, int 
     return hg_branch_to(cpu, op, target);
 }
 H(call_jw) { return call(cpu, op, op->imm, 2); }
-H(call_jd) { return call(cpu, op, op->imm, 4); }
+HG(call_jd_g) { return call(cpu, op, op->imm, 4); }
+H(call_jd)
+{
+    uint8_t *p = push_ptr(cpu, 4);
+    if (__builtin_expect(!p || op->imm > cpu->seg[S_CS].hi, 0))
+        return call_jd_g(cpu, op);
+    hg_host_store(p, hg_op_next_eip(op), 4);
+    cpu->regs[R_ESP] -= 4;
+    return hg_branch_to(cpu, op, op->imm);
+}
 const HgOpImpl hg_impl_CALL_Jv = {call_jw, call_jd, NULL, NULL};
 H(call_ew_r) { return call(cpu, op, cpu->regs[op->rm] & 0xffff, 2); }
 H(call_ed_r) { return call(cpu, op, cpu->regs[op->rm], 4); }
@@ -87,7 +113,18 @@ static inline const HgOp *ret(HgCpu *cpu, const HgOp *op, int size, uint32_t ext
     return hg_branch_to(cpu, op, target);
 }
 H(ret_w) { return ret(cpu, op, 2, 0); }
-H(ret_d) { return ret(cpu, op, 4, 0); }
+HG(ret_d_g) { return ret(cpu, op, 4, 0); }
+H(ret_d)
+{
+    const uint8_t *p = pop_ptr(cpu, 4);
+    if (__builtin_expect(!p, 0))
+        return ret_d_g(cpu, op);
+    uint32_t target = hg_host_load(p, 4);
+    if (__builtin_expect(target > cpu->seg[S_CS].hi, 0))
+        return ret_d_g(cpu, op); /* raises #GP(0) with ESP unchanged */
+    cpu->regs[R_ESP] += 4;
+    return hg_branch_to(cpu, op, target);
+}
 H(ret_iw_w) { return ret(cpu, op, 2, op->imm & 0xffff); }
 H(ret_iw_d) { return ret(cpu, op, 4, op->imm & 0xffff); }
 const HgOpImpl hg_impl_RET = {ret_w, ret_d, NULL, NULL};
@@ -126,10 +163,29 @@ const HgOpImpl hg_impl_LOOPNE = {loopne, loopne, NULL, NULL};
 const HgOpImpl hg_impl_JCXZ = {jcxz, jcxz, NULL, NULL};
 
 H(push_zw) { hg_push(cpu, cpu->regs[op->reg] & 0xffff, 2); return hg_next(cpu, op); }
-H(push_zd) { hg_push(cpu, cpu->regs[op->reg], 4); return hg_next(cpu, op); }
+HG(push_zd_g) { hg_push(cpu, cpu->regs[op->reg], 4); return hg_next(cpu, op); }
+H(push_zd)
+{
+    uint8_t *p = push_ptr(cpu, 4);
+    if (__builtin_expect(!p, 0))
+        return push_zd_g(cpu, op);
+    hg_host_store(p, cpu->regs[op->reg], 4); /* PUSH ESP stores the old value */
+    cpu->regs[R_ESP] -= 4;
+    return hg_next(cpu, op);
+}
 const HgOpImpl hg_impl_PUSH_Zv = {push_zw, push_zd, NULL, NULL};
 H(pop_zw) { uint32_t v = hg_pop(cpu, 2); hg_set_reg16(cpu, op->reg, (uint16_t)v); return hg_next(cpu, op); }
-H(pop_zd) { uint32_t v = hg_pop(cpu, 4); cpu->regs[op->reg] = v; return hg_next(cpu, op); }
+HG(pop_zd_g) { uint32_t v = hg_pop(cpu, 4); cpu->regs[op->reg] = v; return hg_next(cpu, op); }
+H(pop_zd)
+{
+    const uint8_t *p = pop_ptr(cpu, 4);
+    if (__builtin_expect(!p, 0))
+        return pop_zd_g(cpu, op);
+    uint32_t v = hg_host_load(p, 4);
+    cpu->regs[R_ESP] += 4;
+    cpu->regs[op->reg] = v; /* POP ESP loads the value read */
+    return hg_next(cpu, op);
+}
 const HgOpImpl hg_impl_POP_Zv = {pop_zw, pop_zd, NULL, NULL};
 H(push_iw) { hg_push(cpu, op->imm & 0xffff, 2); return hg_next(cpu, op); }
 H(push_id) { hg_push(cpu, op->imm, 4); return hg_next(cpu, op); }
