@@ -258,8 +258,8 @@ static __attribute__((noinline)) HgTb *run_blocks(HgCpu *cpu, HgTb *tb, bool sin
          * HLT, shadow or RF ends a block through another exit) with budget left
          * and nothing in async_pending (exit request, NMI, INTR, a data or I/O
          * breakpoint hit). */
-        if (__builtin_expect(cur != tb->chain_op || !cur || single_step ||
-                                 cpu->async_pending || cpu->budget <= 0,
+        if (__builtin_expect(cur != tb->chain_op || !cur || single_step || cpu->async_pending ||
+                                 cpu->budget <= 0,
                              0))
             break;
         uint32_t eip = cpu->eip;

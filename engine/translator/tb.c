@@ -213,9 +213,9 @@ static const HgOp *chain_exit(const HgTb *tb)
     const HgInsnInfo *row = &hg_insn_table[last->insn];
     if (row->map == 1)
         return (row->opc & 0xf0) == 0x80 ? last : NULL; /* Jcc rel16/32 */
-    if ((row->opc & 0xf0) == 0x70 || (row->opc >= 0xe0 && row->opc <= 0xe3) ||
-        row->opc == 0xe8 || row->opc == 0xe9 || row->opc == 0xeb || row->opc == 0xc2 ||
-        row->opc == 0xc3 || (row->opc == 0xff && (row->ext == 2 || row->ext == 4)))
+    if ((row->opc & 0xf0) == 0x70 || (row->opc >= 0xe0 && row->opc <= 0xe3) || row->opc == 0xe8 ||
+        row->opc == 0xe9 || row->opc == 0xeb || row->opc == 0xc2 || row->opc == 0xc3 ||
+        (row->opc == 0xff && (row->ext == 2 || row->ext == 4)))
         return last; /* Jcc, LOOPcc, JCXZ, CALL, JMP, RET, CALL/JMP r/m: all near */
     return NULL;
 }

@@ -55,8 +55,7 @@ static inline uint32_t hg_tb_jmp_hash(uint32_t eip)
 
 /* The jump-cache probe of hg_tb_find, inlined into the execution loop: the block for
  * CS:EIP in the current mode, or NULL when it must be looked up the slow way. */
-static inline HgTb *hg_tb_find_fast(HgTbCache *c, uint32_t cs_base, uint32_t eip,
-                                    uint32_t mode)
+static inline HgTb *hg_tb_find_fast(HgTbCache *c, uint32_t cs_base, uint32_t eip, uint32_t mode)
 {
     HgTb *tb = c->jmp_cache[hg_tb_jmp_hash(eip)];
     if (tb && tb->eip == eip && tb->cs_base == cs_base && tb->mode == mode)
