@@ -8,6 +8,14 @@
  * breakpoints (traps after the access) from DR0-DR7, and the T-bit trap of a task
  * switch. Whenever TF or a breakpoint is enabled, blocks hold one instruction
  * (MODE_SINGLE), so every check here happens between instructions.
+ *
+ * Speed: handlers fall through to the next op by tail calls (hg_next), and a block
+ * that leaves through its chaining exit (a near branch, or its end) goes straight to
+ * a linked successor, from the branch handler itself (hg_branch_exit) or from
+ * run_blocks, as long as nothing is pending. Everything that needs the checks above
+ * either ends a block through another exit (mode, flag and CS changes, HLT, shadows,
+ * far transfers, I/O) or sets cpu->async_pending (exit requests, NMI, INTR, data and
+ * I/O breakpoint hits).
  */
 #include <glib.h>
 

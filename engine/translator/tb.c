@@ -7,6 +7,11 @@
  * not RAM or ROM, are built for one execution and not cached, so a remapped second
  * page can never leave a stale block behind. Code presence is tracked per 128-byte
  * line so data stored next to code does not invalidate it.
+ *
+ * Blocks also link to their successors (HgTb.link, used by the execution loop). A
+ * link is only as good as the linear-to-physical mapping and the blocks it joins, so
+ * every invalidation, flush and jump-cache clear bumps a generation that drops all
+ * links at once.
  */
 #include "tbcache.h"
 
