@@ -80,7 +80,7 @@ int main(int argc, char **argv)
         }
         double secs = full.seconds - base.seconds;
         uint64_t insns = full.insns - base.insns;
-        printf("%-10s hangar: %.0f M guest instructions in %.3f s = %.1f M instructions/s\n",
+        printf("%-10s hangar: %.3f M guest instructions in %.3f s = %.1f M instructions/s\n",
                name, insns / 1e6, secs, insns / 1e6 / secs);
         double q_full, q_base;
         if (qemu && run_qemu(qemu, argv[i + 1], &q_full) && run_qemu(qemu, argv[i + 2], &q_base)) {

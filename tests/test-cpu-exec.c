@@ -129,6 +129,39 @@ static void test_hlt_wakeup(Fixture *f, gconstpointer data)
     g_assert_cmpuint(f->cpu->eip, ==, 0x7c05);
 }
 
+static gpointer kick_later(gpointer cpu)
+{
+    g_usleep(20000);
+    hg_cpu_kick(cpu);
+    return NULL;
+}
+
+static void test_chained_loop(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    /* INC AX; INC AX; JMP back: a block linked to itself, which the loop runs without
+     * its full checks. The budget still stops it exactly, an exit request from another
+     * thread stops it, and a pending interrupt is taken once IF allows. */
+    static const uint8_t code[] = {0x40, 0x40, 0xeb, 0xfc};
+    put(f, 0x7c00, code, sizeof(code));
+    install_handler(f);
+    g_assert_cmpint(hg_cpu_run(f->cpu, 3000), ==, HG_EXIT_BUDGET);
+    g_assert_cmpuint(hg_cpu_icount_now(f->cpu), ==, 3000);
+    g_assert_cmpuint(f->cpu->regs[R_EAX] & 0xffff, ==, 2000);
+    g_assert_cmpuint(f->cpu->eip, ==, 0x7c00);
+    GThread *t = g_thread_new("kick", kick_later, f->cpu);
+    g_assert_cmpint(hg_cpu_run(f->cpu, G_MAXINT64), ==, HG_EXIT_REQUEST);
+    g_thread_join(t);
+    g_assert_cmpuint(hg_cpu_icount_now(f->cpu) % 3, ==, 0);
+    hg_cpu_set_intr(f->cpu, true); /* IF is clear: the loop goes on */
+    g_assert_cmpint(hg_cpu_run(f->cpu, 3000), ==, HG_EXIT_BUDGET);
+    g_assert_cmpint(f->acks, ==, 0);
+    f->cpu->eflags |= FL_IF;
+    hg_cpu_set_intr(f->cpu, true);
+    g_assert_cmpint(hg_cpu_run(f->cpu, 3), ==, HG_EXIT_BUDGET);
+    g_assert_cmpint(f->acks, ==, 1);
+}
+
 /* Flat 32-bit protected mode with 4 MiB pages: linear 0-4 MiB identity (not global),
  * linear 8 MiB -> physical 4 MiB through PDE 2 (global when g). The code reads linear
  * 8 MiB, repoints PDE 2 at physical 8 MiB, writes CR3, reads again, INVLPGs, reads. */
@@ -201,6 +234,7 @@ int main(int argc, char **argv)
     g_test_add("/cpu-exec/sti-sti", Fixture, NULL, setup, test_sti_sti, teardown);
     g_test_add("/cpu-exec/mov-ss-shadow", Fixture, NULL, setup, test_mov_ss_shadow, teardown);
     g_test_add("/cpu-exec/hlt-wakeup", Fixture, NULL, setup, test_hlt_wakeup, teardown);
+    g_test_add("/cpu-exec/chained-loop", Fixture, NULL, setup, test_chained_loop, teardown);
     g_test_add("/mmu/global-pages", Fixture, NULL, setup, test_global_pages, teardown);
     g_test_add("/mmu/nonglobal-pages", Fixture, NULL, setup, test_nonglobal_pages, teardown);
     return g_test_run();

@@ -51,13 +51,13 @@ ALWAYS_INLINE uint32_t alu(HgCpu *cpu, int k, uint32_t a, uint32_t b, int bits)
         hg_cc_set(cpu, CC_ADD8 + si, r, a, b);
         break;
     case K_ADC: {
-        uint32_t c = hg_cc_cf(cpu);
+        uint32_t c = hg_cc_cf_fast(cpu);
         r = (a + b + c) & m;
         hg_cc_set(cpu, CC_ADC8 + si, r, a, b);
         break;
     }
     case K_SBB: {
-        uint32_t c = hg_cc_cf(cpu);
+        uint32_t c = hg_cc_cf_fast(cpu);
         r = (a - b - c) & m;
         hg_cc_set(cpu, CC_SBB8 + si, r, a, b);
         break;
@@ -98,17 +98,17 @@ ALWAYS_INLINE const HgOp *alu_e(HgCpu *cpu, const HgOp *op, int k, int bits, boo
         uint32_t r = alu(cpu, k, get_reg(cpu, op->rm, bits), b, bits);
         if (alu_writes(k))
             set_reg(cpu, op->rm, r, bits);
-        return op + 1;
+        return hg_next(cpu, op);
     }
     uint32_t off = hg_ea(cpu, op);
     if (!alu_writes(k)) {
         alu(cpu, k, hg_read(cpu, op->seg, off, bits / 8), b, bits);
-        return op + 1;
+        return hg_next(cpu, op);
     }
     uint32_t lin = hg_rmw_lin(cpu, op->seg, off, bits / 8);
     uint32_t r = alu(cpu, k, hg_lin_read(cpu, lin, bits / 8), b, bits);
     hg_lin_write(cpu, lin, r, bits / 8);
-    return op + 1;
+    return hg_next(cpu, op);
 }
 
 /* op G, E: the destination is the ModRM reg register. */
@@ -118,7 +118,7 @@ ALWAYS_INLINE const HgOp *alu_g(HgCpu *cpu, const HgOp *op, int k, int bits, boo
     uint32_t r = alu(cpu, k, get_reg(cpu, op->reg, bits), b, bits);
     if (alu_writes(k))
         set_reg(cpu, op->reg, r, bits);
-    return op + 1;
+    return hg_next(cpu, op);
 }
 
 /* op AL/eAX, imm */
@@ -127,30 +127,74 @@ ALWAYS_INLINE const HgOp *alu_acc(HgCpu *cpu, const HgOp *op, int k, int bits)
     uint32_t r = alu(cpu, k, get_reg(cpu, R_EAX, bits), op->imm & size_mask(bits), bits);
     if (alu_writes(k))
         set_reg(cpu, R_EAX, r, bits);
-    return op + 1;
+    return hg_next(cpu, op);
 }
 
 #define H(name) static const HgOp *name(HgCpu *cpu, const HgOp *op)
+/* General form of a memory handler whose fast form (below) tail-calls it when an
+ * access cannot take the fast path. */
+#define HG(name) static __attribute__((noinline)) const HgOp *name(HgCpu *cpu, const HgOp *op)
+
+/* Fast forms of the memory-operand templates: flat segment and TLB hit, checked
+ * without faulting (hg_read_ptr and friends); anything else runs the general form. */
+ALWAYS_INLINE const HgOp *alu_e_fast(HgCpu *cpu, const HgOp *op, int k, int bits, int src,
+                                     HgOpFn general)
+{
+    uint32_t b = src == SRC_REG ? get_reg(cpu, op->reg, bits) : (op->imm & size_mask(bits));
+    uint32_t off = hg_ea(cpu, op);
+    if (!alu_writes(k)) {
+        const uint8_t *p = hg_read_ptr(cpu, op->seg, off, bits / 8);
+        if (__builtin_expect(!p, 0))
+            return general(cpu, op);
+        alu(cpu, k, hg_host_load(p, bits / 8), b, bits);
+        return hg_next(cpu, op);
+    }
+    uint8_t *p = hg_rmw_ptr(cpu, op->seg, off, bits / 8);
+    if (__builtin_expect(!p, 0))
+        return general(cpu, op);
+    hg_host_store(p, alu(cpu, k, hg_host_load(p, bits / 8), b, bits), bits / 8);
+    return hg_next(cpu, op);
+}
+
+ALWAYS_INLINE const HgOp *alu_g_fast(HgCpu *cpu, const HgOp *op, int k, int bits, HgOpFn general)
+{
+    const uint8_t *p = hg_read_ptr(cpu, op->seg, hg_ea(cpu, op), bits / 8);
+    if (__builtin_expect(!p, 0))
+        return general(cpu, op);
+    uint32_t r = alu(cpu, k, get_reg(cpu, op->reg, bits), hg_host_load(p, bits / 8), bits);
+    if (alu_writes(k))
+        set_reg(cpu, op->reg, r, bits);
+    return hg_next(cpu, op);
+}
 
 #define ALU_IMPLS(N, K)                                                                    \
     H(N##_EbGb_r) { return alu_e(cpu, op, K, 8, false, SRC_REG); }                         \
-    H(N##_EbGb_m) { return alu_e(cpu, op, K, 8, true, SRC_REG); }                          \
+    HG(N##_EbGb_mg) { return alu_e(cpu, op, K, 8, true, SRC_REG); }                        \
+    H(N##_EbGb_m) { return alu_e_fast(cpu, op, K, 8, SRC_REG, N##_EbGb_mg); }              \
     H(N##_EwGw_r) { return alu_e(cpu, op, K, 16, false, SRC_REG); }                        \
-    H(N##_EwGw_m) { return alu_e(cpu, op, K, 16, true, SRC_REG); }                         \
+    HG(N##_EwGw_mg) { return alu_e(cpu, op, K, 16, true, SRC_REG); }                       \
+    H(N##_EwGw_m) { return alu_e_fast(cpu, op, K, 16, SRC_REG, N##_EwGw_mg); }             \
     H(N##_EdGd_r) { return alu_e(cpu, op, K, 32, false, SRC_REG); }                        \
-    H(N##_EdGd_m) { return alu_e(cpu, op, K, 32, true, SRC_REG); }                         \
+    HG(N##_EdGd_mg) { return alu_e(cpu, op, K, 32, true, SRC_REG); }                       \
+    H(N##_EdGd_m) { return alu_e_fast(cpu, op, K, 32, SRC_REG, N##_EdGd_mg); }             \
     H(N##_EbIb_r) { return alu_e(cpu, op, K, 8, false, SRC_IMM); }                         \
-    H(N##_EbIb_m) { return alu_e(cpu, op, K, 8, true, SRC_IMM); }                          \
+    HG(N##_EbIb_mg) { return alu_e(cpu, op, K, 8, true, SRC_IMM); }                        \
+    H(N##_EbIb_m) { return alu_e_fast(cpu, op, K, 8, SRC_IMM, N##_EbIb_mg); }              \
     H(N##_EwIw_r) { return alu_e(cpu, op, K, 16, false, SRC_IMM); }                        \
-    H(N##_EwIw_m) { return alu_e(cpu, op, K, 16, true, SRC_IMM); }                         \
+    HG(N##_EwIw_mg) { return alu_e(cpu, op, K, 16, true, SRC_IMM); }                       \
+    H(N##_EwIw_m) { return alu_e_fast(cpu, op, K, 16, SRC_IMM, N##_EwIw_mg); }             \
     H(N##_EdId_r) { return alu_e(cpu, op, K, 32, false, SRC_IMM); }                        \
-    H(N##_EdId_m) { return alu_e(cpu, op, K, 32, true, SRC_IMM); }                         \
+    HG(N##_EdId_mg) { return alu_e(cpu, op, K, 32, true, SRC_IMM); }                       \
+    H(N##_EdId_m) { return alu_e_fast(cpu, op, K, 32, SRC_IMM, N##_EdId_mg); }             \
     H(N##_GbEb_r) { return alu_g(cpu, op, K, 8, false); }                                  \
-    H(N##_GbEb_m) { return alu_g(cpu, op, K, 8, true); }                                   \
+    HG(N##_GbEb_mg) { return alu_g(cpu, op, K, 8, true); }                                 \
+    H(N##_GbEb_m) { return alu_g_fast(cpu, op, K, 8, N##_GbEb_mg); }                       \
     H(N##_GwEw_r) { return alu_g(cpu, op, K, 16, false); }                                 \
-    H(N##_GwEw_m) { return alu_g(cpu, op, K, 16, true); }                                  \
+    HG(N##_GwEw_mg) { return alu_g(cpu, op, K, 16, true); }                                \
+    H(N##_GwEw_m) { return alu_g_fast(cpu, op, K, 16, N##_GwEw_mg); }                      \
     H(N##_GdEd_r) { return alu_g(cpu, op, K, 32, false); }                                 \
-    H(N##_GdEd_m) { return alu_g(cpu, op, K, 32, true); }                                  \
+    HG(N##_GdEd_mg) { return alu_g(cpu, op, K, 32, true); }                                \
+    H(N##_GdEd_m) { return alu_g_fast(cpu, op, K, 32, N##_GdEd_mg); }                      \
     H(N##_ALIb_h) { return alu_acc(cpu, op, K, 8); }                                       \
     H(N##_AXIw_h) { return alu_acc(cpu, op, K, 16); }                                      \
     H(N##_EAXId_h) { return alu_acc(cpu, op, K, 32); }                                     \
@@ -183,13 +227,13 @@ ALWAYS_INLINE uint32_t unary(HgCpu *cpu, int k, uint32_t a, int bits)
     int si = size_index(bits);
     switch (k) {
     case U_INC: {
-        uint32_t cf = hg_cc_cf(cpu) ? FL_CF : 0;
+        uint32_t cf = hg_cc_cf_fast(cpu) ? FL_CF : 0;
         r = (a + 1) & m;
         hg_cc_set(cpu, CC_INC8 + si, r, cf, 0);
         break;
     }
     case U_DEC: {
-        uint32_t cf = hg_cc_cf(cpu) ? FL_CF : 0;
+        uint32_t cf = hg_cc_cf_fast(cpu) ? FL_CF : 0;
         r = (a - 1) & m;
         hg_cc_set(cpu, CC_DEC8 + si, r, cf, 0);
         break;
@@ -209,12 +253,12 @@ ALWAYS_INLINE const HgOp *unary_e(HgCpu *cpu, const HgOp *op, int k, int bits, b
 {
     if (!mem) {
         set_reg(cpu, op->rm, unary(cpu, k, get_reg(cpu, op->rm, bits), bits), bits);
-        return op + 1;
+        return hg_next(cpu, op);
     }
     uint32_t lin = hg_rmw_lin(cpu, op->seg, hg_ea(cpu, op), bits / 8);
     uint32_t r = unary(cpu, k, hg_lin_read(cpu, lin, bits / 8), bits);
     hg_lin_write(cpu, lin, r, bits / 8);
-    return op + 1;
+    return hg_next(cpu, op);
 }
 
 #define UNARY_IMPLS(N, K)                                                                  \
@@ -232,10 +276,40 @@ UNARY_IMPLS(DEC, U_DEC)
 UNARY_IMPLS(NOT, U_NOT)
 UNARY_IMPLS(NEG, U_NEG)
 
-H(inc_zw) { hg_set_reg16(cpu, op->reg, (uint16_t)unary(cpu, U_INC, hg_get_reg16(cpu, op->reg), 16)); return op + 1; }
-H(inc_zd) { cpu->regs[op->reg] = unary(cpu, U_INC, cpu->regs[op->reg], 32); return op + 1; }
-H(dec_zw) { hg_set_reg16(cpu, op->reg, (uint16_t)unary(cpu, U_DEC, hg_get_reg16(cpu, op->reg), 16)); return op + 1; }
-H(dec_zd) { cpu->regs[op->reg] = unary(cpu, U_DEC, cpu->regs[op->reg], 32); return op + 1; }
+H(inc_zw) { hg_set_reg16(cpu, op->reg, (uint16_t)unary(cpu, U_INC, hg_get_reg16(cpu, op->reg), 16)); return hg_next(cpu, op); }
+H(dec_zw) { hg_set_reg16(cpu, op->reg, (uint16_t)unary(cpu, U_DEC, hg_get_reg16(cpu, op->reg), 16)); return hg_next(cpu, op); }
+/* The 32-bit forms sit in every loop: when CF is not known inline they leave through a
+ * tail call, so the common path needs no stack frame. */
+static __attribute__((noinline)) const HgOp *inc_zd_slow(HgCpu *cpu, const HgOp *op)
+{
+    cpu->regs[op->reg] = unary(cpu, U_INC, cpu->regs[op->reg], 32);
+    return hg_next(cpu, op);
+}
+static __attribute__((noinline)) const HgOp *dec_zd_slow(HgCpu *cpu, const HgOp *op)
+{
+    cpu->regs[op->reg] = unary(cpu, U_DEC, cpu->regs[op->reg], 32);
+    return hg_next(cpu, op);
+}
+H(inc_zd)
+{
+    int cf = hg_cc_cf_try(cpu);
+    if (__builtin_expect(cf < 0, 0))
+        return inc_zd_slow(cpu, op);
+    uint32_t r = cpu->regs[op->reg] + 1;
+    hg_cc_set(cpu, CC_INC32, r, cf ? FL_CF : 0, 0);
+    cpu->regs[op->reg] = r;
+    return hg_next(cpu, op);
+}
+H(dec_zd)
+{
+    int cf = hg_cc_cf_try(cpu);
+    if (__builtin_expect(cf < 0, 0))
+        return dec_zd_slow(cpu, op);
+    uint32_t r = cpu->regs[op->reg] - 1;
+    hg_cc_set(cpu, CC_DEC32, r, cf ? FL_CF : 0, 0);
+    cpu->regs[op->reg] = r;
+    return hg_next(cpu, op);
+}
 const HgOpImpl hg_impl_INC_Zv = {inc_zw, inc_zd, NULL, NULL};
 const HgOpImpl hg_impl_DEC_Zv = {dec_zw, dec_zd, NULL, NULL};
 
@@ -248,34 +322,62 @@ ALWAYS_INLINE const HgOp *mov_eg(HgCpu *cpu, const HgOp *op, int bits, bool mem,
         hg_write(cpu, op->seg, hg_ea(cpu, op), v, bits / 8);
     else
         set_reg(cpu, op->rm, v, bits);
-    return op + 1;
+    return hg_next(cpu, op);
 }
 
 ALWAYS_INLINE const HgOp *mov_ge(HgCpu *cpu, const HgOp *op, int bits, bool mem)
 {
     uint32_t v = mem ? hg_read(cpu, op->seg, hg_ea(cpu, op), bits / 8) : get_reg(cpu, op->rm, bits);
     set_reg(cpu, op->reg, v, bits);
-    return op + 1;
+    return hg_next(cpu, op);
+}
+
+ALWAYS_INLINE const HgOp *mov_eg_fast(HgCpu *cpu, const HgOp *op, int bits, int src,
+                                      HgOpFn general)
+{
+    uint8_t *p = hg_write_ptr(cpu, op->seg, hg_ea(cpu, op), bits / 8);
+    if (__builtin_expect(!p, 0))
+        return general(cpu, op);
+    hg_host_store(p, src == SRC_REG ? get_reg(cpu, op->reg, bits) : op->imm, bits / 8);
+    return hg_next(cpu, op);
+}
+
+ALWAYS_INLINE const HgOp *mov_ge_fast(HgCpu *cpu, const HgOp *op, int bits, HgOpFn general)
+{
+    const uint8_t *p = hg_read_ptr(cpu, op->seg, hg_ea(cpu, op), bits / 8);
+    if (__builtin_expect(!p, 0))
+        return general(cpu, op);
+    set_reg(cpu, op->reg, hg_host_load(p, bits / 8), bits);
+    return hg_next(cpu, op);
 }
 
 H(mov_EbGb_r) { return mov_eg(cpu, op, 8, false, SRC_REG); }
-H(mov_EbGb_m) { return mov_eg(cpu, op, 8, true, SRC_REG); }
+HG(mov_EbGb_mg) { return mov_eg(cpu, op, 8, true, SRC_REG); }
+H(mov_EbGb_m) { return mov_eg_fast(cpu, op, 8, SRC_REG, mov_EbGb_mg); }
 H(mov_EwGw_r) { return mov_eg(cpu, op, 16, false, SRC_REG); }
-H(mov_EwGw_m) { return mov_eg(cpu, op, 16, true, SRC_REG); }
+HG(mov_EwGw_mg) { return mov_eg(cpu, op, 16, true, SRC_REG); }
+H(mov_EwGw_m) { return mov_eg_fast(cpu, op, 16, SRC_REG, mov_EwGw_mg); }
 H(mov_EdGd_r) { return mov_eg(cpu, op, 32, false, SRC_REG); }
-H(mov_EdGd_m) { return mov_eg(cpu, op, 32, true, SRC_REG); }
+HG(mov_EdGd_mg) { return mov_eg(cpu, op, 32, true, SRC_REG); }
+H(mov_EdGd_m) { return mov_eg_fast(cpu, op, 32, SRC_REG, mov_EdGd_mg); }
 H(mov_EbIb_r) { return mov_eg(cpu, op, 8, false, SRC_IMM); }
-H(mov_EbIb_m) { return mov_eg(cpu, op, 8, true, SRC_IMM); }
+HG(mov_EbIb_mg) { return mov_eg(cpu, op, 8, true, SRC_IMM); }
+H(mov_EbIb_m) { return mov_eg_fast(cpu, op, 8, SRC_IMM, mov_EbIb_mg); }
 H(mov_EwIw_r) { return mov_eg(cpu, op, 16, false, SRC_IMM); }
-H(mov_EwIw_m) { return mov_eg(cpu, op, 16, true, SRC_IMM); }
+HG(mov_EwIw_mg) { return mov_eg(cpu, op, 16, true, SRC_IMM); }
+H(mov_EwIw_m) { return mov_eg_fast(cpu, op, 16, SRC_IMM, mov_EwIw_mg); }
 H(mov_EdId_r) { return mov_eg(cpu, op, 32, false, SRC_IMM); }
-H(mov_EdId_m) { return mov_eg(cpu, op, 32, true, SRC_IMM); }
+HG(mov_EdId_mg) { return mov_eg(cpu, op, 32, true, SRC_IMM); }
+H(mov_EdId_m) { return mov_eg_fast(cpu, op, 32, SRC_IMM, mov_EdId_mg); }
 H(mov_GbEb_r) { return mov_ge(cpu, op, 8, false); }
-H(mov_GbEb_m) { return mov_ge(cpu, op, 8, true); }
+HG(mov_GbEb_mg) { return mov_ge(cpu, op, 8, true); }
+H(mov_GbEb_m) { return mov_ge_fast(cpu, op, 8, mov_GbEb_mg); }
 H(mov_GwEw_r) { return mov_ge(cpu, op, 16, false); }
-H(mov_GwEw_m) { return mov_ge(cpu, op, 16, true); }
+HG(mov_GwEw_mg) { return mov_ge(cpu, op, 16, true); }
+H(mov_GwEw_m) { return mov_ge_fast(cpu, op, 16, mov_GwEw_mg); }
 H(mov_GdEd_r) { return mov_ge(cpu, op, 32, false); }
-H(mov_GdEd_m) { return mov_ge(cpu, op, 32, true); }
+HG(mov_GdEd_mg) { return mov_ge(cpu, op, 32, true); }
+H(mov_GdEd_m) { return mov_ge_fast(cpu, op, 32, mov_GdEd_mg); }
 const HgOpImpl hg_impl_MOV_EbGb = {mov_EbGb_r, mov_EbGb_r, mov_EbGb_m, mov_EbGb_m};
 const HgOpImpl hg_impl_MOV_EvGv = {mov_EwGw_r, mov_EdGd_r, mov_EwGw_m, mov_EdGd_m};
 const HgOpImpl hg_impl_MOV_EbIb = {mov_EbIb_r, mov_EbIb_r, mov_EbIb_m, mov_EbIb_m};
@@ -283,26 +385,26 @@ const HgOpImpl hg_impl_MOV_EvIv = {mov_EwIw_r, mov_EdId_r, mov_EwIw_m, mov_EdId_
 const HgOpImpl hg_impl_MOV_GbEb = {mov_GbEb_r, mov_GbEb_r, mov_GbEb_m, mov_GbEb_m};
 const HgOpImpl hg_impl_MOV_GvEv = {mov_GwEw_r, mov_GdEd_r, mov_GwEw_m, mov_GdEd_m};
 
-H(mov_zb) { hg_set_reg8(cpu, op->reg, (uint8_t)op->imm); return op + 1; }
-H(mov_zw) { hg_set_reg16(cpu, op->reg, (uint16_t)op->imm); return op + 1; }
-H(mov_zd) { cpu->regs[op->reg] = op->imm; return op + 1; }
+H(mov_zb) { hg_set_reg8(cpu, op->reg, (uint8_t)op->imm); return hg_next(cpu, op); }
+H(mov_zw) { hg_set_reg16(cpu, op->reg, (uint16_t)op->imm); return hg_next(cpu, op); }
+H(mov_zd) { cpu->regs[op->reg] = op->imm; return hg_next(cpu, op); }
 const HgOpImpl hg_impl_MOV_ZbIb = {mov_zb, mov_zb, NULL, NULL};
 const HgOpImpl hg_impl_MOV_ZvIv = {mov_zw, mov_zd, NULL, NULL};
 
 /* A0-A3: moffs forms; the offset is in op->disp. */
-H(mov_al_ob) { hg_set_reg8(cpu, R_EAX, hg_read8(cpu, op->seg, op->disp)); return op + 1; }
-H(mov_ax_ow) { hg_set_reg16(cpu, R_EAX, hg_read16(cpu, op->seg, op->disp)); return op + 1; }
-H(mov_eax_od) { cpu->regs[R_EAX] = hg_read32(cpu, op->seg, op->disp); return op + 1; }
-H(mov_ob_al) { hg_write8(cpu, op->seg, op->disp, hg_get_reg8(cpu, R_EAX)); return op + 1; }
-H(mov_ow_ax) { hg_write16(cpu, op->seg, op->disp, hg_get_reg16(cpu, R_EAX)); return op + 1; }
-H(mov_od_eax) { hg_write32(cpu, op->seg, op->disp, cpu->regs[R_EAX]); return op + 1; }
+H(mov_al_ob) { hg_set_reg8(cpu, R_EAX, hg_read8(cpu, op->seg, op->disp)); return hg_next(cpu, op); }
+H(mov_ax_ow) { hg_set_reg16(cpu, R_EAX, hg_read16(cpu, op->seg, op->disp)); return hg_next(cpu, op); }
+H(mov_eax_od) { cpu->regs[R_EAX] = hg_read32(cpu, op->seg, op->disp); return hg_next(cpu, op); }
+H(mov_ob_al) { hg_write8(cpu, op->seg, op->disp, hg_get_reg8(cpu, R_EAX)); return hg_next(cpu, op); }
+H(mov_ow_ax) { hg_write16(cpu, op->seg, op->disp, hg_get_reg16(cpu, R_EAX)); return hg_next(cpu, op); }
+H(mov_od_eax) { hg_write32(cpu, op->seg, op->disp, cpu->regs[R_EAX]); return hg_next(cpu, op); }
 const HgOpImpl hg_impl_MOV_ALOb = {mov_al_ob, mov_al_ob, NULL, NULL};
 const HgOpImpl hg_impl_MOV_eAXOv = {mov_ax_ow, mov_eax_od, NULL, NULL};
 const HgOpImpl hg_impl_MOV_ObAL = {mov_ob_al, mov_ob_al, NULL, NULL};
 const HgOpImpl hg_impl_MOV_OveAX = {mov_ow_ax, mov_od_eax, NULL, NULL};
 
-H(lea_w) { hg_set_reg16(cpu, op->reg, (uint16_t)hg_ea(cpu, op)); return op + 1; }
-H(lea_d) { cpu->regs[op->reg] = hg_ea(cpu, op); return op + 1; }
+H(lea_w) { hg_set_reg16(cpu, op->reg, (uint16_t)hg_ea(cpu, op)); return hg_next(cpu, op); }
+H(lea_d) { cpu->regs[op->reg] = hg_ea(cpu, op); return hg_next(cpu, op); }
 const HgOpImpl hg_impl_LEA_GvM = {NULL, NULL, lea_w, lea_d};
 
 ALWAYS_INLINE const HgOp *xchg_eg(HgCpu *cpu, const HgOp *op, int bits, bool mem)
@@ -311,13 +413,13 @@ ALWAYS_INLINE const HgOp *xchg_eg(HgCpu *cpu, const HgOp *op, int bits, bool mem
     if (!mem) {
         set_reg(cpu, op->reg, get_reg(cpu, op->rm, bits), bits);
         set_reg(cpu, op->rm, g, bits);
-        return op + 1;
+        return hg_next(cpu, op);
     }
     uint32_t lin = hg_rmw_lin(cpu, op->seg, hg_ea(cpu, op), bits / 8);
     uint32_t m = hg_lin_read(cpu, lin, bits / 8);
     hg_lin_write(cpu, lin, g, bits / 8);
     set_reg(cpu, op->reg, m, bits);
-    return op + 1;
+    return hg_next(cpu, op);
 }
 H(xchg_b_r) { return xchg_eg(cpu, op, 8, false); }
 H(xchg_b_m) { return xchg_eg(cpu, op, 8, true); }
@@ -332,13 +434,13 @@ H(xchg_zw) {
     uint16_t t = hg_get_reg16(cpu, op->reg);
     hg_set_reg16(cpu, op->reg, hg_get_reg16(cpu, R_EAX));
     hg_set_reg16(cpu, R_EAX, t);
-    return op + 1;
+    return hg_next(cpu, op);
 }
 H(xchg_zd) {
     uint32_t t = cpu->regs[op->reg];
     cpu->regs[op->reg] = cpu->regs[R_EAX];
     cpu->regs[R_EAX] = t;
-    return op + 1;
+    return hg_next(cpu, op);
 }
 const HgOpImpl hg_impl_XCHG_ZveAX = {xchg_zw, xchg_zd, NULL, NULL};
 
@@ -350,22 +452,41 @@ ALWAYS_INLINE const HgOp *movx(HgCpu *cpu, const HgOp *op, int src_bits, int dst
     if (sx)
         v = src_bits == 8 ? (uint32_t)(int8_t)v : (uint32_t)(int16_t)v;
     set_reg(cpu, op->reg, v, dst_bits);
-    return op + 1;
+    return hg_next(cpu, op);
+}
+ALWAYS_INLINE const HgOp *movx_fast(HgCpu *cpu, const HgOp *op, int src_bits, int dst_bits,
+                                    bool sx, HgOpFn general)
+{
+    const uint8_t *p = hg_read_ptr(cpu, op->seg, hg_ea(cpu, op), src_bits / 8);
+    if (__builtin_expect(!p, 0))
+        return general(cpu, op);
+    uint32_t v = hg_host_load(p, src_bits / 8);
+    if (sx)
+        v = src_bits == 8 ? (uint32_t)(int8_t)v : (uint32_t)(int16_t)v;
+    set_reg(cpu, op->reg, v, dst_bits);
+    return hg_next(cpu, op);
 }
 H(movzx_wb_r) { return movx(cpu, op, 8, 16, false, false); }
-H(movzx_wb_m) { return movx(cpu, op, 8, 16, false, true); }
+HG(movzx_wb_mg) { return movx(cpu, op, 8, 16, false, true); }
+H(movzx_wb_m) { return movx_fast(cpu, op, 8, 16, false, movzx_wb_mg); }
 H(movzx_db_r) { return movx(cpu, op, 8, 32, false, false); }
-H(movzx_db_m) { return movx(cpu, op, 8, 32, false, true); }
+HG(movzx_db_mg) { return movx(cpu, op, 8, 32, false, true); }
+H(movzx_db_m) { return movx_fast(cpu, op, 8, 32, false, movzx_db_mg); }
 H(movzx_ww_r) { return movx(cpu, op, 16, 16, false, false); }
-H(movzx_ww_m) { return movx(cpu, op, 16, 16, false, true); }
+HG(movzx_ww_mg) { return movx(cpu, op, 16, 16, false, true); }
+H(movzx_ww_m) { return movx_fast(cpu, op, 16, 16, false, movzx_ww_mg); }
 H(movzx_dw_r) { return movx(cpu, op, 16, 32, false, false); }
-H(movzx_dw_m) { return movx(cpu, op, 16, 32, false, true); }
+HG(movzx_dw_mg) { return movx(cpu, op, 16, 32, false, true); }
+H(movzx_dw_m) { return movx_fast(cpu, op, 16, 32, false, movzx_dw_mg); }
 H(movsx_wb_r) { return movx(cpu, op, 8, 16, true, false); }
-H(movsx_wb_m) { return movx(cpu, op, 8, 16, true, true); }
+HG(movsx_wb_mg) { return movx(cpu, op, 8, 16, true, true); }
+H(movsx_wb_m) { return movx_fast(cpu, op, 8, 16, true, movsx_wb_mg); }
 H(movsx_db_r) { return movx(cpu, op, 8, 32, true, false); }
-H(movsx_db_m) { return movx(cpu, op, 8, 32, true, true); }
+HG(movsx_db_mg) { return movx(cpu, op, 8, 32, true, true); }
+H(movsx_db_m) { return movx_fast(cpu, op, 8, 32, true, movsx_db_mg); }
 H(movsx_dw_r) { return movx(cpu, op, 16, 32, true, false); }
-H(movsx_dw_m) { return movx(cpu, op, 16, 32, true, true); }
+HG(movsx_dw_mg) { return movx(cpu, op, 16, 32, true, true); }
+H(movsx_dw_m) { return movx_fast(cpu, op, 16, 32, true, movsx_dw_mg); }
 const HgOpImpl hg_impl_MOVZX_GvEb = {movzx_wb_r, movzx_db_r, movzx_wb_m, movzx_db_m};
 const HgOpImpl hg_impl_MOVZX_GvEw = {movzx_ww_r, movzx_dw_r, movzx_ww_m, movzx_dw_m};
 const HgOpImpl hg_impl_MOVSX_GvEb = {movsx_wb_r, movsx_db_r, movsx_wb_m, movsx_db_m};
@@ -375,9 +496,9 @@ ALWAYS_INLINE const HgOp *cmov(HgCpu *cpu, const HgOp *op, int bits, bool mem)
 {
     /* The source is read (and may fault) whether or not the condition holds. */
     uint32_t v = mem ? hg_read(cpu, op->seg, hg_ea(cpu, op), bits / 8) : get_reg(cpu, op->rm, bits);
-    if (hg_cc_cond(cpu, op->opcode & 15))
+    if (hg_cc_cond_fast(cpu, op->opcode & 15))
         set_reg(cpu, op->reg, v, bits);
-    return op + 1;
+    return hg_next(cpu, op);
 }
 H(cmov_w_r) { return cmov(cpu, op, 16, false); }
 H(cmov_w_m) { return cmov(cpu, op, 16, true); }
@@ -385,18 +506,18 @@ H(cmov_d_r) { return cmov(cpu, op, 32, false); }
 H(cmov_d_m) { return cmov(cpu, op, 32, true); }
 const HgOpImpl hg_impl_CMOVcc_GvEv = {cmov_w_r, cmov_d_r, cmov_w_m, cmov_d_m};
 
-H(setcc_r) { hg_set_reg8(cpu, op->rm, hg_cc_cond(cpu, op->opcode & 15)); return op + 1; }
+H(setcc_r) { hg_set_reg8(cpu, op->rm, hg_cc_cond_fast(cpu, op->opcode & 15)); return hg_next(cpu, op); }
 H(setcc_m) {
     uint32_t off = hg_ea(cpu, op);
-    hg_write8(cpu, op->seg, off, hg_cc_cond(cpu, op->opcode & 15));
-    return op + 1;
+    hg_write8(cpu, op->seg, off, hg_cc_cond_fast(cpu, op->opcode & 15));
+    return hg_next(cpu, op);
 }
 const HgOpImpl hg_impl_SETcc_Eb = {setcc_r, setcc_r, setcc_m, setcc_m};
 
-H(cbw) { hg_set_reg16(cpu, R_EAX, (uint16_t)(int8_t)cpu->regs[R_EAX]); return op + 1; }
-H(cwde) { cpu->regs[R_EAX] = (uint32_t)(int16_t)cpu->regs[R_EAX]; return op + 1; }
-H(cwd) { hg_set_reg16(cpu, R_EDX, (cpu->regs[R_EAX] & 0x8000) ? 0xffff : 0); return op + 1; }
-H(cdq) { cpu->regs[R_EDX] = (cpu->regs[R_EAX] & 0x80000000u) ? 0xffffffffu : 0; return op + 1; }
+H(cbw) { hg_set_reg16(cpu, R_EAX, (uint16_t)(int8_t)cpu->regs[R_EAX]); return hg_next(cpu, op); }
+H(cwde) { cpu->regs[R_EAX] = (uint32_t)(int16_t)cpu->regs[R_EAX]; return hg_next(cpu, op); }
+H(cwd) { hg_set_reg16(cpu, R_EDX, (cpu->regs[R_EAX] & 0x8000) ? 0xffff : 0); return hg_next(cpu, op); }
+H(cdq) { cpu->regs[R_EDX] = (cpu->regs[R_EAX] & 0x80000000u) ? 0xffffffffu : 0; return hg_next(cpu, op); }
 const HgOpImpl hg_impl_CBW = {cbw, cwde, NULL, NULL};
 const HgOpImpl hg_impl_CWD = {cwd, cdq, NULL, NULL};
 
@@ -404,31 +525,31 @@ H(sahf) {
     uint32_t keep = hg_cc_compute(cpu) & FL_OF;
     uint32_t ah = (cpu->regs[R_EAX] >> 8) & (FL_SF | FL_ZF | FL_AF | FL_PF | FL_CF);
     hg_cc_set_flags(cpu, keep | ah);
-    return op + 1;
+    return hg_next(cpu, op);
 }
 H(lahf) {
     uint32_t f = (hg_cc_compute(cpu) & (FL_SF | FL_ZF | FL_AF | FL_PF | FL_CF)) | FL_FIXED1;
     hg_set_reg8(cpu, 4, (uint8_t)f);
-    return op + 1;
+    return hg_next(cpu, op);
 }
-H(salc) { hg_set_reg8(cpu, R_EAX, hg_cc_cf(cpu) ? 0xff : 0); return op + 1; }
+H(salc) { hg_set_reg8(cpu, R_EAX, hg_cc_cf(cpu) ? 0xff : 0); return hg_next(cpu, op); }
 H(xlat) {
     uint32_t off = cpu->regs[R_EBX] + (cpu->regs[R_EAX] & 0xff);
     if (op->flags & OPF_ADDR16)
         off &= 0xffff;
     hg_set_reg8(cpu, R_EAX, hg_read8(cpu, op->seg, off));
-    return op + 1;
+    return hg_next(cpu, op);
 }
 const HgOpImpl hg_impl_SAHF = {sahf, sahf, NULL, NULL};
 const HgOpImpl hg_impl_LAHF = {lahf, lahf, NULL, NULL};
 const HgOpImpl hg_impl_SALC = {salc, salc, NULL, NULL};
 const HgOpImpl hg_impl_XLAT = {xlat, xlat, NULL, NULL};
 
-H(cmc) { hg_cc_set_flags(cpu, hg_cc_compute(cpu) ^ FL_CF); return op + 1; }
-H(clc) { hg_cc_set_flags(cpu, hg_cc_compute(cpu) & ~FL_CF); return op + 1; }
-H(stc) { hg_cc_set_flags(cpu, hg_cc_compute(cpu) | FL_CF); return op + 1; }
-H(cld) { cpu->eflags &= ~FL_DF; return op + 1; }
-H(std_) { cpu->eflags |= FL_DF; return op + 1; }
+H(cmc) { hg_cc_set_flags(cpu, hg_cc_compute(cpu) ^ FL_CF); return hg_next(cpu, op); }
+H(clc) { hg_cc_set_flags(cpu, hg_cc_compute(cpu) & ~FL_CF); return hg_next(cpu, op); }
+H(stc) { hg_cc_set_flags(cpu, hg_cc_compute(cpu) | FL_CF); return hg_next(cpu, op); }
+H(cld) { cpu->eflags &= ~FL_DF; return hg_next(cpu, op); }
+H(std_) { cpu->eflags |= FL_DF; return hg_next(cpu, op); }
 const HgOpImpl hg_impl_CMC = {cmc, cmc, NULL, NULL};
 const HgOpImpl hg_impl_CLC = {clc, clc, NULL, NULL};
 const HgOpImpl hg_impl_STC = {stc, stc, NULL, NULL};
@@ -436,7 +557,7 @@ const HgOpImpl hg_impl_CLD = {cld, cld, NULL, NULL};
 const HgOpImpl hg_impl_STD = {std_, std_, NULL, NULL};
 
 /* 0F 18-1F: hint NOPs; the memory operand is not accessed. */
-H(nop_ev) { return op + 1; }
+H(nop_ev) { return hg_next(cpu, op); }
 const HgOpImpl hg_impl_NOP_Ev = {nop_ev, nop_ev, nop_ev, nop_ev};
 
 /* ---- atomics (a single CPU: LOCK needs no extra work) ---- */
@@ -449,14 +570,14 @@ ALWAYS_INLINE const HgOp *xadd(HgCpu *cpu, const HgOp *op, int bits, bool mem)
         uint32_t sum = alu(cpu, K_ADD, dst, src, bits);
         set_reg(cpu, op->reg, dst, bits);
         set_reg(cpu, op->rm, sum, bits);
-        return op + 1;
+        return hg_next(cpu, op);
     }
     uint32_t lin = hg_rmw_lin(cpu, op->seg, hg_ea(cpu, op), bits / 8);
     uint32_t dst = hg_lin_read(cpu, lin, bits / 8);
     uint32_t sum = alu(cpu, K_ADD, dst, src, bits);
     hg_lin_write(cpu, lin, sum, bits / 8);
     set_reg(cpu, op->reg, dst, bits);
-    return op + 1;
+    return hg_next(cpu, op);
 }
 H(xadd_b_r) { return xadd(cpu, op, 8, false); }
 H(xadd_b_m) { return xadd(cpu, op, 8, true); }
@@ -478,7 +599,7 @@ ALWAYS_INLINE const HgOp *cmpxchg(HgCpu *cpu, const HgOp *op, int bits, bool mem
             set_reg(cpu, op->rm, src, bits);
         else
             set_reg(cpu, R_EAX, dst, bits);
-        return op + 1;
+        return hg_next(cpu, op);
     }
     /* The destination is always written: with the old value when the compare fails. */
     uint32_t lin = hg_rmw_lin(cpu, op->seg, hg_ea(cpu, op), bits / 8);
@@ -490,7 +611,7 @@ ALWAYS_INLINE const HgOp *cmpxchg(HgCpu *cpu, const HgOp *op, int bits, bool mem
         hg_lin_write(cpu, lin, dst, bits / 8);
         set_reg(cpu, R_EAX, dst, bits);
     }
-    return op + 1;
+    return hg_next(cpu, op);
 }
 H(cmpxchg_b_r) { return cmpxchg(cpu, op, 8, false); }
 H(cmpxchg_b_m) { return cmpxchg(cpu, op, 8, true); }
@@ -517,12 +638,12 @@ H(cmpxchg8b) {
         cpu->regs[R_EDX] = hi;
     }
     hg_cc_set_flags(cpu, f);
-    return op + 1;
+    return hg_next(cpu, op);
 }
 const HgOpImpl hg_impl_CMPXCHG8B_Mq = {NULL, NULL, cmpxchg8b, cmpxchg8b};
 
 /* BSWAP with a 16-bit operand is undefined; P6-family and later CPUs clear the low
  * word, which is what we do. */
-H(bswap_w) { hg_set_reg16(cpu, op->reg, 0); return op + 1; }
-H(bswap_d) { cpu->regs[op->reg] = __builtin_bswap32(cpu->regs[op->reg]); return op + 1; }
+H(bswap_w) { hg_set_reg16(cpu, op->reg, 0); return hg_next(cpu, op); }
+H(bswap_d) { cpu->regs[op->reg] = __builtin_bswap32(cpu->regs[op->reg]); return hg_next(cpu, op); }
 const HgOpImpl hg_impl_BSWAP_Zv = {bswap_w, bswap_d, NULL, NULL};

@@ -5,31 +5,65 @@
 #include "insn.h"
 
 #define H(name) static const HgOp *name(HgCpu *cpu, const HgOp *op)
+/* General form of a handler whose fast form tail-calls it (no stack frame there). */
+#define HG(name) static __attribute__((noinline)) const HgOp *name(HgCpu *cpu, const HgOp *op)
+
+/* Flat 32-bit stack fast paths: the host address of the bytes a push of size would
+ * write or a pop would read, or NULL when the general form must run (and fault). */
+static inline uint8_t *push_ptr(HgCpu *cpu, int size)
+{
+    if ((cpu->seg[S_SS].flat & 6) != 6)
+        return NULL;
+    return hg_write_ptr(cpu, S_SS, cpu->regs[R_ESP] - size, size);
+}
+static inline const uint8_t *pop_ptr(HgCpu *cpu, int size)
+{
+    if ((cpu->seg[S_SS].flat & 5) != 5)
+        return NULL;
+    return hg_read_ptr(cpu, S_SS, cpu->regs[R_ESP], size);
+}
 
 /* Near branch: the target must lie within the CS limit (#GP(0) at the branch). */
-static inline const HgOp *branch(HgCpu *cpu, uint32_t target)
+static inline const HgOp *branch(HgCpu *cpu, const HgOp *op, uint32_t target)
 {
     const HgSegment *cs = &cpu->seg[S_CS];
     if (target > cs->hi)
         hg_raise_gp(cpu, 0);
-    return hg_jump(cpu, target);
+    return hg_branch_to(cpu, op, target);
 }
 
 H(jcc) {
-    if (hg_cc_cond(cpu, op->opcode & 15))
-        return branch(cpu, op->imm);
-    return hg_jump(cpu, hg_op_next_eip(op));
+    if (hg_cc_cond_fast(cpu, op->opcode & 15))
+        return branch(cpu, op, op->imm);
+    return hg_branch_to(cpu, op, hg_op_next_eip(op));
 }
+/* One handler per condition (the decoder picks it), so the condition test is
+ * specialised at compile time. */
+#define JCC_CC(n)                                                                          \
+    H(jcc_##n)                                                                             \
+    {                                                                                      \
+        int taken = hg_cc_cond_try(cpu, n);                                                \
+        if (__builtin_expect(taken < 0, 0))                                                \
+            return jcc(cpu, op); /* tail call: no frame on the common path */              \
+        if (taken)                                                                         \
+            return branch(cpu, op, op->imm);                                                   \
+        return hg_branch_to(cpu, op, hg_op_next_eip(op));                                  \
+    }
+JCC_CC(0) JCC_CC(1) JCC_CC(2) JCC_CC(3) JCC_CC(4) JCC_CC(5) JCC_CC(6) JCC_CC(7)
+JCC_CC(8) JCC_CC(9) JCC_CC(10) JCC_CC(11) JCC_CC(12) JCC_CC(13) JCC_CC(14) JCC_CC(15)
+const HgOpFn hg_jcc_fn[16] = {jcc_0, jcc_1, jcc_2,  jcc_3,  jcc_4,  jcc_5,  jcc_6,  jcc_7,
+                              jcc_8, jcc_9, jcc_10, jcc_11, jcc_12, jcc_13, jcc_14, jcc_15};
+
 const HgOpImpl hg_impl_Jcc_Jb = {jcc, jcc, NULL, NULL};
 const HgOpImpl hg_impl_Jcc_Jv = {jcc, jcc, NULL, NULL};
 
-H(jmp_j) { return branch(cpu, op->imm); }
+H(jmp_j) { return branch(cpu, op, op->imm); }
 const HgOpImpl hg_impl_JMP_J = {jmp_j, jmp_j, NULL, NULL};
 
-H(jmp_ew_r) { return branch(cpu, cpu->regs[op->rm] & 0xffff); }
-H(jmp_ed_r) { return branch(cpu, cpu->regs[op->rm]); }
-H(jmp_ew_m) { return branch(cpu, hg_read16(cpu, op->seg, hg_ea(cpu, op))); }
-H(jmp_ed_m) { return branch(cpu, hg_read32(cpu, op->seg, hg_ea(cpu, op))); }
+H(jmp_ew_r) { return branch(cpu, op, cpu->regs[op->rm] & 0xffff); }
+H(jmp_ed_r) { return branch(cpu, op, cpu->regs[op->rm]); }
+H(jmp_ew_m) { return branch(cpu, op, hg_read16(cpu, op->seg, hg_ea(cpu, op))); }
+H(jmp_ed_m) { return branch(cpu, op, hg_read32(cpu, op->seg, hg_ea(cpu, op))); }
 const HgOpImpl hg_impl_JMP_Ev = {jmp_ew_r, jmp_ed_r, jmp_ew_m, jmp_ed_m};
 
 static inline const HgOp *call(HgCpu *cpu, const HgOp *op, uint32_t target, int size)
@@ -37,10 +71,19 @@ static inline const HgOp *call(HgCpu *cpu, const HgOp *op, uint32_t target, int 
     if (target > cpu->seg[S_CS].hi)
         hg_raise_gp(cpu, 0);
     hg_push(cpu, hg_op_next_eip(op), size);
-    return hg_jump(cpu, target);
+    return hg_branch_to(cpu, op, target);
 }
 H(call_jw) { return call(cpu, op, op->imm, 2); }
-H(call_jd) { return call(cpu, op, op->imm, 4); }
+HG(call_jd_g) { return call(cpu, op, op->imm, 4); }
+H(call_jd)
+{
+    uint8_t *p = push_ptr(cpu, 4);
+    if (__builtin_expect(!p || op->imm > cpu->seg[S_CS].hi, 0))
+        return call_jd_g(cpu, op);
+    hg_host_store(p, hg_op_next_eip(op), 4);
+    cpu->regs[R_ESP] -= 4;
+    return hg_branch_to(cpu, op, op->imm);
+}
 const HgOpImpl hg_impl_CALL_Jv = {call_jw, call_jd, NULL, NULL};
 H(call_ew_r) { return call(cpu, op, cpu->regs[op->rm] & 0xffff, 2); }
 H(call_ed_r) { return call(cpu, op, cpu->regs[op->rm], 4); }
@@ -48,19 +91,42 @@ H(call_ew_m) { return call(cpu, op, hg_read16(cpu, op->seg, hg_ea(cpu, op)), 2);
 H(call_ed_m) { return call(cpu, op, hg_read32(cpu, op->seg, hg_ea(cpu, op)), 4); }
 const HgOpImpl hg_impl_CALL_Ev = {call_ew_r, call_ed_r, call_ew_m, call_ed_m};
 
-static inline const HgOp *ret(HgCpu *cpu, int size, uint32_t extra)
+static inline const HgOp *ret(HgCpu *cpu, const HgOp *op, int size, uint32_t extra)
 {
+    if (extra == 0) {
+        /* hg_pop has the flat-stack fast path; the limit check comes before ESP moves. */
+        const HgSegment *ss = &cpu->seg[S_SS];
+        uint32_t esp = cpu->regs[R_ESP];
+        if (__builtin_expect((ss->flat & 5) == 5 && esp <= 0u - (uint32_t)size, 1)) {
+            uint32_t target = hg_lin_read(cpu, ss->base + esp, size);
+            if (target > cpu->seg[S_CS].hi)
+                hg_raise_gp(cpu, 0);
+            cpu->regs[R_ESP] = esp + size;
+            return hg_branch_to(cpu, op, target);
+        }
+    }
     uint32_t sp = cpu->regs[R_ESP] & hg_sp_mask(cpu);
     uint32_t target = hg_read(cpu, S_SS, sp, size);
     if (target > cpu->seg[S_CS].hi)
         hg_raise_gp(cpu, 0);
     hg_set_sp(cpu, sp + size + extra);
-    return hg_jump(cpu, target);
+    return hg_branch_to(cpu, op, target);
 }
-H(ret_w) { return ret(cpu, 2, 0); }
-H(ret_d) { return ret(cpu, 4, 0); }
-H(ret_iw_w) { return ret(cpu, 2, op->imm & 0xffff); }
-H(ret_iw_d) { return ret(cpu, 4, op->imm & 0xffff); }
+H(ret_w) { return ret(cpu, op, 2, 0); }
+HG(ret_d_g) { return ret(cpu, op, 4, 0); }
+H(ret_d)
+{
+    const uint8_t *p = pop_ptr(cpu, 4);
+    if (__builtin_expect(!p, 0))
+        return ret_d_g(cpu, op);
+    uint32_t target = hg_host_load(p, 4);
+    if (__builtin_expect(target > cpu->seg[S_CS].hi, 0))
+        return ret_d_g(cpu, op); /* raises #GP(0) with ESP unchanged */
+    cpu->regs[R_ESP] += 4;
+    return hg_branch_to(cpu, op, target);
+}
+H(ret_iw_w) { return ret(cpu, op, 2, op->imm & 0xffff); }
+H(ret_iw_d) { return ret(cpu, op, 4, op->imm & 0xffff); }
 const HgOpImpl hg_impl_RET = {ret_w, ret_d, NULL, NULL};
 const HgOpImpl hg_impl_RET_Iw = {ret_iw_w, ret_iw_d, NULL, NULL};
 
@@ -76,7 +142,7 @@ static inline uint32_t dec_count(HgCpu *cpu, const HgOp *op)
 }
 static inline const HgOp *loop_to(HgCpu *cpu, const HgOp *op, bool taken)
 {
-    return taken ? branch(cpu, op->imm) : hg_jump(cpu, hg_op_next_eip(op));
+    return taken ? branch(cpu, op, op->imm) : hg_branch_to(cpu, op, hg_op_next_eip(op));
 }
 H(loop) { return loop_to(cpu, op, dec_count(cpu, op) != 0); }
 H(loope) {
@@ -96,19 +162,38 @@ const HgOpImpl hg_impl_LOOPE = {loope, loope, NULL, NULL};
 const HgOpImpl hg_impl_LOOPNE = {loopne, loopne, NULL, NULL};
 const HgOpImpl hg_impl_JCXZ = {jcxz, jcxz, NULL, NULL};
 
-H(push_zw) { hg_push(cpu, cpu->regs[op->reg] & 0xffff, 2); return op + 1; }
-H(push_zd) { hg_push(cpu, cpu->regs[op->reg], 4); return op + 1; }
+H(push_zw) { hg_push(cpu, cpu->regs[op->reg] & 0xffff, 2); return hg_next(cpu, op); }
+HG(push_zd_g) { hg_push(cpu, cpu->regs[op->reg], 4); return hg_next(cpu, op); }
+H(push_zd)
+{
+    uint8_t *p = push_ptr(cpu, 4);
+    if (__builtin_expect(!p, 0))
+        return push_zd_g(cpu, op);
+    hg_host_store(p, cpu->regs[op->reg], 4); /* PUSH ESP stores the old value */
+    cpu->regs[R_ESP] -= 4;
+    return hg_next(cpu, op);
+}
 const HgOpImpl hg_impl_PUSH_Zv = {push_zw, push_zd, NULL, NULL};
-H(pop_zw) { uint32_t v = hg_pop(cpu, 2); hg_set_reg16(cpu, op->reg, (uint16_t)v); return op + 1; }
-H(pop_zd) { uint32_t v = hg_pop(cpu, 4); cpu->regs[op->reg] = v; return op + 1; }
+H(pop_zw) { uint32_t v = hg_pop(cpu, 2); hg_set_reg16(cpu, op->reg, (uint16_t)v); return hg_next(cpu, op); }
+HG(pop_zd_g) { uint32_t v = hg_pop(cpu, 4); cpu->regs[op->reg] = v; return hg_next(cpu, op); }
+H(pop_zd)
+{
+    const uint8_t *p = pop_ptr(cpu, 4);
+    if (__builtin_expect(!p, 0))
+        return pop_zd_g(cpu, op);
+    uint32_t v = hg_host_load(p, 4);
+    cpu->regs[R_ESP] += 4;
+    cpu->regs[op->reg] = v; /* POP ESP loads the value read */
+    return hg_next(cpu, op);
+}
 const HgOpImpl hg_impl_POP_Zv = {pop_zw, pop_zd, NULL, NULL};
-H(push_iw) { hg_push(cpu, op->imm & 0xffff, 2); return op + 1; }
-H(push_id) { hg_push(cpu, op->imm, 4); return op + 1; }
+H(push_iw) { hg_push(cpu, op->imm & 0xffff, 2); return hg_next(cpu, op); }
+H(push_id) { hg_push(cpu, op->imm, 4); return hg_next(cpu, op); }
 const HgOpImpl hg_impl_PUSH_Iv = {push_iw, push_id, NULL, NULL};
-H(push_ew_r) { hg_push(cpu, cpu->regs[op->rm] & 0xffff, 2); return op + 1; }
-H(push_ed_r) { hg_push(cpu, cpu->regs[op->rm], 4); return op + 1; }
-H(push_ew_m) { hg_push(cpu, hg_read16(cpu, op->seg, hg_ea(cpu, op)), 2); return op + 1; }
-H(push_ed_m) { hg_push(cpu, hg_read32(cpu, op->seg, hg_ea(cpu, op)), 4); return op + 1; }
+H(push_ew_r) { hg_push(cpu, cpu->regs[op->rm] & 0xffff, 2); return hg_next(cpu, op); }
+H(push_ed_r) { hg_push(cpu, cpu->regs[op->rm], 4); return hg_next(cpu, op); }
+H(push_ew_m) { hg_push(cpu, hg_read16(cpu, op->seg, hg_ea(cpu, op)), 2); return hg_next(cpu, op); }
+H(push_ed_m) { hg_push(cpu, hg_read32(cpu, op->seg, hg_ea(cpu, op)), 4); return hg_next(cpu, op); }
 const HgOpImpl hg_impl_PUSH_Ev = {push_ew_r, push_ed_r, push_ew_m, push_ed_m};
 
 /* POP Ev: ESP is incremented before the destination address is computed, and the
@@ -122,7 +207,7 @@ static inline const HgOp *pop_ev(HgCpu *cpu, const HgOp *op, int size, bool mem)
             hg_set_reg16(cpu, op->rm, (uint16_t)v);
         else
             cpu->regs[op->rm] = v;
-        return op + 1;
+        return hg_next(cpu, op);
     }
     uint32_t off = hg_ea(cpu, op);
     uint32_t new_esp = cpu->regs[R_ESP];
@@ -131,7 +216,7 @@ static inline const HgOp *pop_ev(HgCpu *cpu, const HgOp *op, int size, bool mem)
     hg_mmu_probe_write(cpu, lin, size);
     cpu->regs[R_ESP] = new_esp;
     hg_lin_write(cpu, lin, v, size);
-    return op + 1;
+    return hg_next(cpu, op);
 }
 H(pop_ew_r) { return pop_ev(cpu, op, 2, false); }
 H(pop_ed_r) { return pop_ev(cpu, op, 4, false); }
@@ -157,7 +242,7 @@ static inline const HgOp *pusha(HgCpu *cpu, const HgOp *op, int size)
         hg_write(cpu, S_SS, sp, vals[r], size);
     }
     hg_set_sp(cpu, sp);
-    return op + 1;
+    return hg_next(cpu, op);
 }
 static inline const HgOp *popa(HgCpu *cpu, const HgOp *op, int size)
 {
@@ -177,7 +262,7 @@ static inline const HgOp *popa(HgCpu *cpu, const HgOp *op, int size)
             cpu->regs[r] = vals[r];
     }
     hg_set_sp(cpu, sp);
-    return op + 1;
+    return hg_next(cpu, op);
 }
 H(pusha_w) { return pusha(cpu, op, 2); }
 H(pusha_d) { return pusha(cpu, op, 4); }
@@ -218,7 +303,7 @@ static inline const HgOp *enter(HgCpu *cpu, const HgOp *op, int size)
     else
         cpu->regs[R_EBP] = (cpu->regs[R_EBP] & 0xffff0000u) | (frame & 0xffff);
     hg_set_sp(cpu, sp);
-    return op + 1;
+    return hg_next(cpu, op);
 }
 H(enter_w) { return enter(cpu, op, 2); }
 H(enter_d) { return enter(cpu, op, 4); }
@@ -234,7 +319,7 @@ static inline const HgOp *leave(HgCpu *cpu, const HgOp *op, int size)
         hg_set_reg16(cpu, R_EBP, (uint16_t)v);
     else
         cpu->regs[R_EBP] = v;
-    return op + 1;
+    return hg_next(cpu, op);
 }
 H(leave_w) { return leave(cpu, op, 2); }
 H(leave_d) { return leave(cpu, op, 4); }
@@ -255,7 +340,7 @@ static inline const HgOp *bound(HgCpu *cpu, const HgOp *op, int size)
     }
     if (v < lo || v > hi)
         hg_raise(cpu, EX_BR, -1);
-    return op + 1;
+    return hg_next(cpu, op);
 }
 H(bound_w) { return bound(cpu, op, 2); }
 H(bound_d) { return bound(cpu, op, 4); }

@@ -27,7 +27,18 @@ void hg_cpu_free(HgCpu *cpu)
     g_free(cpu);
 }
 
+static void seg_update_ranges(HgCpu *cpu, int s);
+
 void hg_seg_update(HgCpu *cpu, int s)
+{
+    HgSegment *sg = &cpu->seg[s];
+    seg_update_ranges(cpu, s);
+    bool full = sg->lo == 0 && sg->hi == 0xffffffffu;
+    sg->flat = (full && sg->readable ? 1 : 0) | (full && sg->writable ? 2 : 0) |
+               (sg->flags & DESC_B ? 4 : 0);
+}
+
+static void seg_update_ranges(HgCpu *cpu, int s)
 {
     HgSegment *sg = &cpu->seg[s];
     bool prot = (cpu->cr0 & CR0_PE) && !(cpu->eflags & FL_VM);
@@ -104,6 +115,7 @@ void hg_cpu_update_mode(HgCpu *cpu)
     m |= (uint32_t)cpu->cpl << MODE_CPL_SHIFT;
     cpu->mode_key = m;
     cpu->tlb_mode = cpu->cpl == 3 ? 1 : 0;
+    cpu->tlb_off = (uint32_t)(cpu->tlb_mode * sizeof(cpu->tlb[0]));
 }
 
 void hg_cpu_reset(HgCpu *cpu)

@@ -126,6 +126,10 @@ typedef struct HgSegment {
     uint32_t flags; /* DESC_* */
     uint32_t lo, hi; /* valid offset range (hi may be < lo: nothing valid) */
     bool readable, writable; /* derived from flags (and mode) */
+    /* Derived too: lo = 0 and hi = 4 GiB - 1 with read (bit 0) / write (bit 1) access,
+     * so an access needs only the wrap-around check (ops.h fast path); bit 2: the B
+     * bit (a 32-bit stack for SS). */
+    uint8_t flat;
 } HgSegment;
 
 /* Lazy condition codes: instructions record what they computed; flags are
@@ -229,12 +233,16 @@ struct HgCpu {
     uint32_t dbg_data_bps;  /* bit n: DRn is an enabled data breakpoint (TLB slow path) */
     uint32_t dbg_io_bps;    /* bit n: DRn is an enabled I/O breakpoint (with CR4.DE) */
     volatile int exit_request;
+    /* Set with exit_request, an NMI, INTR or a data/I/O breakpoint hit (exec.c): tells
+     * the loop's block-to-block fast path to go through the full checks; cleared there. */
+    volatile int async_pending;
 
     /* Memory. */
     HgBus *bus;
     uint32_t a20_mask;
     HgTlbEntry tlb[2][TLB_SIZE];
     int tlb_mode; /* 0 supervisor, 1 user (CPL 3) */
+    uint32_t tlb_off; /* byte offset of tlb[tlb_mode] in tlb, set with it (ops.h) */
     bool tlb_large; /* the TLB may hold pieces of 4 MiB / 2 MiB pages (INVLPG) */
 
     /* Translation. */

@@ -320,6 +320,8 @@ int hg_decode(const HgDecoder *d, const uint8_t *buf, int avail, uint32_t eip, u
     HgOpFn fn = mem ? (op32 ? impl->m32 : impl->m16) : (op32 ? impl->r32 : impl->r16);
     if ((flags & OPF_LOCK) && (!(row->flags & I_LOCK) || !mem))
         fn = NULL;
+    if (fn && (impl == &hg_impl_Jcc_Jb || impl == &hg_impl_Jcc_Jv))
+        fn = hg_jcc_fn[opc & 15]; /* the condition is the low opcode nibble */
     op->fn = fn ? fn : op_ud;
     return op->len;
 

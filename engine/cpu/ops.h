@@ -109,6 +109,13 @@ static inline uint32_t hg_ea(HgCpu *cpu, const HgOp *op)
 
 /* ---- linear and segmented memory ---- */
 
+/* The TLB entry for lin in the current privilege class (tlb[tlb_mode]). */
+static inline const HgTlbEntry *hg_tlb_entry(const HgCpu *cpu, uint32_t lin)
+{
+    const HgTlbEntry *t = (const HgTlbEntry *)((const char *)cpu->tlb + cpu->tlb_off);
+    return &t[(lin >> 12) & (TLB_SIZE - 1)];
+}
+
 /* Slow paths (engine/cpu/mmu.c): page walk, MMIO, page-crossing, code pages. */
 uint32_t hg_mmu_read_slow(HgCpu *cpu, uint32_t lin, int size);
 void hg_mmu_write_slow(HgCpu *cpu, uint32_t lin, uint32_t value, int size);
@@ -121,10 +128,13 @@ void hg_lin_write_sys(HgCpu *cpu, uint32_t lin, uint32_t value, int size);
 /* Raises the segment-limit or segment-type fault for seg. */
 _Noreturn void hg_seg_fault(HgCpu *cpu, int seg);
 
+/* The TLB fast path compares the tag with the page of the access's last byte: the
+ * entry is indexed by the first byte's page, and the next page (an access crossing
+ * the page end) never has that index, so one compare covers both conditions. */
 static inline uint32_t hg_lin_read(HgCpu *cpu, uint32_t lin, int size)
 {
-    const HgTlbEntry *e = &cpu->tlb[cpu->tlb_mode][(lin >> 12) & (TLB_SIZE - 1)];
-    if (__builtin_expect(e->tag_read == (lin & ~0xfffu) && (lin & 0xfff) <= 0x1000u - size, 1)) {
+    const HgTlbEntry *e = hg_tlb_entry(cpu, lin);
+    if (__builtin_expect(e->tag_read == ((lin + size - 1) & ~0xfffu), 1)) {
         const uint8_t *p = (const uint8_t *)(uintptr_t)(lin + e->addend);
         switch (size) {
         case 1:
@@ -146,8 +156,8 @@ static inline uint32_t hg_lin_read(HgCpu *cpu, uint32_t lin, int size)
 
 static inline void hg_lin_write(HgCpu *cpu, uint32_t lin, uint32_t value, int size)
 {
-    const HgTlbEntry *e = &cpu->tlb[cpu->tlb_mode][(lin >> 12) & (TLB_SIZE - 1)];
-    if (__builtin_expect(e->tag_write == (lin & ~0xfffu) && (lin & 0xfff) <= 0x1000u - size, 1)) {
+    const HgTlbEntry *e = hg_tlb_entry(cpu, lin);
+    if (__builtin_expect(e->tag_write == ((lin + size - 1) & ~0xfffu), 1)) {
         uint8_t *p = (uint8_t *)(uintptr_t)(lin + e->addend);
         switch (size) {
         case 1:
@@ -171,6 +181,8 @@ static inline void hg_lin_write(HgCpu *cpu, uint32_t lin, uint32_t value, int si
 static inline uint32_t hg_seg_check_read(HgCpu *cpu, int s, uint32_t off, int size)
 {
     const HgSegment *sg = &cpu->seg[s];
+    if (__builtin_expect((sg->flat & 1) && off <= 0u - (uint32_t)size, 1))
+        return sg->base + off;
     if (__builtin_expect(!sg->readable || off < sg->lo || off > sg->hi ||
                              sg->hi - off < (uint32_t)size - 1,
                          0))
@@ -181,6 +193,8 @@ static inline uint32_t hg_seg_check_read(HgCpu *cpu, int s, uint32_t off, int si
 static inline uint32_t hg_seg_check_write(HgCpu *cpu, int s, uint32_t off, int size)
 {
     const HgSegment *sg = &cpu->seg[s];
+    if (__builtin_expect((sg->flat & 2) && off <= 0u - (uint32_t)size, 1))
+        return sg->base + off;
     if (__builtin_expect(!sg->writable || off < sg->lo || off > sg->hi ||
                              sg->hi - off < (uint32_t)size - 1,
                          0))
@@ -221,13 +235,82 @@ static inline void hg_write32(HgCpu *cpu, int s, uint32_t off, uint32_t v)
     hg_write(cpu, s, off, v, 4);
 }
 
+/* ---- fast-path probes ----
+ * Host address of size bytes at offset off of segment s when the whole access can take
+ * the fast path (flat segment, TLB hit within one page, no slow-path tag), else NULL.
+ * Nothing is checked in a way that faults: a handler built on these runs its general
+ * form (through a tail call, so the common path needs no stack frame) when they fail,
+ * and that form raises the faults in order. */
+static inline const uint8_t *hg_read_ptr(HgCpu *cpu, int s, uint32_t off, int size)
+{
+    const HgSegment *sg = &cpu->seg[s];
+    if (!(sg->flat & 1) || off > 0u - (uint32_t)size)
+        return NULL;
+    uint32_t lin = sg->base + off;
+    const HgTlbEntry *e = hg_tlb_entry(cpu, lin);
+    if (e->tag_read != ((lin + size - 1) & ~0xfffu))
+        return NULL;
+    return (const uint8_t *)(uintptr_t)(lin + e->addend);
+}
+
+static inline uint8_t *hg_write_ptr(HgCpu *cpu, int s, uint32_t off, int size)
+{
+    const HgSegment *sg = &cpu->seg[s];
+    if (!(sg->flat & 2) || off > 0u - (uint32_t)size)
+        return NULL;
+    uint32_t lin = sg->base + off;
+    const HgTlbEntry *e = hg_tlb_entry(cpu, lin);
+    if (e->tag_write != ((lin + size - 1) & ~0xfffu))
+        return NULL;
+    return (uint8_t *)(uintptr_t)(lin + e->addend);
+}
+
+/* Both permissions (read-modify-write operands). */
+static inline uint8_t *hg_rmw_ptr(HgCpu *cpu, int s, uint32_t off, int size)
+{
+    const HgSegment *sg = &cpu->seg[s];
+    if ((sg->flat & 3) != 3 || off > 0u - (uint32_t)size)
+        return NULL;
+    uint32_t lin = sg->base + off, page = (lin + size - 1) & ~0xfffu;
+    const HgTlbEntry *e = hg_tlb_entry(cpu, lin);
+    if (e->tag_write != page || e->tag_read != page)
+        return NULL;
+    return (uint8_t *)(uintptr_t)(lin + e->addend);
+}
+
+static inline uint32_t hg_host_load(const uint8_t *p, int size)
+{
+    if (size == 1)
+        return *p;
+    if (size == 2) {
+        uint16_t v;
+        memcpy(&v, p, 2);
+        return v;
+    }
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static inline void hg_host_store(uint8_t *p, uint32_t v, int size)
+{
+    if (size == 1) {
+        *p = (uint8_t)v;
+    } else if (size == 2) {
+        uint16_t w = (uint16_t)v;
+        memcpy(p, &w, 2);
+    } else {
+        memcpy(p, &v, 4);
+    }
+}
+
 /* Read-modify-write operands: the write permission is checked before the read so a
  * read-only page faults with the write error code, as hardware does. */
 static inline uint32_t hg_rmw_lin(HgCpu *cpu, int s, uint32_t off, int size)
 {
     uint32_t lin = hg_seg_check_write(cpu, s, off, size);
-    const HgTlbEntry *e = &cpu->tlb[cpu->tlb_mode][(lin >> 12) & (TLB_SIZE - 1)];
-    if (e->tag_write != (lin & ~0xfffu) || (lin & 0xfff) > 0x1000u - size)
+    const HgTlbEntry *e = hg_tlb_entry(cpu, lin);
+    if (e->tag_write != ((lin + size - 1) & ~0xfffu))
         hg_mmu_probe_write(cpu, lin, size);
     return lin;
 }
@@ -250,12 +333,29 @@ static inline void hg_set_sp(HgCpu *cpu, uint32_t v)
 /* Pushes size bytes (2 or 4); ESP changes only after the write succeeded. */
 static inline void hg_push(HgCpu *cpu, uint32_t v, int size)
 {
+    const HgSegment *ss = &cpu->seg[S_SS];
+    if (__builtin_expect((ss->flat & 6) == 6, 1)) {
+        /* Flat writable 32-bit stack: only a wrap below 0 needs the full checks. */
+        uint32_t nsp = cpu->regs[R_ESP] - size;
+        if (__builtin_expect(nsp <= 0u - (uint32_t)size, 1)) {
+            hg_lin_write(cpu, ss->base + nsp, v, size);
+            cpu->regs[R_ESP] = nsp;
+            return;
+        }
+    }
     uint32_t sp = (cpu->regs[R_ESP] - size) & hg_sp_mask(cpu);
     hg_write(cpu, S_SS, sp, v, size);
     hg_set_sp(cpu, sp);
 }
 static inline uint32_t hg_pop(HgCpu *cpu, int size)
 {
+    const HgSegment *ss = &cpu->seg[S_SS];
+    uint32_t esp = cpu->regs[R_ESP];
+    if (__builtin_expect((ss->flat & 5) == 5 && esp <= 0u - (uint32_t)size, 1)) {
+        uint32_t v = hg_lin_read(cpu, ss->base + esp, size);
+        cpu->regs[R_ESP] = esp + size;
+        return v;
+    }
     uint32_t sp = cpu->regs[R_ESP] & hg_sp_mask(cpu);
     uint32_t v = hg_read(cpu, S_SS, sp, size);
     hg_set_sp(cpu, sp + size);
@@ -275,12 +375,140 @@ static inline void hg_cc_set(HgCpu *cpu, HgCcOp op, uint32_t dst, uint32_t src, 
     cpu->cc_src = src;
     cpu->cc_src2 = src2;
 }
+/* Inline fast paths of hg_cc_cf / hg_cc_cond for the flag producers that dominate
+ * real code (compare, logic, add, inc/dec): Jcc, SETcc, CMOVcc and ADC/INC/DEC read one
+ * condition straight from the recorded operands without materialising EFLAGS.
+ * Everything else falls back to the out-of-line versions in flags.c. */
+/* Operand-size mask of a lazy op: every op but CC_EFLAGS comes in 8/16/32-bit triples
+ * starting at 1 (a table, not a division, as this sits on the Jcc path). */
+_Static_assert(CC_COUNT == 31, "update the size table of hg_cc_size_mask");
+static inline uint32_t hg_cc_size_mask(HgCcOp op)
+{
+#define HG_CC_M3 0xffu, 0xffffu, 0xffffffffu
+    static const uint32_t masks[CC_COUNT] = {0xffffffffu, HG_CC_M3, HG_CC_M3, HG_CC_M3,
+                                             HG_CC_M3,    HG_CC_M3, HG_CC_M3, HG_CC_M3,
+                                             HG_CC_M3,    HG_CC_M3, HG_CC_M3};
+#undef HG_CC_M3
+    return masks[op];
+}
+
+/* CF, or -1 when only hg_cc_cf knows it. The "try" forms let a handler leave its
+ * rare case through a tail call, so its common path needs no stack frame. */
+static inline int hg_cc_cf_try(const HgCpu *cpu)
+{
+    switch (cpu->cc_op) {
+    case CC_ADD32:
+        return cpu->cc_dst < cpu->cc_src;
+    case CC_SUB32:
+        return cpu->cc_src < cpu->cc_src2;
+    case CC_LOGIC8:
+    case CC_LOGIC16:
+    case CC_LOGIC32:
+        return 0;
+    case CC_INC8: case CC_INC16: case CC_INC32:
+    case CC_DEC8: case CC_DEC16: case CC_DEC32:
+        return cpu->cc_src & FL_CF;
+    default:
+        return -1;
+    }
+}
+
+static inline bool hg_cc_cf_fast(HgCpu *cpu)
+{
+    int v = hg_cc_cf_try(cpu);
+    return v >= 0 ? v : hg_cc_cf(cpu);
+}
+
+/* Condition cc (0-15 as in Jcc), or -1 when only hg_cc_cond knows it. */
+static inline int hg_cc_cond_try(const HgCpu *cpu, unsigned cc)
+{
+    HgCcOp o = cpu->cc_op;
+    uint32_t r = cpu->cc_dst;
+    int v;
+    if (__builtin_expect(o == CC_EFLAGS, 0))
+        return -1;
+    switch (cc >> 1) {
+    case 1: /* B / AE */
+        v = hg_cc_cf_try(cpu);
+        if (v < 0)
+            return -1;
+        break;
+    case 2: /* E / NE: the result is recorded for every lazy op */
+        v = (r & hg_cc_size_mask(o)) == 0;
+        break;
+    case 3: /* BE / A */
+        if (o == CC_SUB32) {
+            v = cpu->cc_src <= cpu->cc_src2;
+        } else if ((r & hg_cc_size_mask(o)) == 0) {
+            v = 1;
+        } else {
+            v = hg_cc_cf_try(cpu);
+            if (v < 0)
+                return -1;
+        }
+        break;
+    case 4: /* S / NS */
+        v = (r & ~(hg_cc_size_mask(o) >> 1) & hg_cc_size_mask(o)) != 0;
+        break;
+    case 6: /* L / GE */
+        if (o == CC_SUB32)
+            v = (int32_t)cpu->cc_src < (int32_t)cpu->cc_src2;
+        else if (o == CC_LOGIC32)
+            v = (int32_t)r < 0;
+        else
+            return -1;
+        break;
+    case 7: /* LE / G */
+        if (o == CC_SUB32)
+            v = (int32_t)cpu->cc_src <= (int32_t)cpu->cc_src2;
+        else if (o == CC_LOGIC32)
+            v = (int32_t)r <= 0;
+        else
+            return -1;
+        break;
+    default: /* O, P */
+        return -1;
+    }
+    return v ^ (int)(cc & 1);
+}
+
+static inline bool hg_cc_cond_fast(HgCpu *cpu, unsigned cc)
+{
+    int v = hg_cc_cond_try(cpu, cc);
+    return v >= 0 ? v : hg_cc_cond(cpu, cc);
+}
+
 /* Sets the arithmetic flags to explicit values (bits of FL_ARITH). */
 static inline void hg_cc_set_flags(HgCpu *cpu, uint32_t flags)
 {
     cpu->cc_op = CC_EFLAGS;
     cpu->cc_src = flags & FL_ARITH;
 }
+
+/* Falls through to the next op of the block by calling its handler directly: a tail
+ * call (a jump) at -O2, which saves the round trip through the dispatcher loop. The
+ * value the block's last handler returns comes back unchanged, so the loop sees the
+ * same result; cur_op is kept up to date for precise faults. */
+static inline const HgOp *hg_next(HgCpu *cpu, const HgOp *op)
+{
+    const HgOp *n = op + 1;
+    cpu->cur_op = n;
+    return n->fn(cpu, n);
+}
+
+/* The block's chaining exit (exec.c): called by a near branch as its last action, with
+ * EIP set. When the branch is its block's chain_op, nothing is pending and the block
+ * links to the one at EIP, the next block starts right here (a tail call); otherwise
+ * NULL, leaving the block as hg_jump does. */
+const HgOp *hg_branch_exit(HgCpu *cpu, const HgOp *op);
+static inline const HgOp *hg_branch_to(HgCpu *cpu, const HgOp *op, uint32_t eip)
+{
+    cpu->eip = eip;
+    return hg_branch_exit(cpu, op);
+}
+
+/* Jcc handlers specialised per condition code (control.c), chosen by the decoder. */
+extern const HgOpFn hg_jcc_fn[16];
 
 /* Leaves the block: the next instruction is at eip. */
 static inline const HgOp *hg_jump(HgCpu *cpu, uint32_t eip)

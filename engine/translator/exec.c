@@ -8,6 +8,14 @@
  * breakpoints (traps after the access) from DR0-DR7, and the T-bit trap of a task
  * switch. Whenever TF or a breakpoint is enabled, blocks hold one instruction
  * (MODE_SINGLE), so every check here happens between instructions.
+ *
+ * Speed: handlers fall through to the next op by tail calls (hg_next), and a block
+ * that leaves through its chaining exit (a near branch, or its end) goes straight to
+ * a linked successor, from the branch handler itself (hg_branch_exit) or from
+ * run_blocks, as long as nothing is pending. Everything that needs the checks above
+ * either ends a block through another exit (mode, flag and CS changes, HLT, shadows,
+ * far transfers, I/O) or sets cpu->async_pending (exit requests, NMI, INTR, data and
+ * I/O breakpoint hits).
  */
 #include <glib.h>
 
@@ -29,16 +37,20 @@ _Noreturn void hg_raise(HgCpu *cpu, int vector, int error_code)
 void hg_cpu_kick(HgCpu *cpu)
 {
     __atomic_store_n(&cpu->exit_request, 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&cpu->async_pending, 1, __ATOMIC_RELEASE);
 }
 
 void hg_cpu_set_intr(HgCpu *cpu, bool level)
 {
     cpu->intr_line = level;
+    if (level)
+        __atomic_store_n(&cpu->async_pending, 1, __ATOMIC_RELAXED);
 }
 
 void hg_cpu_raise_nmi(HgCpu *cpu)
 {
     cpu->nmi_pending = true;
+    __atomic_store_n(&cpu->async_pending, 1, __ATOMIC_RELAXED);
 }
 
 /* Retires the instructions of the current block that completed before a fault. */
@@ -134,8 +146,10 @@ void hg_debug_check_data(HgCpu *cpu, uint32_t lin, int size, bool write)
         if (!(cpu->dbg_data_bps & (1u << n)) || (!write && bp_rw(cpu, n) == 1))
             continue;
         uint32_t a = bp_addr(cpu, n);
-        if (lin - a < bp_len(cpu, n) || a - lin < (uint32_t)size)
+        if (lin - a < bp_len(cpu, n) || a - lin < (uint32_t)size) {
             cpu->dbg_pending |= 1u << n;
+            cpu->async_pending = 1; /* the trap is taken after this instruction */
+        }
     }
 }
 
@@ -149,8 +163,10 @@ void hg_debug_check_io(HgCpu *cpu, uint16_t port, int size)
         if (!(cpu->dbg_io_bps & (1u << n)))
             continue;
         uint32_t a = bp_addr(cpu, n) & 0xffff;
-        if ((uint32_t)port - a < bp_len(cpu, n) || a - port < (uint32_t)size)
+        if ((uint32_t)port - a < bp_len(cpu, n) || a - port < (uint32_t)size) {
             cpu->dbg_pending |= 1u << n;
+            cpu->async_pending = 1;
+        }
     }
 }
 
@@ -190,6 +206,110 @@ static bool loads_ss(const HgOp *op)
     return (row->flags & I_IRQSHADOW) && !(row->map == 0 && row->opc == 0xfb);
 }
 
+enum {
+    /* Instructions a chain of branch handlers may run before returning to run_blocks:
+     * the handlers tail-call each other at -O2, but an unoptimised build really nests
+     * the calls, so the depth must stay bounded. */
+    CHAIN_INSNS_MAX = 256,
+};
+
+const HgOp *hg_branch_exit(HgCpu *cpu, const HgOp *op)
+{
+    /* The checks of run_blocks' fast path, done by the branch itself: the next block
+     * starts without returning to the loop, so the branch's indirect jump predicts
+     * its own successors. Anything unusual returns NULL and run_blocks takes over,
+     * accounting for cur_tb (the block that was running). */
+    HgTb *tb = cpu->cur_tb;
+    HgTbCache *c = cpu->tbs;
+    int64_t budget = cpu->budget - tb->n_insns;
+    if (op != tb->chain_op || tb->link_gen != c->link_gen || cpu->async_pending ||
+        budget <= c->chain_floor)
+        return NULL;
+    uint32_t eip = cpu->eip;
+    HgTb *next = tb->link[0];
+    if (!next || next->eip != eip) {
+        next = tb->link[1];
+        if (!next || next->eip != eip)
+            return NULL;
+    }
+    cpu->budget = budget;
+    cpu->icount += tb->n_insns;
+    cpu->cur_tb = next;
+    cpu->cur_op = next->ops;
+    return next->ops[0].fn(cpu, next->ops);
+}
+
+/* Runs tb, then block after block while each leaves through its chaining exit and
+ * nothing needs the full checks of hg_cpu_run. Returns the last block run (cur_op and
+ * cur_tb cleared). Kept out of hg_cpu_run, whose setjmp would keep cpu in memory. */
+static __attribute__((noinline)) HgTb *run_blocks(HgCpu *cpu, HgTb *tb, bool single_step)
+{
+    HgTbCache *c = cpu->tbs;
+    for (;;) {
+        cpu->cur_tb = tb;
+        /* Budget left (> 0) and depth bounded: see CHAIN_INSNS_MAX. */
+        c->chain_floor = cpu->budget > CHAIN_INSNS_MAX ? cpu->budget - CHAIN_INSNS_MAX : 0;
+        const HgOp *op = tb->ops;
+        do {
+            cpu->cur_op = op;
+            op = op->fn(cpu, op);
+        } while (op);
+        if (cpu->cur_tb)
+            tb = cpu->cur_tb; /* branches may have gone on into linked blocks */
+        /* Handlers chain to the next op themselves, so the op that ended the block is
+         * the last cur_op; NULL after a task switch (never a chaining exit). */
+        const HgOp *cur = cpu->cur_op;
+        cpu->budget -= tb->n_insns;
+        cpu->icount += tb->n_insns;
+        /* Block to block without the checks of hg_cpu_run when the block left through its
+         * chaining exit (a near branch or its end: every mode, flag or CS change,
+         * HLT, shadow or RF ends a block through another exit) with budget left
+         * and nothing in async_pending (exit request, NMI, INTR, a data or I/O
+         * breakpoint hit). */
+        if (__builtin_expect(cur != tb->chain_op || !cur || single_step || cpu->async_pending ||
+                                 cpu->budget <= 0,
+                             0))
+            break;
+        uint32_t eip = cpu->eip;
+        HgTb *next;
+        if (tb->link_gen == c->link_gen) {
+            next = tb->link[0];
+            if (next && next->eip == eip)
+                goto chained;
+            next = tb->link[1];
+            if (next && next->eip == eip)
+                goto chained;
+        } else {
+            tb->link[0] = tb->link[1] = NULL;
+            tb->link_gen = c->link_gen;
+        }
+        next = hg_tb_find_fast(c, cpu->seg[S_CS].base, eip, tb->mode);
+        if (!next) {
+            cpu->cur_op = NULL; /* a fault while translating is not this block's */
+            cpu->cur_tb = NULL;
+            next = hg_tb_find(c);
+            if (!next->cached) {
+                tb = next;
+                continue; /* runs once; its chain_op is NULL, so it ends the loop */
+            }
+            if (tb->link_gen != c->link_gen) {
+                tb = next; /* the translation invalidated links (or tb itself) */
+                continue;
+            }
+        }
+        if (next->cs_base == tb->cs_base && next->mode == tb->mode) {
+            /* Keep the last two successors: taken and not taken. */
+            tb->link[1] = tb->link[0];
+            tb->link[0] = next;
+        }
+    chained:
+        tb = next;
+    }
+    cpu->cur_op = NULL;
+    cpu->cur_tb = NULL;
+    return tb;
+}
+
 HgExitReason hg_cpu_run(HgCpu *cpu, int64_t budget)
 {
     jmp_buf jb;
@@ -210,7 +330,11 @@ HgExitReason hg_cpu_run(HgCpu *cpu, int64_t budget)
         }
     }
     for (;;) {
-        hg_tb_collect(cpu->tbs);
+        if (cpu->tbs->graveyard)
+            hg_tb_collect(cpu->tbs);
+        /* Cleared before the fields it stands for are read, so an event arriving
+         * from now on sets it again. */
+        __atomic_store_n(&cpu->async_pending, 0, __ATOMIC_SEQ_CST);
         if (__atomic_load_n(&cpu->exit_request, __ATOMIC_ACQUIRE)) {
             __atomic_store_n(&cpu->exit_request, 0, __ATOMIC_RELAXED);
             reason = HG_EXIT_REQUEST;
@@ -257,16 +381,7 @@ HgExitReason hg_cpu_run(HgCpu *cpu, int64_t budget)
             cpu->mode_key = mode | MODE_SINGLE;
         HgTb *tb = hg_tb_find(cpu->tbs);
         cpu->mode_key = mode;
-        cpu->cur_tb = tb;
-        const HgOp *op = tb->ops;
-        do {
-            cpu->cur_op = op;
-            op = op->fn(cpu, op);
-        } while (op);
-        cpu->cur_op = NULL;
-        cpu->cur_tb = NULL;
-        cpu->budget -= tb->n_insns;
-        cpu->icount += tb->n_insns;
+        tb = run_blocks(cpu, tb, single_step);
         const HgOp *last = &tb->ops[tb->n_insns - 1];
         if (single_step && !(is_soft_int(last) && !(cpu->eflags & FL_TF)))
             cpu->dbg_pending |= DR6_BS;

@@ -7,6 +7,11 @@
  * not RAM or ROM, are built for one execution and not cached, so a remapped second
  * page can never leave a stale block behind. Code presence is tracked per 128-byte
  * line so data stored next to code does not invalidate it.
+ *
+ * Blocks also link to their successors (HgTb.link, used by the execution loop). A
+ * link is only as good as the linear-to-physical mapping and the blocks it joins, so
+ * every invalidation, flush and jump-cache clear bumps a generation that drops all
+ * links at once.
  */
 #include "tbcache.h"
 
@@ -22,10 +27,7 @@ static inline uint32_t hash_key(uint32_t phys, uint32_t mode)
     return (h ^ (h >> 15)) & (TB_HASH_SIZE - 1);
 }
 
-static inline uint32_t jmp_hash(uint32_t eip)
-{
-    return (eip ^ (eip >> 12)) & (JMP_CACHE_SIZE - 1);
-}
+#define jmp_hash hg_tb_jmp_hash
 
 HgTbCache *hg_tb_cache_new(HgCpu *cpu)
 {
@@ -62,11 +64,14 @@ void hg_tb_cache_free(HgTbCache *c)
 void hg_tb_jmp_cache_clear(HgTbCache *c)
 {
     memset(c->jmp_cache, 0, sizeof(c->jmp_cache));
+    c->link_gen++;
 }
 
 void hg_tb_jmp_cache_clear_page(HgTbCache *c, uint32_t lin)
 {
-    /* Entries are indexed by EIP, not by page, so drop any that start on the page. */
+    /* Entries are indexed by EIP, not by page, so drop any that start on the page.
+     * Block links may lead to the page too: drop them all. */
+    c->link_gen++;
     for (int i = 0; i < JMP_CACHE_SIZE; i++) {
         HgTb *tb = c->jmp_cache[i];
         if (tb && ((tb->cs_base + tb->eip) & ~0xfffu) == (lin & ~0xfffu))
@@ -131,6 +136,7 @@ static void unlink_tb(HgTbCache *c, HgTb *tb)
     tb->all_next = c->graveyard;
     c->graveyard = tb;
     c->n_tbs--;
+    c->link_gen++; /* other blocks may link to this one */
 }
 
 void hg_tb_invalidate_phys(HgTbCache *c, uint32_t phys, int size)
@@ -195,6 +201,28 @@ static int fetch_slow(HgCpu *cpu, uint32_t eip, uint8_t *buf)
         buf[n] = (uint8_t)hg_lin_read(cpu, cs->base + off, 1);
     }
     return n;
+}
+
+/* The op through which a block may leave straight into a linked successor: a near
+ * branch ending the block (it changes only EIP, ESP and memory), or the exit op of a
+ * block cut short by its size or the page end. Anything else (far transfers, mode
+ * changes, I/O, an instruction ending the block early) goes through the full checks
+ * of the execution loop. */
+static const HgOp *chain_exit(const HgTb *tb)
+{
+    const HgOp *last = &tb->ops[tb->n_insns - 1];
+    if (tb->mode & MODE_SINGLE)
+        return NULL;
+    if (!hg_decode_ends_block(last))
+        return last + 1;
+    const HgInsnInfo *row = &hg_insn_table[last->insn];
+    if (row->map == 1)
+        return (row->opc & 0xf0) == 0x80 ? last : NULL; /* Jcc rel16/32 */
+    if ((row->opc & 0xf0) == 0x70 || (row->opc >= 0xe0 && row->opc <= 0xe3) || row->opc == 0xe8 ||
+        row->opc == 0xe9 || row->opc == 0xeb || row->opc == 0xc2 || row->opc == 0xc3 ||
+        (row->opc == 0xff && (row->ext == 2 || row->ext == 4)))
+        return last; /* Jcc, LOOPcc, JCXZ, CALL, JMP, RET, CALL/JMP r/m: all near */
+    return NULL;
 }
 
 HgTb *hg_tb_translate(HgTbCache *c, uint32_t phys, bool cacheable)
@@ -267,6 +295,7 @@ HgTb *hg_tb_translate(HgTbCache *c, uint32_t phys, bool cacheable)
     tb->cached = cacheable;
     if (!cacheable)
         return tb;
+    tb->chain_op = chain_exit(tb);
 
     if (c->n_tbs >= TB_MAX_BLOCKS)
         hg_tb_flush_all(c);

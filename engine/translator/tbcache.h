@@ -20,6 +20,15 @@ struct HgTb {
     bool cached;  /* in the hash table (else built for one execution) */
     bool invalid; /* unlinked; freed at the next collection */
     HgTb *hash_next, *page_next, *all_next;
+    /* Direct chaining. When the block leaves through chain_op (a near branch as its
+     * last instruction, or the exit op of a block cut at its size or page limit), CS
+     * and the mode are those it was translated for, so the next block can be taken
+     * from link[] (the successors seen so far) without a lookup. Links are valid while
+     * link_gen equals the cache's: any invalidation, flush or linear-mapping change
+     * bumps that, which drops every link at once. */
+    const HgOp *chain_op;
+    HgTb *link[2];
+    uint32_t link_gen;
     HgOp ops[]; /* n_insns ops and an exit op */
 };
 
@@ -32,10 +41,27 @@ struct HgTbCache {
     uint32_t *code_lines; /* per RAM page: 128-byte lines holding translated code */
     uint32_t n_pages;
     uint32_t n_tbs;
+    uint32_t link_gen;    /* generation of valid block links (HgTb.link_gen) */
+    int64_t chain_floor;  /* budget below which branch handlers stop entering blocks */
     HgTb *graveyard;      /* invalidated blocks not yet freed */
 };
 
 HgTb *hg_tb_find(HgTbCache *c);
+
+static inline uint32_t hg_tb_jmp_hash(uint32_t eip)
+{
+    return (eip ^ (eip >> 12)) & (JMP_CACHE_SIZE - 1);
+}
+
+/* The jump-cache probe of hg_tb_find, inlined into the execution loop: the block for
+ * CS:EIP in the current mode, or NULL when it must be looked up the slow way. */
+static inline HgTb *hg_tb_find_fast(HgTbCache *c, uint32_t cs_base, uint32_t eip, uint32_t mode)
+{
+    HgTb *tb = c->jmp_cache[hg_tb_jmp_hash(eip)];
+    if (tb && tb->eip == eip && tb->cs_base == cs_base && tb->mode == mode)
+        return tb;
+    return NULL;
+}
 HgTb *hg_tb_translate(HgTbCache *c, uint32_t phys, bool cacheable);
 /* Frees invalidated blocks; only when no block is executing. */
 void hg_tb_collect(HgTbCache *c);
