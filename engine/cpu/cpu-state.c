@@ -399,6 +399,9 @@ void hg_cpu_load(HgCpu *cpu, HgStateReader *r)
         hg_debug_regs_changed(cpu);
         hg_tlb_flush(cpu, false);
         hg_tb_flush_all(cpu->tbs);
+        /* Chained execution looks at pending events only through this word: make the
+         * loop re-read the restored interrupt lines at the next block boundary. */
+        __atomic_store_n(&cpu->async_pending, 1, __ATOMIC_RELEASE);
     }
     g_free(c);
 }
