@@ -500,3 +500,23 @@ HgFdc *hg_board_fdc(HgBoard *b)
 {
     return b->fdc;
 }
+
+bool hg_board_cdrom_change(HgBoard *b, const char *path, GError **error)
+{
+    HgBlock *cd = hg_block_open(path, NULL, true, error);
+    if (!cd)
+        return false;
+    if (hg_block_size(cd) < 2048) {
+        g_set_error(error, HG_ERROR, HG_ERROR_FORMAT,
+                    "%s is too small to be a CD image (%" G_GUINT64_FORMAT " bytes)", path,
+                    hg_block_size(cd));
+        hg_block_close(cd);
+        return false;
+    }
+    return hg_ide_cdrom_insert(b->ide[1], 0, cd, error);
+}
+
+bool hg_board_cdrom_eject(HgBoard *b, bool force, GError **error)
+{
+    return hg_ide_cdrom_eject(b->ide[1], 0, force, error);
+}

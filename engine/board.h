@@ -18,5 +18,9 @@ typedef struct HgI8042 HgI8042;
 typedef struct HgFdc HgFdc;
 HgI8042 *hg_board_kbc(HgBoard *b);
 HgFdc *hg_board_fdc(HgBoard *b);
+/* The CD-ROM drive (secondary master): a new medium, or out with the tray (refused with
+ * a reason while the guest holds it locked, unless forced). */
+bool hg_board_cdrom_change(HgBoard *b, const char *path, GError **error);
+bool hg_board_cdrom_eject(HgBoard *b, bool force, GError **error);
 /* The ACPI power button; false when no ACPI OS listens (the caller powers off). */
 bool hg_board_power_button(HgBoard *b);

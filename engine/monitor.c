@@ -139,7 +139,13 @@ static bool cmd_sendkey(HgMachine *m, int argc, char **argv, GString *out)
     return true;
 }
 
-/* Drive names: floppy0/fda (A:), floppy1/fdb (B:). */
+/* Drive names: floppy0/fda (A:), floppy1/fdb (B:), and the CD-ROM drive (cdrom, or
+ * ide1-cd0 as QEMU calls it). */
+static bool is_cdrom(const char *name)
+{
+    return !strcmp(name, "cdrom") || !strcmp(name, "ide1-cd0") || !strcmp(name, "cd");
+}
+
 static int floppy_drive(const char *name)
 {
     if (!strcmp(name, "floppy0") || !strcmp(name, "fda") || !strcmp(name, "a"))
@@ -152,11 +158,18 @@ static int floppy_drive(const char *name)
 static bool cmd_change(HgMachine *m, int argc, char **argv, GString *out)
 {
     if (argc != 3) {
-        g_string_append(out, "usage: change DRIVE FILE (drives: fda, fdb)\n");
+        g_string_append(out, "usage: change DRIVE FILE (drives: cdrom, fda, fdb)\n");
         return true;
     }
     int fd = floppy_drive(argv[1]);
     GError *error = NULL;
+    if (is_cdrom(argv[1])) {
+        if (!hg_board_cdrom_change(m->board, argv[2], &error)) {
+            g_string_append_printf(out, "change: %s\n", error->message);
+            g_error_free(error);
+        }
+        return true;
+    }
     if (fd >= 0) {
         if (!hg_fdc_change(hg_board_fdc(m->board), fd, argv[2], false, &error)) {
             g_string_append_printf(out, "change: %s\n", error->message);
@@ -164,22 +177,33 @@ static bool cmd_change(HgMachine *m, int argc, char **argv, GString *out)
         }
         return true;
     }
-    g_string_append_printf(out, "change: no drive \"%s\" (drives: fda, fdb)\n", argv[1]);
+    g_string_append_printf(out, "change: no drive \"%s\" (drives: cdrom, fda, fdb)\n",
+                           argv[1]);
     return true;
 }
 
 static bool cmd_eject(HgMachine *m, int argc, char **argv, GString *out)
 {
-    if (argc != 2) {
-        g_string_append(out, "usage: eject DRIVE (drives: fda, fdb)\n");
+    bool force = argc == 3 && !strcmp(argv[1], "-f");
+    if (argc != 2 && !force) {
+        g_string_append(out, "usage: eject [-f] DRIVE (drives: cdrom, fda, fdb)\n");
         return true;
     }
-    int fd = floppy_drive(argv[1]);
+    const char *drive = argv[argc - 1];
+    if (is_cdrom(drive)) {
+        GError *error = NULL;
+        if (!hg_board_cdrom_eject(m->board, force, &error)) {
+            g_string_append_printf(out, "eject: %s\n", error->message);
+            g_error_free(error);
+        }
+        return true;
+    }
+    int fd = floppy_drive(drive);
     if (fd >= 0) {
         hg_fdc_eject(hg_board_fdc(m->board), fd);
         return true;
     }
-    g_string_append_printf(out, "eject: no drive \"%s\" (drives: fda, fdb)\n", argv[1]);
+    g_string_append_printf(out, "eject: no drive \"%s\" (drives: cdrom, fda, fdb)\n", drive);
     return true;
 }
 
@@ -193,7 +217,7 @@ static const MonCmd commands[] = {
     {"system_powerdown", "", "press the power button (ACPI shutdown)", cmd_system_powerdown},
     {"sendkey", "KEYS", "press keys, e.g. ctrl-alt-delete", cmd_sendkey},
     {"change", "DRIVE FILE", "insert a medium (an image file) in a drive", cmd_change},
-    {"eject", "DRIVE", "remove the medium from a drive", cmd_eject},
+    {"eject", "[-f] DRIVE", "remove the medium from a drive (-f: even if locked)", cmd_eject},
     {"quit", "", "end the emulator at once", cmd_quit},
 };
 
