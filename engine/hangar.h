@@ -114,6 +114,21 @@ void hg_machine_call(HgMachine *m, HgMachineFn fn, void *data, GDestroyNotify fr
  * command asks the frontend to quit. Call it through hg_machine_call when a thread runs. */
 bool hg_monitor_execute(HgMachine *m, const char *line, GString *out);
 
+/* Input, one path for every frontend (GTK, SDL, VNC, the monitor); callable from any
+ * thread (queued to the emulation thread). Keys are PC key codes: the set-1 make code of
+ * the key, ORed with HG_KEYCODE_E0 for the keys set 1 prefixes with 0xE0 (arrows, right
+ * Ctrl/Alt, the editing block, keypad Enter and /, the Windows keys), or HG_KEYCODE_PAUSE.
+ * The keyboard converts them to whatever scan code set the guest selected. */
+enum { HG_KEYCODE_E0 = 0x100, HG_KEYCODE_PAUSE = 0x200 };
+enum { HG_BUTTON_LEFT = 1, HG_BUTTON_RIGHT = 2, HG_BUTTON_MIDDLE = 4 };
+void hg_machine_send_key(HgMachine *m, uint16_t code, bool pressed);
+/* Relative pointer motion (dy grows downwards, dz > 0 scrolls down) and the buttons held. */
+void hg_machine_send_mouse(HgMachine *m, int dx, int dy, int dz, unsigned buttons);
+/* Absolute pointer position in display pixels, for an absolute pointing device (the USB
+ * tablet, when one is attached). Returns false when the guest has none: the frontend then
+ * grabs the pointer and sends relative motion. */
+bool hg_machine_send_pointer(HgMachine *m, int x, int y, unsigned buttons);
+
 /* The machine's display surface (engine/display.h): frontends read it from any thread. */
 typedef struct HgDisplay HgDisplay;
 HgDisplay *hg_machine_display(HgMachine *m);

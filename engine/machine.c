@@ -18,6 +18,8 @@
 #include "hw/uart16550.h"
 #include "board.h"
 #include "display.h"
+#include "hw/i8042.h"
+#include "hw/ps2.h"
 #include "linuxboot.h"
 #include "machine-internal.h"
 #include "multiboot.h"
@@ -458,4 +460,58 @@ void hg_machine_serial_input_async(HgMachine *m, int port, const uint8_t *data, 
 HgDisplay *hg_machine_display(HgMachine *m)
 {
     return m->display;
+}
+
+/* ---- input ---- */
+
+typedef struct InputEvent {
+    enum { EV_KEY, EV_MOUSE } kind;
+    uint16_t code;
+    bool pressed;
+    int dx, dy, dz;
+    unsigned buttons;
+} InputEvent;
+
+static void input_fn(HgMachine *m, void *data)
+{
+    InputEvent *e = data;
+    HgI8042 *kbc = hg_board_kbc(m->board);
+    if (e->kind == EV_KEY) {
+        hg_ps2_kbd_key(hg_i8042_kbd(kbc), e->code, e->pressed);
+    } else {
+        unsigned b = (e->buttons & HG_BUTTON_LEFT ? HG_PS2_BTN_LEFT : 0) |
+                     (e->buttons & HG_BUTTON_RIGHT ? HG_PS2_BTN_RIGHT : 0) |
+                     (e->buttons & HG_BUTTON_MIDDLE ? HG_PS2_BTN_MIDDLE : 0);
+        hg_ps2_mouse_event(hg_i8042_mouse(kbc), e->dx, e->dy, e->dz, b);
+    }
+}
+
+void hg_machine_send_key(HgMachine *m, uint16_t code, bool pressed)
+{
+    InputEvent *e = g_new0(InputEvent, 1);
+    e->kind = EV_KEY;
+    e->code = code;
+    e->pressed = pressed;
+    hg_machine_call(m, input_fn, e, g_free);
+}
+
+void hg_machine_send_mouse(HgMachine *m, int dx, int dy, int dz, unsigned buttons)
+{
+    InputEvent *e = g_new0(InputEvent, 1);
+    e->kind = EV_MOUSE;
+    e->dx = dx;
+    e->dy = dy;
+    e->dz = dz;
+    e->buttons = buttons;
+    hg_machine_call(m, input_fn, e, g_free);
+}
+
+bool hg_machine_send_pointer(HgMachine *m, int x, int y, unsigned buttons)
+{
+    /* No absolute pointing device on the board yet (the USB tablet comes with UHCI). */
+    (void)m;
+    (void)x;
+    (void)y;
+    (void)buttons;
+    return false;
 }

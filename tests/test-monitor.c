@@ -72,6 +72,13 @@ static void test_commands(void)
     out = run(m, "sendkey ctrl-alt-delete", NULL);
     g_assert_cmpstr(out, ==, "");
     g_free(out);
+    /* The public input path: keys and mouse motion are accepted on a running board, and
+     * there is no absolute pointing device yet. */
+    hg_machine_send_key(m, 0x1e, true);
+    hg_machine_send_key(m, 0x1e, false);
+    hg_machine_send_key(m, HG_KEYCODE_E0 | 0x48, true);
+    hg_machine_send_mouse(m, 5, -3, 1, HG_BUTTON_LEFT);
+    g_assert_false(hg_machine_send_pointer(m, 10, 10, 0));
     /* With no ACPI OS listening, the power button says so. */
     expect(m, "system_powerdown", "does not listen");
     hg_machine_free(m);
