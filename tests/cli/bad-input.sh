@@ -55,6 +55,10 @@ expect "bad clock" "clock" --clock fast
 expect "bad display" "display" --display x11
 expect "missing floppy image" "(No such file|cannot)" --fda "$work/missing.flp"
 expect "floppy image of no known size" "size|geometry" --fda "$work/odd.flp"
+expect "disk image too small to boot" "too small" --hda "$work/tiny.img"
+expect "CD image too small to boot" "too small" --cdrom "$work/tiny.img"
+expect "missing disk image" "(No such file|cannot)" --hda "$work/missing.img"
+expect "missing CD image" "(No such file|cannot)" --cdrom "$work/missing.iso"
 expect "broken profile" "Memory=lots" "$work"
 expect "missing profile" "no machine profile|not a Hangar" "$work/noprofile"
 expect "two profiles" "one profile" "$work" "$work"
