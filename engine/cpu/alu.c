@@ -6,45 +6,14 @@
  * Handlers are generated from a few always-inline templates with constant operand
  * size and form, so each specialised handler compiles to straight-line code.
  */
-#include "insn.h"
-
-#define ALWAYS_INLINE static inline __attribute__((always_inline))
-
-ALWAYS_INLINE uint32_t size_mask(int bits)
-{
-    return bits == 32 ? 0xffffffffu : (1u << bits) - 1;
-}
-
-ALWAYS_INLINE int size_index(int bits)
-{
-    return bits == 8 ? 0 : bits == 16 ? 1 : 2;
-}
-
-ALWAYS_INLINE uint32_t get_reg(HgCpu *cpu, unsigned r, int bits)
-{
-    if (bits == 8)
-        return hg_get_reg8(cpu, r);
-    if (bits == 16)
-        return hg_get_reg16(cpu, r);
-    return cpu->regs[r];
-}
-
-ALWAYS_INLINE void set_reg(HgCpu *cpu, unsigned r, uint32_t v, int bits)
-{
-    if (bits == 8)
-        hg_set_reg8(cpu, r, (uint8_t)v);
-    else if (bits == 16)
-        hg_set_reg16(cpu, r, (uint16_t)v);
-    else
-        cpu->regs[r] = v;
-}
+#include "intops.h"
 
 enum { K_ADD, K_OR, K_ADC, K_SBB, K_AND, K_SUB, K_XOR, K_CMP, K_TEST };
 
 ALWAYS_INLINE uint32_t alu(HgCpu *cpu, int k, uint32_t a, uint32_t b, int bits)
 {
-    uint32_t m = size_mask(bits), r;
-    int si = size_index(bits);
+    uint32_t m = iop_mask(bits), r;
+    int si = iop_size_index(bits);
     switch (k) {
     case K_ADD:
         r = (a + b) & m;
@@ -93,11 +62,11 @@ enum { SRC_REG, SRC_IMM };
 /* op E, G/imm: the destination is the ModRM r/m operand. */
 ALWAYS_INLINE const HgOp *alu_e(HgCpu *cpu, const HgOp *op, int k, int bits, bool mem, int src)
 {
-    uint32_t b = src == SRC_REG ? get_reg(cpu, op->reg, bits) : (op->imm & size_mask(bits));
+    uint32_t b = src == SRC_REG ? iop_get_reg(cpu, op->reg, bits) : (op->imm & iop_mask(bits));
     if (!mem) {
-        uint32_t r = alu(cpu, k, get_reg(cpu, op->rm, bits), b, bits);
+        uint32_t r = alu(cpu, k, iop_get_reg(cpu, op->rm, bits), b, bits);
         if (alu_writes(k))
-            set_reg(cpu, op->rm, r, bits);
+            iop_set_reg(cpu, op->rm, r, bits);
         return hg_next(cpu, op);
     }
     uint32_t off = hg_ea(cpu, op);
@@ -114,23 +83,22 @@ ALWAYS_INLINE const HgOp *alu_e(HgCpu *cpu, const HgOp *op, int k, int bits, boo
 /* op G, E: the destination is the ModRM reg register. */
 ALWAYS_INLINE const HgOp *alu_g(HgCpu *cpu, const HgOp *op, int k, int bits, bool mem)
 {
-    uint32_t b = mem ? hg_read(cpu, op->seg, hg_ea(cpu, op), bits / 8) : get_reg(cpu, op->rm, bits);
-    uint32_t r = alu(cpu, k, get_reg(cpu, op->reg, bits), b, bits);
+    uint32_t b = mem ? hg_read(cpu, op->seg, hg_ea(cpu, op), bits / 8) : iop_get_reg(cpu, op->rm, bits);
+    uint32_t r = alu(cpu, k, iop_get_reg(cpu, op->reg, bits), b, bits);
     if (alu_writes(k))
-        set_reg(cpu, op->reg, r, bits);
+        iop_set_reg(cpu, op->reg, r, bits);
     return hg_next(cpu, op);
 }
 
 /* op AL/eAX, imm */
 ALWAYS_INLINE const HgOp *alu_acc(HgCpu *cpu, const HgOp *op, int k, int bits)
 {
-    uint32_t r = alu(cpu, k, get_reg(cpu, R_EAX, bits), op->imm & size_mask(bits), bits);
+    uint32_t r = alu(cpu, k, iop_get_reg(cpu, R_EAX, bits), op->imm & iop_mask(bits), bits);
     if (alu_writes(k))
-        set_reg(cpu, R_EAX, r, bits);
+        iop_set_reg(cpu, R_EAX, r, bits);
     return hg_next(cpu, op);
 }
 
-#define H(name) static const HgOp *name(HgCpu *cpu, const HgOp *op)
 /* General form of a memory handler whose fast form (below) tail-calls it when an
  * access cannot take the fast path. */
 #define HG(name) static __attribute__((noinline)) const HgOp *name(HgCpu *cpu, const HgOp *op)
@@ -140,7 +108,7 @@ ALWAYS_INLINE const HgOp *alu_acc(HgCpu *cpu, const HgOp *op, int k, int bits)
 ALWAYS_INLINE const HgOp *alu_e_fast(HgCpu *cpu, const HgOp *op, int k, int bits, int src,
                                      HgOpFn general)
 {
-    uint32_t b = src == SRC_REG ? get_reg(cpu, op->reg, bits) : (op->imm & size_mask(bits));
+    uint32_t b = src == SRC_REG ? iop_get_reg(cpu, op->reg, bits) : (op->imm & iop_mask(bits));
     uint32_t off = hg_ea(cpu, op);
     if (!alu_writes(k)) {
         const uint8_t *p = hg_read_ptr(cpu, op->seg, off, bits / 8);
@@ -161,9 +129,9 @@ ALWAYS_INLINE const HgOp *alu_g_fast(HgCpu *cpu, const HgOp *op, int k, int bits
     const uint8_t *p = hg_read_ptr(cpu, op->seg, hg_ea(cpu, op), bits / 8);
     if (__builtin_expect(!p, 0))
         return general(cpu, op);
-    uint32_t r = alu(cpu, k, get_reg(cpu, op->reg, bits), hg_host_load(p, bits / 8), bits);
+    uint32_t r = alu(cpu, k, iop_get_reg(cpu, op->reg, bits), hg_host_load(p, bits / 8), bits);
     if (alu_writes(k))
-        set_reg(cpu, op->reg, r, bits);
+        iop_set_reg(cpu, op->reg, r, bits);
     return hg_next(cpu, op);
 }
 
@@ -223,8 +191,8 @@ enum { U_INC, U_DEC, U_NOT, U_NEG };
 
 ALWAYS_INLINE uint32_t unary(HgCpu *cpu, int k, uint32_t a, int bits)
 {
-    uint32_t m = size_mask(bits), r;
-    int si = size_index(bits);
+    uint32_t m = iop_mask(bits), r;
+    int si = iop_size_index(bits);
     switch (k) {
     case U_INC: {
         uint32_t cf = hg_cc_cf_fast(cpu) ? FL_CF : 0;
@@ -252,7 +220,7 @@ ALWAYS_INLINE uint32_t unary(HgCpu *cpu, int k, uint32_t a, int bits)
 ALWAYS_INLINE const HgOp *unary_e(HgCpu *cpu, const HgOp *op, int k, int bits, bool mem)
 {
     if (!mem) {
-        set_reg(cpu, op->rm, unary(cpu, k, get_reg(cpu, op->rm, bits), bits), bits);
+        iop_set_reg(cpu, op->rm, unary(cpu, k, iop_get_reg(cpu, op->rm, bits), bits), bits);
         return hg_next(cpu, op);
     }
     uint32_t lin = hg_rmw_lin(cpu, op->seg, hg_ea(cpu, op), bits / 8);
@@ -317,18 +285,18 @@ const HgOpImpl hg_impl_DEC_Zv = {dec_zw, dec_zd, NULL, NULL};
 
 ALWAYS_INLINE const HgOp *mov_eg(HgCpu *cpu, const HgOp *op, int bits, bool mem, int src)
 {
-    uint32_t v = src == SRC_REG ? get_reg(cpu, op->reg, bits) : op->imm;
+    uint32_t v = src == SRC_REG ? iop_get_reg(cpu, op->reg, bits) : op->imm;
     if (mem)
         hg_write(cpu, op->seg, hg_ea(cpu, op), v, bits / 8);
     else
-        set_reg(cpu, op->rm, v, bits);
+        iop_set_reg(cpu, op->rm, v, bits);
     return hg_next(cpu, op);
 }
 
 ALWAYS_INLINE const HgOp *mov_ge(HgCpu *cpu, const HgOp *op, int bits, bool mem)
 {
-    uint32_t v = mem ? hg_read(cpu, op->seg, hg_ea(cpu, op), bits / 8) : get_reg(cpu, op->rm, bits);
-    set_reg(cpu, op->reg, v, bits);
+    uint32_t v = mem ? hg_read(cpu, op->seg, hg_ea(cpu, op), bits / 8) : iop_get_reg(cpu, op->rm, bits);
+    iop_set_reg(cpu, op->reg, v, bits);
     return hg_next(cpu, op);
 }
 
@@ -338,7 +306,7 @@ ALWAYS_INLINE const HgOp *mov_eg_fast(HgCpu *cpu, const HgOp *op, int bits, int 
     uint8_t *p = hg_write_ptr(cpu, op->seg, hg_ea(cpu, op), bits / 8);
     if (__builtin_expect(!p, 0))
         return general(cpu, op);
-    hg_host_store(p, src == SRC_REG ? get_reg(cpu, op->reg, bits) : op->imm, bits / 8);
+    hg_host_store(p, src == SRC_REG ? iop_get_reg(cpu, op->reg, bits) : op->imm, bits / 8);
     return hg_next(cpu, op);
 }
 
@@ -347,7 +315,7 @@ ALWAYS_INLINE const HgOp *mov_ge_fast(HgCpu *cpu, const HgOp *op, int bits, HgOp
     const uint8_t *p = hg_read_ptr(cpu, op->seg, hg_ea(cpu, op), bits / 8);
     if (__builtin_expect(!p, 0))
         return general(cpu, op);
-    set_reg(cpu, op->reg, hg_host_load(p, bits / 8), bits);
+    iop_set_reg(cpu, op->reg, hg_host_load(p, bits / 8), bits);
     return hg_next(cpu, op);
 }
 
@@ -409,16 +377,16 @@ const HgOpImpl hg_impl_LEA_GvM = {NULL, NULL, lea_w, lea_d};
 
 ALWAYS_INLINE const HgOp *xchg_eg(HgCpu *cpu, const HgOp *op, int bits, bool mem)
 {
-    uint32_t g = get_reg(cpu, op->reg, bits);
+    uint32_t g = iop_get_reg(cpu, op->reg, bits);
     if (!mem) {
-        set_reg(cpu, op->reg, get_reg(cpu, op->rm, bits), bits);
-        set_reg(cpu, op->rm, g, bits);
+        iop_set_reg(cpu, op->reg, iop_get_reg(cpu, op->rm, bits), bits);
+        iop_set_reg(cpu, op->rm, g, bits);
         return hg_next(cpu, op);
     }
     uint32_t lin = hg_rmw_lin(cpu, op->seg, hg_ea(cpu, op), bits / 8);
     uint32_t m = hg_lin_read(cpu, lin, bits / 8);
     hg_lin_write(cpu, lin, g, bits / 8);
-    set_reg(cpu, op->reg, m, bits);
+    iop_set_reg(cpu, op->reg, m, bits);
     return hg_next(cpu, op);
 }
 H(xchg_b_r) { return xchg_eg(cpu, op, 8, false); }
@@ -448,10 +416,10 @@ ALWAYS_INLINE const HgOp *movx(HgCpu *cpu, const HgOp *op, int src_bits, int dst
                                bool mem)
 {
     uint32_t v = mem ? hg_read(cpu, op->seg, hg_ea(cpu, op), src_bits / 8)
-                     : get_reg(cpu, op->rm, src_bits);
+                     : iop_get_reg(cpu, op->rm, src_bits);
     if (sx)
         v = src_bits == 8 ? (uint32_t)(int8_t)v : (uint32_t)(int16_t)v;
-    set_reg(cpu, op->reg, v, dst_bits);
+    iop_set_reg(cpu, op->reg, v, dst_bits);
     return hg_next(cpu, op);
 }
 ALWAYS_INLINE const HgOp *movx_fast(HgCpu *cpu, const HgOp *op, int src_bits, int dst_bits,
@@ -463,7 +431,7 @@ ALWAYS_INLINE const HgOp *movx_fast(HgCpu *cpu, const HgOp *op, int src_bits, in
     uint32_t v = hg_host_load(p, src_bits / 8);
     if (sx)
         v = src_bits == 8 ? (uint32_t)(int8_t)v : (uint32_t)(int16_t)v;
-    set_reg(cpu, op->reg, v, dst_bits);
+    iop_set_reg(cpu, op->reg, v, dst_bits);
     return hg_next(cpu, op);
 }
 H(movzx_wb_r) { return movx(cpu, op, 8, 16, false, false); }
@@ -495,9 +463,9 @@ const HgOpImpl hg_impl_MOVSX_GvEw = {movzx_ww_r, movsx_dw_r, movzx_ww_m, movsx_d
 ALWAYS_INLINE const HgOp *cmov(HgCpu *cpu, const HgOp *op, int bits, bool mem)
 {
     /* The source is read (and may fault) whether or not the condition holds. */
-    uint32_t v = mem ? hg_read(cpu, op->seg, hg_ea(cpu, op), bits / 8) : get_reg(cpu, op->rm, bits);
+    uint32_t v = mem ? hg_read(cpu, op->seg, hg_ea(cpu, op), bits / 8) : iop_get_reg(cpu, op->rm, bits);
     if (hg_cc_cond_fast(cpu, op->opcode & 15))
-        set_reg(cpu, op->reg, v, bits);
+        iop_set_reg(cpu, op->reg, v, bits);
     return hg_next(cpu, op);
 }
 H(cmov_w_r) { return cmov(cpu, op, 16, false); }
@@ -564,19 +532,19 @@ const HgOpImpl hg_impl_NOP_Ev = {nop_ev, nop_ev, nop_ev, nop_ev};
 
 ALWAYS_INLINE const HgOp *xadd(HgCpu *cpu, const HgOp *op, int bits, bool mem)
 {
-    uint32_t src = get_reg(cpu, op->reg, bits);
+    uint32_t src = iop_get_reg(cpu, op->reg, bits);
     if (!mem) {
-        uint32_t dst = get_reg(cpu, op->rm, bits);
+        uint32_t dst = iop_get_reg(cpu, op->rm, bits);
         uint32_t sum = alu(cpu, K_ADD, dst, src, bits);
-        set_reg(cpu, op->reg, dst, bits);
-        set_reg(cpu, op->rm, sum, bits);
+        iop_set_reg(cpu, op->reg, dst, bits);
+        iop_set_reg(cpu, op->rm, sum, bits);
         return hg_next(cpu, op);
     }
     uint32_t lin = hg_rmw_lin(cpu, op->seg, hg_ea(cpu, op), bits / 8);
     uint32_t dst = hg_lin_read(cpu, lin, bits / 8);
     uint32_t sum = alu(cpu, K_ADD, dst, src, bits);
     hg_lin_write(cpu, lin, sum, bits / 8);
-    set_reg(cpu, op->reg, dst, bits);
+    iop_set_reg(cpu, op->reg, dst, bits);
     return hg_next(cpu, op);
 }
 H(xadd_b_r) { return xadd(cpu, op, 8, false); }
@@ -590,15 +558,15 @@ const HgOpImpl hg_impl_XADD_EvGv = {xadd_w_r, xadd_d_r, xadd_w_m, xadd_d_m};
 
 ALWAYS_INLINE const HgOp *cmpxchg(HgCpu *cpu, const HgOp *op, int bits, bool mem)
 {
-    uint32_t acc = get_reg(cpu, R_EAX, bits);
-    uint32_t src = get_reg(cpu, op->reg, bits);
+    uint32_t acc = iop_get_reg(cpu, R_EAX, bits);
+    uint32_t src = iop_get_reg(cpu, op->reg, bits);
     if (!mem) {
-        uint32_t dst = get_reg(cpu, op->rm, bits);
+        uint32_t dst = iop_get_reg(cpu, op->rm, bits);
         alu(cpu, K_CMP, acc, dst, bits);
         if (acc == dst)
-            set_reg(cpu, op->rm, src, bits);
+            iop_set_reg(cpu, op->rm, src, bits);
         else
-            set_reg(cpu, R_EAX, dst, bits);
+            iop_set_reg(cpu, R_EAX, dst, bits);
         return hg_next(cpu, op);
     }
     /* The destination is always written: with the old value when the compare fails. */
@@ -609,7 +577,7 @@ ALWAYS_INLINE const HgOp *cmpxchg(HgCpu *cpu, const HgOp *op, int bits, bool mem
         hg_lin_write(cpu, lin, src, bits / 8);
     } else {
         hg_lin_write(cpu, lin, dst, bits / 8);
-        set_reg(cpu, R_EAX, dst, bits);
+        iop_set_reg(cpu, R_EAX, dst, bits);
     }
     return hg_next(cpu, op);
 }

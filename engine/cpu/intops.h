@@ -1,4 +1,4 @@
-/* Helpers shared by the integer instruction classes (shift.c, muldiv.c, bitops.c,
+/* Helpers shared by the integer instruction classes (alu.c, shift.c, muldiv.c, bitops.c,
  * bcd.c, string.c, io.c): size-generic register access and flag helpers, written as
  * always-inline functions so handlers specialised on a constant size fold them away.
  */
