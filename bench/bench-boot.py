@@ -11,8 +11,10 @@ within 3x of QEMU on the boot, within 5x on the workloads.
 Times are taken on the host (time.monotonic()) when marker lines arrive on the serial pipe;
 the guest also prints /proc/uptime around each workload, and both are shown (the guest's
 clock follows the host's in both emulators, but serial latency does not enter it). The CPU
-time each emulator process used is printed too: other processes on a shared machine inflate
-wall times, much less CPU times.
+time the emulator process has used is read from /proc at each marker: other processes on a
+shared machine inflate wall times, much less CPU times. The boot is also split at the
+kernel's clock: what comes before it is start-up, firmware, kernel loading and the kernel's
+decompressor.
 
 usage: bench-boot.py HANGAR_RUN CACHE_DIR [--runs N] [--qemu PATH|none] [--timeout S]
 CACHE_DIR receives the kernel and busybox (tests/boot/assets.sh) and the serial logs.
@@ -27,6 +29,7 @@ import queue
 import re
 import resource
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -73,11 +76,16 @@ class RunError(Exception):
     """An emulator failed: exited early, timed out or printed wrong results."""
 
 
+def die(msg):
+    print(msg, file=sys.stderr)
+    sys.exit(2)
+
+
 def fetch_assets(cache):
     os.makedirs(cache, exist_ok=True)
     r = subprocess.run(['sh', os.path.join(BOOT_DIR, 'assets.sh'), cache])
     if r.returncode != 0:
-        sys.exit(f'bench-boot: fetching the boot assets into {cache} failed '
+        die(f'bench-boot: fetching the boot assets into {cache} failed '
                  f'(tests/boot/assets.sh exited with {r.returncode})')
     return os.path.join(cache, 'vmlinuz-686'), os.path.join(cache, 'busybox')
 
@@ -90,14 +98,32 @@ def make_initrd(busybox, work):
     r = subprocess.run(['sh', os.path.join(BOOT_DIR, 'mkinitramfs.sh'), busybox, script,
                         initrd])
     if r.returncode != 0:
-        sys.exit('bench-boot: tests/boot/mkinitramfs.sh failed')
+        die('bench-boot: tests/boot/mkinitramfs.sh failed')
     return initrd
 
 
-def reader(pipe, q):
-    """Queues (host time, line) for each serial line as soon as it arrives, then None."""
+TICK = os.sysconf('SC_CLK_TCK')
+
+
+def proc_cpu(pid):
+    """CPU seconds (user + system, all threads) process pid has used so far, or None."""
+    try:
+        with open(f'/proc/{pid}/stat') as f:
+            fields = f.read().rsplit(')', 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICK
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def reader(pipe, pid, q):
+    """Queues (host time, emulator CPU time, line) for each serial line as soon as it
+    arrives, then None. The CPU time (read for marker lines only) is what other processes
+    on a loaded machine disturb least."""
     for raw in iter(pipe.readline, b''):
-        q.put((time.monotonic(), raw.decode('utf-8', 'replace').rstrip('\r\n')))
+        t = time.monotonic()
+        line = raw.decode('utf-8', 'replace').rstrip('\r\n')
+        cpu = proc_cpu(pid) if 'BENCH' in line or FIRST_LINE in line else None
+        q.put((t, cpu, line))
     q.put(None)
 
 
@@ -110,16 +136,17 @@ def run_once(name, argv, log_path, boot_timeout, total_timeout):
     """Runs one emulator to the end of the script; returns a dict of figures."""
     tail = []
     marks = {}
+    cpus = {}
     guest = {}
     cpu0 = children_cpu()
     t_start = time.monotonic()
     try:
         proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT)
+                                stderr=subprocess.STDOUT, start_new_session=True)
     except OSError as e:
         raise RunError(f'cannot start {argv[0]}: {e}') from e
     q = queue.Queue()
-    th = threading.Thread(target=reader, args=(proc.stdout, q), daemon=True)
+    th = threading.Thread(target=reader, args=(proc.stdout, proc.pid, q), daemon=True)
     th.start()
     status = None
     try:
@@ -137,16 +164,24 @@ def run_once(name, argv, log_path, boot_timeout, total_timeout):
                 if item is None:
                     status = proc.wait()
                     raise RunError(f'exited with status {status} before the script ended')
-                t, line = item
+                t, cpu_t, line = item
                 log.write(line + '\n')
                 tail = (tail + [line])[-25:]
                 if FIRST_LINE in line and 'boot' not in marks:
                     marks['boot'] = t
+                    cpus['boot'] = cpu_t
+                # The kernel's console starts late, with its early messages: the wall time
+                # at this line less its timestamp is the time before the kernel's clock
+                # started (emulator start-up, firmware, kernel loading, decompressor).
+                m = re.search(r'^\[\s*([\d.]+)\] printk: console \[ttyS0\] enabled', line)
+                if m:
+                    marks['prekernel'] = t - float(m.group(1))
                 m = re.search(r'BENCH (\S+)(.*)', line)
                 if not m:
                     continue
                 key, rest = m.group(1), m.group(2)
                 marks[key] = t
+                cpus[key] = cpu_t
                 for k, v in re.findall(r'(\w+)=(\S+)', rest):
                     guest[(key, k)] = v
                 if key == 'md5':
@@ -161,12 +196,17 @@ def run_once(name, argv, log_path, boot_timeout, total_timeout):
         raise RunError(f'{name}: {e}\n  command: {" ".join(argv)}\n  last serial lines '
                        f'(full log in {log_path}):\n    ' + '\n    '.join(tail)) from None
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        # The emulator leads its own process group: kill the group, so that nothing it
+        # started keeps the serial pipe open.
+        try:
+            os.killpg(proc.pid, 9)
+        except OSError:
+            pass
+        proc.wait()
         proc.stdin.close()
-        th.join(timeout=5)
-        proc.stdout.close()
+        th.join(timeout=10)
+        if not th.is_alive():
+            proc.stdout.close()
     cpu = children_cpu() - cpu0
 
     def need(k):
@@ -182,6 +222,11 @@ def run_once(name, argv, log_path, boot_timeout, total_timeout):
         except ValueError:
             return None
 
+    def cpu_span(a, b):
+        if cpus.get(a) is None or cpus.get(b) is None:
+            return None
+        return cpus[b] - cpus[a]
+
     want = hashlib.md5(bytes(IO_MIB << 20)).hexdigest()
     if guest.get(('loop-end', 'i')) != str(LOOP_COUNT):
         raise RunError(f'{name}: the sh loop ended with i={guest.get(("loop-end", "i"))}, '
@@ -195,7 +240,11 @@ def run_once(name, argv, log_path, boot_timeout, total_timeout):
         'io': need('io-end') - need('io-start'),
         'loop_guest': span('loop-end'),
         'io_guest': span('io-end'),
+        'prekernel': marks['prekernel'] - t_start if 'prekernel' in marks else None,
         'uptime': None,
+        'boot_cpu': cpus.get('boot'),
+        'loop_cpu': cpu_span('loop-start', 'loop-end'),
+        'io_cpu': cpu_span('io-start', 'io-end'),
         'total': need('done') - t_start,
         'cpu': cpu,
         'status': status,
@@ -228,9 +277,12 @@ def main():
     ap.add_argument('--timeout', type=float, default=1200,
                     help='seconds for a whole run before giving up')
     args = ap.parse_args()
+    # meson's timeout sends SIGTERM: leave through the finally clauses, which kill the
+    # emulator.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     if not os.access(args.hangar_run, os.X_OK):
-        sys.exit(f'bench-boot: {args.hangar_run} is not an executable')
+        die(f'bench-boot: {args.hangar_run} is not an executable')
     cache = os.path.abspath(args.cache)
     kernel, busybox = fetch_assets(cache)
     qemu = shutil.which(args.qemu) if args.qemu != 'none' else None
@@ -245,7 +297,7 @@ def main():
                                   '-initrd', initrd, '-append', 'console=ttyS0',
                                   '-display', 'none', '-serial', 'stdio', '-no-reboot',
                                   '-monitor', 'none']))
-        else:
+        elif args.qemu != 'none':
             print(f'bench-boot: {args.qemu} not found: hangar figures only, no ratios')
 
         print(f'boot benchmark: Linux 6.1 686 + busybox initramfs, 256 MiB, '
@@ -270,17 +322,24 @@ def main():
                       f' exit status {r["status"]}, load average before {load:.2f}',
                       flush=True)
 
+        if not any(results.values()):
+            print(f'bench-boot: failed: {", ".join(failed)}')
+            return 1
         med = {name: {k: median([r[k] for r in rs]) for k in rs[0] if k != 'status'}
                for name, rs in results.items() if rs}
         rows = [
             ('boot to init script (wall)', 'boot', 3),
+            ('  before the kernel clock', 'prekernel', None),
             ('  guest uptime at script', 'uptime', None),
+            ('  emulator CPU time', 'boot_cpu', 3),
             (f'sh loop {LOOP_COUNT} (host)', 'loop', 5),
             ('  guest /proc/uptime', 'loop_guest', 5),
+            ('  emulator CPU time', 'loop_cpu', 5),
             (f'{IO_MIB} MiB dd/md5/gzip (host)', 'io', 5),
             ('  guest /proc/uptime', 'io_guest', 5),
+            ('  emulator CPU time', 'io_cpu', 5),
             ('whole run to script end', 'total', None),
-            ('emulator CPU time', 'cpu', None),
+            ('emulator CPU time, whole run', 'cpu', None),
         ]
         h, qm = med.get('hangar'), med.get('qemu')
         print(f'\n{"":30} {"hangar":>10} {"qemu-tcg":>10}  {"hangar/qemu":>11}  goal')
