@@ -156,6 +156,8 @@ static void copy_line(HgCirrus *c, uint32_t dst, const uint8_t *src, bool back)
 
 static void finish(HgCirrus *c)
 {
+    /* The data path is a dword FIFO: the rest of the CPU's last dword is not memory data. */
+    c->blt.swallow = c->blt.active ? (uint8_t)((4 - c->blt.fed % 4) % 4) : 0;
     c->blt.active = false;
     c->blt.buf_len = 0;
     c->vga->gr[0x31] &= ~(BLT_BUSY | BLT_START | BLT_FIFOUSED);
@@ -236,6 +238,7 @@ bool cirrus_blt_run(HgCirrus *c)
         if (b->line_len == 0 || b->line_len > BLT_LINE_MAX)
             return false;
         b->buf_len = 0;
+        b->fed = 0;
         b->active = true;
         v->gr[0x31] |= BLT_BUSY | BLT_FIFOUSED;
         return true;
@@ -285,12 +288,24 @@ void cirrus_blt_start(HgCirrus *c)
         finish(c);
 }
 
+bool cirrus_blt_takes(HgCirrus *c)
+{
+    if (c->blt.active)
+        return true;
+    if (c->blt.swallow) {
+        c->blt.swallow--;
+        return true;
+    }
+    return false;
+}
+
 void cirrus_blt_feed(HgCirrus *c, uint8_t byte)
 {
     CirrusBlt *b = &c->blt;
     if (!b->active || b->line_len == 0 || b->line_len > BLT_LINE_MAX || b->buf_len >= b->line_len)
         return;
     b->buf[b->buf_len++] = byte;
+    b->fed++;
     if (b->buf_len < b->line_len)
         return;
     b->buf_len = 0;

@@ -46,6 +46,8 @@ typedef struct CirrusBlt {
     uint32_t line_len;   /* bytes the CPU sends per line */
     uint32_t lines_left; /* lines still to come */
     uint32_t buf_len;
+    uint32_t fed;    /* bytes received for this blit */
+    uint8_t swallow; /* bytes still to drop after the end: the CPU sends whole dwords */
     uint8_t buf[BLT_LINE_MAX];
 } CirrusBlt;
 
@@ -70,6 +72,8 @@ void cirrus_blt_start(HgCirrus *c);
 void cirrus_blt_reset(HgCirrus *c);
 /* One byte of a system-to-screen transfer from the CPU. */
 void cirrus_blt_feed(HgCirrus *c, uint8_t b);
+/* A CPU byte written to a window that feeds the blitter goes to it (true) or to memory. */
+bool cirrus_blt_takes(HgCirrus *c);
 /* Runs a blit from explicit parameters (start and tests of the bounds logic). Returns
  * false when it was refused. */
 bool cirrus_blt_run(HgCirrus *c);

@@ -307,7 +307,7 @@ static bool ext_mem_write(void *opaque, uint32_t off, uint8_t val)
         blt_mmio_writeb(c, off - 0x18000, val);
         return true;
     }
-    if (c->blt.active && off < 0x10000) {
+    if (off < 0x10000 && cirrus_blt_takes(c)) {
         cirrus_blt_feed(c, val);
         return true;
     }
@@ -356,14 +356,14 @@ void hg_cirrus_lfb_write(void *opaque, uint32_t off, uint32_t val, int size)
         uint32_t o = off + i;
         uint8_t b = (uint8_t)(val >> (8 * i));
         if (o >= (16u << 20)) {
-            if (c->blt.active)
+            if (cirrus_blt_takes(c))
                 cirrus_blt_feed(c, b);
             continue;
         }
         uint32_t a = o & (v->vram_size - 1);
         if ((v->sr[0x17] & 0x44) == 0x44 && a >= v->vram_size - 256) {
             blt_mmio_writeb(c, a & 0xff, b);
-        } else if (c->blt.active) {
+        } else if (cirrus_blt_takes(c)) {
             cirrus_blt_feed(c, b);
         } else {
             v->vram[a] = b;
@@ -647,6 +647,8 @@ void hg_cirrus_save(const HgCirrus *c, HgStateWriter *w)
     hg_state_put_u32(w, b->line_len);
     hg_state_put_u32(w, b->lines_left);
     hg_state_put_u32(w, b->buf_len);
+    hg_state_put_u32(w, b->fed);
+    hg_state_put_u8(w, b->swallow);
     hg_state_put_bytes(w, b->buf, sizeof(b->buf));
     hg_state_end(w);
 }
@@ -682,6 +684,8 @@ void hg_cirrus_load(HgCirrus *c, HgStateReader *r)
     b->line_len = hg_state_get_u32(r);
     b->lines_left = hg_state_get_u32(r);
     b->buf_len = hg_state_get_u32(r);
+    b->fed = hg_state_get_u32(r);
+    b->swallow = hg_state_get_u8(r) & 3;
     hg_state_get_bytes(r, b->buf, sizeof(b->buf));
     hg_state_close(r);
     /* A transfer whose parameters the engine could never have latched is dropped (every
