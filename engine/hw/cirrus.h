@@ -14,8 +14,9 @@
  *   bitblt registers, as QEMU lays them out) and the expansion ROM = rom_path (NULL:
  *   /usr/share/seabios/vgabios-cirrus.bin; a missing file leaves the card without ROM).
  *   SeaBIOS finds the ROM through the ROM BAR and runs it; nothing goes through fw_cfg.
- * - hg_cirrus_reset on every system reset BEFORE hg_pci_reset; save/load before the PCI
- *   bus' own section (hg_pci_load re-establishes the BAR mappings).
+ * - hg_cirrus_reset on every system reset (the PCI side is hg_pci_reset's); hg_cirrus_save/
+ *   load (which include the VGA's section) before the PCI bus' own section (hg_pci_load
+ *   re-establishes the BAR mappings).
  * The display, clock and threading rules are the VGA's (see vga.h).
  */
 #pragma once
