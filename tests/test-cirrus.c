@@ -5,11 +5,13 @@
  * kind against a reference model written here from the register descriptions, hostile
  * blits (run the suite under ASan), and save/restore. */
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "bus.h"
 #include "clock.h"
 #include "display.h"
+#include "hangar.h"
 #include "hw/cirrus.h"
 #include "hw/pci.h"
 #include "hw/vga.h"
@@ -389,7 +391,7 @@ static void test_cursor(void)
     f.vram[pat + 63 * 16 + 7] = 0x01;     /* row 63, pixel 63: plane 0 */
     f.vram[pat + 63 * 16 + 8 + 7] = 0x01; /* plane 1: colour 15 */
     f.vram[pat + 40 * 16 + 8 + 4] = 0x80; /* row 40, pixel 32: colour 0 */
-    hg_cirrus_vga(f.c); /* direct writes: force a redraw */
+    hg_cirrus_vga(f.c);                   /* direct writes: force a redraw */
     hg_vga_invalidate(hg_cirrus_vga(f.c));
     seq(&f, 0x13, 4);
     seq(&f, 0x12, 0x05);
@@ -493,8 +495,7 @@ static void ref_blt(uint8_t *m, const Blt *b, const uint8_t *sys)
                 int bit = ((line[p / 8] ^ inv) >> (7 - (p & 7))) & 1;
                 if (!bit && transp)
                     continue;
-                ref_pixel(m, b->dst + y * b->dpitch + p * bpp, bit ? b->fg : b->bg, bpp,
-                          b->rop);
+                ref_pixel(m, b->dst + y * b->dpitch + p * bpp, bit ? b->fg : b->bg, bpp, b->rop);
             }
         }
         return;
@@ -730,8 +731,14 @@ static void test_blits(void)
     }
     /* A blit shows up in the rendered picture: fill a rectangle red and look. */
     hg_cirrus_update(f.c);
-    Blt fill = {.w = 2 * 64, .h = 16, .dpitch = 2048, .dst = 2048 * 100 + 2 * 200,
-                .mode = 0xc0 | 0x10, .modeext = 4, .rop = 0x0d, .fg = 0xf800};
+    Blt fill = {.w = 2 * 64,
+                .h = 16,
+                .dpitch = 2048,
+                .dst = 2048 * 100 + 2 * 200,
+                .mode = 0xc0 | 0x10,
+                .modeext = 4,
+                .rop = 0x0d,
+                .fg = 0xf800};
     blt_program(&f, &fill, false);
     g_assert_cmphex(pixel(&f, 200, 100, NULL, NULL), ==, 0xff0000);
     g_assert_cmphex(pixel(&f, 263, 115, NULL, NULL), ==, 0xff0000);
@@ -764,12 +771,18 @@ static void test_hostile(void)
     /* Backward below address 0. */
     expect_refused(&f, &(Blt){.w = 200, .h = 1, .dst = 100, .src = 5000, .mode = 1, .rop = 0x0d},
                    before);
-    expect_refused(&f, &(Blt){.w = 10, .h = 3, .dpitch = 100, .spitch = 100, .dst = 150,
-                              .src = 150, .mode = 1, .rop = 0x0d},
+    expect_refused(&f,
+                   &(Blt){.w = 10,
+                          .h = 3,
+                          .dpitch = 100,
+                          .spitch = 100,
+                          .dst = 150,
+                          .src = 150,
+                          .mode = 1,
+                          .rop = 0x0d},
                    before);
     /* Source past the end, or below 0 backward. */
-    expect_refused(&f, &(Blt){.w = 100, .h = 1, .dst = 0, .src = VRAM - 50, .rop = 0x0d},
-                   before);
+    expect_refused(&f, &(Blt){.w = 100, .h = 1, .dst = 0, .src = VRAM - 50, .rop = 0x0d}, before);
     expect_refused(&f, &(Blt){.w = 100, .h = 1, .dst = 5000, .src = 50, .mode = 1, .rop = 0x0d},
                    before);
     /* Huge sizes and pitches. */
@@ -777,17 +790,16 @@ static void test_hostile(void)
                    before);
     expect_refused(&f, &(Blt){.w = 1, .h = 2048, .dpitch = 8191, .rop = 0x0e}, before);
     /* Pattern and colour expansion sources at the very end. */
-    expect_refused(&f, &(Blt){.w = 16, .h = 1, .src = VRAM - 1, .mode = 0x50, .rop = 0x0d},
-                   before);
+    expect_refused(&f, &(Blt){.w = 16, .h = 1, .src = VRAM - 1, .mode = 0x50, .rop = 0x0d}, before);
     expect_refused(&f, &(Blt){.w = 800, .h = 10, .src = VRAM - 500, .mode = 0x80, .rop = 0x0d},
                    before);
     /* Video to system memory is not supported. */
     expect_refused(&f, &(Blt){.w = 16, .h = 1, .mode = 0x02, .rop = 0x0d}, before);
     /* A system-to-screen blit past the end is refused; the CPU's data then goes to the
      * banked window as ordinary writes. */
-    expect_refused(&f, &(Blt){.w = 64, .h = 4, .dpitch = 640, .dst = VRAM - 64, .mode = 0x04,
-                              .rop = 0x0d},
-                   before);
+    expect_refused(
+        &f, &(Blt){.w = 64, .h = 4, .dpitch = 640, .dst = VRAM - 64, .mode = 0x04, .rop = 0x0d},
+        before);
     hg_bus_write(f.bus, 0xa0000, 0x11223344, 4);
     g_assert_cmphex(hg_bus_read(f.bus, 0xa0000, 4), ==, 0x11223344);
     memcpy(before, f.vram, VRAM);
@@ -795,11 +807,28 @@ static void test_hostile(void)
     /* Valid blits right at the edges, overlapping, checked against the model. */
     uint8_t *model = g_memdup2(f.vram, VRAM);
     Blt edge[] = {
-        {.w = 64, .h = 4, .dpitch = 64, .spitch = 64, .dst = VRAM - 1, .src = VRAM - 6,
-         .mode = 1, .rop = 0x0d},
-        {.w = 64, .h = 4, .dpitch = 64, .spitch = 64, .dst = VRAM - 1 - 5, .src = VRAM - 1,
-         .mode = 1, .rop = 0x59},
-        {.w = 100, .h = 3, .dpitch = 1000, .spitch = 1000, .dst = VRAM - 2100, .src = VRAM - 2103,
+        {.w = 64,
+         .h = 4,
+         .dpitch = 64,
+         .spitch = 64,
+         .dst = VRAM - 1,
+         .src = VRAM - 6,
+         .mode = 1,
+         .rop = 0x0d},
+        {.w = 64,
+         .h = 4,
+         .dpitch = 64,
+         .spitch = 64,
+         .dst = VRAM - 1 - 5,
+         .src = VRAM - 1,
+         .mode = 1,
+         .rop = 0x59},
+        {.w = 100,
+         .h = 3,
+         .dpitch = 1000,
+         .spitch = 1000,
+         .dst = VRAM - 2100,
+         .src = VRAM - 2103,
          .rop = 0x0d},
         {.w = 99, .h = 1, .dst = 1 + 98, .src = 98, .mode = 1, .rop = 0x0d},
         {.w = 30, .h = 10, .dpitch = 0, .spitch = 7, .dst = 0, .src = 3, .rop = 0x6d},
@@ -808,8 +837,7 @@ static void test_hostile(void)
     for (size_t i = 0; i < G_N_ELEMENTS(edge); i++) {
         ref_blt(model, &edge[i], NULL);
         blt_program(&f, &edge[i], i & 1);
-        if (memcmp(model, f.vram, VRAM) != 0)
-        {
+        if (memcmp(model, f.vram, VRAM) != 0) {
             uint32_t at = 0;
             while (model[at] == f.vram[at])
                 at++;
@@ -839,8 +867,7 @@ static void test_hostile(void)
             uint32_t off = g_rand_int_range(rnd, 0, 32 << 20);
             hg_bus_write(f.bus, LFB + off, g_rand_int(rnd), 4);
             hg_bus_read(f.bus, LFB + off, 4);
-            hg_bus_write(f.bus, MMIO + 0x100 + g_rand_int_range(rnd, 0, 0x60),
-                         g_rand_int(rnd), 1);
+            hg_bus_write(f.bus, MMIO + 0x100 + g_rand_int_range(rnd, 0, 0x60), g_rand_int(rnd), 1);
         }
         gr(&f, 0x31, 0x04);
         gr(&f, 0x31, 0x00);
@@ -886,8 +913,14 @@ static void test_save_load(void)
     a.vram[VRAM - 16 * 1024 + 128] = 0xff;
     cursor_pos(&a, 33, 44);
     /* A system-to-screen colour expansion half done. */
-    Blt blt = {.w = 2 * 100, .h = 20, .dpitch = 1600, .dst = 1600 * 300, .mode = 0x94,
-               .rop = 0x0d, .fg = 0x1234, .bg = 0x5678};
+    Blt blt = {.w = 2 * 100,
+               .h = 20,
+               .dpitch = 1600,
+               .dst = 1600 * 300,
+               .mode = 0x94,
+               .rop = 0x0d,
+               .fg = 0x1234,
+               .bg = 0x5678};
     uint8_t data[13 * 20];
     for (size_t i = 0; i < sizeof(data); i++)
         data[i] = (uint8_t)(i * 13);
@@ -955,6 +988,99 @@ static void test_save_load(void)
     fx_free(&b);
 }
 
+/* --- SeaBIOS with the Cirrus VGA BIOS --------------------------------------------------------- */
+
+/* A floppy boot sector: a few timer ticks with SeaBIOS' banner on the screen, VBE 4F01/4F02
+ * mode 0x117 (1024x768x16) through the BIOS' tables, three pixels through the banked window
+ * (4F05 to bank 0, then to the third pixel's bank), 'K' on port 0xE9, a few timer ticks for
+ * the display to refresh, then the debug exit port. */
+static const uint8_t vbe_boot[] = {
+    0xea, 0x05, 0x7c, 0x00, 0x00, 0x31, 0xc0, 0x8e, 0xd8, 0x8e, 0xc0, 0x8e, 0xd0, 0xbc, 0x00,
+    0x7c, 0xfb, 0xb9, 0x04, 0x00, 0xf4, 0xe2, 0xfd, 0xb8, 0x01, 0x4f, 0xb9, 0x17, 0x01, 0xbf,
+    0x00, 0x80, 0xcd, 0x10, 0x83, 0xf8, 0x4f, 0x75, 0x56, 0xb8, 0x02, 0x4f, 0xbb, 0x17, 0x01,
+    0xcd, 0x10, 0x83, 0xf8, 0x4f, 0x75, 0x49, 0xb8, 0x05, 0x4f, 0x31, 0xdb, 0x31, 0xd2, 0xcd,
+    0x10, 0xb8, 0x00, 0xa0, 0x8e, 0xc0, 0x26, 0xc7, 0x06, 0x00, 0x00, 0x00, 0xf8, 0x26, 0xc7,
+    0x06, 0x02, 0x00, 0xe0, 0x07, 0xb8, 0xc8, 0x00, 0x31, 0xd2, 0xf7, 0x36, 0x04, 0x80, 0x52,
+    0x89, 0xc2, 0xb8, 0x05, 0x4f, 0x31, 0xdb, 0xcd, 0x10, 0x58, 0xc1, 0xe0, 0x0a, 0x89, 0xc7,
+    0x26, 0xc7, 0x45, 0x14, 0x1f, 0x00, 0xb0, 0x4b, 0xe6, 0xe9, 0xb9, 0x04, 0x00, 0xf4, 0xe2,
+    0xfd, 0xb0, 0x00, 0xe6, 0xf4, 0xb0, 0x46, 0xe6, 0xe9, 0xb0, 0x01, 0xe6, 0xf4, 0xeb, 0xfe,
+};
+
+static void con_out(void *opaque, uint8_t byte)
+{
+    g_string_append_c(opaque, (char)byte);
+}
+
+static void test_seabios(void)
+{
+    const char *bios = "/usr/share/seabios/bios-256k.bin";
+    if (!g_file_test(bios, G_FILE_TEST_EXISTS) ||
+        !g_file_test(HG_CIRRUS_BIOS, G_FILE_TEST_EXISTS)) {
+        g_test_skip("SeaBIOS or its Cirrus VGA BIOS is not installed");
+        return;
+    }
+    uint8_t *img = g_malloc0(1474560);
+    memcpy(img, vbe_boot, sizeof(vbe_boot));
+    img[510] = 0x55;
+    img[511] = 0xaa;
+    char *fda = NULL;
+    int fd = g_file_open_tmp("hangar-cirrus-XXXXXX", &fda, NULL);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_true(g_file_set_contents(fda, (const char *)img, 1474560, NULL));
+    close(fd);
+    g_free(img);
+    HgConfig cfg;
+    hg_config_init(&cfg);
+    cfg.bios = g_strdup(bios);
+    cfg.fda = g_strdup(fda);
+    g_assert_true(hg_config_set_boot(&cfg, "a", NULL));
+    cfg.memory_mib = 32;
+    cfg.clock = HG_CLOCK_ICOUNT;
+    cfg.debug_exit = true;
+    cfg.vga = HG_VGA_MODEL_CIRRUS;
+    GString *con = g_string_new(NULL);
+    HgMachineHooks hooks = {.opaque = con, .debugcon_out = con_out};
+    GError *error = NULL;
+    HgMachine *m = hg_machine_new(&cfg, &hooks, &error);
+    g_assert_no_error(error);
+    hg_config_clear(&cfg);
+    HgDisplay *d = hg_machine_display(m);
+    bool banner = false;
+    HgRunResult res = HG_RUN_BUDGET;
+    /* Small slices: SeaBIOS' POST takes only a few milliseconds of instruction-counted time
+     * and the boot sector leaves the text screen after a few timer ticks. */
+    for (int i = 0; i < 100000 && res == HG_RUN_BUDGET; i++) {
+        res = hg_machine_run(m, 20000);
+        gchar **lines = hg_display_text_dump(d);
+        for (int k = 0; lines && lines[k] && !banner; k++)
+            banner = strstr(lines[k], "SeaBIOS (version 1.16") != NULL;
+        g_strfreev(lines);
+    }
+    g_test_message("run result %d, console \"%s\", icount %" G_GUINT64_FORMAT, res, con->str,
+                   hg_machine_icount(m));
+    g_assert_true(banner); /* the VGA BIOS drew SeaBIOS' banner in text mode */
+    g_assert_cmpint(res, ==, HG_RUN_EXITED);
+    /* SeaBIOS' log (ports 0x402/0xE9) shows the Cirrus VGA BIOS ran; then the boot sector's
+     * 'K'. */
+    g_assert_nonnull(strstr(con->str, "Start SeaVGABIOS"));
+    g_assert_nonnull(strstr(con->str, "cirrus"));
+    g_assert_true(g_str_has_suffix(con->str, "K"));
+    g_assert_cmpint(hg_machine_exit_status(m), ==, 1);
+    int w, h;
+    uint32_t *px = hg_display_snapshot(d, &w, &h);
+    g_assert_cmpint(w, ==, 1024);
+    g_assert_cmpint(h, ==, 768);
+    g_assert_cmphex(px[0], ==, 0xff0000);
+    g_assert_cmphex(px[1], ==, 0x00ff00);
+    g_assert_cmphex(px[100 * 1024 + 10], ==, 0x0000ff);
+    g_assert_cmphex(px[100 * 1024 + 11], ==, 0x000000);
+    g_free(px);
+    hg_machine_free(m);
+    g_string_free(con, TRUE);
+    g_unlink(fda);
+    g_free(fda);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -964,5 +1090,6 @@ int main(int argc, char **argv)
     g_test_add_func("/cirrus/blits", test_blits);
     g_test_add_func("/cirrus/hostile", test_hostile);
     g_test_add_func("/cirrus/save-load", test_save_load);
+    g_test_add_func("/cirrus/seabios-vbe", test_seabios);
     return g_test_run();
 }

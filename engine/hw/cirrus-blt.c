@@ -26,23 +26,23 @@
 static uint8_t rop(uint8_t r, uint8_t s, uint8_t d)
 {
     switch (r) {
-    case 0x00: return 0;                   /* GXclear */
-    case 0x05: return s & d;               /* GXand */
-    case 0x06: return d;                   /* GXnoop */
-    case 0x09: return s & (uint8_t)~d;     /* GXandReverse */
-    case 0x0b: return (uint8_t)~d;         /* GXinvert */
-    case 0x0d: return s;                   /* GXcopy */
-    case 0x0e: return 0xff;                /* GXset */
-    case 0x50: return (uint8_t)~s & d;     /* GXandInverted */
-    case 0x59: return s ^ d;               /* GXxor */
-    case 0x6d: return s | d;               /* GXor */
-    case 0x90: return (uint8_t)~(s | d);   /* GXnor */
-    case 0x95: return (uint8_t)~(s ^ d);   /* GXequiv */
-    case 0xad: return s | (uint8_t)~d;     /* GXorReverse */
-    case 0xd0: return (uint8_t)~s;         /* GXcopyInverted */
-    case 0xd6: return (uint8_t)~s | d;     /* GXorInverted */
-    case 0xda: return (uint8_t)~(s & d);   /* GXnand */
-    default: return d;                     /* undefined codes leave the destination */
+    case 0x00: return 0;                  /* GXclear */
+    case 0x05: return s & d;              /* GXand */
+    case 0x06: return d;                  /* GXnoop */
+    case 0x09: return s & (uint8_t)~d;    /* GXandReverse */
+    case 0x0b: return (uint8_t)~d;        /* GXinvert */
+    case 0x0d: return s;                  /* GXcopy */
+    case 0x0e: return 0xff;               /* GXset */
+    case 0x50: return (uint8_t)~s & d;    /* GXandInverted */
+    case 0x59: return s ^ d;              /* GXxor */
+    case 0x6d: return s | d;              /* GXor */
+    case 0x90: return (uint8_t) ~(s | d); /* GXnor */
+    case 0x95: return (uint8_t) ~(s ^ d); /* GXequiv */
+    case 0xad: return s | (uint8_t)~d;    /* GXorReverse */
+    case 0xd0: return (uint8_t)~s;        /* GXcopyInverted */
+    case 0xd6: return (uint8_t)~s | d;    /* GXorInverted */
+    case 0xda: return (uint8_t) ~(s & d); /* GXnand */
+    default: return d;                    /* undefined codes leave the destination */
     }
 }
 

@@ -66,7 +66,7 @@ static bool sr_write(HgCirrus *c, uint8_t val)
         c->cursor_y = (uint16_t)(val << 3 | v->sr_index >> 5);
         break;
     case 0x0f: v->sr[0x0f] = (val & ~0x98) | (v->sr[0x0f] & 0x98); break; /* memory size */
-    case 0x15: break;                                                    /* read-only */
+    case 0x15: break;                                                     /* read-only */
     case 0x17: v->sr[0x17] = (val & ~0x38) | (v->sr[0x17] & 0x38); break; /* bus type */
     default: v->sr[idx] = val; break;
     }
@@ -110,8 +110,7 @@ void cirrus_gr_write(HgCirrus *c, uint8_t idx, uint8_t val)
     default:
         if (idx < 9) {
             /* Standard register: the VGA's masks. */
-            static const uint8_t masks[9] = {0x0f, 0x0f, 0x0f, 0x1f, 0x03,
-                                             0x7b, 0x0f, 0x0f, 0xff};
+            static const uint8_t masks[9] = {0x0f, 0x0f, 0x0f, 0x1f, 0x03, 0x7b, 0x0f, 0x0f, 0xff};
             v->gr[idx] = val & masks[idx];
         } else {
             v->gr[idx] = val;
@@ -415,7 +414,10 @@ static void convert_line(const uint8_t *s, uint32_t *out, int w, int bpp, const 
     for (int x = 0; x < w; x++) {
         uint32_t px;
         switch (bpp) {
-        case 8: px = pal[s[0]]; s += 1; break;
+        case 8:
+            px = pal[s[0]];
+            s += 1;
+            break;
         case 15: {
             uint32_t c = s[0] | s[1] << 8, r = (c >> 10) & 31, g = (c >> 5) & 31, b = c & 31;
             px = (r << 3 | r >> 2) << 16 | (g << 3 | g >> 2) << 8 | (b << 3 | b >> 2);
@@ -428,8 +430,14 @@ static void convert_line(const uint8_t *s, uint32_t *out, int w, int bpp, const 
             s += 2;
             break;
         }
-        case 24: px = (uint32_t)s[2] << 16 | (uint32_t)s[1] << 8 | s[0]; s += 3; break;
-        default: px = (uint32_t)s[2] << 16 | (uint32_t)s[1] << 8 | s[0]; s += 4; break;
+        case 24:
+            px = (uint32_t)s[2] << 16 | (uint32_t)s[1] << 8 | s[0];
+            s += 3;
+            break;
+        default:
+            px = (uint32_t)s[2] << 16 | (uint32_t)s[1] << 8 | s[0];
+            s += 4;
+            break;
         }
         out[x] = px;
     }
@@ -494,7 +502,10 @@ static bool ext_render(void *opaque)
                       (uint64_t)(cr[0x1b] & 0x0c) << 15 | (uint64_t)(cr[0x1d] & 0x80) << 12) *
                      4;
     int bytes = (bpp + 7) / 8;
-    bool blank = !(v->ar_index & 0x20) || (v->sr[1] & 0x20);
+    /* Only the palette address source blanks extended modes: SeaVGABIOS' Cirrus tables load
+     * SR1 = 0x21 (screen off) for them and nothing turns it back on (QEMU does not blank
+     * on it either). */
+    bool blank = !(v->ar_index & 0x20);
     bool full = v->invalidate || v->kind != VGA_KIND_EXT || w != v->fb_w || h != v->fb_h;
 
     bool cur_on = (v->sr[0x12] & 1) && !blank;
@@ -502,8 +513,7 @@ static bool ext_render(void *opaque)
     uint32_t pat = v->vram_size - 16 * 1024 +
                    (cur_size == 64 ? (v->sr[0x13] & 0x3c) : (v->sr[0x13] & 0x3f)) * 256u;
     bool cur_changed = cur_on != c->cur_drawn ||
-                       (cur_on && (c->cursor_x != c->cur_drawn_x ||
-                                   c->cursor_y != c->cur_drawn_y ||
+                       (cur_on && (c->cursor_x != c->cur_drawn_x || c->cursor_y != c->cur_drawn_y ||
                                    cur_size != c->cur_drawn_size ||
                                    range_dirty(v, pat, cur_size == 64 ? 1024 : 256)));
 
@@ -515,8 +525,7 @@ static bool ext_render(void *opaque)
     for (int y = 0; y < h; y++) {
         uint32_t *out = fb + (size_t)y * stride;
         uint64_t off = start + (uint64_t)y * pitch, len = (uint64_t)w * bytes;
-        bool in_old = c->cur_drawn && y >= c->cur_drawn_y && y < c->cur_drawn_y +
-                                                                    c->cur_drawn_size;
+        bool in_old = c->cur_drawn && y >= c->cur_drawn_y && y < c->cur_drawn_y + c->cur_drawn_size;
         bool in_new = cur_on && y >= c->cursor_y && y < c->cursor_y + cur_size;
         if (!full && !((in_old || in_new) && cur_changed) && !range_dirty(v, off, len))
             continue;
@@ -554,8 +563,8 @@ static const HgVgaExt cirrus_ext = {
     .no_dispi = true,
 };
 
-HgCirrus *hg_cirrus_new(HgBus *bus, HgClock *clock, HgDisplay *display, HgPciBus *pci,
-                        int devfn, const char *rom_path)
+HgCirrus *hg_cirrus_new(HgBus *bus, HgClock *clock, HgDisplay *display, HgPciBus *pci, int devfn,
+                        const char *rom_path)
 {
     HgCirrus *c = g_new0(HgCirrus, 1);
     c->bus = bus;

@@ -45,8 +45,8 @@ enum {
 
 /* pci may be NULL (tests): then no PCI function exists and the BAR handlers are reached
  * through hg_cirrus_lfb_read/write and hg_cirrus_mmio_read/write. */
-HgCirrus *hg_cirrus_new(HgBus *bus, HgClock *clock, HgDisplay *display, HgPciBus *pci,
-                        int devfn, const char *rom_path);
+HgCirrus *hg_cirrus_new(HgBus *bus, HgClock *clock, HgDisplay *display, HgPciBus *pci, int devfn,
+                        const char *rom_path);
 void hg_cirrus_free(HgCirrus *c);
 void hg_cirrus_reset(HgCirrus *c);
 HgVga *hg_cirrus_vga(HgCirrus *c);
