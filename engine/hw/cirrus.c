@@ -332,6 +332,12 @@ uint32_t hg_cirrus_lfb_read(void *opaque, uint32_t off, int size)
     HgCirrus *c = opaque;
     HgVga *v = c->vga;
     uint32_t val = 0;
+    uint32_t a0 = off & (v->vram_size - 1);
+    if (off < (16u << 20) && size <= 4 && a0 + size <= v->vram_size - 256) {
+        /* The common case: plain video memory (little-endian host, as elsewhere). */
+        memcpy(&val, v->vram + a0, size);
+        return val;
+    }
     for (int i = 0; i < size; i++) {
         uint32_t o = off + i;
         uint8_t b = 0xff;
@@ -351,6 +357,13 @@ void hg_cirrus_lfb_write(void *opaque, uint32_t off, uint32_t val, int size)
 {
     HgCirrus *c = opaque;
     HgVga *v = c->vga;
+    uint32_t a0 = off & (v->vram_size - 1);
+    if (off < (16u << 20) && size <= 4 && a0 + size <= v->vram_size - 256 && !c->blt.active &&
+        !c->blt.swallow) {
+        memcpy(v->vram + a0, &val, size);
+        hg_vga_mark_range(v, a0, size);
+        return;
+    }
     for (int i = 0; i < size; i++) {
         uint32_t o = off + i;
         uint8_t b = (uint8_t)(val >> (8 * i));
