@@ -233,6 +233,24 @@ static void test_identity(void)
     hg_bus_write(f.bus, MMIO + 0x110, 0xffabcdefu, 4);
     g_assert_cmphex(gr_rd(&f, 0x2a), ==, 0x2b); /* 22-bit address */
     g_assert_cmphex(hg_bus_read(f.bus, MMIO + 0x110, 4) & 0xffffff, ==, 0x2bcdef);
+    /* SR17 bit 2: the blitter registers also answer at 0xB8000 ... */
+    seq(&f, 0x17, 0x24);
+    hg_bus_write(f.bus, 0xb8000 + 0x0c, 0x0abc, 2);
+    g_assert_cmphex(gr_rd(&f, 0x24), ==, 0xbc);
+    g_assert_cmphex(gr_rd(&f, 0x25), ==, 0x0a);
+    g_assert_cmphex(hg_bus_read(f.bus, 0xb8000 + 0x0c, 2), ==, 0x0abc);
+    /* ... and with bit 6 too, in the last 256 bytes of the linear aperture instead. */
+    seq(&f, 0x17, 0x64);
+    hg_bus_write(f.bus, LFB + VRAM - 256 + 0x0e, 0x0123, 2);
+    g_assert_cmphex(gr_rd(&f, 0x26), ==, 0x23);
+    g_assert_cmphex(f.vram[VRAM - 256 + 0x0e], ==, 0);
+    hg_bus_write(f.bus, 0xb8000 + 0x0e, 0x55, 1); /* not the registers now */
+    g_assert_cmphex(gr_rd(&f, 0x26), ==, 0x23);
+    seq(&f, 0x17, 0x20);
+    hg_bus_write(f.bus, LFB + VRAM - 256 + 0x0e, 0x77, 1);
+    g_assert_cmphex(f.vram[VRAM - 256 + 0x0e], ==, 0x77);
+    /* Video memory repeats every 4 MiB in the first 16 MiB of BAR0. */
+    g_assert_cmphex(hg_bus_read(f.bus, LFB + 3 * VRAM + VRAM - 256 + 0x0e, 1), ==, 0x77);
     fx_free(&f);
 }
 
