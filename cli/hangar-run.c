@@ -259,6 +259,7 @@ int main(int argc, char **argv)
     gchar *bios = NULL, *kernel = NULL, *initrd = NULL, *append = NULL;
     gchar *hda = NULL, *hdb = NULL, *cdrom = NULL, *fda = NULL, *boot = NULL;
     gchar *serial = NULL, *debugcon = NULL, *display = NULL, *clock = NULL, *monitor = NULL;
+    gchar *vga = NULL;
     gboolean debug_exit = FALSE, no_reboot = FALSE;
     gint64 max_insns = 0;
     GOptionEntry entries[] = {
@@ -282,6 +283,8 @@ int main(int argc, char **argv)
         {"no-reboot", 0, 0, G_OPTION_ARG_NONE, &no_reboot,
          "Exit instead of resetting on a triple fault", NULL},
         {"display", 0, 0, G_OPTION_ARG_STRING, &display, "Display: none", "KIND"},
+        {"vga", 0, 0, G_OPTION_ARG_STRING, &vga, "Display adapter: std (default) or cirrus",
+         "MODEL"},
         {"monitor", 0, 0, G_OPTION_ARG_STRING, &monitor,
          "Monitor console: stdio, unix:PATH or none (default none)", "DEV"},
         {"clock", 0, 0, G_OPTION_ARG_STRING, &clock,
@@ -365,6 +368,17 @@ int main(int argc, char **argv)
         cfg.no_reboot = true;
     if (clock)
         cfg.clock = strcmp(clock, "icount") == 0 ? HG_CLOCK_ICOUNT : HG_CLOCK_HOST;
+    if (vga) {
+        if (strcmp(vga, "cirrus") == 0) {
+            cfg.vga = HG_VGA_MODEL_CIRRUS;
+        } else if (strcmp(vga, "std") == 0) {
+            cfg.vga = HG_VGA_MODEL_STD;
+        } else {
+            g_set_error(&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                        "--vga: unknown adapter \"%s\" (std or cirrus)", vga);
+            goto err;
+        }
+    }
     if (max_insns > 0 && cfg.clock != HG_CLOCK_ICOUNT) {
         g_set_error(&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                     "--max-insns needs --clock icount (a reproducible run)");
@@ -460,6 +474,7 @@ done:
     g_free(debugcon);
     g_free(display);
     g_free(clock);
+    g_free(vga);
     g_free(monitor);
     return app.status;
 }

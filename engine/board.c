@@ -17,6 +17,7 @@
 #include "hw/i8042.h"
 #include "hw/ide-bmdma.h"
 #include "hw/ide.h"
+#include "hw/cirrus.h"
 #include "hw/vga.h"
 #include "hw/i440fx.h"
 #include "hw/pci.h"
@@ -61,7 +62,8 @@ struct HgBoard {
     HgI8042 *kbc;
     HgDma *dma;
     HgFdc *fdc;
-    HgVga *vga;
+    HgVga *vga;     /* the standard VGA, or the one inside the Cirrus card */
+    HgCirrus *cirrus; /* NULL unless cfg.vga is HG_VGA_MODEL_CIRRUS */
     GBytes *vga_rom;
     HgIdeChannel *ide[2];
     HgIdeBmdma *bmdma;
@@ -409,16 +411,23 @@ HgBoard *hg_board_new(HgMachine *m, GError **error)
     b->fdc = hg_fdc_new(bus, b->dma, isa_irq(b, 6, SRC_FDC), 2);
     if (m->cfg.fda && !hg_fdc_insert(b->fdc, 0, m->cfg.fda, false, error))
         goto fail;
-    /* The standard VGA as QEMU's isa-vga: 8 MiB with the Bochs VBE interface, its
-     * framebuffer at 0xE0000000, and Debian's SeaVGABIOS isa build handed to SeaBIOS
-     * through fw_cfg (SeaBIOS runs no ROM it merely finds at 0xC0000). */
-    b->vga = hg_vga_new(bus, m->clock, m->display, 8u << 20);
-    hg_vga_map_lfb(b->vga, HG_VGA_LFB_ISA);
-    gchar *rom = NULL;
-    gsize rom_len = 0;
-    if (g_file_get_contents(HG_VGA_BIOS, &rom, &rom_len, NULL)) {
-        b->vga_rom = g_bytes_new_take(rom, rom_len);
-        hg_fw_cfg_add_file_gbytes(b->fwcfg, "vgaroms/vgabios-isavga.bin", b->vga_rom);
+    if (m->cfg.vga == HG_VGA_MODEL_CIRRUS) {
+        /* Cirrus CLGD-5446 in PCI slot 2 as QEMU's -vga cirrus: SeaBIOS runs its option ROM
+         * (vgabios-cirrus.bin) from the ROM BAR. */
+        b->cirrus = hg_cirrus_new(bus, m->clock, m->display, b->pci, HG_PCI_DEVFN(2, 0), NULL);
+        b->vga = hg_cirrus_vga(b->cirrus);
+    } else {
+        /* The standard VGA as QEMU's isa-vga: 8 MiB with the Bochs VBE interface, its
+         * framebuffer at 0xE0000000, and Debian's SeaVGABIOS isa build handed to SeaBIOS
+         * through fw_cfg (SeaBIOS runs no ROM it merely finds at 0xC0000). */
+        b->vga = hg_vga_new(bus, m->clock, m->display, 8u << 20);
+        hg_vga_map_lfb(b->vga, HG_VGA_LFB_ISA);
+        gchar *rom = NULL;
+        gsize rom_len = 0;
+        if (g_file_get_contents(HG_VGA_BIOS, &rom, &rom_len, NULL)) {
+            b->vga_rom = g_bytes_new_take(rom, rom_len);
+            hg_fw_cfg_add_file_gbytes(b->fwcfg, "vgaroms/vgabios-isavga.bin", b->vga_rom);
+        }
     }
     if (!setup_ide(b, error))
         goto fail;
@@ -440,7 +449,10 @@ void hg_board_free(HgBoard *b)
     hg_ide_bmdma_free(b->bmdma);
     hg_ide_channel_free(b->ide[0]);
     hg_ide_channel_free(b->ide[1]);
-    hg_vga_free(b->vga);
+    if (b->cirrus)
+        hg_cirrus_free(b->cirrus);
+    else
+        hg_vga_free(b->vga);
     if (b->vga_rom)
         g_bytes_unref(b->vga_rom);
     hg_fdc_free(b->fdc);
@@ -473,7 +485,10 @@ void hg_board_reset(HgBoard *b)
     hg_i8042_reset(b->kbc);
     hg_dma_reset(b->dma);
     hg_fdc_reset(b->fdc);
-    hg_vga_reset(b->vga);
+    if (b->cirrus)
+        hg_cirrus_reset(b->cirrus);
+    else
+        hg_vga_reset(b->vga);
     hg_ide_channel_reset(b->ide[0]);
     hg_ide_channel_reset(b->ide[1]);
     hg_ide_bmdma_reset(b->bmdma);

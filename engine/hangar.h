@@ -26,6 +26,11 @@ typedef enum {
     HG_CLOCK_ICOUNT, /* each instruction advances the clock by a fixed amount */
 } HgClockMode;
 
+typedef enum {
+    HG_VGA_MODEL_STD,    /* standard VGA with Bochs VBE (ISA, SeaVGABIOS isavga via fw_cfg) */
+    HG_VGA_MODEL_CIRRUS, /* Cirrus CLGD-5446 PCI with vgabios-cirrus.bin as its option ROM */
+} HgVgaModel;
+
 /* What a machine is made of. Profiles (machine.ini) and hangar-run's options both fill
  * one of these; strings are owned (g_free'd by hg_config_clear). */
 typedef struct HgConfig {
@@ -43,6 +48,7 @@ typedef struct HgConfig {
     bool debug_exit;  /* ports 0xF4 (exit) and 0xE0-0xE3 (echo) */
     bool no_reboot;   /* a triple fault or reset request ends the machine */
     HgClockMode clock;
+    HgVgaModel vga;   /* display adapter */
 } HgConfig;
 
 void hg_config_init(HgConfig *cfg);

@@ -1,5 +1,6 @@
 /* State shared by the VGA's register/memory half (vga.c) and its renderer
- * (vga-render.c). Not for use outside engine/hw/vga*.c. */
+ * (vga-render.c), and by adapters built on the VGA (cirrus*.c) through HgVgaExt. Not for use
+ * outside engine/hw/. */
 #pragma once
 
 #include <stdbool.h>
@@ -40,7 +41,27 @@ enum {
     DISPI_NOCLEARMEM = 0x80,
 };
 
+/* Extension hooks for an adapter built on the standard VGA (the Cirrus CLGD-5446). Each
+ * returns true when it handled the access itself; false lets the standard VGA handle it. */
+typedef struct HgVgaExt {
+    bool (*outb)(void *opaque, uint16_t port, uint8_t val);
+    bool (*inb)(void *opaque, uint16_t port, uint8_t *val);
+    /* off is relative to 0xA0000 (the 128 KiB window). */
+    bool (*mem_read)(void *opaque, uint32_t off, uint8_t *val);
+    bool (*mem_write)(void *opaque, uint32_t off, uint8_t val);
+    /* Draws the frame itself (extended modes) and returns true, or false for the standard
+     * renderer. Must leave v->kind = VGA_KIND_EXT, fb_w/fb_h, invalidate = false and the
+     * dirty pages cleared when it returns true. */
+    bool (*render)(void *opaque);
+    bool no_dispi; /* the adapter has no Bochs VBE ports */
+} HgVgaExt;
+
+enum { VGA_KIND_EXT = 64 };
+
 struct HgVga {
+    const HgVgaExt *ext;
+    void *ext_opaque;
+
     HgBus *bus;
     HgClock *clock;
     HgDisplay *display;
@@ -79,6 +100,18 @@ struct HgVga {
 };
 
 void hg_vga_render(HgVga *v);
+/* hg_vga_new for an adapter extending the VGA. */
+HgVga *hg_vga_new_ext(HgBus *bus, HgClock *clock, HgDisplay *display, uint32_t vram_size,
+                      const HgVgaExt *ext, void *opaque);
+/* Marks the dirty-tracking pages of len bytes of linear video memory from offset. */
+static inline void hg_vga_mark_range(HgVga *v, uint32_t offset, uint32_t len)
+{
+    if (!len)
+        return;
+    uint32_t first = offset >> VGA_DIRTY_SHIFT, last = (offset + len - 1) >> VGA_DIRTY_SHIFT;
+    for (uint32_t p = first; p <= last && p - first < v->n_pages; p++)
+        v->dirty[p % v->n_pages] |= VGA_DIRTY_ANY | VGA_DIRTY_FONT;
+}
 /* Guest-visible timing derived from the CRTC registers. */
 typedef struct VgaTiming {
     int64_t line_ps;             /* picoseconds per scanline */

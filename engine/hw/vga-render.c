@@ -369,6 +369,8 @@ void hg_vga_render(HgVga *v)
 {
     if (!v->display)
         return;
+    if (v->ext && v->ext->render(v->ext_opaque))
+        return;
     Geo g = {0};
     /* 4 bpp VBE modes are planar: SeaVGABIOS programs the VGA registers for them (mode
      * 6Ah timings, CR1/CR12/CR13 from the VBE geometry), so the VGA path draws them. */

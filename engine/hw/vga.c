@@ -148,6 +148,8 @@ static void vga_outb(HgVga *v, uint16_t port, uint8_t val)
 {
     if (!port_decoded(v, port))
         return;
+    if (v->ext && v->ext->outb(v->ext_opaque, port, val))
+        return;
     switch (port) {
     case 0x3c0: ar_write(v, val); break;
     case 0x3c2:
@@ -208,6 +210,9 @@ static uint8_t vga_inb(HgVga *v, uint16_t port)
 {
     if (!port_decoded(v, port))
         return 0xff;
+    uint8_t ext_val;
+    if (v->ext && v->ext->inb(v->ext_opaque, port, &ext_val))
+        return ext_val;
     switch (port) {
     case 0x3c0: return v->ar_index;
     case 0x3c1: {
@@ -491,16 +496,25 @@ static void mem_writeb(HgVga *v, uint32_t off, uint8_t val)
 
 static uint32_t window_read(void *opaque, uint32_t off, int size)
 {
+    HgVga *v = opaque;
     uint32_t val = 0;
-    for (int i = 0; i < size; i++)
-        val |= (uint32_t)mem_readb(opaque, off + i) << (8 * i);
+    for (int i = 0; i < size; i++) {
+        uint8_t b;
+        if (!(v->ext && v->ext->mem_read(v->ext_opaque, off + i, &b)))
+            b = mem_readb(v, off + i);
+        val |= (uint32_t)b << (8 * i);
+    }
     return val;
 }
 
 static void window_write(void *opaque, uint32_t off, uint32_t val, int size)
 {
-    for (int i = 0; i < size; i++)
-        mem_writeb(opaque, off + i, (uint8_t)(val >> (8 * i)));
+    HgVga *v = opaque;
+    for (int i = 0; i < size; i++) {
+        uint8_t b = (uint8_t)(val >> (8 * i));
+        if (!(v->ext && v->ext->mem_write(v->ext_opaque, off + i, b)))
+            mem_writeb(v, off + i, b);
+    }
 }
 
 uint32_t hg_vga_lfb_read(void *opaque, uint32_t off, int size)
@@ -554,6 +568,12 @@ static void refresh(void *opaque)
 
 HgVga *hg_vga_new(HgBus *bus, HgClock *clock, HgDisplay *display, uint32_t vram_size)
 {
+    return hg_vga_new_ext(bus, clock, display, vram_size, NULL, NULL);
+}
+
+HgVga *hg_vga_new_ext(HgBus *bus, HgClock *clock, HgDisplay *display, uint32_t vram_size,
+                      const HgVgaExt *ext, void *opaque)
+{
     if (vram_size < HG_VGA_STD_VRAM)
         vram_size = HG_VGA_STD_VRAM;
     vram_size = MIN(vram_size, 64u << 20);
@@ -567,7 +587,9 @@ HgVga *hg_vga_new(HgBus *bus, HgClock *clock, HgDisplay *display, uint32_t vram_
     v->vram = g_malloc0(vram_size);
     v->n_pages = vram_size >> VGA_DIRTY_SHIFT;
     v->dirty = g_malloc0(v->n_pages);
-    v->has_dispi = vram_size > HG_VGA_STD_VRAM;
+    v->ext = ext;
+    v->ext_opaque = opaque;
+    v->has_dispi = vram_size > HG_VGA_STD_VRAM && !(ext && ext->no_dispi);
     hg_bus_map_io(bus, 0x3b0, 0x30, vga_port_read, vga_port_write, v);
     if (v->has_dispi)
         hg_bus_map_io(bus, 0x1ce, 2, dispi_port_read, dispi_port_write, v);
