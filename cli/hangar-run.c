@@ -283,7 +283,7 @@ int main(int argc, char **argv)
         {"no-reboot", 0, 0, G_OPTION_ARG_NONE, &no_reboot,
          "Exit instead of resetting on a triple fault", NULL},
         {"display", 0, 0, G_OPTION_ARG_STRING, &display, "Display: none", "KIND"},
-        {"vga", 0, 0, G_OPTION_ARG_STRING, &vga, "Display adapter: std (default) or cirrus",
+        {"vga", 0, 0, G_OPTION_ARG_STRING, &vga, "Display adapter: cirrus (default) or std",
          "MODEL"},
         {"monitor", 0, 0, G_OPTION_ARG_STRING, &monitor,
          "Monitor console: stdio, unix:PATH or none (default none)", "DEV"},

@@ -10,6 +10,7 @@ void hg_config_init(HgConfig *cfg)
     memset(cfg, 0, sizeof(*cfg));
     cfg->memory_mib = 128;
     cfg->clock = HG_CLOCK_HOST;
+    cfg->vga = HG_VGA_MODEL_CIRRUS;
 }
 
 void hg_config_clear(HgConfig *cfg)
@@ -182,6 +183,17 @@ bool hg_config_load_profile(HgConfig *cfg, const char *dir, GError **error)
     if (clock && strcmp(clock, "icount") == 0)
         c.clock = HG_CLOCK_ICOUNT;
     g_free(clock);
+    char *vga = read_string(kf, "Machine", "Display");
+    if (vga && strcmp(vga, "cirrus") != 0 && strcmp(vga, "std") != 0) {
+        g_set_error(error, HG_ERROR, HG_ERROR_CONFIG,
+                    "%s: [Machine] Display=%s: expected cirrus or std", path, vga);
+        g_free(vga);
+        hg_config_clear(&c);
+        goto out;
+    }
+    if (vga)
+        c.vga = strcmp(vga, "std") == 0 ? HG_VGA_MODEL_STD : HG_VGA_MODEL_CIRRUS;
+    g_free(vga);
     c.bios = read_path(kf, "Firmware", "Bios", dir);
     c.kernel = read_path(kf, "Firmware", "Kernel", dir);
     c.initrd = read_path(kf, "Firmware", "Initrd", dir);
@@ -231,6 +243,8 @@ bool hg_config_save_profile(const HgConfig *cfg, const char *dir, GError **error
         g_key_file_set_string(kf, "Machine", "Boot", cfg->boot);
     g_key_file_set_string(kf, "Machine", "Clock",
                           cfg->clock == HG_CLOCK_ICOUNT ? "icount" : "host");
+    g_key_file_set_string(kf, "Machine", "Display",
+                          cfg->vga == HG_VGA_MODEL_STD ? "std" : "cirrus");
     write_path(kf, "Firmware", "Bios", cfg->bios, dir);
     write_path(kf, "Firmware", "Kernel", cfg->kernel, dir);
     write_path(kf, "Firmware", "Initrd", cfg->initrd, dir);

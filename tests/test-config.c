@@ -36,6 +36,7 @@ static void test_round_trip(void)
     a.cdrom = g_strdup("/srv/iso/debian.iso");
     a.append = g_strdup("console=ttyS0 quiet");
     a.clock = HG_CLOCK_ICOUNT;
+    a.vga = HG_VGA_MODEL_STD;
     g_assert_true(hg_config_set_boot(&a, "dc", NULL));
     g_assert_true(hg_config_save_profile(&a, dir, NULL));
 
@@ -58,6 +59,7 @@ static void test_round_trip(void)
     g_assert_cmpstr(b.append, ==, "console=ttyS0 quiet");
     g_assert_cmpstr(b.boot, ==, "dc");
     g_assert_cmpint(b.clock, ==, HG_CLOCK_ICOUNT);
+    g_assert_cmpint(b.vga, ==, HG_VGA_MODEL_STD);
     g_assert_null(b.fda);
 
     char *resolved = hg_profile_resolve(dir, NULL);
@@ -96,6 +98,7 @@ static void test_bad_profiles(void)
     expect_load_error("[Machine]\nBoot=cx\n", "boot order");
     expect_load_error("[Machine]\nBoot=cc\n", "boot order");
     expect_load_error("[Machine]\nClock=fast\n", "Clock=fast");
+    expect_load_error("[Machine]\nDisplay=hercules\n", "Display=hercules");
     expect_load_error("[Drives]\nHDA=x\n", "no [Machine]");
     expect_load_error("this is not an ini file\n", "cannot read");
     expect_load_error("[Machine\n", "cannot read");
