@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "hangar.h"
+#include "vnc.h"
 
 typedef struct App {
     GMainLoop *loop;
@@ -245,6 +246,41 @@ static bool setup_monitor(App *a, const char *spec, GError **error)
     return false;
 }
 
+/* ---- VNC (engine/vnc.h) ---- */
+
+/* Checks --vnc/--vnc-password before the machine exists, so mistakes fail early. */
+static bool vnc_check_options(const char *spec, const char *password, GError **error)
+{
+    if (password && !spec) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--vnc-password needs --vnc");
+        return false;
+    }
+    if (spec && !hg_vnc_available()) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--vnc: this build has no VNC server (install libvncserver-dev and "
+                    "rebuild)");
+        return false;
+    }
+    if (password && (!*password || strlen(password) > 8)) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--vnc-password: VNC passwords have 1 to 8 characters");
+        return false;
+    }
+    return true;
+}
+
+/* Starts the VNC server for the created machine (NULL spec: none). */
+static bool vnc_setup(HgMachine *m, const char *spec, const char *password, HgVnc **out,
+                      GError **error)
+{
+    *out = NULL;
+    if (!spec)
+        return true;
+    *out = hg_vnc_start(m, spec, password, error);
+    return *out != NULL;
+}
+
 static void replace(char **field, char *value)
 {
     if (value) {
@@ -259,6 +295,8 @@ int main(int argc, char **argv)
     gchar *bios = NULL, *kernel = NULL, *initrd = NULL, *append = NULL;
     gchar *hda = NULL, *hdb = NULL, *cdrom = NULL, *fda = NULL, *boot = NULL;
     gchar *serial = NULL, *debugcon = NULL, *display = NULL, *clock = NULL, *monitor = NULL;
+    gchar *vnc = NULL, *vnc_password = NULL;
+    HgVnc *vnc_server = NULL;
     gboolean debug_exit = FALSE, no_reboot = FALSE;
     gint64 max_insns = 0;
     GOptionEntry entries[] = {
@@ -286,6 +324,10 @@ int main(int argc, char **argv)
          "Monitor console: stdio, unix:PATH or none (default none)", "DEV"},
         {"clock", 0, 0, G_OPTION_ARG_STRING, &clock,
          "Guest clock: host (real time) or icount (instruction-counted)", "MODE"},
+        {"vnc", 0, 0, G_OPTION_ARG_STRING, &vnc,
+         "VNC server: :N (127.0.0.1, port 5900+N), HOST:N or unix:PATH", "WHERE"},
+        {"vnc-password", 0, 0, G_OPTION_ARG_STRING, &vnc_password,
+         "Password VNC clients must give (at most 8 characters)", "PASS"},
         {"max-insns", 0, 0, G_OPTION_ARG_INT64, &max_insns,
          "Stop with an error after this many guest instructions (icount clock)", "N"},
         {NULL},
@@ -332,6 +374,8 @@ int main(int argc, char **argv)
                     "--memory: expected a number of MiB from 1 to 3072");
         goto err;
     }
+    if (!vnc_check_options(vnc, vnc_password, &error))
+        goto err;
     if (boot && !hg_config_set_boot(&cfg, boot, &error))
         goto err;
     if (!serial)
@@ -379,6 +423,8 @@ int main(int argc, char **argv)
     };
     app.machine = hg_machine_new(&cfg, &hooks, &error);
     if (!app.machine)
+        goto err;
+    if (!vnc_setup(app.machine, vnc, vnc_password, &vnc_server, &error))
         goto err;
 
     if (max_insns > 0) {
@@ -431,6 +477,7 @@ err:
     g_clear_error(&error);
     app.status = 1;
 done:
+    hg_vnc_stop(vnc_server);
     hg_machine_free(app.machine);
     if (app.monitor_service) {
         g_socket_service_stop(app.monitor_service);
@@ -461,5 +508,7 @@ done:
     g_free(display);
     g_free(clock);
     g_free(monitor);
+    g_free(vnc);
+    g_free(vnc_password);
     return app.status;
 }

@@ -1,0 +1,428 @@
+/* The VNC server of a machine (see vnc.h) on libvncserver, speaking RFB 3.8 (RFC 6143).
+ *
+ * Threads: libvncserver runs entirely on the server's own thread, which loops over
+ * rfbProcessEvents (client messages and pending updates, at most 20 ms per round) and then
+ * pulls the display: under the display's lock it takes the changed rectangles (display.h)
+ * and copies just those into libvncserver's framebuffer, which it then marks modified so
+ * clients get only them. When the display's generation changed (a mode change), it copies
+ * the whole new surface into a new buffer and hands it to rfbNewFramebuffer, which sends
+ * the DesktopSize pseudo-rectangle to clients that asked for it. Input callbacks run on
+ * the same thread and go to the machine through hg_machine_send_* (queued to the emulation
+ * thread), so nothing here touches emulated devices directly.
+ *
+ * No global state: the HgVnc is rfbScreenInfo.screenData, a client's state is
+ * rfbClientRec.clientData.
+ *
+ * Pixels: the display is 0x00RRGGBB; libvncserver's 8/3/4 server format is red in the low
+ * byte, so rectangles are converted while copied (cheap next to sending them).
+ *
+ * Keyboard: see vnc-keysym.c. The server keeps, per client, which Shift keys the client
+ * holds (as forwarded to the guest) and lifts or adds Shift around a key whose US symbol
+ * needs the other state; it remembers which key each pressed keysym became, so the release
+ * goes to the same key even when the client releases it under another symbol (Shift let go
+ * first). Pointer: the absolute position goes to hg_machine_send_pointer; while the machine
+ * has no absolute device, the difference to the client's previous position is sent as
+ * relative motion (the guest's cursor then follows the client's only as far as the guest's
+ * acceleration allows, as with QEMU's VNC and a PS/2 mouse).
+ */
+#include "vnc.h"
+
+#include "display.h"
+#include "hangar.h"
+
+#ifdef HG_HAVE_VNC
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <rfb/rfb.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+enum { MAX_RECTS = 64, MAX_HELD = 32, VNC_PORT_BASE = 5900 };
+enum { SHIFT_L = 0x2A, SHIFT_R = 0x36 };
+
+struct HgVnc {
+    HgMachine *machine;
+    HgDisplay *display;
+    rfbScreenInfoPtr screen;
+    char *fb; /* libvncserver's framebuffer, width * height * 4 bytes */
+    int width, height;
+    uint64_t generation;
+    char *passwords[2]; /* rfbCheckPasswordByList's NULL-terminated list */
+    int unix_fd;        /* listening UNIX socket, or -1 */
+    char *unix_path;
+    GThread *thread;
+    gint quit;
+};
+
+typedef struct HeldKey {
+    uint32_t keysym;
+    uint16_t code;
+} HeldKey;
+
+typedef struct VncClient {
+    HgVnc *vnc;
+    bool shift_l, shift_r; /* as forwarded to the guest */
+    bool have_pos;
+    int x, y, buttons;
+    HeldKey held[MAX_HELD];
+    int n_held;
+    uint32_t last_unknown; /* the last keysym dropped, to log each one once */
+} VncClient;
+
+bool hg_vnc_available(void)
+{
+    return true;
+}
+
+static void copy_rect(HgVnc *v, const HgSurface *s, int x, int y, int w, int h)
+{
+    for (int row = y; row < y + h; row++) {
+        const uint32_t *src =
+            (const uint32_t *)((const uint8_t *)s->pixels + (size_t)row * s->stride) + x;
+        uint32_t *dst = (uint32_t *)v->fb + (size_t)row * v->width + x;
+        for (int i = 0; i < w; i++) {
+            uint32_t p = src[i];
+            dst[i] = ((p >> 16) & 0xFF) | (p & 0xFF00) | ((p & 0xFF) << 16);
+        }
+    }
+}
+
+/* Pulls the display's changes into the framebuffer (server thread). */
+static void vnc_refresh(HgVnc *v)
+{
+    HgSurface s;
+    HgRect rects[MAX_RECTS];
+    hg_display_lock(v->display, &s);
+    if (s.generation != v->generation || s.width != v->width || s.height != v->height) {
+        hg_display_take_dirty(v->display, rects, MAX_RECTS, NULL);
+        char *old = v->fb;
+        v->fb = g_malloc((size_t)s.width * s.height * 4);
+        v->width = s.width;
+        v->height = s.height;
+        v->generation = s.generation;
+        copy_rect(v, &s, 0, 0, s.width, s.height);
+        hg_display_unlock(v->display);
+        rfbNewFramebuffer(v->screen, v->fb, v->width, v->height, 8, 3, 4);
+        g_free(old);
+        return;
+    }
+    int n = hg_display_take_dirty(v->display, rects, MAX_RECTS, NULL);
+    for (int i = 0; i < n; i++)
+        copy_rect(v, &s, rects[i].x, rects[i].y, rects[i].w, rects[i].h);
+    hg_display_unlock(v->display);
+    for (int i = 0; i < n; i++)
+        rfbMarkRectAsModified(v->screen, rects[i].x, rects[i].y, rects[i].x + rects[i].w,
+                              rects[i].y + rects[i].h);
+}
+
+/* ---- input ---- */
+
+static void key(VncClient *c, uint16_t code, bool down)
+{
+    hg_machine_send_key(c->vnc->machine, code, down);
+}
+
+static void key_event(rfbBool down, rfbKeySym keysym, rfbClientPtr cl)
+{
+    VncClient *c = cl->clientData;
+    if (!c)
+        return;
+    if (!down) {
+        /* Release the key this keysym pressed, or, for a keysym never pressed under this
+         * name (the client released Shift first), the key it maps to if that is held. */
+        uint16_t code = 0;
+        int shift, at = -1;
+        for (int i = 0; i < c->n_held; i++)
+            if (c->held[i].keysym == keysym)
+                at = i;
+        if (at < 0 && hg_vnc_keysym_lookup(keysym, &code, &shift))
+            for (int i = 0; i < c->n_held; i++)
+                if (c->held[i].code == code)
+                    at = i;
+        if (at < 0)
+            return;
+        code = c->held[at].code;
+        c->held[at] = c->held[--c->n_held];
+        if (code == SHIFT_L)
+            c->shift_l = false;
+        if (code == SHIFT_R)
+            c->shift_r = false;
+        key(c, code, false);
+        return;
+    }
+    uint16_t code;
+    int shift;
+    if (!hg_vnc_keysym_lookup(keysym, &code, &shift)) {
+        if (keysym != c->last_unknown)
+            rfbLog("hangar: keysym 0x%x has no key on the US layout; not typed\n",
+                   (unsigned)keysym);
+        c->last_unknown = keysym;
+        return;
+    }
+    bool held_shift = c->shift_l || c->shift_r;
+    if (shift == HG_VNC_SHIFT_YES && !held_shift) {
+        key(c, SHIFT_L, true);
+        key(c, code, true);
+        key(c, SHIFT_L, false);
+    } else if (shift == HG_VNC_SHIFT_NO && held_shift) {
+        if (c->shift_l)
+            key(c, SHIFT_L, false);
+        if (c->shift_r)
+            key(c, SHIFT_R, false);
+        key(c, code, true);
+        if (c->shift_l)
+            key(c, SHIFT_L, true);
+        if (c->shift_r)
+            key(c, SHIFT_R, true);
+    } else {
+        key(c, code, true);
+    }
+    if (code == SHIFT_L)
+        c->shift_l = true;
+    if (code == SHIFT_R)
+        c->shift_r = true;
+    /* Autorepeat sends presses without releases: remember each keysym once. */
+    for (int i = 0; i < c->n_held; i++)
+        if (c->held[i].keysym == keysym)
+            return;
+    if (c->n_held < MAX_HELD)
+        c->held[c->n_held++] = (HeldKey){keysym, code};
+}
+
+static void release_all(VncClient *c)
+{
+    for (int i = 0; i < c->n_held; i++)
+        key(c, c->held[i].code, false);
+    c->n_held = 0;
+    c->shift_l = c->shift_r = false;
+    if (c->buttons & 7)
+        hg_machine_send_mouse(c->vnc->machine, 0, 0, 0, 0);
+    c->buttons = 0;
+}
+
+static void pointer_event(int mask, int x, int y, rfbClientPtr cl)
+{
+    VncClient *c = cl->clientData;
+    if (!c)
+        return;
+    /* RFB buttons: 1 left, 2 middle, 4 right, 8 wheel up, 16 wheel down. */
+    unsigned buttons = ((mask & 1) ? HG_BUTTON_LEFT : 0) | ((mask & 2) ? HG_BUTTON_MIDDLE : 0) |
+                       ((mask & 4) ? HG_BUTTON_RIGHT : 0);
+    int dz = 0;
+    if ((mask & 8) && !(c->buttons & 8))
+        dz = -1;
+    if ((mask & 16) && !(c->buttons & 16))
+        dz = 1;
+    if (dz == 0 && hg_machine_send_pointer(c->vnc->machine, x, y, buttons)) {
+        c->have_pos = false;
+    } else {
+        int dx = c->have_pos ? x - c->x : 0, dy = c->have_pos ? y - c->y : 0;
+        if (dx || dy || dz || buttons != (unsigned)(c->buttons & 7))
+            hg_machine_send_mouse(c->vnc->machine, dx, dy, dz, buttons);
+        c->have_pos = true;
+    }
+    c->x = x;
+    c->y = y;
+    c->buttons = mask;
+}
+
+static void client_gone(rfbClientPtr cl)
+{
+    VncClient *c = cl->clientData;
+    if (c) {
+        release_all(c);
+        g_free(c);
+        cl->clientData = NULL;
+    }
+}
+
+static enum rfbNewClientAction new_client(rfbClientPtr cl)
+{
+    VncClient *c = g_new0(VncClient, 1);
+    c->vnc = cl->screen->screenData;
+    cl->clientData = c;
+    cl->clientGoneHook = client_gone;
+    return RFB_CLIENT_ACCEPT;
+}
+
+/* ---- the server thread ---- */
+
+static void accept_unix(HgVnc *v)
+{
+    struct pollfd p = {.fd = v->unix_fd, .events = POLLIN};
+    while (poll(&p, 1, 0) > 0 && (p.revents & POLLIN)) {
+        int fd = accept(v->unix_fd, NULL, NULL);
+        if (fd < 0)
+            return;
+        rfbNewClient(v->screen, fd);
+    }
+}
+
+static gpointer vnc_thread(gpointer data)
+{
+    HgVnc *v = data;
+    while (!g_atomic_int_get(&v->quit)) {
+        rfbProcessEvents(v->screen, 20000);
+        if (v->unix_fd >= 0)
+            accept_unix(v);
+        vnc_refresh(v);
+    }
+    rfbShutdownServer(v->screen, TRUE);
+    return NULL;
+}
+
+/* ---- start and stop ---- */
+
+static bool parse_spec(HgVnc *v, const char *spec, GError **error)
+{
+    if (g_str_has_prefix(spec, "unix:")) {
+        const char *path = spec + 5;
+        struct sockaddr_un addr = {.sun_family = AF_UNIX};
+        if (!*path || strlen(path) >= sizeof(addr.sun_path)) {
+            g_set_error(error, HG_ERROR, HG_ERROR_CONFIG,
+                        "--vnc: bad UNIX socket path \"%s\"", path);
+            return false;
+        }
+        strcpy(addr.sun_path, path);
+        unlink(path);
+        v->unix_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (v->unix_fd < 0 || bind(v->unix_fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
+            listen(v->unix_fd, 4) < 0) {
+            g_set_error(error, HG_ERROR, HG_ERROR_FILE,
+                        "--vnc: cannot listen on %s: %s", path, g_strerror(errno));
+            return false;
+        }
+        v->unix_path = g_strdup(path);
+        v->screen->port = 0;
+        v->screen->ipv6port = 0;
+        return true;
+    }
+    const char *colon = strrchr(spec, ':');
+    char *end;
+    long display = colon ? strtol(colon + 1, &end, 10) : -1;
+    if (!colon || !colon[1] || *end || display < 0 || display > 65535 - VNC_PORT_BASE) {
+        g_set_error(error, HG_ERROR, HG_ERROR_CONFIG,
+                    "--vnc: expected :N, HOST:N or unix:PATH, not \"%s\"", spec);
+        return false;
+    }
+    in_addr_t host = htonl(INADDR_LOOPBACK);
+    if (colon != spec) {
+        char *name = g_strndup(spec, colon - spec);
+        struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *ai;
+        int rc = getaddrinfo(name, NULL, &hints, &ai);
+        if (rc != 0) {
+            g_set_error(error, HG_ERROR, HG_ERROR_CONFIG,
+                        "--vnc: cannot resolve \"%s\" to an IPv4 address: %s", name,
+                        gai_strerror(rc));
+            g_free(name);
+            return false;
+        }
+        host = ((struct sockaddr_in *)ai->ai_addr)->sin_addr.s_addr;
+        freeaddrinfo(ai);
+        g_free(name);
+    }
+    v->screen->listenInterface = host;
+    v->screen->port = VNC_PORT_BASE + (int)display;
+    v->screen->ipv6port = 0; /* IPv4 only: the address above is the one asked for */
+    v->screen->autoPort = FALSE;
+    return true;
+}
+
+static void vnc_free(HgVnc *v)
+{
+    if (v->screen)
+        rfbScreenCleanup(v->screen);
+    if (v->unix_fd >= 0)
+        close(v->unix_fd);
+    if (v->unix_path)
+        unlink(v->unix_path);
+    g_free(v->unix_path);
+    g_free(v->fb);
+    g_free(v->passwords[0]);
+    g_free(v);
+}
+
+HgVnc *hg_vnc_start(HgMachine *m, const char *spec, const char *password, GError **error)
+{
+    HgVnc *v = g_new0(HgVnc, 1);
+    v->machine = m;
+    v->display = hg_machine_display(m);
+    v->unix_fd = -1;
+
+    HgSurface s;
+    hg_display_lock(v->display, &s);
+    v->width = s.width;
+    v->height = s.height;
+    v->generation = s.generation;
+    v->fb = g_malloc((size_t)s.width * s.height * 4);
+    copy_rect(v, &s, 0, 0, s.width, s.height);
+    hg_display_unlock(v->display);
+
+    int argc = 0;
+    v->screen = rfbGetScreen(&argc, NULL, v->width, v->height, 8, 3, 4);
+    if (!v->screen) {
+        g_set_error(error, HG_ERROR, HG_ERROR_CONFIG, "--vnc: libvncserver failed");
+        vnc_free(v);
+        return NULL;
+    }
+    v->screen->frameBuffer = v->fb;
+    v->screen->screenData = v;
+    v->screen->desktopName = "Hangar";
+    v->screen->alwaysShared = TRUE;
+    v->screen->cursor = NULL; /* the guest draws its own pointer */
+    v->screen->kbdAddEvent = key_event;
+    v->screen->ptrAddEvent = pointer_event;
+    v->screen->newClientHook = new_client;
+    if (password) {
+        v->passwords[0] = g_strdup(password);
+        v->screen->authPasswdData = v->passwords;
+        v->screen->passwordCheck = rfbCheckPasswordByList;
+    }
+    if (!parse_spec(v, spec, error)) {
+        vnc_free(v);
+        return NULL;
+    }
+    rfbInitServer(v->screen);
+    if (v->unix_fd < 0 && v->screen->listenSock == RFB_INVALID_SOCKET) {
+        g_set_error(error, HG_ERROR, HG_ERROR_CONFIG,
+                    "--vnc: cannot listen on TCP port %d", v->screen->port);
+        vnc_free(v);
+        return NULL;
+    }
+    v->thread = g_thread_new("hangar-vnc", vnc_thread, v);
+    return v;
+}
+
+void hg_vnc_stop(HgVnc *v)
+{
+    if (!v)
+        return;
+    g_atomic_int_set(&v->quit, 1);
+    g_thread_join(v->thread);
+    vnc_free(v);
+}
+
+#else /* !HG_HAVE_VNC */
+
+bool hg_vnc_available(void)
+{
+    return false;
+}
+
+HgVnc *hg_vnc_start(HgMachine *m, const char *spec, const char *password, GError **error)
+{
+    g_set_error(error, HG_ERROR, HG_ERROR_CONFIG,
+                "--vnc: this build has no VNC server (libvncserver-dev was not found)");
+    return NULL;
+}
+
+void hg_vnc_stop(HgVnc *v)
+{
+}
+
+#endif
