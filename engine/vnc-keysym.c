@@ -11,8 +11,10 @@
  * keys...): they are not typed and vnc_keysym_lookup returns false; the server drops them
  * (and logs the keysym once per client). Guessing a key position for them would depend on
  * the guest's layout, which the server cannot know; QEMU needs "-k LAYOUT" for the same
- * reason. Raw scancodes would avoid the whole problem (QEMU's
- * "QEMU Extended Key Event" pseudo-encoding); libvncserver 0.9.14 does not implement it.
+ * reason. Clients that send raw keys instead (the "QEMU Extended Key Event"
+ * pseudo-encoding: gtk-vnc/virt-viewer, TigerVNC, noVNC) avoid the problem entirely: the
+ * guest's own layout then decides, as with a physical keyboard; vnc.c implements that
+ * message as a libvncserver protocol extension (libvncserver 0.9.14 lacks it).
  */
 #include "vnc.h"
 

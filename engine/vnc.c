@@ -44,6 +44,10 @@
 
 enum { MAX_RECTS = 64, MAX_HELD = 32, VNC_PORT_BASE = 5900 };
 enum { SHIFT_L = 0x2A, SHIFT_R = 0x36 };
+/* Keys reach the guest at most one per KEY_DELAY_US: a PS/2 keyboard buffers 16 bytes, and
+ * a client that sends a burst (a paste, or a fast typist's rollover) would overflow it.
+ * QEMU's VNC paces keys the same way (its key-delay-ms, 10 by default). */
+enum { KEY_DELAY_US = 10000, LOOP_US = 20000 };
 
 struct HgVnc {
     HgMachine *machine;
@@ -57,6 +61,14 @@ struct HgVnc {
     char *unix_path;
     GThread *thread;
     gint quit;
+    GQueue keys;          /* pending key events: code | pressed << 16, server thread only */
+    gint64 next_key_time; /* monotonic time the next one may go */
+    /* The QEMU Extended Key Event (raw scancodes): libvncserver 0.9.14 does not know it, so
+     * it is a protocol extension. libvncserver keeps registered extensions in one list for
+     * the whole process and writes their next field, so each server registers its own. */
+    rfbProtocolExtension ext_key;
+    int ext_key_encodings[2];
+    bool ext_key_registered;
 };
 
 typedef struct HeldKey {
@@ -72,6 +84,7 @@ typedef struct VncClient {
     HeldKey held[MAX_HELD];
     int n_held;
     uint32_t last_unknown; /* the last keysym dropped, to log each one once */
+    bool raw_keys;         /* the client sent a QEMU Extended Key Event */
 } VncClient;
 
 bool hg_vnc_available(void)
@@ -124,7 +137,18 @@ static void vnc_refresh(HgVnc *v)
 
 static void key(VncClient *c, uint16_t code, bool down)
 {
-    hg_machine_send_key(c->vnc->machine, code, down);
+    g_queue_push_tail(&c->vnc->keys, GUINT_TO_POINTER(code | (down ? 1u << 16 : 0)));
+}
+
+/* Sends the queued key events that are due (server thread). */
+static void send_keys(HgVnc *v)
+{
+    gint64 now = g_get_monotonic_time();
+    while (!g_queue_is_empty(&v->keys) && now >= v->next_key_time) {
+        guint e = GPOINTER_TO_UINT(g_queue_pop_head(&v->keys));
+        hg_machine_send_key(v->machine, e & 0xFFFF, e >> 16);
+        v->next_key_time = now + KEY_DELAY_US;
+    }
 }
 
 static void key_event(rfbBool down, rfbKeySym keysym, rfbClientPtr cl)
@@ -192,6 +216,71 @@ static void key_event(rfbBool down, rfbKeySym keysym, rfbClientPtr cl)
             return;
     if (c->n_held < MAX_HELD)
         c->held[c->n_held++] = (HeldKey){keysym, code};
+}
+
+/* ---- QEMU Extended Key Event ----
+ * The pseudo-encoding -258 in SetEncodings asks for it; the server acknowledges with an
+ * empty rectangle of that encoding, after which the client may send message 255, subtype
+ * 0: down (u16), keysym (u32), keycode (u32, the XT scancode: set 1, with the high bit
+ * standing for the 0xE0 prefix; 0xC6 is Pause as QEMU numbers it). With the key itself the
+ * guest's own layout decides the symbol, as on real hardware: the keysym table is only the
+ * fallback for clients without it (or a keycode of 0). */
+enum { QEMU_MSG = 255, QEMU_EXT_KEY = 0, ENC_EXT_KEY = -258 };
+
+static rfbBool ext_key_enable(rfbClientPtr cl, void **data, int encoding)
+{
+    if (encoding != ENC_EXT_KEY)
+        return FALSE;
+    /* FramebufferUpdate, one rectangle 0,0 0x0 of encoding -258. */
+    static const uint8_t ack[16] = {0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0xFE, 0xFE};
+    if (rfbWriteExact(cl, (const char *)ack, sizeof(ack)) < 0)
+        rfbCloseClient(cl);
+    return TRUE;
+}
+
+static uint16_t xt_to_code(uint32_t xt)
+{
+    if (xt == 0xC6)
+        return HG_KEYCODE_PAUSE;
+    if (xt >= 0x80 && xt <= 0xFF)
+        return HG_KEYCODE_E0 | (xt & 0x7F);
+    return xt > 0 && xt < 0x80 ? (uint16_t)xt : 0;
+}
+
+static rfbBool ext_key_message(rfbClientPtr cl, void *data, const rfbClientToServerMsg *msg)
+{
+    if (msg->type != QEMU_MSG)
+        return FALSE;
+    uint8_t b[11];
+    if (rfbReadExact(cl, (char *)b, sizeof(b)) <= 0) {
+        rfbCloseClient(cl);
+        return TRUE;
+    }
+    VncClient *c = cl->clientData;
+    if (b[0] != QEMU_EXT_KEY || !c) {
+        rfbLog("hangar: unknown QEMU client message %u\n", b[0]);
+        rfbCloseClient(cl);
+        return TRUE;
+    }
+    bool down = (b[1] << 8 | b[2]) != 0;
+    uint32_t keysym = (uint32_t)b[3] << 24 | b[4] << 16 | b[5] << 8 | b[6];
+    uint16_t code = xt_to_code((uint32_t)b[7] << 24 | b[8] << 16 | b[9] << 8 | b[10]);
+    if (!code) {
+        cl->screen->kbdAddEvent(down, keysym, cl);
+        return TRUE;
+    }
+    c->raw_keys = true;
+    /* Remember held keys by code, for the release when the client goes away. */
+    int at = -1;
+    for (int i = 0; i < c->n_held; i++)
+        if (c->held[i].code == code)
+            at = i;
+    if (down && at < 0 && c->n_held < MAX_HELD)
+        c->held[c->n_held++] = (HeldKey){0, code};
+    if (!down && at >= 0)
+        c->held[at] = c->held[--c->n_held];
+    key(c, code, down);
+    return TRUE;
 }
 
 static void release_all(VncClient *c)
@@ -267,9 +356,10 @@ static gpointer vnc_thread(gpointer data)
 {
     HgVnc *v = data;
     while (!g_atomic_int_get(&v->quit)) {
-        rfbProcessEvents(v->screen, 20000);
+        rfbProcessEvents(v->screen, g_queue_is_empty(&v->keys) ? LOOP_US : KEY_DELAY_US / 2);
         if (v->unix_fd >= 0)
             accept_unix(v);
+        send_keys(v);
         vnc_refresh(v);
     }
     rfbShutdownServer(v->screen, TRUE);
@@ -337,6 +427,8 @@ static void vnc_free(HgVnc *v)
 {
     if (v->screen)
         rfbScreenCleanup(v->screen);
+    if (v->ext_key_registered)
+        rfbUnregisterProtocolExtension(&v->ext_key);
     if (v->unix_fd >= 0)
         close(v->unix_fd);
     if (v->unix_path)
@@ -344,6 +436,7 @@ static void vnc_free(HgVnc *v)
     g_free(v->unix_path);
     g_free(v->fb);
     g_free(v->passwords[0]);
+    g_queue_clear(&v->keys);
     g_free(v);
 }
 
@@ -353,6 +446,7 @@ HgVnc *hg_vnc_start(HgMachine *m, const char *spec, const char *password, GError
     v->machine = m;
     v->display = hg_machine_display(m);
     v->unix_fd = -1;
+    g_queue_init(&v->keys);
 
     HgSurface s;
     hg_display_lock(v->display, &s);
@@ -387,6 +481,12 @@ HgVnc *hg_vnc_start(HgMachine *m, const char *spec, const char *password, GError
         vnc_free(v);
         return NULL;
     }
+    v->ext_key_encodings[0] = ENC_EXT_KEY;
+    v->ext_key.pseudoEncodings = v->ext_key_encodings;
+    v->ext_key.enablePseudoEncoding = ext_key_enable;
+    v->ext_key.handleMessage = ext_key_message;
+    rfbRegisterProtocolExtension(&v->ext_key);
+    v->ext_key_registered = true;
     rfbInitServer(v->screen);
     if (v->unix_fd < 0 && v->screen->listenSock == RFB_INVALID_SOCKET) {
         g_set_error(error, HG_ERROR, HG_ERROR_CONFIG,

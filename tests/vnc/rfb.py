@@ -85,7 +85,7 @@ assert des_encrypt(bytes.fromhex("133457799BBCDFF1"),
 
 # ---- keysyms ----
 XK_SHIFT_L, XK_RETURN = 0xFFE1, 0xFF0D
-ENC_RAW, ENC_DESKTOP_SIZE = 0, -223
+ENC_RAW, ENC_DESKTOP_SIZE, ENC_QEMU_EXT_KEY = 0, -223, -258
 
 
 class AuthFailed(Exception):
@@ -122,6 +122,7 @@ class Client:
         self.name = self.recv(struct.unpack(">I", self.recv(4))[0]).decode(errors="replace")
         self.resize(w, h)
         self.resizes = []
+        self.ext_key = False  # the server acknowledged the QEMU Extended Key Event
 
     def recv(self, n):
         data = b""
@@ -150,6 +151,10 @@ class Client:
     def key(self, keysym, down):
         self.s.sendall(struct.pack(">BBxxI", 4, int(down), keysym))
 
+    def ext_key_event(self, keysym, keycode, down):
+        """QEMU Extended Key Event: the XT scancode (0xE0 prefix as the high bit)."""
+        self.s.sendall(struct.pack(">BBHII", 255, 0, int(down), keysym, keycode))
+
     def tap(self, keysym):
         self.key(keysym, True)
         self.key(keysym, False)
@@ -158,14 +163,19 @@ class Client:
         self.s.sendall(struct.pack(">BBHH", 5, buttons, x, y))
 
     def read_message(self):
-        """Reads one server message; returns its type (0 = a framebuffer update)."""
+        """Reads one server message; returns its type (0 = a framebuffer update with
+        pixels or a new size, -1 = one with only the Extended Key Event acknowledgement)."""
         t = self.recv(1)[0]
         if t == 0:
             n = struct.unpack(">xH", self.recv(3))[0]
+            acks = 0
             bpp = self.bpp // 8
             for _ in range(n):
                 x, y, w, h, enc = struct.unpack(">HHHHi", self.recv(12))
-                if enc == ENC_DESKTOP_SIZE:
+                if enc == ENC_QEMU_EXT_KEY:
+                    self.ext_key = True
+                    acks += 1
+                elif enc == ENC_DESKTOP_SIZE:
                     self.resize(w, h)
                     self.resizes.append((w, h))
                 elif enc == ENC_RAW:
@@ -182,6 +192,8 @@ class Client:
                             self.fb[base + col] = (r << 16) | (g << 8) | b
                 else:
                     raise RuntimeError("unexpected encoding %d" % enc)
+            if n and acks == n:
+                return -1
         elif t == 1:
             n = struct.unpack(">xHH", self.recv(5))[1]
             self.recv(6 * n)
@@ -195,7 +207,8 @@ class Client:
         return t
 
     def update(self, incremental=False, timeout=10):
-        """Requests an update and reads messages until a framebuffer update arrived."""
+        """Requests an update and reads messages until a framebuffer update arrived (the
+        server must not be left writing to a client that does not read)."""
         self.request(incremental)
         self.s.settimeout(timeout)
         try:

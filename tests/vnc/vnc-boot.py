@@ -127,10 +127,22 @@ def boot_test(work):
         c.key(rfb.XK_SHIFT_L, False)
         c.tap(0xE4)  # adiaeresis: no US key types it, dropped (vnc-keysym.c)
         c.tap(ord("x"))
+        # QEMU Extended Key Event: raw keys, the guest's (US) layout decides. A German
+        # client's Z key sits where the US Y is; its adiaeresis key is the US apostrophe.
+        c.set_encodings([rfb.ENC_RAW, rfb.ENC_DESKTOP_SIZE, rfb.ENC_QEMU_EXT_KEY])
+        c.update()
+        check(c.ext_key, "the server acknowledged the QEMU Extended Key Event")
+        for keysym, keycode in ((ord("z"), 0x15), (0xE4, 0x28)):
+            c.ext_key_event(keysym, keycode, True)
+            c.ext_key_event(keysym, keycode, False)
+        c.ext_key_event(rfb.XK_SHIFT_L, 0x2A, True)
+        c.ext_key_event(ord("!"), 0x02, True)
+        c.ext_key_event(ord("!"), 0x02, False)
+        c.ext_key_event(rfb.XK_SHIFT_L, 0x2A, False)
         c.pointer(100, 100)  # relative motion for the PS/2 mouse; the guest ignores it
         c.pointer(110, 105, 1)
         c.pointer(110, 105, 0)
-        want = "vnc> " + TEXT + "/x"
+        want = "vnc> " + TEXT + "/xy'!"
         screen = mon.wait_screen(want, 60)
         check(want in screen, "the typed keys reached the guest: %r" % want)
         if want not in screen:
