@@ -249,8 +249,14 @@ static bool setup_monitor(App *a, const char *spec, GError **error)
 /* ---- VNC (engine/vnc.h) ---- */
 
 /* Checks --vnc/--vnc-password before the machine exists, so mistakes fail early. */
-static bool vnc_check_options(const char *spec, const char *password, GError **error)
+static bool vnc_check_options(const char *spec, const char *password, gint64 max_insns,
+                              GError **error)
 {
+    if (spec && max_insns > 0) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--vnc needs the machine on its own thread, not a --max-insns run");
+        return false;
+    }
     if (password && !spec) {
         g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                     "--vnc-password needs --vnc");
@@ -262,6 +268,8 @@ static bool vnc_check_options(const char *spec, const char *password, GError **e
                     "rebuild)");
         return false;
     }
+    if (spec && !hg_vnc_check_spec(spec, error))
+        return false;
     if (password && (!*password || strlen(password) > 8)) {
         g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                     "--vnc-password: VNC passwords have 1 to 8 characters");
@@ -270,7 +278,8 @@ static bool vnc_check_options(const char *spec, const char *password, GError **e
     return true;
 }
 
-/* Starts the VNC server for the created machine (NULL spec: none). */
+/* Starts the VNC server once the machine's thread runs (its input is queued to that
+ * thread); NULL spec: none. */
 static bool vnc_setup(HgMachine *m, const char *spec, const char *password, HgVnc **out,
                       GError **error)
 {
@@ -374,7 +383,7 @@ int main(int argc, char **argv)
                     "--memory: expected a number of MiB from 1 to 3072");
         goto err;
     }
-    if (!vnc_check_options(vnc, vnc_password, &error))
+    if (!vnc_check_options(vnc, vnc_password, max_insns, &error))
         goto err;
     if (boot && !hg_config_set_boot(&cfg, boot, &error))
         goto err;
@@ -424,8 +433,6 @@ int main(int argc, char **argv)
     app.machine = hg_machine_new(&cfg, &hooks, &error);
     if (!app.machine)
         goto err;
-    if (!vnc_setup(app.machine, vnc, vnc_password, &vnc_server, &error))
-        goto err;
 
     if (max_insns > 0) {
         /* A bounded, reproducible run on this thread (tests). */
@@ -458,7 +465,10 @@ int main(int argc, char **argv)
     }
     if (!hg_machine_start(app.machine, &error))
         goto err;
+    if (!vnc_setup(app.machine, vnc, vnc_password, &vnc_server, &error))
+        goto err;
     g_main_loop_run(app.loop);
+    hg_vnc_stop(g_steal_pointer(&vnc_server));
     hg_machine_stop(app.machine);
     if (app.finished)
         app.status = hg_machine_exit_status(app.machine);

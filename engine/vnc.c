@@ -368,28 +368,23 @@ static gpointer vnc_thread(gpointer data)
 
 /* ---- start and stop ---- */
 
-static bool parse_spec(HgVnc *v, const char *spec, GError **error)
+typedef struct Spec {
+    char *unix_path;    /* unix:PATH, or NULL for TCP */
+    in_addr_t host;     /* network order */
+    int port;
+} Spec;
+
+static bool parse_spec(const char *spec, Spec *out, GError **error)
 {
+    *out = (Spec){0};
     if (g_str_has_prefix(spec, "unix:")) {
         const char *path = spec + 5;
-        struct sockaddr_un addr = {.sun_family = AF_UNIX};
-        if (!*path || strlen(path) >= sizeof(addr.sun_path)) {
-            g_set_error(error, HG_ERROR, HG_ERROR_CONFIG,
-                        "--vnc: bad UNIX socket path \"%s\"", path);
+        if (!*path || strlen(path) >= sizeof(((struct sockaddr_un *)NULL)->sun_path)) {
+            g_set_error(error, HG_ERROR, HG_ERROR_CONFIG, "--vnc: bad UNIX socket path \"%s\"",
+                        path);
             return false;
         }
-        strcpy(addr.sun_path, path);
-        unlink(path);
-        v->unix_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (v->unix_fd < 0 || bind(v->unix_fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
-            listen(v->unix_fd, 4) < 0) {
-            g_set_error(error, HG_ERROR, HG_ERROR_FILE,
-                        "--vnc: cannot listen on %s: %s", path, g_strerror(errno));
-            return false;
-        }
-        v->unix_path = g_strdup(path);
-        v->screen->port = 0;
-        v->screen->ipv6port = 0;
+        out->unix_path = g_strdup(path);
         return true;
     }
     const char *colon = strrchr(spec, ':');
@@ -400,7 +395,8 @@ static bool parse_spec(HgVnc *v, const char *spec, GError **error)
                     "--vnc: expected :N, HOST:N or unix:PATH, not \"%s\"", spec);
         return false;
     }
-    in_addr_t host = htonl(INADDR_LOOPBACK);
+    out->host = htonl(INADDR_LOOPBACK);
+    out->port = VNC_PORT_BASE + (int)display;
     if (colon != spec) {
         char *name = g_strndup(spec, colon - spec);
         struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *ai;
@@ -412,14 +408,34 @@ static bool parse_spec(HgVnc *v, const char *spec, GError **error)
             g_free(name);
             return false;
         }
-        host = ((struct sockaddr_in *)ai->ai_addr)->sin_addr.s_addr;
+        out->host = ((struct sockaddr_in *)ai->ai_addr)->sin_addr.s_addr;
         freeaddrinfo(ai);
         g_free(name);
     }
-    v->screen->listenInterface = host;
-    v->screen->port = VNC_PORT_BASE + (int)display;
-    v->screen->ipv6port = 0; /* IPv4 only: the address above is the one asked for */
-    v->screen->autoPort = FALSE;
+    return true;
+}
+
+bool hg_vnc_check_spec(const char *spec, GError **error)
+{
+    Spec s;
+    bool ok = parse_spec(spec, &s, error);
+    g_free(s.unix_path);
+    return ok;
+}
+
+static bool listen_unix(HgVnc *v, const char *path, GError **error)
+{
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    strcpy(addr.sun_path, path);
+    unlink(path);
+    v->unix_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (v->unix_fd < 0 || bind(v->unix_fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
+        listen(v->unix_fd, 4) < 0) {
+        g_set_error(error, HG_ERROR, HG_ERROR_FILE, "--vnc: cannot listen on %s: %s", path,
+                    g_strerror(errno));
+        return false;
+    }
+    v->unix_path = g_strdup(path);
     return true;
 }
 
@@ -442,6 +458,9 @@ static void vnc_free(HgVnc *v)
 
 HgVnc *hg_vnc_start(HgMachine *m, const char *spec, const char *password, GError **error)
 {
+    Spec where;
+    if (!parse_spec(spec, &where, error))
+        return NULL;
     HgVnc *v = g_new0(HgVnc, 1);
     v->machine = m;
     v->display = hg_machine_display(m);
@@ -477,10 +496,21 @@ HgVnc *hg_vnc_start(HgMachine *m, const char *spec, const char *password, GError
         v->screen->authPasswdData = v->passwords;
         v->screen->passwordCheck = rfbCheckPasswordByList;
     }
-    if (!parse_spec(v, spec, error)) {
-        vnc_free(v);
-        return NULL;
+    if (where.unix_path) {
+        /* libvncserver listens on TCP only: this thread accepts and hands it the sockets. */
+        bool ok = listen_unix(v, where.unix_path, error);
+        g_free(where.unix_path);
+        if (!ok) {
+            vnc_free(v);
+            return NULL;
+        }
+        v->screen->port = 0;
+    } else {
+        v->screen->listenInterface = where.host;
+        v->screen->port = where.port;
+        v->screen->autoPort = FALSE;
     }
+    v->screen->ipv6port = 0; /* IPv4 only: the address asked for, 127.0.0.1 by default */
     v->ext_key_encodings[0] = ENC_EXT_KEY;
     v->ext_key.pseudoEncodings = v->ext_key_encodings;
     v->ext_key.enablePseudoEncoding = ext_key_enable;
@@ -489,8 +519,8 @@ HgVnc *hg_vnc_start(HgMachine *m, const char *spec, const char *password, GError
     v->ext_key_registered = true;
     rfbInitServer(v->screen);
     if (v->unix_fd < 0 && v->screen->listenSock == RFB_INVALID_SOCKET) {
-        g_set_error(error, HG_ERROR, HG_ERROR_CONFIG,
-                    "--vnc: cannot listen on TCP port %d", v->screen->port);
+        g_set_error(error, HG_ERROR, HG_ERROR_FILE,
+                    "--vnc: cannot listen on TCP port %d (in use?)", v->screen->port);
         vnc_free(v);
         return NULL;
     }
@@ -511,6 +541,13 @@ void hg_vnc_stop(HgVnc *v)
 
 bool hg_vnc_available(void)
 {
+    return false;
+}
+
+bool hg_vnc_check_spec(const char *spec, GError **error)
+{
+    g_set_error(error, HG_ERROR, HG_ERROR_CONFIG,
+                "--vnc: this build has no VNC server (libvncserver-dev was not found)");
     return false;
 }
 

@@ -21,11 +21,16 @@ bool hg_vnc_available(void);
  * IPv4 address or name; "0.0.0.0" for every interface) or "unix:PATH" (a UNIX socket,
  * replaced if it exists). password: NULL for none, else clients must answer the VNC
  * authentication challenge (only its first 8 characters count, as in every VNC server).
- * Returns NULL with error set when the spec is wrong or the socket cannot be opened. */
+ * Returns NULL with error set when the spec is wrong or the socket cannot be opened.
+ * Start it once the machine's emulation thread runs (hg_machine_start): client input goes
+ * through hg_machine_send_*, which runs at once on the caller's thread when none runs. */
 HgVnc *hg_vnc_start(HgMachine *m, const char *spec, const char *password, GError **error);
 /* Disconnects the clients, closes the socket and ends the thread. NULL is fine. Call it
- * before freeing the machine. */
+ * before hg_machine_stop. */
 void hg_vnc_stop(HgVnc *v);
+
+/* Checks a spec as hg_vnc_start would (syntax, host name), without listening. */
+bool hg_vnc_check_spec(const char *spec, GError **error);
 
 /* --- The keysym table (vnc-keysym.c), public for its unit test. --- */
 enum { HG_VNC_SHIFT_NO = 0, HG_VNC_SHIFT_YES = 1, HG_VNC_SHIFT_ANY = -1 };
