@@ -37,6 +37,7 @@
 #include <netdb.h>
 #include <poll.h>
 #include <rfb/rfb.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -322,6 +323,13 @@ static void pointer_event(int mask, int x, int y, rfbClientPtr cl)
 
 static void client_gone(rfbClientPtr cl)
 {
+    /* libvncserver 0.9.14 frees neither a client's enabled-extension records when it goes
+     * nor the record in rfbDisableExtension; ours carry no data. */
+    for (rfbExtensionData *e = cl->extensions, *next; e; e = next) {
+        next = e->next;
+        free(e);
+    }
+    cl->extensions = NULL;
     VncClient *c = cl->clientData;
     if (c) {
         release_all(c);
@@ -345,7 +353,7 @@ static void accept_unix(HgVnc *v)
 {
     struct pollfd p = {.fd = v->unix_fd, .events = POLLIN};
     while (poll(&p, 1, 0) > 0 && (p.revents & POLLIN)) {
-        int fd = accept(v->unix_fd, NULL, NULL);
+        int fd = accept4(v->unix_fd, NULL, NULL, SOCK_CLOEXEC);
         if (fd < 0)
             return;
         rfbNewClient(v->screen, fd);
