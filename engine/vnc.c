@@ -36,6 +36,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <rfb/rfb.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,19 @@ typedef struct VncClient {
 bool hg_vnc_available(void)
 {
     return true;
+}
+
+/* libvncserver reports every connection, encoding switch and statistics table on stderr;
+ * they go to GLib's debug log instead (G_MESSAGES_DEBUG=hangar-vnc shows them). Its log
+ * functions are process-wide pointers: every server sets the same one. */
+G_GNUC_PRINTF(1, 2) static void vnc_log(const char *format, ...)
+{
+    va_list ap;
+    va_start(ap, format);
+    char *text = g_strchomp(g_strdup_vprintf(format, ap));
+    va_end(ap);
+    g_log("hangar-vnc", G_LOG_LEVEL_DEBUG, "%s", text);
+    g_free(text);
 }
 
 static void copy_rect(HgVnc *v, const HgSurface *s, int x, int y, int w, int h)
@@ -184,8 +198,10 @@ static void key_event(rfbBool down, rfbKeySym keysym, rfbClientPtr cl)
     int shift;
     if (!hg_vnc_keysym_lookup(keysym, &code, &shift)) {
         if (keysym != c->last_unknown)
-            rfbLog("hangar: keysym 0x%x has no key on the US layout; not typed\n",
-                   (unsigned)keysym);
+            g_log("hangar-vnc", G_LOG_LEVEL_MESSAGE,
+                  "keysym 0x%x has no key on the US layout: not typed (a client with the "
+                  "QEMU Extended Key Event sends keys instead)",
+                  (unsigned)keysym);
         c->last_unknown = keysym;
         return;
     }
@@ -259,7 +275,7 @@ static rfbBool ext_key_message(rfbClientPtr cl, void *data, const rfbClientToSer
     }
     VncClient *c = cl->clientData;
     if (b[0] != QEMU_EXT_KEY || !c) {
-        rfbLog("hangar: unknown QEMU client message %u\n", b[0]);
+        vnc_log("unknown QEMU client message %u", b[0]);
         rfbCloseClient(cl);
         return TRUE;
     }
@@ -484,6 +500,7 @@ HgVnc *hg_vnc_start(HgMachine *m, const char *spec, const char *password, GError
     copy_rect(v, &s, 0, 0, s.width, s.height);
     hg_display_unlock(v->display);
 
+    rfbLog = rfbErr = vnc_log;
     int argc = 0;
     v->screen = rfbGetScreen(&argc, NULL, v->width, v->height, 8, 3, 4);
     if (!v->screen) {
