@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """VNC server tests of issue 4 against a real RFB client (rfb.py, beside this file).
 
-1. hangar-run --vnc unix:PATH boots SeaBIOS and a boot sector (echo-boot.asm) from a floppy.
-   The client sees a framebuffer of the display's size (the 720x400 of VGA text mode 3),
-   the SeaBIOS banner rows are not all background, keys typed as KeyEvents (letters,
-   digits, shifted punctuation; a '/' sent with Shift held as a German client does; an
-   adiaeresis no US key types, dropped as documented) reach the guest's BIOS and show on
-   its text screen (read through the monitor), and after Enter the guest's switch to VGA
-   mode 13h reaches the client as a DesktopSize change with the new picture.
+1. hangar-run --vnc unix:PATH boots SeaBIOS and a boot sector (echo-boot.asm) from a
+   floppy. The client sees a framebuffer of the display's size (the 720x400 of VGA text
+   mode 3); the SeaBIOS banner rows are not all background; pointer events reach the
+   guest's PS/2 mouse as relative motion and buttons (the guest prints the packets); keys
+   typed as KeyEvents (letters, digits, shifted punctuation; a '/' sent with Shift held as
+   a German client does; an adiaeresis no US key types, dropped as documented) reach the
+   guest's BIOS and show on its text screen (read through the monitor), and so do raw
+   keys sent as QEMU Extended Key Events (the guest's layout decides their symbol); after
+   Enter, the guest's switch to VGA mode 13h reaches the client as a DesktopSize change
+   with the new picture.
 2. hangar-run --vnc 127.0.0.1:N --vnc-password: only VNC authentication is offered, a wrong
    password is refused, the right one is accepted.
 
@@ -113,6 +116,19 @@ def boot_test(work):
         lit = sum(1 for p in banner if p != bg)
         check(lit > 200, "banner rows: %d of %d pixels are not background" % (lit, len(banner)))
 
+        # The pointer: no absolute device on the board, so the server sends the motion
+        # between two positions to the PS/2 mouse; the guest prints each packet.
+        c.pointer(100, 100)
+        c.pointer(110, 105, 1)
+        c.pointer(110, 105, 0)
+        packets = "vnc>  290AFB 080000"
+        screen = mon.wait_screen(packets, 30)
+        # 29: left button, Y negative (PS/2 counts up); X +10, Y -5; then the release.
+        check(packets in screen, "pointer motion and button reached the guest's PS/2 mouse "
+              "as packets %r" % packets[6:])
+        if packets not in screen:
+            print(screen)
+
         for ch in TEXT:
             if ch in SHIFTED:
                 c.key(rfb.XK_SHIFT_L, True)
@@ -139,10 +155,7 @@ def boot_test(work):
         c.ext_key_event(ord("!"), 0x02, True)
         c.ext_key_event(ord("!"), 0x02, False)
         c.ext_key_event(rfb.XK_SHIFT_L, 0x2A, False)
-        c.pointer(100, 100)  # relative motion for the PS/2 mouse; the guest ignores it
-        c.pointer(110, 105, 1)
-        c.pointer(110, 105, 0)
-        want = "vnc> " + TEXT + "/xy'!"
+        want = packets + TEXT + "/xy'!"
         screen = mon.wait_screen(want, 60)
         check(want in screen, "the typed keys reached the guest: %r" % want)
         if want not in screen:
