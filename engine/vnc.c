@@ -36,8 +36,8 @@
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <rfb/rfb.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -393,8 +393,8 @@ static gpointer vnc_thread(gpointer data)
 /* ---- start and stop ---- */
 
 typedef struct Spec {
-    char *unix_path;    /* unix:PATH, or NULL for TCP */
-    in_addr_t host;     /* network order */
+    char *unix_path; /* unix:PATH, or NULL for TCP */
+    in_addr_t host;  /* network order */
     int port;
 } Spec;
 
@@ -544,8 +544,8 @@ HgVnc *hg_vnc_start(HgMachine *m, const char *spec, const char *password, GError
     v->ext_key_registered = true;
     rfbInitServer(v->screen);
     if (v->unix_fd < 0 && v->screen->listenSock == RFB_INVALID_SOCKET) {
-        g_set_error(error, HG_ERROR, HG_ERROR_FILE,
-                    "--vnc: cannot listen on TCP port %d (in use?)", v->screen->port);
+        g_set_error(error, HG_ERROR, HG_ERROR_FILE, "--vnc: cannot listen on TCP port %d (in use?)",
+                    v->screen->port);
         vnc_free(v);
         return NULL;
     }

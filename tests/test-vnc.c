@@ -26,8 +26,8 @@ static void check(const Case *cases, size_t n)
         uint16_t want = hg_keymap_lookup(cases[i].key);
         g_assert_cmpuint(want, !=, 0);
         if (code != want || shift != cases[i].shift)
-            g_error("keysym 0x%x: code 0x%x shift %d, expected %s (0x%x) shift %d",
-                    cases[i].keysym, code, shift, cases[i].key, want, cases[i].shift);
+            g_error("keysym 0x%x: code 0x%x shift %d, expected %s (0x%x) shift %d", cases[i].keysym,
+                    code, shift, cases[i].key, want, cases[i].shift);
     }
 }
 
@@ -50,17 +50,39 @@ static void test_letters_digits(void)
 static void test_punctuation(void)
 {
     static const Case cases[] = {
-        {' ', "spc", NO},           {'-', "minus", NO},          {'_', "minus", YES},
-        {'=', "equal", NO},         {'+', "equal", YES},         {'[', "bracket_left", NO},
-        {'{', "bracket_left", YES}, {']', "bracket_right", NO},  {'}', "bracket_right", YES},
-        {';', "semicolon", NO},     {':', "semicolon", YES},     {'\'', "apostrophe", NO},
-        {'"', "apostrophe", YES},   {'`', "grave_accent", NO},   {'~', "grave_accent", YES},
-        {'\\', "backslash", NO},    {'|', "backslash", YES},     {',', "comma", NO},
-        {'<', "comma", YES},        {'.', "dot", NO},            {'>', "dot", YES},
-        {'/', "slash", NO},         {'?', "slash", YES},         {'!', "1", YES},
-        {'@', "2", YES},            {'#', "3", YES},             {'$', "4", YES},
-        {'%', "5", YES},            {'^', "6", YES},             {'&', "7", YES},
-        {'*', "8", YES},            {'(', "9", YES},             {')', "0", YES},
+        {' ', "spc", NO},
+        {'-', "minus", NO},
+        {'_', "minus", YES},
+        {'=', "equal", NO},
+        {'+', "equal", YES},
+        {'[', "bracket_left", NO},
+        {'{', "bracket_left", YES},
+        {']', "bracket_right", NO},
+        {'}', "bracket_right", YES},
+        {';', "semicolon", NO},
+        {':', "semicolon", YES},
+        {'\'', "apostrophe", NO},
+        {'"', "apostrophe", YES},
+        {'`', "grave_accent", NO},
+        {'~', "grave_accent", YES},
+        {'\\', "backslash", NO},
+        {'|', "backslash", YES},
+        {',', "comma", NO},
+        {'<', "comma", YES},
+        {'.', "dot", NO},
+        {'>', "dot", YES},
+        {'/', "slash", NO},
+        {'?', "slash", YES},
+        {'!', "1", YES},
+        {'@', "2", YES},
+        {'#', "3", YES},
+        {'$', "4", YES},
+        {'%', "5", YES},
+        {'^', "6", YES},
+        {'&', "7", YES},
+        {'*', "8", YES},
+        {'(', "9", YES},
+        {')', "0", YES},
     };
     check(cases, G_N_ELEMENTS(cases));
     /* Every printable ASCII symbol has a key on the US layout. */
@@ -75,20 +97,20 @@ static void test_punctuation(void)
 static void test_special_keys(void)
 {
     static const Case cases[] = {
-        {0xFFBE, "f1", ANY},          {0xFFC7, "f10", ANY},       {0xFFC8, "f11", ANY},
-        {0xFFC9, "f12", ANY},         {0xFF1B, "esc", ANY},       {0xFF0D, "ret", ANY},
-        {0xFF08, "backspace", ANY},   {0xFF09, "tab", ANY},       {0xFE20, "tab", YES},
-        {0xFF50, "home", ANY},        {0xFF57, "end", ANY},       {0xFF55, "pgup", ANY},
-        {0xFF56, "pgdn", ANY},        {0xFF51, "left", ANY},      {0xFF52, "up", ANY},
-        {0xFF53, "right", ANY},       {0xFF54, "down", ANY},      {0xFF63, "insert", ANY},
-        {0xFFFF, "delete", ANY},      {0xFF61, "print", ANY},     {0xFF13, "pause", ANY},
-        {0xFFE1, "shift", ANY},       {0xFFE2, "shift_r", ANY},   {0xFFE3, "ctrl", ANY},
-        {0xFFE4, "ctrl_r", ANY},      {0xFFE9, "alt", ANY},       {0xFFEA, "alt_r", ANY},
-        {0xFE03, "altgr", ANY},       {0xFFEB, "meta_l", ANY},    {0xFFEC, "meta_r", ANY},
-        {0xFF67, "menu", ANY},        {0xFFE5, "caps_lock", ANY}, {0xFF7F, "num_lock", ANY},
-        {0xFF14, "scroll_lock", ANY}, {0xFFB0, "kp_0", ANY},      {0xFFB5, "kp_5", ANY},
-        {0xFFB9, "kp_9", ANY},        {0xFF9C, "kp_1", ANY},      {0xFF95, "kp_7", ANY},
-        {0xFFAE, "kp_decimal", ANY},  {0xFF9F, "kp_decimal", ANY}, {0xFF8D, "kp_enter", ANY},
+        {0xFFBE, "f1", ANY},          {0xFFC7, "f10", ANY},         {0xFFC8, "f11", ANY},
+        {0xFFC9, "f12", ANY},         {0xFF1B, "esc", ANY},         {0xFF0D, "ret", ANY},
+        {0xFF08, "backspace", ANY},   {0xFF09, "tab", ANY},         {0xFE20, "tab", YES},
+        {0xFF50, "home", ANY},        {0xFF57, "end", ANY},         {0xFF55, "pgup", ANY},
+        {0xFF56, "pgdn", ANY},        {0xFF51, "left", ANY},        {0xFF52, "up", ANY},
+        {0xFF53, "right", ANY},       {0xFF54, "down", ANY},        {0xFF63, "insert", ANY},
+        {0xFFFF, "delete", ANY},      {0xFF61, "print", ANY},       {0xFF13, "pause", ANY},
+        {0xFFE1, "shift", ANY},       {0xFFE2, "shift_r", ANY},     {0xFFE3, "ctrl", ANY},
+        {0xFFE4, "ctrl_r", ANY},      {0xFFE9, "alt", ANY},         {0xFFEA, "alt_r", ANY},
+        {0xFE03, "altgr", ANY},       {0xFFEB, "meta_l", ANY},      {0xFFEC, "meta_r", ANY},
+        {0xFF67, "menu", ANY},        {0xFFE5, "caps_lock", ANY},   {0xFF7F, "num_lock", ANY},
+        {0xFF14, "scroll_lock", ANY}, {0xFFB0, "kp_0", ANY},        {0xFFB5, "kp_5", ANY},
+        {0xFFB9, "kp_9", ANY},        {0xFF9C, "kp_1", ANY},        {0xFF95, "kp_7", ANY},
+        {0xFFAE, "kp_decimal", ANY},  {0xFF9F, "kp_decimal", ANY},  {0xFF8D, "kp_enter", ANY},
         {0xFFAB, "kp_add", ANY},      {0xFFAD, "kp_subtract", ANY}, {0xFFAA, "kp_multiply", ANY},
         {0xFFAF, "kp_divide", ANY},
     };
@@ -129,8 +151,8 @@ static void test_start_errors(void)
     GError *error = NULL;
     HgMachine *m = hg_machine_new(&cfg, NULL, &error);
     g_assert_no_error(error);
-    static const char *const bad[] = {"", "5", ":", ":x", ":-1", ":70000", "unix:",
-                                      "no.such.host.invalid:1"};
+    static const char *const bad[] = {"",    "5",      ":",     ":x",
+                                      ":-1", ":70000", "unix:", "no.such.host.invalid:1"};
     for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
         HgVnc *v = hg_vnc_start(m, bad[i], NULL, &error);
         if (v)
