@@ -248,16 +248,28 @@ static bool setup_monitor(App *a, const char *spec, GError **error)
 
 /* ---- VNC (engine/vnc.h) ---- */
 
-/* Checks --vnc/--vnc-password before the machine exists, so mistakes fail early. */
-static bool vnc_check_options(const char *spec, const char *password, gint64 max_insns,
-                              GError **error)
+/* Checks --vnc/--vnc-password before the machine exists, so mistakes fail early. A
+ * --vnc-password-file (its first line: the password stays out of the process list)
+ * becomes *password. */
+static bool vnc_check_options(const char *spec, char **password, const char *password_file,
+                              gint64 max_insns, GError **error)
 {
+    if (password_file) {
+        char *text;
+        if (!g_file_get_contents(password_file, &text, NULL, error)) {
+            g_prefix_error(error, "--vnc-password-file: ");
+            return false;
+        }
+        text[strcspn(text, "\r\n")] = 0;
+        g_free(*password);
+        *password = text;
+    }
     if (spec && max_insns > 0) {
         g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                     "--vnc needs the machine on its own thread, not a --max-insns run");
         return false;
     }
-    if (password && !spec) {
+    if (*password && !spec) {
         g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                     "--vnc-password needs --vnc");
         return false;
@@ -270,7 +282,7 @@ static bool vnc_check_options(const char *spec, const char *password, gint64 max
     }
     if (spec && !hg_vnc_check_spec(spec, error))
         return false;
-    if (password && (!*password || strlen(password) > 8)) {
+    if (*password && (!**password || strlen(*password) > 8)) {
         g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                     "--vnc-password: VNC passwords have 1 to 8 characters");
         return false;
@@ -304,7 +316,7 @@ int main(int argc, char **argv)
     gchar *bios = NULL, *kernel = NULL, *initrd = NULL, *append = NULL;
     gchar *hda = NULL, *hdb = NULL, *cdrom = NULL, *fda = NULL, *boot = NULL;
     gchar *serial = NULL, *debugcon = NULL, *display = NULL, *clock = NULL, *monitor = NULL;
-    gchar *vnc = NULL, *vnc_password = NULL;
+    gchar *vnc = NULL, *vnc_password = NULL, *vnc_password_file = NULL;
     HgVnc *vnc_server = NULL;
     gboolean debug_exit = FALSE, no_reboot = FALSE;
     gint64 max_insns = 0;
@@ -337,6 +349,8 @@ int main(int argc, char **argv)
          "VNC server: :N (127.0.0.1, port 5900+N), HOST:N or unix:PATH", "WHERE"},
         {"vnc-password", 0, 0, G_OPTION_ARG_STRING, &vnc_password,
          "Password VNC clients must give (at most 8 characters)", "PASS"},
+        {"vnc-password-file", 0, 0, G_OPTION_ARG_FILENAME, &vnc_password_file,
+         "The VNC password from the first line of this file", "FILE"},
         {"max-insns", 0, 0, G_OPTION_ARG_INT64, &max_insns,
          "Stop with an error after this many guest instructions (icount clock)", "N"},
         {NULL},
@@ -383,7 +397,7 @@ int main(int argc, char **argv)
                     "--memory: expected a number of MiB from 1 to 3072");
         goto err;
     }
-    if (!vnc_check_options(vnc, vnc_password, max_insns, &error))
+    if (!vnc_check_options(vnc, &vnc_password, vnc_password_file, max_insns, &error))
         goto err;
     if (boot && !hg_config_set_boot(&cfg, boot, &error))
         goto err;
@@ -520,5 +534,6 @@ done:
     g_free(monitor);
     g_free(vnc);
     g_free(vnc_password);
+    g_free(vnc_password_file);
     return app.status;
 }

@@ -11,7 +11,7 @@
    keys sent as QEMU Extended Key Events (the guest's layout decides their symbol); after
    Enter, the guest's switch to VGA mode 13h reaches the client as a DesktopSize change
    with the new picture.
-2. hangar-run --vnc 127.0.0.1:N --vnc-password: only VNC authentication is offered, a wrong
+2. hangar-run --vnc 127.0.0.1:N --vnc-password (then --vnc-password-file): only VNC authentication is offered, a wrong
    password is refused, the right one is accepted.
 
 usage: vnc-boot.py HANGAR_RUN
@@ -199,11 +199,17 @@ def free_display():
     raise SystemExit("FAIL: no free TCP port from 5940 to 5998")
 
 
-def password_test(work):
+def password_test(work, from_file):
     n = free_display()
     mon_path = os.path.join(work, "mon2.sock")
+    option = ["--vnc-password", "s3cret!"]
+    if from_file:  # the password stays out of the process list
+        option = ["--vnc-password-file", os.path.join(work, "password")]
+        with open(option[1], "w") as f:
+            f.write("s3cret!\n")
+    print("password from %s" % option[0])
     proc = subprocess.Popen([run, "-m", "32", "--serial", "none", "--vnc", "127.0.0.1:%d" % n,
-                             "--vnc-password", "s3cret!", "--monitor", "unix:" + mon_path])
+                             "--monitor", "unix:" + mon_path] + option)
     try:
         wait_for(mon_path, proc)
 
@@ -238,6 +244,7 @@ def password_test(work):
 
 with tempfile.TemporaryDirectory() as work:
     boot_test(work)
-    password_test(work)
+    password_test(work, False)
+    password_test(work, True)
 print("%d passed, %d failed" % (len(passed), len(failures)))
 sys.exit(1 if failures else 0)
