@@ -50,6 +50,11 @@ enum { SHIFT_L = 0x2A, SHIFT_R = 0x36 };
  * a client that sends a burst (a paste, or a fast typist's rollover) would overflow it.
  * QEMU's VNC paces keys the same way (its key-delay-ms, 10 by default). */
 enum { KEY_DELAY_US = 10000, LOOP_US = 20000 };
+/* Every RESYNC_US the whole picture is compared with the server's copy: display.h's dirty
+ * list has one reader, so another consumer of the same display (a GUI view, the SDL
+ * window) takes rectangles this server then never sees. The comparison bounds such a
+ * stale area to half a second; it costs a few milliseconds per second at 1280x1024. */
+enum { RESYNC_US = 500000 };
 
 struct HgVnc {
     HgMachine *machine;
@@ -63,6 +68,7 @@ struct HgVnc {
     char *unix_path;
     GThread *thread;
     gint quit;
+    gint64 next_resync;   /* monotonic time of the next full comparison */
     GQueue keys;          /* pending key events: code | pressed << 16, server thread only */
     gint64 next_key_time; /* monotonic time the next one may go */
     /* The QEMU Extended Key Event (raw scancodes): libvncserver 0.9.14 does not know it, so
@@ -146,6 +152,36 @@ static void vnc_refresh(HgVnc *v)
     for (int i = 0; i < n; i++)
         rfbMarkRectAsModified(v->screen, rects[i].x, rects[i].y, rects[i].x + rects[i].w,
                               rects[i].y + rects[i].h);
+}
+
+/* Compares every row with the framebuffer and sends what differs (see RESYNC_US). */
+static void vnc_resync(HgVnc *v)
+{
+    HgSurface s;
+    hg_display_lock(v->display, &s);
+    if (s.generation != v->generation || s.width != v->width || s.height != v->height) {
+        hg_display_unlock(v->display); /* vnc_refresh handles the resize */
+        return;
+    }
+    for (int row = 0; row < s.height; row++) {
+        const uint32_t *src =
+            (const uint32_t *)((const uint8_t *)s.pixels + (size_t)row * s.stride);
+        const uint32_t *dst = (const uint32_t *)v->fb + (size_t)row * v->width;
+        int x0 = -1, x1 = -1;
+        for (int i = 0; i < s.width; i++) {
+            uint32_t p = src[i];
+            if ((((p >> 16) & 0xFF) | (p & 0xFF00) | ((p & 0xFF) << 16)) != dst[i]) {
+                if (x0 < 0)
+                    x0 = i;
+                x1 = i;
+            }
+        }
+        if (x0 >= 0) {
+            copy_rect(v, &s, x0, row, x1 - x0 + 1, 1);
+            rfbMarkRectAsModified(v->screen, x0, row, x1 + 1, row + 1);
+        }
+    }
+    hg_display_unlock(v->display);
 }
 
 /* ---- input ---- */
@@ -385,6 +421,11 @@ static gpointer vnc_thread(gpointer data)
             accept_unix(v);
         send_keys(v);
         vnc_refresh(v);
+        gint64 now = g_get_monotonic_time();
+        if (now >= v->next_resync) {
+            vnc_resync(v);
+            v->next_resync = now + RESYNC_US;
+        }
     }
     rfbShutdownServer(v->screen, TRUE);
     return NULL;
