@@ -10,8 +10,10 @@
  * the same thread and go to the machine through hg_machine_send_* (queued to the emulation
  * thread), so nothing here touches emulated devices directly.
  *
- * No global state: the HgVnc is rfbScreenInfo.screenData, a client's state is
- * rfbClientRec.clientData.
+ * No global state here: the HgVnc is rfbScreenInfo.screenData, a client's state is
+ * rfbClientRec.clientData. libvncserver itself has two process-wide things this file
+ * touches: its log functions (every server points them at the same GLib debug logger) and
+ * its list of protocol extensions (each server registers its own record, see ext_key).
  *
  * Pixels: the display is 0x00RRGGBB; libvncserver's 8/3/4 server format is red in the low
  * byte, so rectangles are converted while copied (cheap next to sending them).
@@ -23,7 +25,11 @@
  * first). Pointer: the absolute position goes to hg_machine_send_pointer; while the machine
  * has no absolute device, the difference to the client's previous position is sent as
  * relative motion (the guest's cursor then follows the client's only as far as the guest's
- * acceleration allows, as with QEMU's VNC and a PS/2 mouse).
+ * acceleration allows, as with QEMU's VNC and a PS/2 mouse). Keys are paced (KEY_DELAY_US)
+ * and clients that send raw keys (QEMU Extended Key Event) bypass the keysym table.
+ *
+ * A client that stops reading blocks this thread in libvncserver's write until its
+ * timeout (rfbMaxClientWait, 20 s) drops it: libvncserver's single-threaded mode.
  */
 #include "vnc.h"
 
@@ -92,7 +98,6 @@ typedef struct VncClient {
     HeldKey held[MAX_HELD];
     int n_held;
     uint32_t last_unknown; /* the last keysym dropped, to log each one once */
-    bool raw_keys;         /* the client sent a QEMU Extended Key Event */
 } VncClient;
 
 bool hg_vnc_available(void)
@@ -322,7 +327,6 @@ static rfbBool ext_key_message(rfbClientPtr cl, void *data, const rfbClientToSer
         cl->screen->kbdAddEvent(down, keysym, cl);
         return TRUE;
     }
-    c->raw_keys = true;
     /* Remember held keys by code, for the release when the client goes away. */
     int at = -1;
     for (int i = 0; i < c->n_held; i++)
