@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "hangar.h"
+#include "vnc.h"
 
 typedef struct App {
     GMainLoop *loop;
@@ -245,6 +246,62 @@ static bool setup_monitor(App *a, const char *spec, GError **error)
     return false;
 }
 
+/* ---- VNC (engine/vnc.h) ---- */
+
+/* Checks --vnc/--vnc-password before the machine exists, so mistakes fail early. A
+ * --vnc-password-file (its first line: the password stays out of the process list)
+ * becomes *password. */
+static bool vnc_check_options(const char *spec, char **password, const char *password_file,
+                              gint64 max_insns, GError **error)
+{
+    if (password_file) {
+        char *text;
+        if (!g_file_get_contents(password_file, &text, NULL, error)) {
+            g_prefix_error(error, "--vnc-password-file: ");
+            return false;
+        }
+        text[strcspn(text, "\r\n")] = 0;
+        g_free(*password);
+        *password = text;
+    }
+    if (spec && max_insns > 0) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--vnc needs the machine on its own thread, not a --max-insns run");
+        return false;
+    }
+    if (*password && !spec) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--vnc-password needs --vnc");
+        return false;
+    }
+    if (spec && !hg_vnc_available()) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--vnc: this build has no VNC server (install libvncserver-dev and "
+                    "rebuild)");
+        return false;
+    }
+    if (spec && !hg_vnc_check_spec(spec, error))
+        return false;
+    if (*password && (!**password || strlen(*password) > 8)) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--vnc-password: VNC passwords have 1 to 8 characters");
+        return false;
+    }
+    return true;
+}
+
+/* Starts the VNC server once the machine's thread runs (its input is queued to that
+ * thread); NULL spec: none. */
+static bool vnc_setup(HgMachine *m, const char *spec, const char *password, HgVnc **out,
+                      GError **error)
+{
+    *out = NULL;
+    if (!spec)
+        return true;
+    *out = hg_vnc_start(m, spec, password, error);
+    return *out != NULL;
+}
+
 static void replace(char **field, char *value)
 {
     if (value) {
@@ -260,6 +317,8 @@ int main(int argc, char **argv)
     gchar *hda = NULL, *hdb = NULL, *cdrom = NULL, *fda = NULL, *boot = NULL;
     gchar *serial = NULL, *debugcon = NULL, *display = NULL, *clock = NULL, *monitor = NULL;
     gchar *vga = NULL;
+    gchar *vnc = NULL, *vnc_password = NULL, *vnc_password_file = NULL;
+    HgVnc *vnc_server = NULL;
     gboolean debug_exit = FALSE, no_reboot = FALSE;
     gint64 max_insns = 0;
     GOptionEntry entries[] = {
@@ -289,6 +348,12 @@ int main(int argc, char **argv)
          "Monitor console: stdio, unix:PATH or none (default none)", "DEV"},
         {"clock", 0, 0, G_OPTION_ARG_STRING, &clock,
          "Guest clock: host (real time) or icount (instruction-counted)", "MODE"},
+        {"vnc", 0, 0, G_OPTION_ARG_STRING, &vnc,
+         "VNC server: :N (127.0.0.1, port 5900+N), HOST:N or unix:PATH", "WHERE"},
+        {"vnc-password", 0, 0, G_OPTION_ARG_STRING, &vnc_password,
+         "Password VNC clients must give (at most 8 characters)", "PASS"},
+        {"vnc-password-file", 0, 0, G_OPTION_ARG_FILENAME, &vnc_password_file,
+         "The VNC password from the first line of this file", "FILE"},
         {"max-insns", 0, 0, G_OPTION_ARG_INT64, &max_insns,
          "Stop with an error after this many guest instructions (icount clock)", "N"},
         {NULL},
@@ -335,6 +400,8 @@ int main(int argc, char **argv)
                     "--memory: expected a number of MiB from 1 to 3072");
         goto err;
     }
+    if (!vnc_check_options(vnc, &vnc_password, vnc_password_file, max_insns, &error))
+        goto err;
     if (boot && !hg_config_set_boot(&cfg, boot, &error))
         goto err;
     if (!serial)
@@ -426,7 +493,10 @@ int main(int argc, char **argv)
     }
     if (!hg_machine_start(app.machine, &error))
         goto err;
+    if (!vnc_setup(app.machine, vnc, vnc_password, &vnc_server, &error))
+        goto err;
     g_main_loop_run(app.loop);
+    hg_vnc_stop(g_steal_pointer(&vnc_server));
     hg_machine_stop(app.machine);
     if (app.finished)
         app.status = hg_machine_exit_status(app.machine);
@@ -445,6 +515,7 @@ err:
     g_clear_error(&error);
     app.status = 1;
 done:
+    hg_vnc_stop(vnc_server);
     hg_machine_free(app.machine);
     if (app.monitor_service) {
         g_socket_service_stop(app.monitor_service);
@@ -476,5 +547,8 @@ done:
     g_free(clock);
     g_free(vga);
     g_free(monitor);
+    g_free(vnc);
+    g_free(vnc_password);
+    g_free(vnc_password_file);
     return app.status;
 }
