@@ -1,0 +1,196 @@
+/* HangarDisplay: draws a machine's HgDisplay (engine/display.h) with cairo and sends the
+ * keys typed into it.
+ *
+ * The widget keeps its own cairo image surface, a copy of the guest framebuffer: on each
+ * "display-changed" event it locks the engine's display just long enough to copy the dirty
+ * rectangles (both are XRGB8888 in native endianness, cairo's RGB24), so the emulation
+ * thread never waits for drawing, and drawing never races the emulation thread. The copy
+ * is scaled to fit the widget, keeping the aspect ratio (black bars around it).
+ *
+ * Keys go by hardware keycode (gui/hangar-keycodes.c); the keys held are remembered so
+ * that losing the focus releases them in the guest instead of leaving them stuck.
+ */
+#include "hangar-display.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+#include "hangar-keycodes.h"
+
+enum { KEY_SLOTS = 0x300 }; /* PC key codes: set-1 code | E0 | PAUSE */
+
+struct _HangarDisplay {
+    GtkDrawingArea parent_instance;
+    HangarMachine *machine;
+    gulong changed_id;
+    cairo_surface_t *surface;
+    uint64_t generation;
+    guint8 held[KEY_SLOTS];
+};
+
+G_DEFINE_TYPE(HangarDisplay, hangar_display, GTK_TYPE_DRAWING_AREA)
+
+/* Copies rects from the engine surface into ours (display lock held). */
+static void copy_rects(HangarDisplay *self, const HgSurface *s, const HgRect *rects, int n)
+{
+    cairo_surface_flush(self->surface);
+    guint8 *dst = cairo_image_surface_get_data(self->surface);
+    int dst_stride = cairo_image_surface_get_stride(self->surface);
+    for (int i = 0; i < n; i++) {
+        const HgRect *r = &rects[i];
+        for (int y = r->y; y < r->y + r->h; y++)
+            memcpy(dst + (size_t)y * dst_stride + (size_t)r->x * 4,
+                   (const guint8 *)s->pixels + (size_t)y * s->stride + (size_t)r->x * 4,
+                   (size_t)r->w * 4);
+    }
+    cairo_surface_mark_dirty(self->surface);
+}
+
+static void update_from_machine(HangarDisplay *self)
+{
+    HgDisplay *d = self->machine ? hangar_machine_get_display(self->machine) : NULL;
+    if (!d)
+        return;
+    HgSurface s;
+    HgRect rects[32], bounds;
+    hg_display_lock(d, &s);
+    int n = hg_display_take_dirty(d, rects, G_N_ELEMENTS(rects), &bounds);
+    if (!self->surface || s.generation != self->generation ||
+        cairo_image_surface_get_width(self->surface) != s.width ||
+        cairo_image_surface_get_height(self->surface) != s.height) {
+        g_clear_pointer(&self->surface, cairo_surface_destroy);
+        self->surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, s.width, s.height);
+        self->generation = s.generation;
+        rects[0] = (HgRect){0, 0, s.width, s.height};
+        n = 1;
+    }
+    if (n > 0 && s.pixels)
+        copy_rects(self, &s, rects, n);
+    hg_display_unlock(d);
+    if (n > 0)
+        gtk_widget_queue_draw(GTK_WIDGET(self));
+}
+
+static void on_display_changed(HangarMachine *machine, gboolean resized, gpointer data)
+{
+    update_from_machine(HANGAR_DISPLAY(data));
+}
+
+static gboolean hangar_display_draw(GtkWidget *widget, cairo_t *cr)
+{
+    HangarDisplay *self = HANGAR_DISPLAY(widget);
+    int w = gtk_widget_get_allocated_width(widget);
+    int h = gtk_widget_get_allocated_height(widget);
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    cairo_paint(cr);
+    if (!self->surface)
+        return TRUE;
+    int sw = cairo_image_surface_get_width(self->surface);
+    int sh = cairo_image_surface_get_height(self->surface);
+    double scale = MIN((double)w / sw, (double)h / sh);
+    if (scale <= 0)
+        return TRUE;
+    cairo_translate(cr, (w - sw * scale) / 2, (h - sh * scale) / 2);
+    cairo_scale(cr, scale, scale);
+    cairo_set_source_surface(cr, self->surface, 0, 0);
+    /* Whole multiples stay crisp; other scales are smoothed. */
+    cairo_pattern_set_filter(cairo_get_source(cr), scale == (int)scale ? CAIRO_FILTER_NEAREST
+                                                                       : CAIRO_FILTER_GOOD);
+    cairo_rectangle(cr, 0, 0, sw, sh);
+    cairo_fill(cr);
+    return TRUE;
+}
+
+static void release_all_keys(HangarDisplay *self)
+{
+    for (int code = 0; code < KEY_SLOTS; code++)
+        if (self->held[code]) {
+            self->held[code] = 0;
+            if (self->machine && code != HG_KEYCODE_PAUSE)
+                hangar_machine_send_key(self->machine, (uint16_t)code, FALSE);
+        }
+}
+
+static gboolean hangar_display_key(GtkWidget *widget, GdkEventKey *event)
+{
+    HangarDisplay *self = HANGAR_DISPLAY(widget);
+    uint16_t code = hangar_keycode_from_hardware(event->hardware_keycode);
+    if (!code || code >= KEY_SLOTS || !self->machine)
+        return GDK_EVENT_PROPAGATE;
+    gboolean pressed = event->type == GDK_KEY_PRESS;
+    self->held[code] = pressed;
+    hangar_machine_send_key(self->machine, code, pressed);
+    return GDK_EVENT_STOP;
+}
+
+static gboolean hangar_display_focus_out(GtkWidget *widget, GdkEventFocus *event)
+{
+    release_all_keys(HANGAR_DISPLAY(widget));
+    return GDK_EVENT_PROPAGATE;
+}
+
+static gboolean hangar_display_button_press(GtkWidget *widget, GdkEventButton *event)
+{
+    gtk_widget_grab_focus(widget);
+    return GDK_EVENT_STOP;
+}
+
+GtkWidget *hangar_display_new(void)
+{
+    return g_object_new(HANGAR_TYPE_DISPLAY, NULL);
+}
+
+void hangar_display_set_machine(HangarDisplay *self, HangarMachine *machine)
+{
+    if (self->machine == machine)
+        return;
+    if (self->machine) {
+        release_all_keys(self);
+        g_clear_signal_handler(&self->changed_id, self->machine);
+        g_clear_object(&self->machine);
+    }
+    if (machine) {
+        self->machine = g_object_ref(machine);
+        self->changed_id = g_signal_connect(machine, "display-changed",
+                                            G_CALLBACK(on_display_changed), self);
+        update_from_machine(self);
+    }
+}
+
+cairo_surface_t *hangar_display_get_surface(HangarDisplay *self)
+{
+    return self->surface;
+}
+
+static void hangar_display_dispose(GObject *object)
+{
+    HangarDisplay *self = HANGAR_DISPLAY(object);
+    hangar_display_set_machine(self, NULL);
+    g_clear_pointer(&self->surface, cairo_surface_destroy);
+    G_OBJECT_CLASS(hangar_display_parent_class)->dispose(object);
+}
+
+static void hangar_display_class_init(HangarDisplayClass *klass)
+{
+    GObjectClass *object_class = G_OBJECT_CLASS(klass);
+    GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
+    object_class->dispose = hangar_display_dispose;
+    widget_class->draw = hangar_display_draw;
+    widget_class->key_press_event = hangar_display_key;
+    widget_class->key_release_event = hangar_display_key;
+    widget_class->focus_out_event = hangar_display_focus_out;
+    widget_class->button_press_event = hangar_display_button_press;
+    gtk_widget_class_set_css_name(widget_class, "hangar-display");
+}
+
+static void hangar_display_init(HangarDisplay *self)
+{
+    GtkWidget *widget = GTK_WIDGET(self);
+    gtk_widget_set_can_focus(widget, TRUE);
+    gtk_widget_add_events(widget, GDK_KEY_PRESS_MASK | GDK_KEY_RELEASE_MASK |
+                                      GDK_BUTTON_PRESS_MASK | GDK_FOCUS_CHANGE_MASK);
+    gtk_widget_set_size_request(widget, 320, 200);
+    gtk_widget_set_hexpand(widget, TRUE);
+    gtk_widget_set_vexpand(widget, TRUE);
+    atk_object_set_name(gtk_widget_get_accessible(widget), _("Machine display"));
+}

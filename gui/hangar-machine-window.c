@@ -1,0 +1,136 @@
+/* HangarMachineWindow: one machine's display and control panel (template
+ * gui/ui/hangar-machine-window.ui).
+ *
+ * The controls are actions of a per-machine group "machine" (pause, resume, reset,
+ * power-off) so menus, buttons and shortcuts share them and each later panel (media, USB,
+ * recording) adds its own actions to the same group. Their enabled state follows the
+ * machine's state, which the header bar's subtitle also shows. Closing the window powers
+ * the machine off.
+ */
+#include "hangar-machine-window.h"
+
+#include <glib/gi18n.h>
+
+struct _HangarMachineWindow {
+    GtkApplicationWindow parent_instance;
+    HangarMachine *machine;
+    gulong state_id;
+    GSimpleActionGroup *actions;
+    GtkHeaderBar *header;
+    HangarDisplay *display;
+    GtkLabel *state_label;
+    GtkBox *display_box;
+};
+
+G_DEFINE_TYPE(HangarMachineWindow, hangar_machine_window, GTK_TYPE_APPLICATION_WINDOW)
+
+static void set_enabled(HangarMachineWindow *self, const char *name, gboolean enabled)
+{
+    GAction *a = g_action_map_lookup_action(G_ACTION_MAP(self->actions), name);
+    g_simple_action_set_enabled(G_SIMPLE_ACTION(a), enabled);
+}
+
+static void update_state(HangarMachineWindow *self)
+{
+    HangarMachineState state = hangar_machine_get_state(self->machine);
+    const char *label = hangar_machine_state_label(state);
+    gtk_header_bar_set_subtitle(self->header, label);
+    gtk_label_set_text(self->state_label, label);
+    set_enabled(self, "pause", state == HANGAR_MACHINE_RUNNING);
+    set_enabled(self, "resume", state == HANGAR_MACHINE_PAUSED);
+    set_enabled(self, "reset", state != HANGAR_MACHINE_STOPPED);
+    set_enabled(self, "power-off", state != HANGAR_MACHINE_STOPPED);
+}
+
+static void on_state_notify(GObject *object, GParamSpec *pspec, gpointer data)
+{
+    update_state(HANGAR_MACHINE_WINDOW(data));
+}
+
+static void pause_activated(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    hangar_machine_pause(HANGAR_MACHINE_WINDOW(data)->machine);
+}
+
+static void resume_activated(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    hangar_machine_resume(HANGAR_MACHINE_WINDOW(data)->machine);
+}
+
+static void reset_activated(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    hangar_machine_reset(HANGAR_MACHINE_WINDOW(data)->machine);
+}
+
+static void power_off_activated(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    hangar_machine_power_off(HANGAR_MACHINE_WINDOW(data)->machine);
+}
+
+static const GActionEntry machine_actions[] = {
+    {"pause", pause_activated, NULL, NULL, NULL, {0}},
+    {"resume", resume_activated, NULL, NULL, NULL, {0}},
+    {"reset", reset_activated, NULL, NULL, NULL, {0}},
+    {"power-off", power_off_activated, NULL, NULL, NULL, {0}},
+};
+
+HangarMachineWindow *hangar_machine_window_new(HangarApplication *app, HangarMachine *machine)
+{
+    HangarMachineWindow *self = g_object_new(HANGAR_TYPE_MACHINE_WINDOW, "application", app,
+                                             NULL);
+    self->machine = g_object_ref(machine);
+    const char *name = hangar_machine_get_name(machine);
+    gtk_window_set_title(GTK_WINDOW(self), name);
+    gtk_header_bar_set_title(self->header, name);
+    self->state_id = g_signal_connect(machine, "notify::state", G_CALLBACK(on_state_notify),
+                                      self);
+    hangar_display_set_machine(self->display, machine);
+    update_state(self);
+    gtk_widget_grab_focus(GTK_WIDGET(self->display));
+    return self;
+}
+
+HangarMachine *hangar_machine_window_get_machine(HangarMachineWindow *self)
+{
+    return self->machine;
+}
+
+HangarDisplay *hangar_machine_window_get_display(HangarMachineWindow *self)
+{
+    return self->display;
+}
+
+static void hangar_machine_window_dispose(GObject *object)
+{
+    HangarMachineWindow *self = HANGAR_MACHINE_WINDOW(object);
+    if (self->machine) {
+        g_clear_signal_handler(&self->state_id, self->machine);
+        hangar_machine_power_off(self->machine);
+        g_clear_object(&self->machine);
+    }
+    g_clear_object(&self->actions);
+    G_OBJECT_CLASS(hangar_machine_window_parent_class)->dispose(object);
+}
+
+static void hangar_machine_window_class_init(HangarMachineWindowClass *klass)
+{
+    GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
+    G_OBJECT_CLASS(klass)->dispose = hangar_machine_window_dispose;
+    gtk_widget_class_set_template_from_resource(widget_class,
+                                                "/org/hangar/Hangar/ui/hangar-machine-window.ui");
+    gtk_widget_class_bind_template_child(widget_class, HangarMachineWindow, header);
+    gtk_widget_class_bind_template_child(widget_class, HangarMachineWindow, display_box);
+    gtk_widget_class_bind_template_child(widget_class, HangarMachineWindow, state_label);
+}
+
+static void hangar_machine_window_init(HangarMachineWindow *self)
+{
+    gtk_widget_init_template(GTK_WIDGET(self));
+    self->display = HANGAR_DISPLAY(hangar_display_new());
+    gtk_widget_show(GTK_WIDGET(self->display));
+    gtk_box_pack_start(self->display_box, GTK_WIDGET(self->display), TRUE, TRUE, 0);
+    self->actions = g_simple_action_group_new();
+    g_action_map_add_action_entries(G_ACTION_MAP(self->actions), machine_actions,
+                                    G_N_ELEMENTS(machine_actions), self);
+    gtk_widget_insert_action_group(GTK_WIDGET(self), "machine", G_ACTION_GROUP(self->actions));
+}

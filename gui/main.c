@@ -1,0 +1,17 @@
+/* hangar: the GTK 3 manager's entry point (translations, then the application). */
+#include <glib/gi18n.h>
+#include <locale.h>
+
+#include "hangar-application.h"
+
+int main(int argc, char **argv)
+{
+    setlocale(LC_ALL, "");
+    bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
+    bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
+    textdomain(GETTEXT_PACKAGE);
+    g_set_application_name("Hangar");
+
+    g_autoptr(HangarApplication) app = hangar_application_new(G_APPLICATION_DEFAULT_FLAGS);
+    return g_application_run(G_APPLICATION(app), argc, argv);
+}

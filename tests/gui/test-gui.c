@@ -1,0 +1,268 @@
+/* Widget test of the manager under a real X server (Xvfb, through run-xvfb.sh): a profile
+ * written with the engine's hg_config_save_profile into a temporary XDG_DATA_HOME shows up
+ * in the main window's list; activating its row starts the machine in-process and opens
+ * its window; SeaBIOS's banner appears on the emulated screen (the engine's text dump) and
+ * in the widget's copy of the picture (not all black); pause, resume, reset and power off
+ * work through the machine window's actions; two machines run at once.
+ * Exit 77 (skipped) when there is no display. */
+#include <gtk/gtk.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "hangar-application.h"
+#include "hangar-display.h"
+#include "hangar-machine-row.h"
+#include "hangar-machine-window.h"
+#include "hangar-window.h"
+
+static gboolean timed_out;
+
+static gboolean on_timeout(gpointer data)
+{
+    timed_out = TRUE;
+    return G_SOURCE_REMOVE;
+}
+
+/* Spins the main loop until cond(data) holds or seconds pass. */
+static gboolean wait_for(gboolean (*cond)(gpointer), gpointer data, int seconds)
+{
+    timed_out = FALSE;
+    guint id = g_timeout_add_seconds(seconds, on_timeout, NULL);
+    while (!cond(data) && !timed_out)
+        g_main_context_iteration(NULL, TRUE);
+    if (!timed_out)
+        g_source_remove(id);
+    return cond(data);
+}
+
+static void write_profile(const char *id, const char *name, const char *type)
+{
+    g_autofree char *dir = hg_profile_dir_for_id(id);
+    g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
+    HgConfig cfg;
+    hg_config_init(&cfg);
+    cfg.name = g_strdup(name);
+    cfg.guest_type = g_strdup(type);
+    cfg.memory_mib = 16;
+    g_autoptr(GError) error = NULL;
+    g_assert_true(hg_config_save_profile(&cfg, dir, &error));
+    g_assert_no_error(error);
+    hg_config_clear(&cfg);
+}
+
+static HangarWindow *main_window(GtkApplication *app)
+{
+    for (GList *l = gtk_application_get_windows(app); l; l = l->next)
+        if (HANGAR_IS_WINDOW(l->data))
+            return l->data;
+    return NULL;
+}
+
+static gboolean main_window_shown(gpointer app)
+{
+    HangarWindow *w = main_window(app);
+    return w && gtk_widget_get_mapped(GTK_WIDGET(w));
+}
+
+/* The list row of a machine, found by the name the person sees. */
+static GtkListBoxRow *find_row(HangarWindow *w, const char *name)
+{
+    GtkWidget *label = gtk_test_find_label(GTK_WIDGET(w), name);
+    return label ? GTK_LIST_BOX_ROW(gtk_widget_get_ancestor(label, GTK_TYPE_LIST_BOX_ROW))
+                 : NULL;
+}
+
+static HangarMachineWindow *machine_window(GtkApplication *app, const char *name)
+{
+    for (GList *l = gtk_application_get_windows(app); l; l = l->next)
+        if (HANGAR_IS_MACHINE_WINDOW(l->data) &&
+            !strcmp(hangar_machine_get_name(hangar_machine_window_get_machine(l->data)), name))
+            return l->data;
+    return NULL;
+}
+
+static gboolean banner_shown(gpointer data)
+{
+    HangarMachine *m = data;
+    HgDisplay *d = hangar_machine_get_display(m);
+    if (!d)
+        return FALSE;
+    g_auto(GStrv) lines = hg_display_text_dump(d);
+    for (int i = 0; lines && lines[i]; i++)
+        if (strstr(lines[i], "SeaBIOS"))
+            return TRUE;
+    return FALSE;
+}
+
+static gboolean screen_has(HangarMachine *m, const char *text)
+{
+    HgDisplay *d = hangar_machine_get_display(m);
+    if (!d)
+        return FALSE;
+    g_auto(GStrv) lines = hg_display_text_dump(d);
+    for (int i = 0; lines && lines[i]; i++)
+        if (strstr(lines[i], text))
+            return TRUE;
+    return FALSE;
+}
+
+static gboolean no_boot_device(gpointer data)
+{
+    return screen_has(data, "No bootable device");
+}
+
+static gboolean rebooted(gpointer data)
+{
+    return screen_has(data, "SeaBIOS") && !screen_has(data, "No bootable device");
+}
+
+static gboolean surface_not_black(gpointer data)
+{
+    cairo_surface_t *s = hangar_display_get_surface(data);
+    if (!s)
+        return FALSE;
+    cairo_surface_flush(s);
+    const guint8 *p = cairo_image_surface_get_data(s);
+    int stride = cairo_image_surface_get_stride(s);
+    int w = cairo_image_surface_get_width(s), h = cairo_image_surface_get_height(s);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            if (((const guint32 *)(p + (size_t)y * stride))[x] & 0xffffff)
+                return TRUE;
+    return FALSE;
+}
+
+typedef struct {
+    HangarMachine *m;
+    HangarMachineState want;
+} StateWait;
+
+static gboolean state_is(gpointer data)
+{
+    StateWait *w = data;
+    return hangar_machine_get_state(w->m) == w->want;
+}
+
+static void activate_action(GtkWidget *w, const char *group, const char *name)
+{
+    GActionGroup *g = gtk_widget_get_action_group(w, group);
+    g_assert_nonnull(g);
+    g_assert_true(g_action_group_get_action_enabled(g, name));
+    g_action_group_activate_action(g, name, NULL);
+}
+
+/* Starts the machine named name from the list and waits for SeaBIOS on its screen. */
+static HangarMachineWindow *start_from_list(GtkApplication *app, HangarWindow *w,
+                                            const char *name)
+{
+    GtkListBoxRow *row = find_row(w, name);
+    g_assert_nonnull(row);
+    g_signal_emit_by_name(row, "activate");
+    HangarMachineWindow *mw = machine_window(app, name);
+    g_assert_nonnull(mw);
+    HangarMachine *m = hangar_machine_window_get_machine(mw);
+    g_assert_cmpint(hangar_machine_get_state(m), ==, HANGAR_MACHINE_RUNNING);
+    gint64 t0 = g_get_monotonic_time();
+    g_assert_true(wait_for(banner_shown, m, 60));
+    g_test_message("%s: SeaBIOS banner after %.2f s", name,
+                   (g_get_monotonic_time() - t0) / 1e6);
+    g_assert_true(wait_for(surface_not_black, hangar_machine_window_get_display(mw), 20));
+    return mw;
+}
+
+static void run_checks(GtkApplication *app)
+{
+    g_assert_true(wait_for(main_window_shown, app, 20));
+    HangarWindow *w = main_window(app);
+    g_assert_cmpstr(gtk_window_get_title(GTK_WINDOW(w)), ==, "Hangar");
+
+    /* The list is reachable by its accessible name, and shows name, type and state. */
+    GtkListBox *list = hangar_window_get_machine_list(w);
+    g_assert_cmpstr(atk_object_get_name(gtk_widget_get_accessible(GTK_WIDGET(list))), ==,
+                    "Machines");
+    g_assert_nonnull(find_row(w, "Test PC"));
+    g_assert_nonnull(gtk_test_find_label(GTK_WIDGET(w), "DOS"));
+    g_assert_nonnull(gtk_test_find_label(GTK_WIDGET(w), "Windows 9x"));
+    g_assert_nonnull(gtk_test_find_label(GTK_WIDGET(w), "Powered off"));
+    AtkObject *row_a11y = gtk_widget_get_accessible(GTK_WIDGET(find_row(w, "Test PC")));
+    g_assert_cmpstr(atk_object_get_name(row_a11y), ==, "Test PC, DOS, Powered off");
+
+    HangarMachineWindow *mw = start_from_list(app, w, "Test PC");
+    HangarMachine *m = hangar_machine_window_get_machine(mw);
+    g_assert_cmpstr(atk_object_get_name(row_a11y), ==, "Test PC, DOS, Running");
+
+    /* Typing into the display reaches the machine without disturbing it. */
+    gtk_widget_grab_focus(GTK_WIDGET(hangar_machine_window_get_display(mw)));
+    g_assert_true(gtk_test_widget_send_key(GTK_WIDGET(hangar_machine_window_get_display(mw)),
+                                           GDK_KEY_a, 0));
+
+    StateWait paused = {m, HANGAR_MACHINE_PAUSED}, running = {m, HANGAR_MACHINE_RUNNING};
+    activate_action(GTK_WIDGET(mw), "machine", "pause");
+    g_assert_true(wait_for(state_is, &paused, 10));
+    uint64_t ic = hg_machine_icount(hangar_machine_get_hg(m));
+    g_usleep(100000);
+    g_assert_cmpuint(hg_machine_icount(hangar_machine_get_hg(m)), ==, ic);
+    activate_action(GTK_WIDGET(mw), "machine", "resume");
+    g_assert_true(wait_for(state_is, &running, 10));
+    /* With no disk SeaBIOS ends at "No bootable device"; a reset clears the screen and
+     * shows the banner again without it. */
+    g_assert_true(wait_for(no_boot_device, m, 60));
+    activate_action(GTK_WIDGET(mw), "machine", "reset");
+    g_assert_true(wait_for(rebooted, m, 60));
+
+    /* A second machine alongside the first. */
+    HangarMachineWindow *mw2 = start_from_list(app, w, "Second PC");
+    HangarMachine *m2 = hangar_machine_window_get_machine(mw2);
+    g_assert_true(m2 != m);
+    g_assert_cmpint(hangar_machine_get_state(m), ==, HANGAR_MACHINE_RUNNING);
+    g_assert_cmpint(hangar_machine_get_state(m2), ==, HANGAR_MACHINE_RUNNING);
+
+    activate_action(GTK_WIDGET(mw), "machine", "power-off");
+    g_assert_cmpint(hangar_machine_get_state(m), ==, HANGAR_MACHINE_STOPPED);
+    g_assert_null(hangar_machine_get_display(m));
+    g_assert_cmpstr(atk_object_get_name(row_a11y), ==, "Test PC, DOS, Powered off");
+    g_assert_cmpint(hangar_machine_get_state(m2), ==, HANGAR_MACHINE_RUNNING);
+
+    /* Closing a machine window powers its machine off. */
+    g_object_ref(m2);
+    gtk_widget_destroy(GTK_WIDGET(mw2));
+    g_assert_cmpint(hangar_machine_get_state(m2), ==, HANGAR_MACHINE_STOPPED);
+    g_object_unref(m2);
+    gtk_widget_destroy(GTK_WIDGET(mw));
+}
+
+static void test_manager(void)
+{
+    g_autofree char *tmp = g_dir_make_tmp("hangar-gui-XXXXXX", NULL);
+    g_assert_nonnull(tmp);
+    g_setenv("XDG_DATA_HOME", tmp, TRUE);
+    g_autofree char *cfg_home = g_build_filename(tmp, "config", NULL);
+    g_setenv("XDG_CONFIG_HOME", cfg_home, TRUE);
+    write_profile("test-pc", "Test PC", "dos");
+    write_profile("second-pc", "Second PC", "win9x");
+
+    HangarApplication *app = hangar_application_new(G_APPLICATION_NON_UNIQUE);
+    g_assert_true(g_application_register(G_APPLICATION(app), NULL, NULL));
+    g_application_activate(G_APPLICATION(app));
+    run_checks(GTK_APPLICATION(app));
+    g_action_group_activate_action(G_ACTION_GROUP(app), "quit", NULL);
+    while (g_main_context_iteration(NULL, FALSE))
+        ;
+    g_object_unref(app);
+
+    g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", tmp);
+    g_assert_cmpint(system(cmd), ==, 0);
+}
+
+int main(int argc, char **argv)
+{
+    /* Memory-backed settings: the test neither needs nor touches the user's dconf. */
+    g_setenv("GSETTINGS_BACKEND", "memory", TRUE);
+    if (!gtk_init_check(&argc, &argv)) {
+        fprintf(stderr, "no display (run under xvfb-run): skipped\n");
+        return 77;
+    }
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/gui/manager", test_manager);
+    return g_test_run();
+}
