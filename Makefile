@@ -22,7 +22,7 @@ build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
 run: build
-	GSETTINGS_SCHEMA_DIR=$(BUILD)/data $(BUILD)/gui/hangar $(RUN_ARGS)
+	GSETTINGS_SCHEMA_DIR=$(BUILD)/data HANGAR_LOCALEDIR=$(BUILD)/po $(BUILD)/gui/hangar $(RUN_ARGS)
 
 check: deps
 	scripts/check

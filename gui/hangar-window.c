@@ -68,6 +68,10 @@ void hangar_window_reload(HangarWindow *self)
     for (guint i = 0; i < machines->len; i++)
         gtk_container_add(GTK_CONTAINER(self->machine_list),
                           hangar_machine_row_new(machines->pdata[i]));
+    /* A selected machine from the start, so Start (and Enter) act at once. */
+    GtkListBoxRow *first = gtk_list_box_get_row_at_index(self->machine_list, 0);
+    if (first)
+        gtk_list_box_select_row(self->machine_list, first);
 
     /* Profiles that cannot be read are named, not silently left out. */
     gtk_label_set_text(self->status_label, problems->str);

@@ -7,7 +7,9 @@
 int main(int argc, char **argv)
 {
     setlocale(LC_ALL, "");
-    bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
+    /* make run points HANGAR_LOCALEDIR at the build's translations (build/po). */
+    const char *localedir = g_getenv("HANGAR_LOCALEDIR");
+    bindtextdomain(GETTEXT_PACKAGE, localedir && *localedir ? localedir : LOCALEDIR);
     bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
     textdomain(GETTEXT_PACKAGE);
     g_set_application_name("Hangar");
