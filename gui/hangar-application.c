@@ -21,7 +21,8 @@ GSettings *hangar_application_settings(void)
     if (!schema) {
         /* g_settings_new would abort: run without saved preferences instead. */
         g_warning("GSettings schema %s is not installed: preferences are not kept "
-                  "(set GSETTINGS_SCHEMA_DIR to the build's data folder)", HANGAR_APP_ID);
+                  "(set GSETTINGS_SCHEMA_DIR to the build's data folder)",
+                  HANGAR_APP_ID);
         return NULL;
     }
     return g_settings_new_full(schema, NULL, NULL);
@@ -43,8 +44,7 @@ GtkWindow *hangar_application_open_machine(HangarApplication *self, HangarMachin
         GtkWidget *dialog = gtk_message_dialog_new(
             parent, GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT, GTK_MESSAGE_ERROR,
             GTK_BUTTONS_CLOSE, _("“%s” cannot start"), hangar_machine_get_name(machine));
-        gtk_message_dialog_format_secondary_text(GTK_MESSAGE_DIALOG(dialog), "%s",
-                                                 error->message);
+        gtk_message_dialog_format_secondary_text(GTK_MESSAGE_DIALOG(dialog), "%s", error->message);
         g_signal_connect(dialog, "response", G_CALLBACK(gtk_widget_destroy), NULL);
         gtk_widget_show(dialog);
         return NULL;
@@ -80,8 +80,7 @@ static const GActionEntry app_actions[] = {
 static void hangar_application_startup(GApplication *app)
 {
     G_APPLICATION_CLASS(hangar_application_parent_class)->startup(app);
-    g_action_map_add_action_entries(G_ACTION_MAP(app), app_actions, G_N_ELEMENTS(app_actions),
-                                    app);
+    g_action_map_add_action_entries(G_ACTION_MAP(app), app_actions, G_N_ELEMENTS(app_actions), app);
     GtkApplication *gapp = GTK_APPLICATION(app);
     gtk_application_set_accels_for_action(gapp, "app.quit", (const char *[]){"<Ctrl>q", NULL});
     gtk_application_set_accels_for_action(gapp, "win.reload", (const char *[]){"F5", NULL});
@@ -105,8 +104,8 @@ static void hangar_application_activate(GApplication *app)
 
 HangarApplication *hangar_application_new(GApplicationFlags flags)
 {
-    return g_object_new(HANGAR_TYPE_APPLICATION, "application-id", HANGAR_APP_ID, "flags",
-                        flags, "resource-base-path", "/org/hangar/Hangar", NULL);
+    return g_object_new(HANGAR_TYPE_APPLICATION, "application-id", HANGAR_APP_ID, "flags", flags,
+                        "resource-base-path", "/org/hangar/Hangar", NULL);
 }
 
 static void hangar_application_class_init(HangarApplicationClass *klass)

@@ -10,8 +10,7 @@ G_BEGIN_DECLS
 #define HANGAR_APP_ID "org.hangar.Hangar"
 
 #define HANGAR_TYPE_APPLICATION (hangar_application_get_type())
-G_DECLARE_FINAL_TYPE(HangarApplication, hangar_application, HANGAR, APPLICATION,
-                     GtkApplication)
+G_DECLARE_FINAL_TYPE(HangarApplication, hangar_application, HANGAR, APPLICATION, GtkApplication)
 
 HangarApplication *hangar_application_new(GApplicationFlags flags);
 /* Starts the machine if it is stopped and presents its window (one per machine);

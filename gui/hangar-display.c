@@ -94,8 +94,8 @@ static gboolean hangar_display_draw(GtkWidget *widget, cairo_t *cr)
     cairo_scale(cr, scale, scale);
     cairo_set_source_surface(cr, self->surface, 0, 0);
     /* Whole multiples stay crisp; other scales are smoothed. */
-    cairo_pattern_set_filter(cairo_get_source(cr), scale == (int)scale ? CAIRO_FILTER_NEAREST
-                                                                       : CAIRO_FILTER_GOOD);
+    cairo_pattern_set_filter(cairo_get_source(cr),
+                             scale == (int)scale ? CAIRO_FILTER_NEAREST : CAIRO_FILTER_GOOD);
     cairo_rectangle(cr, 0, 0, sw, sh);
     cairo_fill(cr);
     return TRUE;
@@ -151,8 +151,8 @@ void hangar_display_set_machine(HangarDisplay *self, HangarMachine *machine)
     }
     if (machine) {
         self->machine = g_object_ref(machine);
-        self->changed_id = g_signal_connect(machine, "display-changed",
-                                            G_CALLBACK(on_display_changed), self);
+        self->changed_id =
+            g_signal_connect(machine, "display-changed", G_CALLBACK(on_display_changed), self);
         update_from_machine(self);
     }
 }

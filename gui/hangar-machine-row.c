@@ -21,9 +21,9 @@ static void update_state(HangarMachineRow *self)
     const char *label = hangar_machine_state_label(state);
     gtk_label_set_text(self->state_label, label);
     /* Screen readers hear the whole row as one sentence. */
-    g_autofree char *a11y = g_strdup_printf("%s, %s, %s", hangar_machine_get_name(self->machine),
-                                            hangar_machine_get_guest_type_label(self->machine),
-                                            label);
+    g_autofree char *a11y =
+        g_strdup_printf("%s, %s, %s", hangar_machine_get_name(self->machine),
+                        hangar_machine_get_guest_type_label(self->machine), label);
     atk_object_set_name(gtk_widget_get_accessible(GTK_WIDGET(self)), a11y);
 }
 
@@ -38,8 +38,7 @@ GtkWidget *hangar_machine_row_new(HangarMachine *machine)
     self->machine = g_object_ref(machine);
     gtk_label_set_text(self->name_label, hangar_machine_get_name(machine));
     gtk_label_set_text(self->type_label, hangar_machine_get_guest_type_label(machine));
-    self->state_id = g_signal_connect(machine, "notify::state", G_CALLBACK(on_state_notify),
-                                      self);
+    self->state_id = g_signal_connect(machine, "notify::state", G_CALLBACK(on_state_notify), self);
     update_state(self);
     return GTK_WIDGET(self);
 }

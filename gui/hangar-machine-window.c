@@ -6,6 +6,9 @@
  * recording) adds its own actions to the same group. Their enabled state follows the
  * machine's state, which the header bar's subtitle also shows. Closing the window powers
  * the machine off.
+ *
+ * Keys typed while the display has the focus go to the guest before any accelerator, so
+ * that Ctrl+Q or F10 reach the guest; only Ctrl+Alt chords stay the manager's own.
  */
 #include "hangar-machine-window.h"
 
@@ -20,6 +23,7 @@ struct _HangarMachineWindow {
     HangarDisplay *display;
     GtkLabel *state_label;
     GtkBox *display_box;
+    GSettings *settings;
 };
 
 G_DEFINE_TYPE(HangarMachineWindow, hangar_machine_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -40,6 +44,7 @@ static void update_state(HangarMachineWindow *self)
     set_enabled(self, "resume", state == HANGAR_MACHINE_PAUSED);
     set_enabled(self, "reset", state != HANGAR_MACHINE_STOPPED);
     set_enabled(self, "power-off", state != HANGAR_MACHINE_STOPPED);
+    set_enabled(self, "send-keys", state != HANGAR_MACHINE_STOPPED);
 }
 
 static void on_state_notify(GObject *object, GParamSpec *pspec, gpointer data)
@@ -62,9 +67,41 @@ static void reset_activated(GSimpleAction *a, GVariant *p, gpointer data)
     hangar_machine_reset(HANGAR_MACHINE_WINDOW(data)->machine);
 }
 
+static void on_power_off_response(GtkDialog *dialog, int response, gpointer data)
+{
+    HangarMachineWindow *self = data;
+    gtk_widget_destroy(GTK_WIDGET(dialog));
+    if (response == GTK_RESPONSE_ACCEPT && self->machine)
+        hangar_machine_power_off(self->machine);
+}
+
 static void power_off_activated(GSimpleAction *a, GVariant *p, gpointer data)
 {
-    hangar_machine_power_off(HANGAR_MACHINE_WINDOW(data)->machine);
+    HangarMachineWindow *self = data;
+    if (!self->settings || !g_settings_get_boolean(self->settings, "confirm-power-off")) {
+        hangar_machine_power_off(self->machine);
+        return;
+    }
+    /* Like pulling the plug: whatever the guest did not write to disk is lost. */
+    GtkWidget *dialog = gtk_message_dialog_new(
+        GTK_WINDOW(self), GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT, GTK_MESSAGE_WARNING,
+        GTK_BUTTONS_NONE, _("Power off “%s”?"), hangar_machine_get_name(self->machine));
+    gtk_message_dialog_format_secondary_text(
+        GTK_MESSAGE_DIALOG(dialog), "%s",
+        _("The machine stops at once, as if unplugged: what its programs have not saved is "
+          "lost."));
+    gtk_dialog_add_buttons(GTK_DIALOG(dialog), _("_Cancel"), GTK_RESPONSE_CANCEL, _("_Power Off"),
+                           GTK_RESPONSE_ACCEPT, NULL);
+    GtkWidget *ok = gtk_dialog_get_widget_for_response(GTK_DIALOG(dialog), GTK_RESPONSE_ACCEPT);
+    gtk_style_context_add_class(gtk_widget_get_style_context(ok), "destructive-action");
+    g_signal_connect_object(dialog, "response", G_CALLBACK(on_power_off_response), self, 0);
+    gtk_widget_show(dialog);
+}
+
+static void send_keys_activated(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    HangarMachineWindow *self = data;
+    hangar_machine_send_chord(self->machine, g_variant_get_string(p, NULL));
 }
 
 static const GActionEntry machine_actions[] = {
@@ -72,18 +109,17 @@ static const GActionEntry machine_actions[] = {
     {"resume", resume_activated, NULL, NULL, NULL, {0}},
     {"reset", reset_activated, NULL, NULL, NULL, {0}},
     {"power-off", power_off_activated, NULL, NULL, NULL, {0}},
+    {"send-keys", send_keys_activated, "s", NULL, NULL, {0}},
 };
 
 HangarMachineWindow *hangar_machine_window_new(HangarApplication *app, HangarMachine *machine)
 {
-    HangarMachineWindow *self = g_object_new(HANGAR_TYPE_MACHINE_WINDOW, "application", app,
-                                             NULL);
+    HangarMachineWindow *self = g_object_new(HANGAR_TYPE_MACHINE_WINDOW, "application", app, NULL);
     self->machine = g_object_ref(machine);
     const char *name = hangar_machine_get_name(machine);
     gtk_window_set_title(GTK_WINDOW(self), name);
     gtk_header_bar_set_title(self->header, name);
-    self->state_id = g_signal_connect(machine, "notify::state", G_CALLBACK(on_state_notify),
-                                      self);
+    self->state_id = g_signal_connect(machine, "notify::state", G_CALLBACK(on_state_notify), self);
     hangar_display_set_machine(self->display, machine);
     update_state(self);
     gtk_widget_grab_focus(GTK_WIDGET(self->display));
@@ -109,12 +145,26 @@ static void hangar_machine_window_dispose(GObject *object)
         g_clear_object(&self->machine);
     }
     g_clear_object(&self->actions);
+    g_clear_object(&self->settings);
     G_OBJECT_CLASS(hangar_machine_window_parent_class)->dispose(object);
+}
+
+static gboolean hangar_machine_window_key_press(GtkWidget *widget, GdkEventKey *event)
+{
+    HangarMachineWindow *self = HANGAR_MACHINE_WINDOW(widget);
+    GdkModifierType mods = event->state & gtk_accelerator_get_default_mod_mask();
+    gboolean host_chord =
+        (mods & (GDK_CONTROL_MASK | GDK_MOD1_MASK)) == (GDK_CONTROL_MASK | GDK_MOD1_MASK);
+    if (!host_chord && gtk_widget_has_focus(GTK_WIDGET(self->display)) &&
+        gtk_window_propagate_key_event(GTK_WINDOW(self), event))
+        return GDK_EVENT_STOP;
+    return GTK_WIDGET_CLASS(hangar_machine_window_parent_class)->key_press_event(widget, event);
 }
 
 static void hangar_machine_window_class_init(HangarMachineWindowClass *klass)
 {
     GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
+    widget_class->key_press_event = hangar_machine_window_key_press;
     G_OBJECT_CLASS(klass)->dispose = hangar_machine_window_dispose;
     gtk_widget_class_set_template_from_resource(widget_class,
                                                 "/org/hangar/Hangar/ui/hangar-machine-window.ui");
@@ -133,4 +183,5 @@ static void hangar_machine_window_init(HangarMachineWindow *self)
     g_action_map_add_action_entries(G_ACTION_MAP(self->actions), machine_actions,
                                     G_N_ELEMENTS(machine_actions), self);
     gtk_widget_insert_action_group(GTK_WIDGET(self), "machine", G_ACTION_GROUP(self->actions));
+    self->settings = hangar_application_settings();
 }

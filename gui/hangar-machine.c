@@ -11,6 +11,8 @@
 
 #include <glib/gi18n.h>
 
+#include "keymap.h"
+
 struct _HangarMachine {
     GObject parent_instance;
     char *id;
@@ -18,9 +20,9 @@ struct _HangarMachine {
     HgConfig cfg;
     HangarMachineState state;
     HgMachine *hg;
-    guint run_gen;          /* changed on every start and power off */
-    gint display_pending;   /* atomic: a display event is queued */
-    gint display_resized;   /* atomic: a resize happened since the last event */
+    guint run_gen;        /* changed on every start and power off */
+    gint display_pending; /* atomic: a display event is queued */
+    gint display_resized; /* atomic: a resize happened since the last event */
 };
 
 G_DEFINE_TYPE(HangarMachine, hangar_machine, G_TYPE_OBJECT)
@@ -61,12 +63,8 @@ static gboolean state_event_main(gpointer data)
     if (ev->gen != self->run_gen || !self->hg)
         return G_SOURCE_REMOVE;
     switch (ev->state) {
-    case HG_STATE_RUNNING:
-        set_state(self, HANGAR_MACHINE_RUNNING);
-        break;
-    case HG_STATE_PAUSED:
-        set_state(self, HANGAR_MACHINE_PAUSED);
-        break;
+    case HG_STATE_RUNNING: set_state(self, HANGAR_MACHINE_RUNNING); break;
+    case HG_STATE_PAUSED: set_state(self, HANGAR_MACHINE_PAUSED); break;
     case HG_STATE_FINISHED:
         /* The guest powered itself off: collect the thread and the emulator. */
         hangar_machine_power_off(self);
@@ -82,8 +80,7 @@ static void on_state_changed(void *opaque, HgMachineState state)
     ev->self = g_object_ref(self);
     ev->gen = g_atomic_int_get(&self->run_gen);
     ev->state = state;
-    g_main_context_invoke_full(NULL, G_PRIORITY_DEFAULT, state_event_main, ev,
-                               state_event_free);
+    g_main_context_invoke_full(NULL, G_PRIORITY_DEFAULT, state_event_main, ev, state_event_free);
 }
 
 static gboolean display_event_main(gpointer data)
@@ -176,13 +173,10 @@ HangarMachineState hangar_machine_get_state(HangarMachine *self)
 const char *hangar_machine_state_label(HangarMachineState state)
 {
     switch (state) {
-    case HANGAR_MACHINE_RUNNING:
-        return _("Running");
-    case HANGAR_MACHINE_PAUSED:
-        return _("Paused");
+    case HANGAR_MACHINE_RUNNING: return _("Running");
+    case HANGAR_MACHINE_PAUSED: return _("Paused");
     case HANGAR_MACHINE_STOPPED:
-    default:
-        return _("Powered off");
+    default: return _("Powered off");
     }
 }
 
@@ -246,6 +240,23 @@ void hangar_machine_send_key(HangarMachine *self, uint16_t code, gboolean presse
         hg_machine_send_key(self->hg, code, pressed);
 }
 
+gboolean hangar_machine_send_chord(HangarMachine *self, const char *chord)
+{
+    g_auto(GStrv) names = g_strsplit(chord, "+", 8);
+    uint16_t codes[8];
+    int n = 0;
+    for (; names[n]; n++)
+        if (!(codes[n] = hg_keymap_lookup(names[n])))
+            return FALSE;
+    if (!self->hg || n == 0)
+        return FALSE;
+    for (int i = 0; i < n; i++)
+        hg_machine_send_key(self->hg, codes[i], true);
+    for (int i = n - 1; i >= 0; i--)
+        hg_machine_send_key(self->hg, codes[i], false);
+    return TRUE;
+}
+
 HgDisplay *hangar_machine_get_display(HangarMachine *self)
 {
     return self->hg ? hg_machine_display(self->hg) : NULL;
@@ -263,17 +274,10 @@ static void hangar_machine_get_property(GObject *object, guint prop_id, GValue *
 {
     HangarMachine *self = HANGAR_MACHINE(object);
     switch (prop_id) {
-    case PROP_NAME:
-        g_value_set_string(value, hangar_machine_get_name(self));
-        break;
-    case PROP_GUEST_TYPE:
-        g_value_set_string(value, hangar_machine_get_guest_type(self));
-        break;
-    case PROP_STATE:
-        g_value_set_int(value, self->state);
-        break;
-    default:
-        G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+    case PROP_NAME: g_value_set_string(value, hangar_machine_get_name(self)); break;
+    case PROP_GUEST_TYPE: g_value_set_string(value, hangar_machine_get_guest_type(self)); break;
+    case PROP_STATE: g_value_set_int(value, self->state); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
     }
 }
 
@@ -298,15 +302,14 @@ static void hangar_machine_class_init(HangarMachineClass *klass)
                                            G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
     props[PROP_GUEST_TYPE] = g_param_spec_string("guest-type", "Guest type", "Preset id", NULL,
                                                  G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-    props[PROP_STATE] = g_param_spec_int("state", "State", "HangarMachineState",
-                                         HANGAR_MACHINE_STOPPED, HANGAR_MACHINE_PAUSED,
-                                         HANGAR_MACHINE_STOPPED,
-                                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+    props[PROP_STATE] = g_param_spec_int(
+        "state", "State", "HangarMachineState", HANGAR_MACHINE_STOPPED, HANGAR_MACHINE_PAUSED,
+        HANGAR_MACHINE_STOPPED, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
     g_object_class_install_properties(object_class, N_PROPS, props);
 
     signals[SIGNAL_DISPLAY_CHANGED] =
-        g_signal_new("display-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
-                     NULL, NULL, G_TYPE_NONE, 1, G_TYPE_BOOLEAN);
+        g_signal_new("display-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                     NULL, G_TYPE_NONE, 1, G_TYPE_BOOLEAN);
 }
 
 static void hangar_machine_init(HangarMachine *self)

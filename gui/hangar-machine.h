@@ -40,6 +40,9 @@ void hangar_machine_reset(HangarMachine *self);
 /* Forced power off: ends the emulation thread and frees the emulator. */
 void hangar_machine_power_off(HangarMachine *self);
 void hangar_machine_send_key(HangarMachine *self, uint16_t code, gboolean pressed);
+/* Presses the keys of a chord named with the engine's key names ("ctrl+alt+delete") in
+ * order and releases them in reverse. FALSE (nothing sent) if a name is unknown. */
+gboolean hangar_machine_send_chord(HangarMachine *self, const char *chord);
 
 /* The running emulator's display, or NULL when stopped. Signal "display-changed"
  * (gboolean resized) is emitted on the GTK thread after the guest drew something. */

@@ -106,8 +106,7 @@ static void reload_activated(GSimpleAction *action, GVariant *param, gpointer da
 static void on_selection_changed(GtkListBox *box, HangarWindow *self)
 {
     GAction *start = g_action_map_lookup_action(G_ACTION_MAP(self), "start");
-    g_simple_action_set_enabled(G_SIMPLE_ACTION(start),
-                                gtk_list_box_get_selected_row(box) != NULL);
+    g_simple_action_set_enabled(G_SIMPLE_ACTION(start), gtk_list_box_get_selected_row(box) != NULL);
 }
 
 HangarWindow *hangar_window_new(HangarApplication *app)

@@ -68,8 +68,7 @@ static gboolean main_window_shown(gpointer app)
 static GtkListBoxRow *find_row(HangarWindow *w, const char *name)
 {
     GtkWidget *label = gtk_test_find_label(GTK_WIDGET(w), name);
-    return label ? GTK_LIST_BOX_ROW(gtk_widget_get_ancestor(label, GTK_TYPE_LIST_BOX_ROW))
-                 : NULL;
+    return label ? GTK_LIST_BOX_ROW(gtk_widget_get_ancestor(label, GTK_TYPE_LIST_BOX_ROW)) : NULL;
 }
 
 static HangarMachineWindow *machine_window(GtkApplication *app, const char *name)
@@ -151,9 +150,16 @@ static void activate_action(GtkWidget *w, const char *group, const char *name)
     g_action_group_activate_action(g, name, NULL);
 }
 
+static void activate_action_with(GtkWidget *w, const char *name, GVariant *param)
+{
+    GActionGroup *g = gtk_widget_get_action_group(w, "machine");
+    g_assert_nonnull(g);
+    g_assert_true(g_action_group_get_action_enabled(g, name));
+    g_action_group_activate_action(g, name, param);
+}
+
 /* Starts the machine named name from the list and waits for SeaBIOS on its screen. */
-static HangarMachineWindow *start_from_list(GtkApplication *app, HangarWindow *w,
-                                            const char *name)
+static HangarMachineWindow *start_from_list(GtkApplication *app, HangarWindow *w, const char *name)
 {
     GtkListBoxRow *row = find_row(w, name);
     g_assert_nonnull(row);
@@ -164,10 +170,20 @@ static HangarMachineWindow *start_from_list(GtkApplication *app, HangarWindow *w
     g_assert_cmpint(hangar_machine_get_state(m), ==, HANGAR_MACHINE_RUNNING);
     gint64 t0 = g_get_monotonic_time();
     g_assert_true(wait_for(banner_shown, m, 60));
-    g_test_message("%s: SeaBIOS banner after %.2f s", name,
-                   (g_get_monotonic_time() - t0) / 1e6);
+    g_test_message("%s: SeaBIOS banner after %.2f s", name, (g_get_monotonic_time() - t0) / 1e6);
     g_assert_true(wait_for(surface_not_black, hangar_machine_window_get_display(mw), 20));
     return mw;
+}
+
+/* The first visible message dialog among the toplevels. */
+static gboolean find_dialog(gpointer data)
+{
+    GList *tops = gtk_window_list_toplevels();
+    for (GList *l = tops; l; l = l->next)
+        if (GTK_IS_MESSAGE_DIALOG(l->data) && gtk_widget_get_visible(l->data))
+            *(GtkWidget **)data = l->data;
+    g_list_free(tops);
+    return *(GtkWidget **)data != NULL;
 }
 
 static void run_checks(GtkApplication *app)
@@ -193,8 +209,8 @@ static void run_checks(GtkApplication *app)
 
     /* Typing into the display reaches the machine without disturbing it. */
     gtk_widget_grab_focus(GTK_WIDGET(hangar_machine_window_get_display(mw)));
-    g_assert_true(gtk_test_widget_send_key(GTK_WIDGET(hangar_machine_window_get_display(mw)),
-                                           GDK_KEY_a, 0));
+    g_assert_true(
+        gtk_test_widget_send_key(GTK_WIDGET(hangar_machine_window_get_display(mw)), GDK_KEY_a, 0));
 
     StateWait paused = {m, HANGAR_MACHINE_PAUSED}, running = {m, HANGAR_MACHINE_RUNNING};
     activate_action(GTK_WIDGET(mw), "machine", "pause");
@@ -205,7 +221,11 @@ static void run_checks(GtkApplication *app)
     activate_action(GTK_WIDGET(mw), "machine", "resume");
     g_assert_true(wait_for(state_is, &running, 10));
     /* With no disk SeaBIOS ends at "No bootable device"; a reset clears the screen and
-     * shows the banner again without it. */
+     * shows the banner again without it. Ctrl+Alt+Del from the send-key menu's action
+     * reaches SeaBIOS's keyboard handler, which reboots. */
+    g_assert_true(wait_for(no_boot_device, m, 60));
+    activate_action_with(GTK_WIDGET(mw), "send-keys", g_variant_new_string("ctrl+alt+delete"));
+    g_assert_true(wait_for(rebooted, m, 60));
     g_assert_true(wait_for(no_boot_device, m, 60));
     activate_action(GTK_WIDGET(mw), "machine", "reset");
     g_assert_true(wait_for(rebooted, m, 60));
@@ -217,7 +237,16 @@ static void run_checks(GtkApplication *app)
     g_assert_cmpint(hangar_machine_get_state(m), ==, HANGAR_MACHINE_RUNNING);
     g_assert_cmpint(hangar_machine_get_state(m2), ==, HANGAR_MACHINE_RUNNING);
 
+    /* Power off asks first (GSettings confirm-power-off): cancelling keeps it running. */
     activate_action(GTK_WIDGET(mw), "machine", "power-off");
+    GtkWidget *dialog = NULL;
+    g_assert_true(wait_for(find_dialog, &dialog, 10));
+    gtk_dialog_response(GTK_DIALOG(dialog), GTK_RESPONSE_CANCEL);
+    g_assert_cmpint(hangar_machine_get_state(m), ==, HANGAR_MACHINE_RUNNING);
+    activate_action(GTK_WIDGET(mw), "machine", "power-off");
+    dialog = NULL;
+    g_assert_true(wait_for(find_dialog, &dialog, 10));
+    gtk_dialog_response(GTK_DIALOG(dialog), GTK_RESPONSE_ACCEPT);
     g_assert_cmpint(hangar_machine_get_state(m), ==, HANGAR_MACHINE_STOPPED);
     g_assert_null(hangar_machine_get_display(m));
     g_assert_cmpstr(atk_object_get_name(row_a11y), ==, "Test PC, DOS, Powered off");

@@ -12,20 +12,62 @@ static const struct {
     unsigned evdev;
     const char *name;
 } keys[] = {
-    {1, "esc"},         {2, "1"},          {11, "0"},          {12, "minus"},
-    {13, "equal"},      {14, "backspace"}, {15, "tab"},        {16, "q"},
-    {26, "bracket_left"}, {27, "bracket_right"}, {28, "ret"}, {29, "ctrl"},
-    {30, "a"},          {39, "semicolon"}, {40, "apostrophe"}, {41, "grave_accent"},
-    {42, "shift"},      {43, "backslash"}, {44, "z"},          {52, "dot"},
-    {53, "slash"},      {54, "shift_r"},   {55, "kp_multiply"}, {56, "alt"},
-    {57, "spc"},        {58, "caps_lock"}, {59, "f1"},         {68, "f10"},
-    {69, "num_lock"},   {70, "scroll_lock"}, {71, "kp_7"},     {74, "kp_subtract"},
-    {78, "kp_add"},     {82, "kp_0"},      {83, "kp_decimal"}, {86, "less"},
-    {87, "f11"},        {88, "f12"},       {96, "kp_enter"},   {97, "ctrl_r"},
-    {98, "kp_divide"},  {99, "print"},     {100, "alt_r"},     {102, "home"},
-    {103, "up"},        {104, "pgup"},     {105, "left"},      {106, "right"},
-    {107, "end"},       {108, "down"},     {109, "pgdn"},      {110, "insert"},
-    {111, "delete"},    {119, "pause"},    {125, "meta_l"},    {126, "meta_r"},
+    {1, "esc"},
+    {2, "1"},
+    {11, "0"},
+    {12, "minus"},
+    {13, "equal"},
+    {14, "backspace"},
+    {15, "tab"},
+    {16, "q"},
+    {26, "bracket_left"},
+    {27, "bracket_right"},
+    {28, "ret"},
+    {29, "ctrl"},
+    {30, "a"},
+    {39, "semicolon"},
+    {40, "apostrophe"},
+    {41, "grave_accent"},
+    {42, "shift"},
+    {43, "backslash"},
+    {44, "z"},
+    {52, "dot"},
+    {53, "slash"},
+    {54, "shift_r"},
+    {55, "kp_multiply"},
+    {56, "alt"},
+    {57, "spc"},
+    {58, "caps_lock"},
+    {59, "f1"},
+    {68, "f10"},
+    {69, "num_lock"},
+    {70, "scroll_lock"},
+    {71, "kp_7"},
+    {74, "kp_subtract"},
+    {78, "kp_add"},
+    {82, "kp_0"},
+    {83, "kp_decimal"},
+    {86, "less"},
+    {87, "f11"},
+    {88, "f12"},
+    {96, "kp_enter"},
+    {97, "ctrl_r"},
+    {98, "kp_divide"},
+    {99, "print"},
+    {100, "alt_r"},
+    {102, "home"},
+    {103, "up"},
+    {104, "pgup"},
+    {105, "left"},
+    {106, "right"},
+    {107, "end"},
+    {108, "down"},
+    {109, "pgdn"},
+    {110, "insert"},
+    {111, "delete"},
+    {119, "pause"},
+    {125, "meta_l"},
+    {126, "meta_r"},
     {127, "menu"},
 };
 
@@ -66,9 +108,9 @@ static void test_whole_table(void)
 
 static void test_out_of_range(void)
 {
-    g_assert_cmpuint(hangar_keycode_from_evdev(0), ==, 0);      /* KEY_RESERVED */
-    g_assert_cmpuint(hangar_keycode_from_evdev(84), ==, 0);     /* unassigned */
-    g_assert_cmpuint(hangar_keycode_from_evdev(0x2ff), ==, 0);  /* KEY_MAX */
+    g_assert_cmpuint(hangar_keycode_from_evdev(0), ==, 0);     /* KEY_RESERVED */
+    g_assert_cmpuint(hangar_keycode_from_evdev(84), ==, 0);    /* unassigned */
+    g_assert_cmpuint(hangar_keycode_from_evdev(0x2ff), ==, 0); /* KEY_MAX */
     g_assert_cmpuint(hangar_keycode_from_evdev(100000), ==, 0);
     for (unsigned k = 0; k < 8; k++)
         g_assert_cmpuint(hangar_keycode_from_hardware(k), ==, 0);
