@@ -35,12 +35,13 @@ static gboolean wait_for(gboolean (*cond)(gpointer), gpointer data, int seconds)
     return cond(data);
 }
 
-static void write_profile(const char *id, const char *name, const char *type)
+static void write_profile(const char *id, const char *name, const char *type, const char *hda)
 {
     g_autofree char *dir = hg_profile_dir_for_id(id);
     g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
     HgConfig cfg;
     hg_config_init(&cfg);
+    cfg.hda = g_strdup(hda);
     cfg.name = g_strdup(name);
     cfg.guest_type = g_strdup(type);
     cfg.memory_mib = 16;
@@ -203,6 +204,20 @@ static void run_checks(GtkApplication *app)
     AtkObject *row_a11y = gtk_widget_get_accessible(GTK_WIDGET(find_row(w, "Test PC")));
     g_assert_cmpstr(atk_object_get_name(row_a11y), ==, "Test PC, DOS, Powered off");
 
+    /* The keyboard shortcuts window comes from the GResource (gtk/help-overlay.ui). */
+    g_assert_true(g_action_group_has_action(G_ACTION_GROUP(w), "show-help-overlay"));
+
+    /* A machine that cannot start: an error dialog naming the missing file, no window. */
+    g_signal_emit_by_name(find_row(w, "Broken PC"), "activate");
+    GtkWidget *error_dialog = NULL;
+    g_assert_true(wait_for(find_dialog, &error_dialog, 10));
+    g_autofree char *secondary = NULL;
+    g_object_get(error_dialog, "secondary-text", &secondary, NULL);
+    g_assert_nonnull(strstr(secondary, "missing.img"));
+    g_test_message("start error shown: %s", secondary);
+    gtk_widget_destroy(error_dialog);
+    g_assert_null(machine_window(app, "Broken PC"));
+
     HangarMachineWindow *mw = start_from_list(app, w, "Test PC");
     HangarMachine *m = hangar_machine_window_get_machine(mw);
     g_assert_cmpstr(atk_object_get_name(row_a11y), ==, "Test PC, DOS, Running");
@@ -267,12 +282,19 @@ static void test_manager(void)
     g_setenv("XDG_DATA_HOME", tmp, TRUE);
     g_autofree char *cfg_home = g_build_filename(tmp, "config", NULL);
     g_setenv("XDG_CONFIG_HOME", cfg_home, TRUE);
-    write_profile("test-pc", "Test PC", "dos");
-    write_profile("second-pc", "Second PC", "win9x");
+    write_profile("test-pc", "Test PC", "dos", NULL);
+    write_profile("second-pc", "Second PC", "win9x", NULL);
+    /* A disk image that is not there: starting fails, and says why in the window. */
+    g_autofree char *missing = g_build_filename(tmp, "missing.img", NULL);
+    write_profile("broken-pc", "Broken PC", "linux", missing);
 
+    gint64 t0 = g_get_monotonic_time();
     HangarApplication *app = hangar_application_new(G_APPLICATION_NON_UNIQUE);
     g_assert_true(g_application_register(G_APPLICATION(app), NULL, NULL));
     g_application_activate(G_APPLICATION(app));
+    g_assert_true(wait_for(main_window_shown, app, 20));
+    g_test_message("main window shown %.0f ms after the application was created",
+                   (g_get_monotonic_time() - t0) / 1e3);
     run_checks(GTK_APPLICATION(app));
     g_action_group_activate_action(G_ACTION_GROUP(app), "quit", NULL);
     while (g_main_context_iteration(NULL, FALSE))
