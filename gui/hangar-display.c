@@ -5,7 +5,8 @@
  * "display-changed" event it locks the engine's display just long enough to copy the dirty
  * rectangles (both are XRGB8888 in native endianness, cairo's RGB24), so the emulation
  * thread never waits for drawing, and drawing never races the emulation thread. The copy
- * is scaled to fit the widget, keeping the aspect ratio (black bars around it).
+ * is scaled to fit the widget keeping the aspect ratio (black bars around it), or by the
+ * largest whole factor that fits, or shown 1:1 with the widget asking for the guest's size.
  *
  * Keys go by hardware keycode (gui/hangar-keycodes.c); the keys held are remembered so
  * that losing the focus releases them in the guest instead of leaving them stuck.
@@ -25,6 +26,8 @@ struct _HangarDisplay {
     gulong changed_id;
     cairo_surface_t *surface;
     uint64_t generation;
+    HangarScaleMode scale_mode;
+    double scale;
     guint8 held[KEY_SLOTS];
 };
 
@@ -46,6 +49,15 @@ static void copy_rects(HangarDisplay *self, const HgSurface *s, const HgRect *re
     cairo_surface_mark_dirty(self->surface);
 }
 
+static void update_size_request(HangarDisplay *self)
+{
+    if (self->scale_mode == HANGAR_SCALE_NONE && self->surface)
+        gtk_widget_set_size_request(GTK_WIDGET(self), cairo_image_surface_get_width(self->surface),
+                                    cairo_image_surface_get_height(self->surface));
+    else
+        gtk_widget_set_size_request(GTK_WIDGET(self), 320, 200);
+}
+
 static void update_from_machine(HangarDisplay *self)
 {
     HgDisplay *d = self->machine ? hangar_machine_get_display(self->machine) : NULL;
@@ -53,6 +65,7 @@ static void update_from_machine(HangarDisplay *self)
         return;
     HgSurface s;
     HgRect rects[32], bounds;
+    gboolean resized = FALSE;
     hg_display_lock(d, &s);
     int n = hg_display_take_dirty(d, rects, G_N_ELEMENTS(rects), &bounds);
     if (!self->surface || s.generation != self->generation ||
@@ -63,10 +76,13 @@ static void update_from_machine(HangarDisplay *self)
         self->generation = s.generation;
         rects[0] = (HgRect){0, 0, s.width, s.height};
         n = 1;
+        resized = TRUE;
     }
     if (n > 0 && s.pixels)
         copy_rects(self, &s, rects, n);
     hg_display_unlock(d);
+    if (resized)
+        update_size_request(self);
     if (n > 0)
         gtk_widget_queue_draw(GTK_WIDGET(self));
 }
@@ -88,6 +104,11 @@ static gboolean hangar_display_draw(GtkWidget *widget, cairo_t *cr)
     int sw = cairo_image_surface_get_width(self->surface);
     int sh = cairo_image_surface_get_height(self->surface);
     double scale = MIN((double)w / sw, (double)h / sh);
+    if (self->scale_mode == HANGAR_SCALE_INTEGER)
+        scale = MAX(1, (int)scale);
+    else if (self->scale_mode == HANGAR_SCALE_NONE)
+        scale = 1;
+    self->scale = scale;
     if (scale <= 0)
         return TRUE;
     cairo_translate(cr, (w - sw * scale) / 2, (h - sh * scale) / 2);
@@ -155,6 +176,25 @@ void hangar_display_set_machine(HangarDisplay *self, HangarMachine *machine)
             g_signal_connect(machine, "display-changed", G_CALLBACK(on_display_changed), self);
         update_from_machine(self);
     }
+}
+
+void hangar_display_set_scale_mode(HangarDisplay *self, HangarScaleMode mode)
+{
+    if (self->scale_mode == mode)
+        return;
+    self->scale_mode = mode;
+    update_size_request(self);
+    gtk_widget_queue_draw(GTK_WIDGET(self));
+}
+
+HangarScaleMode hangar_display_get_scale_mode(HangarDisplay *self)
+{
+    return self->scale_mode;
+}
+
+double hangar_display_get_scale(HangarDisplay *self)
+{
+    return self->scale;
 }
 
 cairo_surface_t *hangar_display_get_surface(HangarDisplay *self)

@@ -40,6 +40,7 @@ static void update_state(HangarMachineWindow *self)
     const char *label = hangar_machine_state_label(state);
     gtk_header_bar_set_subtitle(self->header, label);
     gtk_label_set_text(self->state_label, label);
+    set_enabled(self, "start", state == HANGAR_MACHINE_STOPPED);
     set_enabled(self, "pause", state == HANGAR_MACHINE_RUNNING);
     set_enabled(self, "resume", state == HANGAR_MACHINE_PAUSED);
     set_enabled(self, "reset", state != HANGAR_MACHINE_STOPPED);
@@ -50,6 +51,33 @@ static void update_state(HangarMachineWindow *self)
 static void on_state_notify(GObject *object, GParamSpec *pspec, gpointer data)
 {
     update_state(HANGAR_MACHINE_WINDOW(data));
+}
+
+static void start_activated(GSimpleAction *a, GVariant *p, gpointer data)
+{
+    HangarMachineWindow *self = data;
+    GtkApplication *app = gtk_window_get_application(GTK_WINDOW(self));
+    hangar_application_open_machine(HANGAR_APPLICATION(app), self->machine, GTK_WINDOW(self));
+}
+
+static void scale_changed(GSimpleAction *a, GVariant *value, gpointer data)
+{
+    HangarMachineWindow *self = data;
+    const char *mode = g_variant_get_string(value, NULL);
+    HangarScaleMode m = !strcmp(mode, "integer") ? HANGAR_SCALE_INTEGER
+                        : !strcmp(mode, "1:1")   ? HANGAR_SCALE_NONE
+                                                 : HANGAR_SCALE_FIT;
+    hangar_display_set_scale_mode(self->display, m);
+    g_simple_action_set_state(a, value);
+}
+
+static void fullscreen_changed(GSimpleAction *a, GVariant *value, gpointer data)
+{
+    if (g_variant_get_boolean(value))
+        gtk_window_fullscreen(GTK_WINDOW(data));
+    else
+        gtk_window_unfullscreen(GTK_WINDOW(data));
+    g_simple_action_set_state(a, value);
 }
 
 static void pause_activated(GSimpleAction *a, GVariant *p, gpointer data)
@@ -105,6 +133,9 @@ static void send_keys_activated(GSimpleAction *a, GVariant *p, gpointer data)
 }
 
 static const GActionEntry machine_actions[] = {
+    {"start", start_activated, NULL, NULL, NULL, {0}},
+    {"scale", NULL, "s", "'fit'", scale_changed, {0}},
+    {"fullscreen", NULL, NULL, "false", fullscreen_changed, {0}},
     {"pause", pause_activated, NULL, NULL, NULL, {0}},
     {"resume", resume_activated, NULL, NULL, NULL, {0}},
     {"reset", reset_activated, NULL, NULL, NULL, {0}},

@@ -252,6 +252,18 @@ static void run_checks(GtkApplication *app)
     g_assert_cmpint(hangar_machine_get_state(m), ==, HANGAR_MACHINE_RUNNING);
     g_assert_cmpint(hangar_machine_get_state(m2), ==, HANGAR_MACHINE_RUNNING);
 
+    /* Scale modes: 720x400 text mode in an 800x~500 window fits at 1.x, whole multiples
+     * give 1, actual size 1. */
+    HangarDisplay *disp = hangar_machine_window_get_display(mw);
+    GActionGroup *mg = gtk_widget_get_action_group(GTK_WIDGET(mw), "machine");
+    g_action_group_change_action_state(mg, "scale", g_variant_new_string("integer"));
+    g_assert_cmpint(hangar_display_get_scale_mode(disp), ==, HANGAR_SCALE_INTEGER);
+    g_action_group_change_action_state(mg, "scale", g_variant_new_string("1:1"));
+    g_assert_cmpint(hangar_display_get_scale_mode(disp), ==, HANGAR_SCALE_NONE);
+    g_action_group_change_action_state(mg, "scale", g_variant_new_string("fit"));
+    g_assert_cmpint(hangar_display_get_scale_mode(disp), ==, HANGAR_SCALE_FIT);
+    g_assert_false(g_action_group_get_action_enabled(mg, "start"));
+
     /* Power off asks first (GSettings confirm-power-off): cancelling keeps it running. */
     activate_action(GTK_WIDGET(mw), "machine", "power-off");
     GtkWidget *dialog = NULL;
@@ -264,6 +276,16 @@ static void run_checks(GtkApplication *app)
     gtk_dialog_response(GTK_DIALOG(dialog), GTK_RESPONSE_ACCEPT);
     g_assert_cmpint(hangar_machine_get_state(m), ==, HANGAR_MACHINE_STOPPED);
     g_assert_null(hangar_machine_get_display(m));
+    /* Start again from its own window, which stays open when powered off. */
+    g_assert_true(g_action_group_get_action_enabled(mg, "start"));
+    g_action_group_activate_action(mg, "start", NULL);
+    g_assert_cmpint(hangar_machine_get_state(m), ==, HANGAR_MACHINE_RUNNING);
+    g_assert_true(wait_for(no_boot_device, m, 60));
+    activate_action(GTK_WIDGET(mw), "machine", "power-off");
+    dialog = NULL;
+    g_assert_true(wait_for(find_dialog, &dialog, 10));
+    gtk_dialog_response(GTK_DIALOG(dialog), GTK_RESPONSE_ACCEPT);
+    g_assert_cmpint(hangar_machine_get_state(m), ==, HANGAR_MACHINE_STOPPED);
     g_assert_cmpstr(atk_object_get_name(row_a11y), ==, "Test PC, DOS, Powered off");
     g_assert_cmpint(hangar_machine_get_state(m2), ==, HANGAR_MACHINE_RUNNING);
 
