@@ -22,6 +22,10 @@ HangarScaleMode hangar_display_get_scale_mode(HangarDisplay *self);
 /* The scale factor the last drawing used (guest pixels to widget pixels). */
 double hangar_display_get_scale(HangarDisplay *self);
 void hangar_display_set_machine(HangarDisplay *self, HangarMachine *machine);
+/* The pointer and keyboard grab: a click on the display takes them (unless the guest has an
+ * absolute pointing device), Left Ctrl + Left Alt gives them back. Property "grabbed". */
+gboolean hangar_display_get_grabbed(HangarDisplay *self);
+void hangar_display_ungrab(HangarDisplay *self);
 /* The copy of the guest screen the widget draws (NULL before the first frame). */
 cairo_surface_t *hangar_display_get_surface(HangarDisplay *self);
 

@@ -38,8 +38,13 @@ static void update_state(HangarMachineWindow *self)
 {
     HangarMachineState state = hangar_machine_get_state(self->machine);
     const char *label = hangar_machine_state_label(state);
-    gtk_header_bar_set_subtitle(self->header, label);
-    gtk_label_set_text(self->state_label, label);
+    /* The way out of the grab is always in sight while the grab holds. */
+    g_autofree char *subtitle =
+        hangar_display_get_grabbed(self->display)
+            ? g_strdup_printf(_("%s — press Left Ctrl+Left Alt to release the mouse"), label)
+            : g_strdup(label);
+    gtk_header_bar_set_subtitle(self->header, subtitle);
+    gtk_label_set_text(self->state_label, subtitle);
     set_enabled(self, "start", state == HANGAR_MACHINE_STOPPED);
     set_enabled(self, "pause", state == HANGAR_MACHINE_RUNNING);
     set_enabled(self, "resume", state == HANGAR_MACHINE_PAUSED);
@@ -78,6 +83,12 @@ static void fullscreen_changed(GSimpleAction *a, GVariant *value, gpointer data)
     else
         gtk_window_unfullscreen(GTK_WINDOW(data));
     g_simple_action_set_state(a, value);
+}
+
+static void on_grab_notify(HangarMachineWindow *self)
+{
+    if (self->machine)
+        update_state(self);
 }
 
 static void pause_activated(GSimpleAction *a, GVariant *p, gpointer data)
@@ -210,6 +221,8 @@ static void hangar_machine_window_init(HangarMachineWindow *self)
     self->display = HANGAR_DISPLAY(hangar_display_new());
     gtk_widget_show(GTK_WIDGET(self->display));
     gtk_box_pack_start(self->display_box, GTK_WIDGET(self->display), TRUE, TRUE, 0);
+    g_signal_connect_object(self->display, "notify::grabbed", G_CALLBACK(on_grab_notify), self,
+                            G_CONNECT_SWAPPED);
     self->actions = g_simple_action_group_new();
     g_action_map_add_action_entries(G_ACTION_MAP(self->actions), machine_actions,
                                     G_N_ELEMENTS(machine_actions), self);

@@ -240,6 +240,17 @@ void hangar_machine_send_key(HangarMachine *self, uint16_t code, gboolean presse
         hg_machine_send_key(self->hg, code, pressed);
 }
 
+void hangar_machine_send_mouse(HangarMachine *self, int dx, int dy, int dz, unsigned buttons)
+{
+    if (self->hg)
+        hg_machine_send_mouse(self->hg, dx, dy, dz, buttons);
+}
+
+gboolean hangar_machine_send_pointer(HangarMachine *self, int x, int y, unsigned buttons)
+{
+    return self->hg && hg_machine_send_pointer(self->hg, x, y, buttons);
+}
+
 gboolean hangar_machine_send_chord(HangarMachine *self, const char *chord)
 {
     g_auto(GStrv) names = g_strsplit(chord, "+", 8);

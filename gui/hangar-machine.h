@@ -40,6 +40,10 @@ void hangar_machine_reset(HangarMachine *self);
 /* Forced power off: ends the emulation thread and frees the emulator. */
 void hangar_machine_power_off(HangarMachine *self);
 void hangar_machine_send_key(HangarMachine *self, uint16_t code, gboolean pressed);
+/* Relative mouse motion and buttons (HG_BUTTON_*), and the absolute position in guest
+ * display pixels: FALSE when the guest has no absolute pointing device. */
+void hangar_machine_send_mouse(HangarMachine *self, int dx, int dy, int dz, unsigned buttons);
+gboolean hangar_machine_send_pointer(HangarMachine *self, int x, int y, unsigned buttons);
 /* Presses the keys of a chord named with the engine's key names ("ctrl+alt+delete") in
  * order and releases them in reverse. FALSE (nothing sent) if a name is unknown. */
 gboolean hangar_machine_send_chord(HangarMachine *self, const char *chord);
