@@ -1,12 +1,12 @@
 # The two set-up commands of README.md. Both install the Debian packages that are
 # missing, then configure and build with meson into build/.
-#   make run    build, then start hangar-run (pass options with RUN_ARGS="...")
+#   make run    build, then start the manager, build/gui/hangar (options: RUN_ARGS="...")
 #   make check  build, then every test suite, and the unit tests again under
 #               AddressSanitizer and UndefinedBehaviorSanitizer; ends "N passed, N failed"
 #   make bench  build, then the benchmarks (figures, with QEMU ratios when installed)
 
 BUILD ?= build
-RUN_ARGS ?= --help
+RUN_ARGS ?=
 
 .PHONY: all deps build run check bench clean
 
@@ -22,7 +22,7 @@ build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
 run: build
-	$(BUILD)/cli/hangar-run $(RUN_ARGS)
+	GSETTINGS_SCHEMA_DIR=$(BUILD)/data HANGAR_LOCALEDIR=$(BUILD)/po $(BUILD)/gui/hangar $(RUN_ARGS)
 
 check: deps
 	scripts/check

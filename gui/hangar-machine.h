@@ -1,0 +1,57 @@
+/* HangarMachine: one machine profile as the manager sees it, and its emulator instance
+ * while it runs (created in-process, on its own emulation thread). */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "display.h"
+#include "hangar.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+    HANGAR_MACHINE_STOPPED,
+    HANGAR_MACHINE_RUNNING,
+    HANGAR_MACHINE_PAUSED,
+} HangarMachineState;
+
+#define HANGAR_TYPE_MACHINE (hangar_machine_get_type())
+G_DECLARE_FINAL_TYPE(HangarMachine, hangar_machine, HANGAR, MACHINE, GObject)
+
+/* Loads the profile in dir (its machine.ini); id names it (the folder's name). */
+HangarMachine *hangar_machine_new_from_dir(const char *id, const char *dir, GError **error);
+
+const char *hangar_machine_get_id(HangarMachine *self);
+const char *hangar_machine_get_dir(HangarMachine *self);
+const char *hangar_machine_get_name(HangarMachine *self);
+const char *hangar_machine_get_guest_type(HangarMachine *self);
+/* The guest type in words ("Windows 9x"), translated. */
+const char *hangar_machine_get_guest_type_label(HangarMachine *self);
+const HgConfig *hangar_machine_get_config(HangarMachine *self);
+HangarMachineState hangar_machine_get_state(HangarMachine *self);
+/* The state in words ("Running"), translated. */
+const char *hangar_machine_state_label(HangarMachineState state);
+
+/* Creates the emulator from the profile and starts its emulation thread. */
+gboolean hangar_machine_start(HangarMachine *self, GError **error);
+void hangar_machine_pause(HangarMachine *self);
+void hangar_machine_resume(HangarMachine *self);
+void hangar_machine_reset(HangarMachine *self);
+/* Forced power off: ends the emulation thread and frees the emulator. */
+void hangar_machine_power_off(HangarMachine *self);
+void hangar_machine_send_key(HangarMachine *self, uint16_t code, gboolean pressed);
+/* Relative mouse motion and buttons (HG_BUTTON_*), and the absolute position in guest
+ * display pixels: FALSE when the guest has no absolute pointing device. */
+void hangar_machine_send_mouse(HangarMachine *self, int dx, int dy, int dz, unsigned buttons);
+gboolean hangar_machine_send_pointer(HangarMachine *self, int x, int y, unsigned buttons);
+/* Presses the keys of a chord named with the engine's key names ("ctrl+alt+delete") in
+ * order and releases them in reverse. FALSE (nothing sent) if a name is unknown. */
+gboolean hangar_machine_send_chord(HangarMachine *self, const char *chord);
+
+/* The running emulator's display, or NULL when stopped. Signal "display-changed"
+ * (gboolean resized) is emitted on the GTK thread after the guest drew something. */
+HgDisplay *hangar_machine_get_display(HangarMachine *self);
+/* The running emulator itself, or NULL (for tests and future panels). */
+HgMachine *hangar_machine_get_hg(HangarMachine *self);
+
+G_END_DECLS
