@@ -139,6 +139,10 @@ bool hg_machine_send_pointer(HgMachine *m, int x, int y, unsigned buttons);
 typedef struct HgDisplay HgDisplay;
 HgDisplay *hg_machine_display(HgMachine *m);
 
+/* System resets since the machine was created (reset button, Ctrl+Alt+Del, triple fault,
+ * the guest's own reset): lets a frontend notice a reboot. Any thread. */
+unsigned hg_machine_reset_count(HgMachine *m);
+
 /* Guest instructions retired since the machine was created. */
 uint64_t hg_machine_icount(const HgMachine *m);
 /* Queues bytes for the guest's serial port (emulation thread), and the same from any

@@ -48,6 +48,7 @@ struct HgMachine {
     HgMultiboot *mb;
     bool exited;
     bool reset_requested;
+    unsigned resets; /* system resets after power-on (atomic) */
     uint64_t icount_base; /* instructions retired before the last CPU reset */
     int exit_status;
 };

@@ -139,6 +139,7 @@ HgMachine *hg_machine_new(const HgConfig *cfg, const HgMachineHooks *hooks, GErr
     m->dbg = hg_debugports_new(m->bus, m->hooks.debugcon_out ? debugcon_out : NULL,
                                m->cfg.debug_exit ? debug_exit : NULL, m);
     hg_machine_reset(m);
+    m->resets = 0; /* that was power-on, not a reset */
     if (m->mb && !hg_multiboot_start(m->mb, m->bus, m->cpu, !m->bios, error))
         goto fail;
     return m;
@@ -180,6 +181,7 @@ void hg_machine_free(HgMachine *m)
 
 void hg_machine_reset(HgMachine *m)
 {
+    g_atomic_int_inc((gint *)&m->resets);
     m->icount_base += m->cpu->icount;
     hg_cpu_reset(m->cpu);
     if (m->board)
@@ -514,4 +516,9 @@ bool hg_machine_send_pointer(HgMachine *m, int x, int y, unsigned buttons)
     (void)y;
     (void)buttons;
     return false;
+}
+
+unsigned hg_machine_reset_count(HgMachine *m)
+{
+    return (unsigned)g_atomic_int_get((gint *)&m->resets);
 }

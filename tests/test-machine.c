@@ -122,7 +122,10 @@ static void test_thread_commands(void)
     hg_machine_resume(m);
     while (hg_machine_icount(m) == n)
         g_usleep(1000);
+    g_assert_cmpuint(hg_machine_reset_count(m), ==, 0);
     hg_machine_request_reset(m);
+    while (hg_machine_reset_count(m) == 0)
+        g_usleep(1000);
     hg_machine_stop(m);
     g_assert_cmpint(hg_machine_state(m), ==, HG_STATE_RUNNING);
     hg_machine_free(m);
