@@ -132,6 +132,9 @@ bool hg_machine_send_pointer(HgMachine *m, int x, int y, unsigned buttons);
 /* The machine's display surface (engine/display.h): frontends read it from any thread. */
 typedef struct HgDisplay HgDisplay;
 HgDisplay *hg_machine_display(HgMachine *m);
+/* Writes the display's current picture to path as a PNG (8-bit RGB), crash-safely
+ * (temporary file in the same folder, fsync, rename). Callable from any thread. */
+bool hg_machine_screendump(HgMachine *m, const char *path, GError **error);
 
 /* Guest instructions retired since the machine was created. */
 uint64_t hg_machine_icount(const HgMachine *m);
