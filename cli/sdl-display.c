@@ -226,9 +226,10 @@ static void toggle_fullscreen(HgSdlDisplay *s)
     SDL_SetWindowFullscreen(s->window, s->fullscreen ? SDL_WINDOW_FULLSCREEN_DESKTOP : 0);
 }
 
-static bool ctrl_and_alt(void)
+/* From the event's own modifier state: SDL_GetModState would tell the state after the
+ * whole batch of queued events, not at this key. */
+static bool ctrl_and_alt(Uint16 mod)
 {
-    SDL_Keymod mod = SDL_GetModState();
     return (mod & KMOD_CTRL) && (mod & KMOD_ALT);
 }
 
@@ -244,9 +245,9 @@ static void on_key(HgSdlDisplay *s, const SDL_KeyboardEvent *ev)
     bool pressed = ev->type == SDL_KEYDOWN;
     if (pressed && !ev->repeat) {
         if (is_chord_key(sc)) {
-            if (ctrl_and_alt() && !s->chord_used)
+            if (ctrl_and_alt(ev->keysym.mod) && !s->chord_used)
                 s->chord_armed = true;
-        } else if (ctrl_and_alt()) {
+        } else if (ctrl_and_alt(ev->keysym.mod)) {
             s->chord_armed = false;
             s->chord_used = true;
             if (sc == SDL_SCANCODE_F) {
@@ -262,8 +263,7 @@ static void on_key(HgSdlDisplay *s, const SDL_KeyboardEvent *ev)
             s->chord_armed = false;
             set_grab(s, false);
         }
-        SDL_Keymod mod = SDL_GetModState();
-        if (!(mod & (KMOD_CTRL | KMOD_ALT)))
+        if (!(ev->keysym.mod & (KMOD_CTRL | KMOD_ALT)))
             s->chord_used = false;
     }
     unsigned code = hg_sdl_scancode_to_pc(sc);
