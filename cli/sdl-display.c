@@ -401,7 +401,9 @@ static void refresh(HgSdlDisplay *s)
         /* Scale to the window keeping the aspect (letterbox); mouse coordinates in events
          * come back in guest pixels. */
         SDL_RenderSetLogicalSize(s->renderer, s->tex_w, s->tex_h);
-        fit_window(s, s->tex_w, s->tex_h);
+        /* The 1x1 surface of a display nothing has drawn on yet keeps the first size. */
+        if (s->tex_w > 1 || s->tex_h > 1)
+            fit_window(s, s->tex_w, s->tex_h);
     }
     if (resized || n > 0)
         s->needs_present = true;

@@ -2,6 +2,11 @@
 """hangar-run --display sdl under Xvfb (issue 4): the SDL window shows the machine's
 display and its keys reach the guest.
 
+0. A firmware of a few instructions (written here) sets the Bochs VBE mode 800x600x32,
+   waits for a key at the i8042, then switches to 1024x768: the window follows the first
+   mode, a key pressed in it (xdotool) reaches the guest, and the window follows the
+   second.
+
 1. SeaBIOS: once the banner is on the text screen (monitor's info screen), the window
    exists with the text mode's size (720x400, xwininfo), an X screenshot of it (xwd) has
    the banner's lit pixels, a click grabs the mouse (the title says how to release it),
@@ -179,12 +184,66 @@ def info_screen(f):
 
 GRABBED = "Hangar - press Ctrl+Alt to release the mouse"
 
+
+def mode_firmware(path):
+    """A 64 KiB BIOS image (real mode from F000:FFF0): Bochs VBE 800x600x32, wait for a
+    byte from the keyboard controller, then 1024x768x32, then spin."""
+    code = bytearray()
+
+    def dispi(index, value):
+        code.extend(b"\xba\xce\x01" + b"\xb8" + struct.pack("<H", index) + b"\xef")
+        code.extend(b"\xba\xcf\x01" + b"\xb8" + struct.pack("<H", value) + b"\xef")
+
+    for i, v in ((4, 0), (1, 800), (2, 600), (3, 32), (4, 0x41)):
+        dispi(i, v)
+    code.extend(b"\xe4\x64\xa8\x01\x74\xfa")  # wait: in al,0x64; test al,1; jz wait
+    code.extend(b"\xe4\x60")  # in al,0x60
+    for i, v in ((4, 0), (1, 1024), (2, 768), (4, 0x41)):
+        dispi(i, v)
+    code.extend(b"\xeb\xfe")  # jmp $
+    image = bytearray(65536)
+    image[:len(code)] = code
+    image[0xfff0:0xfff5] = b"\xea\x00\x00\x00\xf0"  # jmp far f000:0000
+    with open(path, "wb") as f:
+        f.write(image)
+
 wm = None
 if shutil.which("openbox"):
     wm = subprocess.Popen(["openbox"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(1)
 
 with tempfile.TemporaryDirectory() as work:
+    # ---- 0. Resolution changes and a key, with a firmware of our own ----
+    fw = os.path.join(work, "modes.bin")
+    mode_firmware(fw)
+    proc = subprocess.Popen([run, "--display", "sdl", "--serial", "none", "--bios", fw])
+    wid = find_window(proc)
+    if not check(wid is not None, "the SDL window exists"):
+        proc.kill()
+        sys.exit(1)
+    size = wait_size(wid, (800, 600))
+    check(size == (800, 600), "the window follows the guest's 800x600 mode (%s)" % (size,))
+    time.sleep(1)
+    size = window_size(wid)
+    check(size == (800, 600), "no key yet: the guest stays in 800x600 (%s)" % (size,))
+    if wm:
+        xdotool("windowactivate", "--sync", str(wid))
+    else:
+        xdotool("mousemove", "--window", str(wid), "100", "100")
+        xdotool("windowfocus", "--sync", str(wid))
+    xdotool("key", "a")
+    size = wait_size(wid, (1024, 768))
+    check(size == (1024, 768),
+          "a key reached the guest, which switched to 1024x768; the window followed (%s)"
+          % (size,))
+    close_window(wid)
+    try:
+        status = proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        status = None
+    check(status == 0, "closing the window ends hangar-run with status 0 (%s)" % status)
+
     # ---- 1. SeaBIOS: window, picture, grab, fullscreen, close ----
     mon = os.path.join(work, "monitor.sock")
     proc = subprocess.Popen([run, "--display", "sdl", "--serial", "none", "--monitor",
