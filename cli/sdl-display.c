@@ -27,6 +27,7 @@ struct HgSdlDisplay {
     SDL_Window *window;
     SDL_Renderer *renderer;
     SDL_Texture *texture;
+    uint32_t *shadow; /* the surface as last copied, tex_w x tex_h */
     int tex_w, tex_h;
     uint64_t generation; /* of the surface the texture holds */
     bool have_generation;
@@ -369,35 +370,41 @@ static void refresh(HgSdlDisplay *s)
     g_atomic_int_set(&s->posted, 0);
     HgSurface surf;
     HgRect rects[32], bounds;
+    /* Under the display's lock only copy the changed pixels into our shadow copy, so the
+     * emulation thread is never held up by the texture upload. */
     hg_display_lock(s->display, &surf);
     int n = hg_display_take_dirty(s->display, rects, G_N_ELEMENTS(rects), &bounds);
     bool resized = !s->have_generation || surf.generation != s->generation ||
                    surf.width != s->tex_w || surf.height != s->tex_h;
     if (resized) {
-        if (s->texture)
-            SDL_DestroyTexture(s->texture);
-        /* XRGB8888 in native endianness is the display's own format: no conversion. */
-        s->texture = SDL_CreateTexture(s->renderer, SDL_PIXELFORMAT_XRGB8888,
-                                       SDL_TEXTUREACCESS_STREAMING, surf.width, surf.height);
+        g_free(s->shadow);
+        s->shadow = g_new(uint32_t, (size_t)surf.width * surf.height);
         s->tex_w = surf.width;
         s->tex_h = surf.height;
         s->generation = surf.generation;
         s->have_generation = true;
-        if (s->texture)
-            SDL_UpdateTexture(s->texture, NULL, surf.pixels, surf.stride);
-    } else if (s->texture) {
-        for (int i = 0; i < n; i++) {
-            const HgRect *r = &rects[i];
-            if (r->w <= 0 || r->h <= 0)
-                continue;
-            SDL_Rect dst = {r->x, r->y, r->w, r->h};
-            const uint8_t *src = (const uint8_t *)surf.pixels + (size_t)r->y * surf.stride +
-                                 (size_t)r->x * 4;
-            SDL_UpdateTexture(s->texture, &dst, src, surf.stride);
-        }
+        rects[0] = (HgRect){0, 0, surf.width, surf.height};
+        n = 1;
+    }
+    for (int i = 0; i < n; i++) {
+        HgRect *r = &rects[i];
+        /* Clipped by the display already; checked again since we index our own copy. */
+        int x0 = CLAMP(r->x, 0, s->tex_w), y0 = CLAMP(r->y, 0, s->tex_h);
+        int x1 = CLAMP(r->x + r->w, x0, s->tex_w), y1 = CLAMP(r->y + r->h, y0, s->tex_h);
+        *r = (HgRect){x0, y0, x1 - x0, y1 - y0};
+        for (int y = r->y; y < r->y + r->h; y++)
+            memcpy(s->shadow + (size_t)y * s->tex_w + r->x,
+                   (const uint8_t *)surf.pixels + (size_t)y * surf.stride + (size_t)r->x * 4,
+                   (size_t)r->w * 4);
     }
     hg_display_unlock(s->display);
+
     if (resized) {
+        if (s->texture)
+            SDL_DestroyTexture(s->texture);
+        /* XRGB8888 in native endianness is the display's own format: no conversion. */
+        s->texture = SDL_CreateTexture(s->renderer, SDL_PIXELFORMAT_XRGB8888,
+                                       SDL_TEXTUREACCESS_STREAMING, s->tex_w, s->tex_h);
         /* Scale to the window keeping the aspect (letterbox); mouse coordinates in events
          * come back in guest pixels. */
         SDL_RenderSetLogicalSize(s->renderer, s->tex_w, s->tex_h);
@@ -405,7 +412,17 @@ static void refresh(HgSdlDisplay *s)
         if (s->tex_w > 1 || s->tex_h > 1)
             fit_window(s, s->tex_w, s->tex_h);
     }
-    if (resized || n > 0)
+    if (!s->texture)
+        return;
+    for (int i = 0; i < n; i++) {
+        const HgRect *r = &rects[i];
+        if (r->w <= 0 || r->h <= 0)
+            continue;
+        SDL_Rect dst = {r->x, r->y, r->w, r->h};
+        SDL_UpdateTexture(s->texture, &dst, s->shadow + (size_t)r->y * s->tex_w + r->x,
+                          s->tex_w * 4);
+    }
+    if (n > 0)
         s->needs_present = true;
 }
 
@@ -530,6 +547,8 @@ HgSdlDisplay *hg_sdl_display_new(HgMachine *m, HgSdlCloseFn on_close, void *opaq
         hg_sdl_display_free(s);
         return NULL;
     }
+    /* Keys are keys: no text input or input-method composition in between. */
+    SDL_StopTextInput();
     /* The picture so far, then every change. */
     refresh(s);
     present(s);
@@ -548,6 +567,7 @@ void hg_sdl_display_free(HgSdlDisplay *s)
         g_source_remove(s->timer);
     if (s->texture)
         SDL_DestroyTexture(s->texture);
+    g_free(s->shadow);
     if (s->renderer)
         SDL_DestroyRenderer(s->renderer);
     if (s->window)
