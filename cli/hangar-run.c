@@ -3,8 +3,9 @@
  * The machine runs on its emulation thread; this program's main thread runs a GLib main
  * loop for the monitor (stdio or a UNIX socket), the serial console's input and, with
  * --display sdl, the SDL window (cli/sdl-display.h: a GLib timeout pumps SDL's events on
- * this thread), and ends when the machine does or the window is closed. Exit status: 0 when the guest powers off, (v << 1) | 1 when it
- * writes v to the debug-exit port, 1 with a message on errors.
+ * this thread), and ends when the machine does or the window is closed. Exit status: 0
+ * when the guest powers off or the window is closed, (v << 1) | 1 when it writes v to the
+ * debug-exit port, 1 with a message on errors.
  */
 #include <errno.h>
 #include <gio/gio.h>

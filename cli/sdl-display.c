@@ -170,7 +170,8 @@ unsigned hg_sdl_scancode_to_pc(int sc)
     case SDL_SCANCODE_INTERNATIONAL4: return 0x79; /* Henkan */
     case SDL_SCANCODE_INTERNATIONAL5: return 0x7b; /* Muhenkan */
     case SDL_SCANCODE_LANG1: return 0x72;          /* Hangul/English */
-    case SDL_SCANCODE_LANG2: return 0x71;          /* Hanja */
+    case SDL_SCANCODE_LANG2:
+        return 0x71; /* Hanja */
     /* Power management and the common multimedia keys (E0-prefixed in set 1). */
     case SDL_SCANCODE_POWER: return E0(0x5e);
     case SDL_SCANCODE_SLEEP: return E0(0x5f);
@@ -356,8 +357,8 @@ static void fit_window(HgSdlDisplay *s, int w, int h)
         return;
     SDL_Rect usable;
     int idx = SDL_GetWindowDisplayIndex(s->window);
-    if (idx >= 0 && SDL_GetDisplayUsableBounds(idx, &usable) == 0 && usable.w > 0 &&
-        usable.h > 0 && (w > usable.w || h > usable.h)) {
+    if (idx >= 0 && SDL_GetDisplayUsableBounds(idx, &usable) == 0 && usable.w > 0 && usable.h > 0 &&
+        (w > usable.w || h > usable.h)) {
         double f = MIN((double)usable.w / w, (double)usable.h / h);
         w = MAX((int)(w * f), 1);
         h = MAX((int)(h * f), 1);
@@ -450,11 +451,8 @@ static void on_window_event(HgSdlDisplay *s, const SDL_WindowEvent *ev)
         s->chord_armed = s->chord_used = false;
         break;
     case SDL_WINDOWEVENT_EXPOSED:
-    case SDL_WINDOWEVENT_SIZE_CHANGED:
-        s->needs_present = true;
-        break;
-    default:
-        break;
+    case SDL_WINDOWEVENT_SIZE_CHANGED: s->needs_present = true; break;
+    default: break;
     }
 }
 
@@ -472,25 +470,14 @@ static gboolean pump(gpointer data)
             if (s->on_close)
                 s->on_close(s->opaque);
             break;
-        case SDL_WINDOWEVENT:
-            on_window_event(s, &ev.window);
-            break;
+        case SDL_WINDOWEVENT: on_window_event(s, &ev.window); break;
         case SDL_KEYDOWN:
-        case SDL_KEYUP:
-            on_key(s, &ev.key);
-            break;
+        case SDL_KEYUP: on_key(s, &ev.key); break;
         case SDL_MOUSEBUTTONDOWN:
-        case SDL_MOUSEBUTTONUP:
-            on_button(s, &ev.button);
-            break;
-        case SDL_MOUSEMOTION:
-            on_motion(s, &ev.motion);
-            break;
-        case SDL_MOUSEWHEEL:
-            on_wheel(s, &ev.wheel);
-            break;
-        default:
-            break;
+        case SDL_MOUSEBUTTONUP: on_button(s, &ev.button); break;
+        case SDL_MOUSEMOTION: on_motion(s, &ev.motion); break;
+        case SDL_MOUSEWHEEL: on_wheel(s, &ev.wheel); break;
+        default: break;
         }
     }
     if (s->needs_present)
@@ -498,8 +485,7 @@ static gboolean pump(gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
-HgSdlDisplay *hg_sdl_display_new(HgMachine *m, HgSdlCloseFn on_close, void *opaque,
-                                 GError **error)
+HgSdlDisplay *hg_sdl_display_new(HgMachine *m, HgSdlCloseFn on_close, void *opaque, GError **error)
 {
     /* GLib handles SIGINT/SIGTERM for hangar-run; SDL must not install its own. */
     SDL_SetHint(SDL_HINT_NO_SIGNAL_HANDLERS, "1");
@@ -535,8 +521,8 @@ HgSdlDisplay *hg_sdl_display_new(HgMachine *m, HgSdlCloseFn on_close, void *opaq
     s->on_close = on_close;
     s->opaque = opaque;
     s->refresh_event = SDL_RegisterEvents(1);
-    s->window = SDL_CreateWindow("Hangar", SDL_WINDOWPOS_UNDEFINED, SDL_WINDOWPOS_UNDEFINED,
-                                 640, 480, SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI);
+    s->window = SDL_CreateWindow("Hangar", SDL_WINDOWPOS_UNDEFINED, SDL_WINDOWPOS_UNDEFINED, 640,
+                                 480, SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI);
     if (s->window)
         s->renderer = SDL_CreateRenderer(s->window, -1, 0); /* paced by our timer */
     if (s->window && !s->renderer) /* no accelerated renderer: the software one */

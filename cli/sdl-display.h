@@ -30,8 +30,7 @@ typedef void (*HgSdlCloseFn)(void *opaque);
 
 /* Initialises SDL's video, opens the window and starts showing m's display; NULL with
  * error set when SDL cannot open a window (no display server, for example). */
-HgSdlDisplay *hg_sdl_display_new(HgMachine *m, HgSdlCloseFn on_close, void *opaque,
-                                 GError **error);
+HgSdlDisplay *hg_sdl_display_new(HgMachine *m, HgSdlCloseFn on_close, void *opaque, GError **error);
 /* Closes the window and shuts SDL down. Call after the machine stopped (no more notify
  * callbacks from the emulation thread). */
 void hg_sdl_display_free(HgSdlDisplay *s);

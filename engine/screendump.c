@@ -104,8 +104,8 @@ bool hg_machine_screendump(HgMachine *m, const char *path, GError **error)
         int e = errno;
         close(fd);
         g_unlink(tmp);
-        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "cannot write %s: %s",
-                    path, g_strerror(e));
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "cannot write %s: %s", path,
+                    g_strerror(e));
         goto out;
     }
     PngJob job = {.pixels = pixels, .width = width, .height = height};
@@ -130,8 +130,8 @@ bool hg_machine_screendump(HgMachine *m, const char *path, GError **error)
     if (g_rename(tmp, path) != 0) {
         e = errno;
         g_unlink(tmp);
-        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "cannot write %s: %s",
-                    path, g_strerror(e));
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "cannot write %s: %s", path,
+                    g_strerror(e));
         goto out;
     }
     ok = true;

@@ -90,8 +90,8 @@ static void test_banner_glyphs(void)
 
     Image img = {0};
     g_assert_true(read_png(path, &img));
-    g_test_message("screenshot %dx%d, %d text rows, banner on row %d", img.width, img.height,
-                   rows, banner);
+    g_test_message("screenshot %dx%d, %d text rows, banner on row %d", img.width, img.height, rows,
+                   banner);
 
     /* Geometry of the standard 80x25 text mode: 9-dot cells, 16 scan lines. */
     uint32_t vram_size;
@@ -138,12 +138,12 @@ static void test_banner_glyphs(void)
                 }
                 if (on) {
                     if (pix != fg)
-                        g_error("cell %d ('%c') scan %d dot %d: foreground %06x, expected %06x",
-                                c, ch, s, b, pix, fg);
+                        g_error("cell %d ('%c') scan %d dot %d: foreground %06x, expected %06x", c,
+                                ch, s, b, pix, fg);
                     lit++;
                 } else if (pix != bg) {
-                    g_error("cell %d ('%c') scan %d dot %d: background %06x, expected %06x", c,
-                            ch, s, b, pix, bg);
+                    g_error("cell %d ('%c') scan %d dot %d: background %06x, expected %06x", c, ch,
+                            s, b, pix, bg);
                 }
                 checked++;
             }
