@@ -3,9 +3,9 @@
 display and its keys reach the guest.
 
 0. A firmware of a few instructions (written here) sets the Bochs VBE mode 800x600x32,
-   waits for a key at the i8042, then switches to 1024x768: the window follows the first
-   mode, a key pressed in it (xdotool) reaches the guest, and the window follows the
-   second.
+   waits for a key at the i8042, switches to 1024x768, enables the PS/2 mouse, waits for
+   a mouse packet and switches to 640x480: the window follows each mode, a key pressed in
+   it (xdotool) reaches the guest, and so does mouse motion once a click grabbed it.
 
 1. SeaBIOS: once the banner is on the text screen (monitor's info screen), the window
    exists with the text mode's size (720x400, xwininfo), an X screenshot of it (xwd) has
@@ -187,7 +187,8 @@ GRABBED = "Hangar - press Ctrl+Alt to release the mouse"
 
 def mode_firmware(path):
     """A 64 KiB BIOS image (real mode from F000:FFF0): Bochs VBE 800x600x32, wait for a
-    byte from the keyboard controller, then 1024x768x32, then spin."""
+    byte from the keyboard controller, then 1024x768x32; enable the mouse, wait for a byte
+    from it after its acknowledgement, then 640x480x32; then spin."""
     code = bytearray()
 
     def dispi(index, value):
@@ -199,6 +200,15 @@ def mode_firmware(path):
     code.extend(b"\xe4\x64\xa8\x01\x74\xfa")  # wait: in al,0x64; test al,1; jz wait
     code.extend(b"\xe4\x60")  # in al,0x60
     for i, v in ((4, 0), (1, 1024), (2, 768), (4, 0x41)):
+        dispi(i, v)
+    code.extend(b"\xb0\xa8\xe6\x64")  # enable the aux port
+    code.extend(b"\xb0\xd4\xe6\x64\xb0\xf4\xe6\x60")  # to the mouse: enable reporting
+    # Twice (the ACK, then the first packet byte): wait for a byte with the aux bit,
+    # dropping the keyboard's (the key's break code):
+    #   in al,0x64; test al,1; jz .; test al,0x20; in al,0x60; jz .
+    for _ in range(2):
+        code.extend(b"\xe4\x64\xa8\x01\x74\xfa\xa8\x20\xe4\x60\x74\xf4")
+    for i, v in ((4, 0), (1, 640), (2, 480), (4, 0x41)):
         dispi(i, v)
     code.extend(b"\xeb\xfe")  # jmp $
     image = bytearray(65536)
@@ -236,6 +246,21 @@ with tempfile.TemporaryDirectory() as work:
     check(size == (1024, 768),
           "a key reached the guest, which switched to 1024x768; the window followed (%s)"
           % (size,))
+    xdotool("mousemove", "--window", str(wid), "300", "300")
+    xdotool("click", "1")
+    title = wait_title(wid, GRABBED)
+    check(title == GRABBED, "a click grabs the mouse (%r)" % title)
+    time.sleep(1)
+    size = window_size(wid)
+    check(size == (1024, 768), "the grabbing click is not passed on (%s)" % (size,))
+    for _ in range(5):
+        xdotool("mousemove_relative", "--", "7", "5")
+        time.sleep(0.1)
+    size = wait_size(wid, (640, 480))
+    check(size == (640, 480),
+          "relative mouse motion reached the guest, which switched to 640x480 (%s)" % (size,))
+    xdotool("key", "ctrl+alt")
+    check(wait_title(wid, "Hangar") == "Hangar", "Ctrl+Alt releases the mouse")
     close_window(wid)
     try:
         status = proc.wait(timeout=20)
