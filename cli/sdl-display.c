@@ -194,8 +194,8 @@ static void send_key(HgSdlDisplay *s, unsigned code, bool pressed)
     hg_machine_send_key(s->machine, (uint16_t)code, pressed);
 }
 
-/* Focus lost or grab released by the chord: whatever the guest still sees held goes up,
- * or it would stay pressed forever (the key-up goes to another window). */
+/* Focus lost: whatever the guest still sees held goes up, or it would stay pressed forever
+ * (the key-up goes to another window). */
 static void release_all_keys(HgSdlDisplay *s)
 {
     for (unsigned c = 0; c < KEY_SLOTS; c++)
@@ -269,8 +269,10 @@ static void on_key(HgSdlDisplay *s, const SDL_KeyboardEvent *ev)
             s->chord_used = false;
     }
     unsigned code = hg_sdl_scancode_to_pc(sc);
-    if (!pressed && (code >= KEY_SLOTS || !s->down[code]))
-        return; /* its press went elsewhere (Ctrl+Alt+F, or before the focus came) */
+    /* Releases and auto-repeats of a key whose press went elsewhere (Ctrl+Alt+F, or before
+     * the focus came) are not the guest's either. */
+    if ((!pressed || ev->repeat) && (code >= KEY_SLOTS || !s->down[code]))
+        return;
     /* Auto-repeat arrives as further key-downs, as a PC keyboard's typematic sends further
      * make codes. */
     send_key(s, code, pressed);
