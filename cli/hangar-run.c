@@ -1,9 +1,11 @@
 /* hangar-run: starts a machine profile or an ad-hoc machine without the GUI.
  *
  * The machine runs on its emulation thread; this program's main thread runs a GLib main
- * loop for the monitor (stdio or a UNIX socket) and the serial console's input, and ends
- * when the machine does. Exit status: 0 when the guest powers off, (v << 1) | 1 when it
- * writes v to the debug-exit port, 1 with a message on errors.
+ * loop for the monitor (stdio or a UNIX socket), the serial console's input and, with
+ * --display sdl, the SDL window (cli/sdl-display.h: a GLib timeout pumps SDL's events on
+ * this thread), and ends when the machine does or the window is closed. Exit status: 0
+ * when the guest powers off or the window is closed, (v << 1) | 1 when it writes v to the
+ * debug-exit port, 1 with a message on errors.
  */
 #include <errno.h>
 #include <gio/gio.h>
@@ -17,6 +19,9 @@
 
 #include "hangar.h"
 #include "vnc.h"
+#ifdef HG_HAVE_SDL
+#include "sdl-display.h"
+#endif
 
 typedef struct App {
     GMainLoop *loop;
@@ -31,6 +36,9 @@ typedef struct App {
     bool finished;
     bool quit_requested;
     guint in_watch; /* stdin source, 0 once removed */
+#ifdef HG_HAVE_SDL
+    HgSdlDisplay *sdl; /* --display sdl */
+#endif
 } App;
 
 static void serial_out(void *opaque, int port, uint8_t byte)
@@ -302,6 +310,61 @@ static bool vnc_setup(HgMachine *m, const char *spec, const char *password, HgVn
     return *out != NULL;
 }
 
+/* ---- display (--display) ---- */
+
+static bool check_display(const char *display, GError **error)
+{
+    if (!display || strcmp(display, "none") == 0)
+        return true;
+    if (strcmp(display, "sdl") == 0) {
+#ifdef HG_HAVE_SDL
+        return true;
+#else
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--display sdl: this hangar-run was built without SDL2 (install "
+                    "libsdl2-dev and reconfigure with meson setup --reconfigure)");
+        return false;
+#endif
+    }
+    g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                "--display: expected none or sdl, not \"%s\"", display);
+    return false;
+}
+
+#ifdef HG_HAVE_SDL
+/* Main thread: the user closed the window; hangar-run ends as after the monitor's quit. */
+static void sdl_closed(void *opaque)
+{
+    App *a = opaque;
+    a->quit_requested = true;
+    g_main_loop_quit(a->loop);
+}
+#endif
+
+/* Opens the window (main thread, once the main loop exists). */
+static bool start_display(App *a, const char *display, GError **error)
+{
+#ifdef HG_HAVE_SDL
+    if (display && strcmp(display, "sdl") == 0) {
+        a->sdl = hg_sdl_display_new(a->machine, sdl_closed, a, error);
+        if (!a->sdl) {
+            g_prefix_error(error, "--display sdl: ");
+            return false;
+        }
+    }
+#endif
+    return true;
+}
+
+/* Closes the window; after the emulation thread ended. */
+static void stop_display(App *a)
+{
+#ifdef HG_HAVE_SDL
+    hg_sdl_display_free(a->sdl);
+    a->sdl = NULL;
+#endif
+}
+
 static void replace(char **field, char *value)
 {
     if (value) {
@@ -341,7 +404,8 @@ int main(int argc, char **argv)
          "Enable the exit port 0xF4 and the echo ports 0xE0-0xE3", NULL},
         {"no-reboot", 0, 0, G_OPTION_ARG_NONE, &no_reboot,
          "Exit instead of resetting on a triple fault", NULL},
-        {"display", 0, 0, G_OPTION_ARG_STRING, &display, "Display: none", "KIND"},
+        {"display", 0, 0, G_OPTION_ARG_STRING, &display,
+         "Display: none or sdl (a window; default none)", "KIND"},
         {"vga", 0, 0, G_OPTION_ARG_STRING, &vga, "Display adapter: cirrus (default) or std",
          "MODEL"},
         {"monitor", 0, 0, G_OPTION_ARG_STRING, &monitor,
@@ -385,11 +449,8 @@ int main(int argc, char **argv)
         if (!ok)
             goto err;
     }
-    if (display && strcmp(display, "none") != 0) {
-        g_set_error(&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                    "--display: only \"none\" is available in this build, not \"%s\"", display);
+    if (!check_display(display, &error))
         goto err;
-    }
     if (clock && strcmp(clock, "host") != 0 && strcmp(clock, "icount") != 0) {
         g_set_error(&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                     "--clock: expected host or icount, not \"%s\"", clock);
@@ -491,6 +552,8 @@ int main(int argc, char **argv)
         fputs("Hangar monitor - type help for the commands\n(hangar) ", stdout);
         fflush(stdout);
     }
+    if (!start_display(&app, display, &error))
+        goto err;
     if (!hg_machine_start(app.machine, &error))
         goto err;
     if (!vnc_setup(app.machine, vnc, vnc_password, &vnc_server, &error))
@@ -498,6 +561,7 @@ int main(int argc, char **argv)
     g_main_loop_run(app.loop);
     hg_vnc_stop(g_steal_pointer(&vnc_server));
     hg_machine_stop(app.machine);
+    stop_display(&app);
     if (app.finished)
         app.status = hg_machine_exit_status(app.machine);
     else
@@ -516,6 +580,7 @@ err:
     app.status = 1;
 done:
     hg_vnc_stop(vnc_server);
+    stop_display(&app);
     hg_machine_free(app.machine);
     if (app.monitor_service) {
         g_socket_service_stop(app.monitor_service);

@@ -516,6 +516,11 @@ HgFdc *hg_board_fdc(HgBoard *b)
     return b->fdc;
 }
 
+HgVga *hg_board_vga(HgBoard *b)
+{
+    return b->vga;
+}
+
 bool hg_board_cdrom_change(HgBoard *b, const char *path, GError **error)
 {
     HgBlock *cd = hg_block_open(path, NULL, true, error);

@@ -18,6 +18,9 @@ typedef struct HgI8042 HgI8042;
 typedef struct HgFdc HgFdc;
 HgI8042 *hg_board_kbc(HgBoard *b);
 HgFdc *hg_board_fdc(HgBoard *b);
+/* The display adapter (tests read its video memory). */
+typedef struct HgVga HgVga;
+HgVga *hg_board_vga(HgBoard *b);
 /* The CD-ROM drive (secondary master): a new medium, or out with the tray (refused with
  * a reason while the guest holds it locked, unless forced). */
 bool hg_board_cdrom_change(HgBoard *b, const char *path, GError **error);

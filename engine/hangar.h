@@ -138,6 +138,9 @@ bool hg_machine_send_pointer(HgMachine *m, int x, int y, unsigned buttons);
 /* The machine's display surface (engine/display.h): frontends read it from any thread. */
 typedef struct HgDisplay HgDisplay;
 HgDisplay *hg_machine_display(HgMachine *m);
+/* Writes the display's current picture to path as a PNG (8-bit RGB), crash-safely
+ * (temporary file in the same folder, fsync, rename). Callable from any thread. */
+bool hg_machine_screendump(HgMachine *m, const char *path, GError **error);
 
 /* System resets since the machine was created (reset button, Ctrl+Alt+Del, triple fault,
  * the guest's own reset): lets a frontend notice a reboot. Any thread. */

@@ -207,6 +207,20 @@ static bool cmd_eject(HgMachine *m, int argc, char **argv, GString *out)
     return true;
 }
 
+static bool cmd_screendump(HgMachine *m, int argc, char **argv, GString *out)
+{
+    if (argc != 2) {
+        g_string_append(out, "usage: screendump FILE (writes a PNG)\n");
+        return true;
+    }
+    GError *error = NULL;
+    if (!hg_machine_screendump(m, argv[1], &error)) {
+        g_string_append_printf(out, "screendump: %s\n", error->message);
+        g_error_free(error);
+    }
+    return true;
+}
+
 static const MonCmd commands[] = {
     {"help", "[COMMAND]", "list the commands, or describe one", cmd_help},
     {"info", "status|registers|screen|version",
@@ -218,6 +232,7 @@ static const MonCmd commands[] = {
     {"sendkey", "KEYS", "press keys, e.g. ctrl-alt-delete", cmd_sendkey},
     {"change", "DRIVE FILE", "insert a medium (an image file) in a drive", cmd_change},
     {"eject", "[-f] DRIVE", "remove the medium from a drive (-f: even if locked)", cmd_eject},
+    {"screendump", "FILE", "save the display's picture as a PNG file", cmd_screendump},
     {"quit", "", "end the emulator at once", cmd_quit},
 };
 
