@@ -226,7 +226,9 @@ with tempfile.TemporaryDirectory() as work:
     # ---- 0. Resolution changes and a key, with a firmware of our own ----
     fw = os.path.join(work, "modes.bin")
     mode_firmware(fw)
-    proc = subprocess.Popen([run, "--display", "sdl", "--serial", "none", "--bios", fw])
+    # Its mode switches use the Bochs VBE ports of the standard VGA.
+    proc = subprocess.Popen([run, "--display", "sdl", "--serial", "none", "--vga", "std",
+                             "--bios", fw])
     wid = find_window(proc)
     if not check(wid is not None, "the SDL window exists"):
         proc.kill()
