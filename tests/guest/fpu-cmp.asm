@@ -233,38 +233,8 @@ print_flags:
         call print32_nl
         ret
 
-; dump: FNSAVE, then the status and tag words and ST0, ST1 (exponent:significand).
-dump:
-        fnsave [SAVE_AREA]
-        PUTS32 "    sw "
-        mov eax, [SAVE_AREA + 4]
-        call print32_hex16
-        PUTS32 " tw "
-        mov eax, [SAVE_AREA + 8]
-        call print32_hex16
-        PUTS32 " st0 "
-        mov esi, SAVE_AREA + 28
-        call print_f80
-        PUTS32 " st1 "
-        mov esi, SAVE_AREA + 38
-        call print_f80
-        call print32_nl
-        ret
+%include "fpu.inc"
 
-print_f80:
-        mov ax, [esi + 8]
-        call print32_hex16
-        PUTS32 ":"
-        mov eax, [esi + 4]
-        call print32_hex32
-        mov eax, [esi]
-        call print32_hex32
-        ret
-
-%macro F80 2
-        dq %2
-        dw %1
-%endmacro
 inf80:          F80 0x7fff, 0x8000000000000000
 snan80:         F80 0x7fff, 0xa000000000000000
 two80:          F80 0x4000, 0x8000000000000000

@@ -245,34 +245,7 @@ print_delta:
         call print32_hex32
 .ok:    ret
 
-; dump: FNSAVE, then the status and tag words and ST0, ST1 (exponent:significand).
-dump:
-        fnsave [SAVE_AREA]
-        PUTS32 "    sw "
-        mov eax, [SAVE_AREA + 4]
-        call print32_hex16
-        PUTS32 " tw "
-        mov eax, [SAVE_AREA + 8]
-        call print32_hex16
-        PUTS32 " st0 "
-        mov esi, SAVE_AREA + 28
-        call print_f80
-        PUTS32 " st1 "
-        mov esi, SAVE_AREA + 38
-        call print_f80
-        call print32_nl
-        ret
-
-; print_f80: the 80-bit value at ESI as eeee:mmmmmmmmmmmmmmmm.
-print_f80:
-        mov ax, [esi + 8]
-        call print32_hex16
-        PUTS32 ":"
-        mov eax, [esi + 4]
-        call print32_hex32
-        mov eax, [esi]
-        call print32_hex32
-        ret
+%include "fpu.inc"
 
 cw_im:  dw 0x037e
 cw_dm:  dw 0x037d
