@@ -3,6 +3,7 @@
 #include "hangar.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 void hg_config_init(HgConfig *cfg)
@@ -25,6 +26,10 @@ void hg_config_clear(HgConfig *cfg)
     g_free(cfg->hdb);
     g_free(cfg->cdrom);
     g_free(cfg->fda);
+    g_free(cfg->audio);
+    g_free(cfg->nic_options);
+    g_free(cfg->net);
+    g_strfreev(cfg->usb);
     memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -41,6 +46,155 @@ void hg_config_copy(HgConfig *dst, const HgConfig *src)
     dst->hdb = g_strdup(src->hdb);
     dst->cdrom = g_strdup(src->cdrom);
     dst->fda = g_strdup(src->fda);
+    dst->audio = g_strdup(src->audio);
+    dst->nic_options = g_strdup(src->nic_options);
+    dst->net = g_strdup(src->net);
+    dst->usb = g_strdupv(src->usb);
+}
+
+static const struct {
+    const char *name;
+    unsigned bit;
+} sound_cards[] = {
+    {"sb16", HG_SOUND_SB16},
+    {"adlib", HG_SOUND_ADLIB},
+    {"es1370", HG_SOUND_ES1370},
+    {"pcspk", HG_SOUND_PCSPK},
+};
+
+bool hg_config_set_soundhw(HgConfig *cfg, const char *list, GError **error)
+{
+    unsigned bits = 0;
+    if (strcmp(list, "none") != 0) {
+        char **names = g_strsplit(list, ",", -1);
+        for (char **n = names; *n; n++) {
+            unsigned bit = 0;
+            for (size_t i = 0; i < G_N_ELEMENTS(sound_cards); i++) {
+                if (strcmp(*n, sound_cards[i].name) == 0)
+                    bit = sound_cards[i].bit;
+            }
+            if (!bit) {
+                g_set_error(error, HG_ERROR, HG_ERROR_CONFIG,
+                            "unknown sound card \"%s\": use sb16, adlib, es1370, pcspk (a "
+                            "comma-separated list) or none",
+                            *n);
+                g_strfreev(names);
+                return false;
+            }
+            bits |= bit;
+        }
+        g_strfreev(names);
+    }
+    cfg->soundhw = bits;
+    return true;
+}
+
+char *hg_config_soundhw_string(const HgConfig *cfg)
+{
+    GString *s = g_string_new(NULL);
+    for (size_t i = 0; i < G_N_ELEMENTS(sound_cards); i++) {
+        if (cfg->soundhw & sound_cards[i].bit)
+            g_string_append_printf(s, "%s%s", s->len ? "," : "", sound_cards[i].name);
+    }
+    if (!s->len)
+        g_string_append(s, "none");
+    return g_string_free(s, false);
+}
+
+static const char *const nic_names[] = {
+    [HG_NIC_NONE] = "none",
+    [HG_NIC_NE2K_ISA] = "ne2k_isa",
+    [HG_NIC_NE2K_PCI] = "ne2k_pci",
+    [HG_NIC_RTL8139] = "rtl8139",
+};
+
+const char *hg_config_nic_name(HgNicModel nic)
+{
+    return (unsigned)nic < G_N_ELEMENTS(nic_names) ? nic_names[nic] : "none";
+}
+
+bool hg_config_set_nic(HgConfig *cfg, const char *spec, GError **error)
+{
+    const char *comma = strchr(spec, ',');
+    size_t n = comma ? (size_t)(comma - spec) : strlen(spec);
+    for (size_t i = 0; i < G_N_ELEMENTS(nic_names); i++) {
+        if (strlen(nic_names[i]) == n && strncmp(spec, nic_names[i], n) == 0) {
+            cfg->nic = (HgNicModel)i;
+            g_free(cfg->nic_options);
+            cfg->nic_options = comma && comma[1] ? g_strdup(comma + 1) : NULL;
+            return true;
+        }
+    }
+    g_set_error(error, HG_ERROR, HG_ERROR_CONFIG,
+                "unknown network card \"%.*s\": use ne2k_isa, ne2k_pci, rtl8139 or none",
+                (int)n, spec);
+    return false;
+}
+
+bool hg_config_set_net(HgConfig *cfg, const char *spec, GError **error)
+{
+    const char *comma = strchr(spec, ',');
+    size_t n = comma ? (size_t)(comma - spec) : strlen(spec);
+    if (!((n == 4 && strncmp(spec, "user", 4) == 0) || (n == 3 && strncmp(spec, "tap", 3) == 0) ||
+          (n == 4 && strncmp(spec, "none", 4) == 0))) {
+        g_set_error(error, HG_ERROR, HG_ERROR_CONFIG,
+                    "network \"%s\": use user[,hostfwd=tcp:127.0.0.1:HOSTPORT-:GUESTPORT]"
+                    "[,restrict=on], tap,ifname=NAME or none",
+                    spec);
+        return false;
+    }
+    g_free(cfg->net);
+    cfg->net = g_strdup(spec);
+    return true;
+}
+
+bool hg_config_set_mac(HgConfig *cfg, const char *text, GError **error)
+{
+    unsigned v[6];
+    char tail;
+    if (sscanf(text, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+               &tail) != 6 ||
+        strlen(text) != 17 || (v[0] & 1)) {
+        g_set_error(error, HG_ERROR, HG_ERROR_CONFIG,
+                    "MAC address \"%s\": expected six hexadecimal bytes separated by colons, "
+                    "the first even (not a multicast address), for example 52:54:00:12:34:56",
+                    text);
+        return false;
+    }
+    for (int i = 0; i < 6; i++)
+        cfg->mac[i] = (uint8_t)v[i];
+    return true;
+}
+
+bool hg_config_set_usb(HgConfig *cfg, const char *list, GError **error)
+{
+    char **items = g_strsplit(list, ",", -1);
+    GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+    for (char **it = items; *it; it++) {
+        if (!**it)
+            continue;
+        if (strcmp(*it, "tablet") != 0 && strcmp(*it, "keyboard") != 0 &&
+            strcmp(*it, "mouse") != 0 && !(g_str_has_prefix(*it, "storage:") && (*it)[8])) {
+            g_set_error(error, HG_ERROR, HG_ERROR_CONFIG,
+                        "unknown USB device \"%s\": use tablet, keyboard, mouse or "
+                        "storage:FILE (a comma-separated list)",
+                        *it);
+            g_ptr_array_free(out, true);
+            g_strfreev(items);
+            return false;
+        }
+        g_ptr_array_add(out, g_strdup(*it));
+    }
+    g_strfreev(items);
+    g_strfreev(cfg->usb);
+    if (out->len == 0) {
+        g_ptr_array_free(out, true);
+        cfg->usb = NULL;
+        return true;
+    }
+    g_ptr_array_add(out, NULL);
+    cfg->usb = (char **)g_ptr_array_free(out, false);
+    return true;
 }
 
 bool hg_config_set_boot(HgConfig *cfg, const char *order, GError **error)
@@ -202,6 +356,27 @@ bool hg_config_load_profile(HgConfig *cfg, const char *dir, GError **error)
     c.hdb = read_path(kf, "Drives", "HDB", dir);
     c.cdrom = read_path(kf, "Drives", "CDROM", dir);
     c.fda = read_path(kf, "Drives", "FDA", dir);
+    c.audio = read_string(kf, "Audio", "Output");
+    static const struct {
+        const char *group, *key;
+        bool (*set)(HgConfig *, const char *, GError **);
+    } setters[] = {
+        {"Audio", "Cards", hg_config_set_soundhw}, {"Network", "Card", hg_config_set_nic},
+        {"Network", "Mode", hg_config_set_net},    {"Network", "MAC", hg_config_set_mac},
+        {"USB", "Devices", hg_config_set_usb},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(setters); i++) {
+        char *v = read_string(kf, setters[i].group, setters[i].key);
+        if (v && !setters[i].set(&c, v, &err)) {
+            g_set_error(error, HG_ERROR, HG_ERROR_CONFIG, "%s: [%s] %s: %s", path,
+                        setters[i].group, setters[i].key, err->message);
+            g_clear_error(&err);
+            g_free(v);
+            hg_config_clear(&c);
+            goto out;
+        }
+        g_free(v);
+    }
     hg_config_clear(cfg);
     *cfg = c;
     ok = true;
@@ -254,6 +429,30 @@ bool hg_config_save_profile(const HgConfig *cfg, const char *dir, GError **error
     write_path(kf, "Drives", "HDB", cfg->hdb, dir);
     write_path(kf, "Drives", "CDROM", cfg->cdrom, dir);
     write_path(kf, "Drives", "FDA", cfg->fda, dir);
+    char *cards = hg_config_soundhw_string(cfg);
+    g_key_file_set_string(kf, "Audio", "Cards", cards);
+    g_free(cards);
+    if (cfg->audio)
+        g_key_file_set_string(kf, "Audio", "Output", cfg->audio);
+    char *nic = cfg->nic_options ? g_strdup_printf("%s,%s", hg_config_nic_name(cfg->nic),
+                                                   cfg->nic_options)
+                                 : g_strdup(hg_config_nic_name(cfg->nic));
+    g_key_file_set_string(kf, "Network", "Card", nic);
+    g_free(nic);
+    if (cfg->net)
+        g_key_file_set_string(kf, "Network", "Mode", cfg->net);
+    static const uint8_t no_mac[6];
+    if (memcmp(cfg->mac, no_mac, 6) != 0) {
+        char mac[18];
+        g_snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", cfg->mac[0], cfg->mac[1],
+                   cfg->mac[2], cfg->mac[3], cfg->mac[4], cfg->mac[5]);
+        g_key_file_set_string(kf, "Network", "MAC", mac);
+    }
+    if (cfg->usb) {
+        char *usb = g_strjoinv(",", cfg->usb);
+        g_key_file_set_string(kf, "USB", "Devices", usb);
+        g_free(usb);
+    }
     gsize len;
     char *data = g_key_file_to_data(kf, &len, NULL);
     char *path = g_build_filename(dir, "machine.ini", NULL);

@@ -31,6 +31,21 @@ typedef enum {
     HG_VGA_MODEL_CIRRUS, /* Cirrus CLGD-5446 PCI with vgabios-cirrus.bin as its option ROM */
 } HgVgaModel;
 
+/* Sound hardware: a set of these bits (hangar-run --soundhw sb16,adlib,es1370,pcspk). */
+enum {
+    HG_SOUND_SB16 = 1 << 0,   /* Sound Blaster 16 on ISA 0x220, IRQ 5, DMA 1 and 5 */
+    HG_SOUND_ADLIB = 1 << 1,  /* AdLib / OPL2 on 0x388 */
+    HG_SOUND_ES1370 = 1 << 2, /* Ensoniq ES1370 on PCI */
+    HG_SOUND_PCSPK = 1 << 3,  /* PC speaker from PIT channel 2 */
+};
+
+typedef enum {
+    HG_NIC_NONE,
+    HG_NIC_NE2K_ISA, /* NE2000 on ISA (default I/O 0x300, IRQ 7) */
+    HG_NIC_NE2K_PCI, /* RTL8029 (10EC:8029) */
+    HG_NIC_RTL8139,  /* RTL8139 (10EC:8139) */
+} HgNicModel;
+
 /* What a machine is made of. Profiles (machine.ini) and hangar-run's options both fill
  * one of these; strings are owned (g_free'd by hg_config_clear). */
 typedef struct HgConfig {
@@ -49,6 +64,14 @@ typedef struct HgConfig {
     bool no_reboot;   /* a triple fault or reset request ends the machine */
     HgClockMode clock;
     HgVgaModel vga;   /* display adapter */
+    unsigned soundhw; /* HG_SOUND_* bits */
+    char *audio;      /* host audio output: "pulse", "sdl", "none", or NULL for the default */
+    HgNicModel nic;
+    char *nic_options; /* card options after the model ("io=0x300,irq=7"...), or NULL */
+    char *net;         /* host side: "user[,hostfwd=...][,restrict=on]", "tap,ifname=...",
+                        * or NULL for user networking */
+    uint8_t mac[6];    /* all zero: none chosen yet */
+    char **usb;        /* USB devices at start ("tablet", "keyboard", "storage:FILE"), or NULL */
 } HgConfig;
 
 void hg_config_init(HgConfig *cfg);
@@ -56,6 +79,17 @@ void hg_config_clear(HgConfig *cfg);
 void hg_config_copy(HgConfig *dst, const HgConfig *src);
 /* Checks a boot order ("c", "dc", "adc"...): letters c, d, a, each at most once. */
 bool hg_config_set_boot(HgConfig *cfg, const char *order, GError **error);
+
+/* The names people type: "sb16,adlib" (or "none"); "ne2k_isa[,OPTIONS]"; a MAC address
+ * "52:54:00:12:34:56"; "tablet,keyboard,storage:FILE". Each checks the names it knows
+ * and leaves the finer checks of options to the device that reads them. */
+bool hg_config_set_soundhw(HgConfig *cfg, const char *list, GError **error);
+char *hg_config_soundhw_string(const HgConfig *cfg);
+bool hg_config_set_nic(HgConfig *cfg, const char *spec, GError **error);
+const char *hg_config_nic_name(HgNicModel nic);
+bool hg_config_set_net(HgConfig *cfg, const char *spec, GError **error);
+bool hg_config_set_mac(HgConfig *cfg, const char *text, GError **error);
+bool hg_config_set_usb(HgConfig *cfg, const char *list, GError **error);
 
 /* Machine profiles (docs/architecture.md, "Files on disk"): a folder holding machine.ini
  * and the machine's images. Relative image paths in machine.ini are relative to the

@@ -38,6 +38,11 @@ static void test_round_trip(void)
     a.clock = HG_CLOCK_ICOUNT;
     a.vga = HG_VGA_MODEL_STD;
     g_assert_true(hg_config_set_boot(&a, "dc", NULL));
+    g_assert_true(hg_config_set_soundhw(&a, "es1370,sb16", NULL));
+    g_assert_true(hg_config_set_nic(&a, "ne2k_isa,io=0x320,irq=10", NULL));
+    g_assert_true(hg_config_set_net(&a, "user,hostfwd=tcp:127.0.0.1:8080-:80", NULL));
+    g_assert_true(hg_config_set_mac(&a, "52:54:00:ab:cd:ef", NULL));
+    g_assert_true(hg_config_set_usb(&a, "tablet,storage:/tmp/u.img", NULL));
     g_assert_true(hg_config_save_profile(&a, dir, NULL));
 
     /* Images inside the folder are stored relative to it. */
@@ -61,6 +66,14 @@ static void test_round_trip(void)
     g_assert_cmpint(b.clock, ==, HG_CLOCK_ICOUNT);
     g_assert_cmpint(b.vga, ==, HG_VGA_MODEL_STD);
     g_assert_null(b.fda);
+    g_assert_cmpuint(b.soundhw, ==, HG_SOUND_SB16 | HG_SOUND_ES1370);
+    g_assert_cmpint(b.nic, ==, HG_NIC_NE2K_ISA);
+    g_assert_cmpstr(b.nic_options, ==, "io=0x320,irq=10");
+    g_assert_cmpstr(b.net, ==, "user,hostfwd=tcp:127.0.0.1:8080-:80");
+    g_assert_cmpmem(b.mac, 6, ((uint8_t[]){0x52, 0x54, 0x00, 0xab, 0xcd, 0xef}), 6);
+    g_assert_nonnull(b.usb);
+    g_assert_cmpuint(g_strv_length(b.usb), ==, 2);
+    g_assert_cmpstr(b.usb[1], ==, "storage:/tmp/u.img");
 
     char *resolved = hg_profile_resolve(dir, NULL);
     g_assert_cmpstr(resolved, ==, dir);
@@ -100,6 +113,12 @@ static void test_bad_profiles(void)
     expect_load_error("[Machine]\nClock=fast\n", "Clock=fast");
     expect_load_error("[Machine]\nDisplay=hercules\n", "Display=hercules");
     expect_load_error("[Drives]\nHDA=x\n", "no [Machine]");
+    expect_load_error("[Machine]\n[Audio]\nCards=sb16,gus\n", "gus");
+    expect_load_error("[Machine]\n[Network]\nCard=e1000\n", "e1000");
+    expect_load_error("[Machine]\n[Network]\nMode=vde\n", "vde");
+    expect_load_error("[Machine]\n[Network]\nMAC=01:00:5e:00:00:01\n", "multicast");
+    expect_load_error("[Machine]\n[Network]\nMAC=52:54:00:12:34\n", "MAC");
+    expect_load_error("[Machine]\n[USB]\nDevices=tablet,printer\n", "printer");
     expect_load_error("this is not an ini file\n", "cannot read");
     expect_load_error("[Machine\n", "cannot read");
 
