@@ -102,6 +102,11 @@ bool hg_config_load_profile(HgConfig *cfg, const char *dir, GError **error);
 /* Writes dir/machine.ini crash-safely (temporary file, fsync, rename). */
 bool hg_config_save_profile(const HgConfig *cfg, const char *dir, GError **error);
 
+/* Creates a disk image of size bytes (format "raw" or "qcow2"; NULL means raw), with an
+ * optional backing file (qcow2 overlays). An existing file is replaced, as qemu-img does. */
+bool hg_image_create(const char *path, const char *format, uint64_t size, const char *backing,
+                     const char *backing_format, GError **error);
+
 typedef struct HgMachine HgMachine;
 
 typedef enum {
