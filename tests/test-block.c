@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "block/block.h"
+#include "hangar.h"
 
 static char *make_file(const void *data, gsize len)
 {
@@ -122,11 +123,39 @@ static void test_submit(void)
     g_free(path);
 }
 
+static void test_create(void)
+{
+    char *dir = g_dir_make_tmp("hangar-create-XXXXXX", NULL);
+    char *path = g_build_filename(dir, "disk.img", NULL);
+    GError *error = NULL;
+    g_assert_true(hg_image_create(path, "raw", 3 * 1024 * 1024 + 512, NULL, NULL, &error));
+    g_assert_no_error(error);
+    GStatBuf st;
+    g_assert_cmpint(g_stat(path, &st), ==, 0);
+    g_assert_cmpint(st.st_size, ==, 3 * 1024 * 1024 + 512);
+    g_assert_cmpint(st.st_blocks, <, 64); /* sparse */
+    g_assert_false(hg_image_create(path, "vmdk", 1024, NULL, NULL, &error));
+    g_assert_nonnull(strstr(error->message, "vmdk"));
+    g_clear_error(&error);
+    g_assert_false(hg_image_create(path, "raw", 1024, "base.img", NULL, &error));
+    g_assert_nonnull(strstr(error->message, "backing"));
+    g_clear_error(&error);
+    g_assert_false(hg_image_create(path, "raw", 0, NULL, NULL, &error));
+    g_clear_error(&error);
+    g_assert_cmpint(g_stat(path, &st), ==, 0); /* refused requests leave the file alone */
+    g_assert_cmpint(st.st_size, ==, 3 * 1024 * 1024 + 512);
+    g_unlink(path);
+    g_rmdir(dir);
+    g_free(path);
+    g_free(dir);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/block/missing", test_missing);
     g_test_add_func("/block/raw", test_raw);
     g_test_add_func("/block/submit", test_submit);
+    g_test_add_func("/block/create", test_create);
     return g_test_run();
 }
