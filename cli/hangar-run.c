@@ -379,7 +379,7 @@ int main(int argc, char **argv)
     gchar *bios = NULL, *kernel = NULL, *initrd = NULL, *append = NULL;
     gchar *hda = NULL, *hdb = NULL, *cdrom = NULL, *fda = NULL, *boot = NULL;
     gchar *serial = NULL, *debugcon = NULL, *display = NULL, *clock = NULL, *monitor = NULL;
-    gchar *vga = NULL;
+    gchar *vga = NULL, *loadvm = NULL;
     gchar *vnc = NULL, *vnc_password = NULL, *vnc_password_file = NULL;
     HgVnc *vnc_server = NULL;
     gboolean debug_exit = FALSE, no_reboot = FALSE;
@@ -418,6 +418,8 @@ int main(int argc, char **argv)
          "Password VNC clients must give (at most 8 characters)", "PASS"},
         {"vnc-password-file", 0, 0, G_OPTION_ARG_FILENAME, &vnc_password_file,
          "The VNC password from the first line of this file", "FILE"},
+        {"loadvm", 0, 0, G_OPTION_ARG_FILENAME, &loadvm,
+         "Start from a saved state (a name of the profile's, or a .hgstate file)", "NAME"},
         {"max-insns", 0, 0, G_OPTION_ARG_INT64, &max_insns,
          "Stop with an error after this many guest instructions (icount clock)", "N"},
         {NULL},
@@ -522,6 +524,8 @@ int main(int argc, char **argv)
     app.machine = hg_machine_new(&cfg, &hooks, &error);
     if (!app.machine)
         goto err;
+    if (loadvm && !hg_machine_load_named_state(app.machine, loadvm, &error))
+        goto err;
 
     if (max_insns > 0) {
         /* A bounded, reproducible run on this thread (tests). */
@@ -611,6 +615,7 @@ done:
     g_free(display);
     g_free(clock);
     g_free(vga);
+    g_free(loadvm);
     g_free(monitor);
     g_free(vnc);
     g_free(vnc_password);

@@ -28,6 +28,7 @@
 #include "hw/resetctl.h"
 #include "hw/rtc.h"
 #include "linuxboot.h"
+#include "state.h"
 #include "mmu.h"
 #include "tb.h"
 
@@ -539,4 +540,90 @@ bool hg_board_cdrom_change(HgBoard *b, const char *path, GError **error)
 bool hg_board_cdrom_eject(HgBoard *b, bool force, GError **error)
 {
     return hg_ide_cdrom_eject(b->ide[1], 0, force, error);
+}
+
+/* ---- machine state ---- */
+
+enum { BOARD_STATE_VERSION = 1 };
+
+/* The order matters and is the same both ways: the PCI functions' own sections before the
+ * bus (whose load re-maps BARs), and the chipset functions that re-apply mappings or
+ * re-drive lines from their configuration space after it (pci.h, i440fx.h, piix3.h,
+ * piix4pm.h). The clock has been loaded before, so devices re-arm timers against it. */
+void hg_board_save(const HgBoard *b, HgStateWriter *w)
+{
+    hg_state_begin(w, "board", BOARD_STATE_VERSION);
+    for (int i = 0; i < 16; i++)
+        hg_state_put_u32(w, b->isa_sources[i]);
+    hg_state_put_u8(w, b->a20_port92);
+    hg_state_put_u8(w, b->a20_kbc);
+    hg_state_put_u8(w, b->post_code);
+    hg_state_end(w);
+    hg_pic_save(b->pic, w);
+    hg_pit_save(b->pit, w);
+    hg_rtc_save(b->rtc, w);
+    hg_dma_save(b->dma, w);
+    hg_i8042_save(b->kbc, w);
+    hg_fdc_save(b->fdc, w);
+    for (int i = 0; i < 2; i++)
+        hg_uart_save(b->com[i].uart, w);
+    hg_fw_cfg_save(b->fwcfg, w);
+    hg_resetctl_save(b->resetctl, w);
+    hg_ide_channel_save(b->ide[0], w);
+    hg_ide_channel_save(b->ide[1], w);
+    hg_ide_bmdma_save(b->bmdma, w);
+    if (b->cirrus)
+        hg_cirrus_save(b->cirrus, w);
+    else
+        hg_vga_save(b->vga, w);
+    hg_pci_save(b->pci, w);
+    hg_i440fx_save(b->i440fx, w);
+    hg_piix3_save(b->piix3, w);
+    hg_piix4pm_save(b->pm, w);
+}
+
+void hg_board_load(HgBoard *b, HgStateReader *r)
+{
+    if (hg_state_open(r, "board", 1, BOARD_STATE_VERSION)) {
+        uint32_t sources[16];
+        for (int i = 0; i < 16; i++)
+            sources[i] = hg_state_get_u32(r) & ((1u << SRC_COUNT) - 1);
+        bool p92 = hg_state_get_u8(r) != 0, kbc = hg_state_get_u8(r) != 0;
+        uint8_t post = hg_state_get_u8(r);
+        hg_state_close(r);
+        if (hg_state_ok(r)) {
+            memcpy(b->isa_sources, sources, sizeof(sources));
+            b->a20_port92 = p92;
+            b->a20_kbc = kbc;
+            b->post_code = post;
+        }
+    }
+    hg_pic_load(b->pic, r);
+    hg_pit_load(b->pit, r);
+    hg_rtc_load(b->rtc, r);
+    hg_dma_load(b->dma, r);
+    hg_i8042_load(b->kbc, r);
+    hg_fdc_load(b->fdc, r);
+    for (int i = 0; i < 2; i++)
+        hg_uart_load(b->com[i].uart, r);
+    hg_fw_cfg_load(b->fwcfg, r);
+    hg_resetctl_load(b->resetctl, r);
+    hg_ide_channel_load(b->ide[0], r);
+    hg_ide_channel_load(b->ide[1], r);
+    hg_ide_bmdma_load(b->bmdma, r);
+    if (b->cirrus)
+        hg_cirrus_load(b->cirrus, r);
+    else
+        hg_vga_load(b->vga, r);
+    hg_pci_load(b->pci, r);
+    hg_i440fx_load(b->i440fx, r);
+    hg_piix3_load(b->piix3, r);
+    hg_piix4pm_load(b->pm, r);
+    update_a20(b);
+}
+
+const char *hg_board_cdrom_path(HgBoard *b)
+{
+    HgBlock *cd = hg_ide_cdrom_medium(b->ide[1], 0);
+    return cd ? hg_block_filename(cd) : NULL;
 }

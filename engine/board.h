@@ -27,3 +27,12 @@ bool hg_board_cdrom_change(HgBoard *b, const char *path, GError **error);
 bool hg_board_cdrom_eject(HgBoard *b, bool force, GError **error);
 /* The ACPI power button; false when no ACPI OS listens (the caller powers off). */
 bool hg_board_power_button(HgBoard *b);
+
+/* Machine state (engine/machine-state.c): every board device in a fixed order, after the
+ * CPU and the clock. Load errors land in the reader; the caller restores a backup. */
+typedef struct HgStateWriter HgStateWriter;
+typedef struct HgStateReader HgStateReader;
+void hg_board_save(const HgBoard *b, HgStateWriter *w);
+void hg_board_load(HgBoard *b, HgStateReader *r);
+/* The image in the CD-ROM drive now, or NULL when it is empty. */
+const char *hg_board_cdrom_path(HgBoard *b);

@@ -30,6 +30,7 @@ void hg_config_clear(HgConfig *cfg)
     g_free(cfg->nic_options);
     g_free(cfg->net);
     g_strfreev(cfg->usb);
+    g_free(cfg->profile_dir);
     memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -50,6 +51,7 @@ void hg_config_copy(HgConfig *dst, const HgConfig *src)
     dst->nic_options = g_strdup(src->nic_options);
     dst->net = g_strdup(src->net);
     dst->usb = g_strdupv(src->usb);
+    dst->profile_dir = g_strdup(src->profile_dir);
 }
 
 static const struct {
@@ -377,6 +379,7 @@ bool hg_config_load_profile(HgConfig *cfg, const char *dir, GError **error)
         }
         g_free(v);
     }
+    c.profile_dir = g_canonicalize_filename(dir, NULL);
     hg_config_clear(cfg);
     *cfg = c;
     ok = true;

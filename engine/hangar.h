@@ -72,6 +72,7 @@ typedef struct HgConfig {
                         * or NULL for user networking */
     uint8_t mac[6];    /* all zero: none chosen yet */
     char **usb;        /* USB devices at start ("tablet", "keyboard", "storage:FILE"), or NULL */
+    char *profile_dir; /* the profile folder this was loaded from (saved states, screenshots) */
 } HgConfig;
 
 void hg_config_init(HgConfig *cfg);
@@ -180,6 +181,35 @@ HgDisplay *hg_machine_display(HgMachine *m);
 /* Writes the display's current picture to path as a PNG (8-bit RGB), crash-safely
  * (temporary file in the same folder, fsync, rename). Callable from any thread. */
 bool hg_machine_screendump(HgMachine *m, const char *path, GError **error);
+
+/* Saved machine states (engine/machine-state.c): the whole machine (CPU, RAM, clock, every
+ * device) to a file and back. Call on the emulation thread (through hg_machine_call, as the
+ * monitor's savevm/loadvm do) or while no emulation thread runs. Loading refuses, with the
+ * reason, a state of a differently built machine, a damaged or truncated file, or one from
+ * an incompatible version, and then leaves the machine as it was. Disks are not in the
+ * state: restore a state only onto the disks it was saved with. */
+bool hg_machine_save_state(HgMachine *m, const char *path, GError **error);
+bool hg_machine_load_state(HgMachine *m, const char *path, GError **error);
+typedef struct HgStateInfo {
+    int64_t saved_usec; /* wall-clock time of the save (g_get_real_time) */
+    uint64_t icount;    /* guest instructions retired by then */
+    int64_t guest_ns;   /* guest clock by then */
+    uint32_t memory_mib;
+    char *cdrom; /* the CD image in the drive then, or NULL */
+} HgStateInfo;
+/* Named states live in the profile folder as states/NAME.hgstate with a screenshot
+ * states/NAME.png beside; a name containing '/' or ending in .hgstate is a file path
+ * instead (machines without a profile). Same threading rules as above. */
+char *hg_machine_state_path(HgMachine *m, const char *name, bool for_writing, GError **error);
+bool hg_machine_save_named_state(HgMachine *m, const char *name, GError **error);
+bool hg_machine_load_named_state(HgMachine *m, const char *name, GError **error);
+bool hg_machine_delete_named_state(HgMachine *m, const char *name, GError **error);
+/* The names of the profile's states, sorted; free with g_strfreev. Any thread. */
+char **hg_machine_list_states(HgMachine *m);
+char *hg_state_screenshot_path(const char *state_path);
+/* Reads a state file's header without loading it. */
+bool hg_state_file_info(const char *path, HgStateInfo *info, GError **error);
+void hg_state_info_clear(HgStateInfo *info);
 
 /* System resets since the machine was created (reset button, Ctrl+Alt+Del, triple fault,
  * the guest's own reset): lets a frontend notice a reboot. Any thread. */

@@ -51,10 +51,45 @@ static void info_registers(HgMachine *m, GString *out)
                            c->idtr_base, c->idtr_limit);
 }
 
+/* The profile's saved states: name, when saved, the guest's clock then. */
+static void info_snapshots(HgMachine *m, GString *out)
+{
+    char **names = hg_machine_list_states(m);
+    if (!names[0])
+        g_string_append(out, m->cfg.profile_dir ? "no saved states\n"
+                                                : "no saved states (this machine has no profile "
+                                                  "folder; savevm takes a file path)\n");
+    else
+        g_string_append_printf(out, "%-24s %-19s %12s\n", "NAME", "DATE", "GUEST TIME");
+    for (int i = 0; names[i]; i++) {
+        char *path = hg_machine_state_path(m, names[i], false, NULL);
+        HgStateInfo info;
+        GError *error = NULL;
+        if (path && hg_state_file_info(path, &info, &error)) {
+            GDateTime *dt = g_date_time_new_from_unix_local(info.saved_usec / G_USEC_PER_SEC);
+            char *date = dt ? g_date_time_format(dt, "%Y-%m-%d %H:%M:%S") : g_strdup("?");
+            int64_t s = info.guest_ns / HG_NS_PER_SEC;
+            g_string_append_printf(out, "%-24s %-19s %5" G_GINT64_FORMAT ":%02d:%02d.%03d\n",
+                                   names[i], date, s / 3600, (int)(s / 60 % 60), (int)(s % 60),
+                                   (int)(info.guest_ns / 1000000 % 1000));
+            g_free(date);
+            if (dt)
+                g_date_time_unref(dt);
+            hg_state_info_clear(&info);
+        } else {
+            g_string_append_printf(out, "%-24s (unreadable: %s)\n", names[i],
+                                   error ? error->message : "?");
+            g_clear_error(&error);
+        }
+        g_free(path);
+    }
+    g_strfreev(names);
+}
+
 static bool cmd_info(HgMachine *m, int argc, char **argv, GString *out)
 {
     if (argc < 2) {
-        g_string_append(out, "info what? status, registers, screen, version\n");
+        g_string_append(out, "info what? status, registers, screen, snapshots, version\n");
         return true;
     }
     if (strcmp(argv[1], "status") == 0) {
@@ -70,10 +105,12 @@ static bool cmd_info(HgMachine *m, int argc, char **argv, GString *out)
                 g_string_append_printf(out, "%s\n", lines[i]);
             g_strfreev(lines);
         }
+    } else if (strcmp(argv[1], "snapshots") == 0) {
+        info_snapshots(m, out);
     } else if (strcmp(argv[1], "version") == 0) {
         g_string_append(out, "Hangar " HG_VERSION "\n");
     } else {
-        g_string_append_printf(out, "info: unknown item \"%s\" (status, registers, screen, version)\n",
+        g_string_append_printf(out, "info: unknown item \"%s\" (status, registers, screen, snapshots, version)\n",
                                argv[1]);
     }
     return true;
@@ -221,9 +258,44 @@ static bool cmd_screendump(HgMachine *m, int argc, char **argv, GString *out)
     return true;
 }
 
+typedef bool (*StateFn)(HgMachine *m, const char *name, GError **error);
+
+static bool state_cmd(HgMachine *m, int argc, char **argv, GString *out, StateFn fn,
+                      const char *done)
+{
+    if (argc != 2) {
+        g_string_append_printf(out, "usage: %s NAME (a state of the profile) or %s FILE.hgstate\n",
+                               argv[0], argv[0]);
+        return true;
+    }
+    GError *error = NULL;
+    if (fn(m, argv[1], &error)) {
+        g_string_append_printf(out, "%s \"%s\"\n", done, argv[1]);
+    } else {
+        g_string_append_printf(out, "%s: %s\n", argv[0], error->message);
+        g_error_free(error);
+    }
+    return true;
+}
+
+static bool cmd_savevm(HgMachine *m, int argc, char **argv, GString *out)
+{
+    return state_cmd(m, argc, argv, out, hg_machine_save_named_state, "saved the machine as");
+}
+
+static bool cmd_loadvm(HgMachine *m, int argc, char **argv, GString *out)
+{
+    return state_cmd(m, argc, argv, out, hg_machine_load_named_state, "restored");
+}
+
+static bool cmd_delvm(HgMachine *m, int argc, char **argv, GString *out)
+{
+    return state_cmd(m, argc, argv, out, hg_machine_delete_named_state, "deleted");
+}
+
 static const MonCmd commands[] = {
     {"help", "[COMMAND]", "list the commands, or describe one", cmd_help},
-    {"info", "status|registers|screen|version",
+    {"info", "status|registers|screen|snapshots|version",
      "show the machine's state (screen: the text on the display)", cmd_info},
     {"stop", "", "pause the machine", cmd_stop},
     {"cont", "", "resume the machine", cmd_cont},
@@ -233,6 +305,10 @@ static const MonCmd commands[] = {
     {"change", "DRIVE FILE", "insert a medium (an image file) in a drive", cmd_change},
     {"eject", "[-f] DRIVE", "remove the medium from a drive (-f: even if locked)", cmd_eject},
     {"screendump", "FILE", "save the display's picture as a PNG file", cmd_screendump},
+    {"savevm", "NAME|FILE", "save the whole running machine (a state to restore later)",
+     cmd_savevm},
+    {"loadvm", "NAME|FILE", "restore a saved state", cmd_loadvm},
+    {"delvm", "NAME", "delete a saved state", cmd_delvm},
     {"quit", "", "end the emulator at once", cmd_quit},
 };
 

@@ -117,6 +117,21 @@ uint32_t hg_state_open(HgStateReader *r, const char *name, uint32_t min_version,
     return version;
 }
 
+void hg_state_skip(HgStateReader *r)
+{
+    if (r->error || !take(r, 40, r->len))
+        return;
+    char n[33] = {0};
+    memcpy(n, r->data + r->pos, 32);
+    r->pos += 36;
+    uint32_t size = (uint32_t)get_le(r, 4, r->len);
+    if (size > r->len - r->pos) {
+        g_set_error(&r->error, HG_STATE_ERROR, 1, "state section \"%s\" is truncated", n);
+        return;
+    }
+    r->pos += size;
+}
+
 void hg_state_close(HgStateReader *r)
 {
     if (r->error)

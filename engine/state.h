@@ -36,6 +36,8 @@ void hg_state_reader_init(HgStateReader *r, const void *data, size_t len);
  * the version, or 0 with r->error set. */
 uint32_t hg_state_open(HgStateReader *r, const char *name, uint32_t min_version,
                        uint32_t max_version);
+/* Steps over the next section, whatever its name and version. */
+void hg_state_skip(HgStateReader *r);
 /* Closes the section; an unread remainder is an error (a newer writer added fields). */
 void hg_state_close(HgStateReader *r);
 uint8_t hg_state_get_u8(HgStateReader *r);

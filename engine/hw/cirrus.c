@@ -712,7 +712,7 @@ void hg_cirrus_load(HgCirrus *c, HgStateReader *r)
     hg_state_close(r);
     /* A transfer whose parameters the engine could never have latched is dropped (every
      * line is bounds-checked again when it is drawn anyway). */
-    if (b->bpp < 1 || b->bpp > 4)
+    if (b->bpp > 4 || (b->active && b->bpp < 1)) /* 0: no blit latched since reset */
         b->bpp = 1;
     if (b->width == 0 || b->width > 8192 || b->height == 0 || b->height > 2048 ||
         b->dpitch > 0x1fff || b->spitch > 0x1fff || b->dst > 0x3fffff || b->src > 0x3fffff ||

@@ -963,10 +963,11 @@ void hg_fdc_load(HgFdc *f, HgStateReader *r)
     f->eot_last = hg_state_get_u8(r);
     f->lock = hg_state_get_u8(r) != 0;
     int phase = hg_state_get_u8(r);
-    hg_state_get_bytes(r, f->cmd, sizeof f->cmd);
+    uint8_t cmd[sizeof f->cmd], res[sizeof f->res];
+    hg_state_get_bytes(r, cmd, sizeof cmd);
     int cmd_len = hg_state_get_u8(r);
     int cmd_pos = hg_state_get_u8(r);
-    hg_state_get_bytes(r, f->res, sizeof f->res);
+    hg_state_get_bytes(r, res, sizeof res);
     int res_len = hg_state_get_u8(r);
     int res_pos = hg_state_get_u8(r);
     f->irq_pending = hg_state_get_u8(r) != 0;
@@ -990,6 +991,8 @@ void hg_fdc_load(HgFdc *f, HgStateReader *r)
     hg_state_get_bytes(r, f->buf, sizeof f->buf);
     int buf_pos = hg_state_get_u16(r);
     hg_state_close(r);
+    memcpy(f->cmd, cmd, sizeof cmd);
+    memcpy(f->res, res, sizeof res);
 
     /* Validate every index a later access uses. */
     f->reset_sensei = MIN(sensei, 4);
@@ -999,7 +1002,7 @@ void hg_fdc_load(HgFdc *f, HgStateReader *r)
     f->phase = (phase >= PHASE_CMD && phase <= PHASE_RESULT) ? phase : PHASE_CMD;
     f->cmd_len = cmd_len <= (int)sizeof f->cmd ? cmd_len : 0;
     f->cmd_pos = cmd_pos < f->cmd_len ? cmd_pos : 0;
-    f->res_len = (res_len >= 1 && res_len <= (int)sizeof f->res) ? res_len : 1;
+    f->res_len = res_len <= (int)sizeof f->res ? res_len : 0;
     f->res_pos = res_pos < f->res_len ? res_pos : 0;
     if (f->phase == PHASE_RESULT && res_len == 0)
         f->phase = PHASE_CMD;

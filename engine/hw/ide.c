@@ -1110,6 +1110,11 @@ bool hg_ide_cdrom_has_medium(const HgIdeChannel *ch, int unit)
     return (unit == 0 || unit == 1) && ide_cd_present(&ch->drive[unit]);
 }
 
+HgBlock *hg_ide_cdrom_medium(const HgIdeChannel *ch, int unit)
+{
+    return hg_ide_cdrom_has_medium(ch, unit) ? ch->drive[unit].blk : NULL;
+}
+
 bool hg_ide_cdrom_locked(const HgIdeChannel *ch, int unit)
 {
     return (unit == 0 || unit == 1) && ch->drive[unit].kind == HG_IDE_CDROM &&

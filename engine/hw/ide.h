@@ -78,6 +78,8 @@ HgIdeKind hg_ide_kind(const HgIdeChannel *ch, int unit);
 bool hg_ide_cdrom_eject(HgIdeChannel *ch, int unit, bool force, GError **error);
 bool hg_ide_cdrom_insert(HgIdeChannel *ch, int unit, HgBlock *blk, GError **error);
 bool hg_ide_cdrom_has_medium(const HgIdeChannel *ch, int unit);
+/* The medium in a CD-ROM drive (owned by the channel), or NULL when empty. */
+HgBlock *hg_ide_cdrom_medium(const HgIdeChannel *ch, int unit);
 bool hg_ide_cdrom_locked(const HgIdeChannel *ch, int unit);
 
 /* Port handlers: the command block (8 ports, port & 7 selects the register; the data port

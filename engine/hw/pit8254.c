@@ -530,7 +530,8 @@ void hg_pit_save(const HgPit *p, HgStateWriter *w)
         hg_state_put_u64(w, (uint64_t)c->start);
         hg_state_put_u64(w, (uint64_t)c->paused_d);
         hg_state_put_u32(w, c->pending);
-        hg_state_put_u64(w, (uint64_t)c->switch_at);
+        /* switch_at means something only while a count is pending: save it canonically. */
+        hg_state_put_u64(w, c->pending ? (uint64_t)c->switch_at : 0);
         hg_state_put_u8(w, c->gate);
         hg_state_put_u8(w, c->wlsb_done);
         hg_state_put_u8(w, c->wbyte);
@@ -574,9 +575,9 @@ void hg_pit_load(HgPit *p, HgStateReader *r)
         uint32_t pending = hg_state_get_u32(r);
         c->pending = pending <= modulus(c) ? pending : 0;
         int64_t sw = (int64_t)hg_state_get_u64(r);
-        c->switch_at = CLAMP(sw, c->start, now + ((int64_t)1 << 17));
         if (c->mode != 2 && c->mode != 3)
             c->pending = 0;
+        c->switch_at = c->pending ? CLAMP(sw, c->start, now + ((int64_t)1 << 17)) : 0;
         c->gate = hg_state_get_u8(r) != 0;
         c->wlsb_done = hg_state_get_u8(r) != 0;
         c->wbyte = hg_state_get_u8(r);
