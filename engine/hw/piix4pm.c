@@ -108,6 +108,14 @@ static void update_sci(HgPiix4Pm *pm)
 
 /* TMR_STS: set whenever bit 23 of the counter has changed since the last look. The timer is
  * armed for the next change while TMR_EN asks for an interrupt. */
+static void arm_overflow(HgPiix4Pm *pm)
+{
+    if (pm->pm1_en & STS_TMR)
+        hg_timer_mod(pm->timer, ticks_to_ns(((uint64_t)pm->tmr_hi + 1) << 23));
+    else
+        hg_timer_del(pm->timer);
+}
+
 static void check_overflow(HgPiix4Pm *pm)
 {
     uint32_t hi = (uint32_t)(ticks_now(pm) >> 23);
@@ -115,10 +123,7 @@ static void check_overflow(HgPiix4Pm *pm)
         pm->tmr_hi = hi;
         pm->pm1_sts |= STS_TMR;
     }
-    if (pm->pm1_en & STS_TMR)
-        hg_timer_mod(pm->timer, ticks_to_ns(((uint64_t)hi + 1) << 23));
-    else
-        hg_timer_del(pm->timer);
+    arm_overflow(pm);
     update_sci(pm);
 }
 
@@ -444,5 +449,7 @@ void hg_piix4pm_load(HgPiix4Pm *pm, HgStateReader *r)
     pm->sci_level = level;
     hg_irq_set(&pm->sci, level);
     update_mappings(pm);
-    check_overflow(pm);
+    /* Re-arm from the saved last look, without looking: a look now would be one the
+     * uninterrupted machine never made (a restored run must match it exactly). */
+    arm_overflow(pm);
 }
