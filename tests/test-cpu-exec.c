@@ -109,6 +109,24 @@ static void test_mov_ss_shadow(Fixture *f, gconstpointer data)
     g_assert_cmpuint(f->cpu->regs[R_EAX] & 0xffff, ==, 2);
 }
 
+static void test_mov_cr_mod_ignored(Fixture *f, gconstpointer data)
+{
+    (void)data;
+    /* MOV EAX,CR0 encoded with mod=00 rm=000 (0F 20 00) and MOV EBX,CR0 with mod=01
+     * rm=011 (0F 20 43): the mod field is ignored, the operand is a register and no
+     * displacement byte follows (SDM Vol. 2B, MOV to/from control registers). Then
+     * MOV DR7,EAX with mod=10 (0F 23 B8) and MOV ECX,DR7 with mod=00 (0F 21 39). */
+    static const uint8_t code[] = {0x0f, 0x20, 0x00, 0x0f, 0x20, 0x43, 0x66, 0xb8,
+                                   0x00, 0x04, 0x00, 0x00, /* MOV EAX,0x400 */
+                                   0x0f, 0x23, 0xb8, 0x0f, 0x21, 0x39, 0xf4};
+    put(f, 0x7c00, code, sizeof(code));
+    f->cpu->regs[R_EAX] = 0x12345678;
+    g_assert_cmpint(hg_cpu_run(f->cpu, 100), ==, HG_EXIT_HALT);
+    g_assert_cmpuint(f->cpu->eip, ==, 0x7c00 + sizeof(code));
+    g_assert_cmpuint(f->cpu->regs[R_EBX], ==, f->cpu->cr0);
+    g_assert_cmpuint(f->cpu->regs[R_ECX] & 0x400, ==, 0x400);
+}
+
 static void test_hlt_wakeup(Fixture *f, gconstpointer data)
 {
     (void)data;
@@ -233,6 +251,8 @@ int main(int argc, char **argv)
     g_test_add("/cpu-exec/sti-shadow", Fixture, NULL, setup, test_sti_shadow, teardown);
     g_test_add("/cpu-exec/sti-sti", Fixture, NULL, setup, test_sti_sti, teardown);
     g_test_add("/cpu-exec/mov-ss-shadow", Fixture, NULL, setup, test_mov_ss_shadow, teardown);
+    g_test_add("/cpu-exec/mov-cr-mod-ignored", Fixture, NULL, setup, test_mov_cr_mod_ignored,
+               teardown);
     g_test_add("/cpu-exec/hlt-wakeup", Fixture, NULL, setup, test_hlt_wakeup, teardown);
     g_test_add("/cpu-exec/chained-loop", Fixture, NULL, setup, test_chained_loop, teardown);
     g_test_add("/mmu/global-pages", Fixture, NULL, setup, test_global_pages, teardown);

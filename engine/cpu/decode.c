@@ -242,6 +242,11 @@ int hg_decode(const HgDecoder *d, const uint8_t *buf, int avail, uint32_t eip, u
         modrm = (uint8_t)rd(&r, 1);
         if (r.need_more)
             return 0;
+        /* MOV to and from control and debug registers (0F 20-23) ignore the mod field
+         * and always name a general register (SDM Vol. 2B, MOV-Move to/from Control
+         * Registers): no SIB or displacement follows. */
+        if (opc >= 0x120 && opc <= 0x123)
+            modrm |= 0xc0;
         reg = (modrm >> 3) & 7;
         mod3 = (modrm >> 6) == 3;
     }
