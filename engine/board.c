@@ -13,6 +13,7 @@
 #include "hw/dma8237.h"
 #include "hw/fdc.h"
 #include "hw/fw_cfg.h"
+#include "block/aio.h"
 #include "block/block.h"
 #include "hw/i8042.h"
 #include "hw/ide-bmdma.h"
@@ -250,6 +251,7 @@ static bool attach_disk(HgBoard *b, int channel, int unit, const char *path, GEr
     HgBlock *blk = hg_block_open(path, NULL, false, error);
     if (!blk)
         return false;
+    hg_block_set_aio(blk, b->m->aio);
     if (hg_block_size(blk) < 512) {
         g_set_error(error, HG_ERROR, HG_ERROR_FORMAT,
                     "%s is too small to be a disk image (%" G_GUINT64_FORMAT
@@ -289,6 +291,7 @@ static bool setup_ide(HgBoard *b, GError **error)
         cd = hg_block_open(m->cfg.cdrom, NULL, true, error);
         if (!cd)
             return false;
+        hg_block_set_aio(cd, m->aio);
         if (hg_block_size(cd) < 2048) {
             g_set_error(error, HG_ERROR, HG_ERROR_FORMAT,
                         "%s is too small to be a CD image (%" G_GUINT64_FORMAT
@@ -527,6 +530,7 @@ bool hg_board_cdrom_change(HgBoard *b, const char *path, GError **error)
     HgBlock *cd = hg_block_open(path, NULL, true, error);
     if (!cd)
         return false;
+    hg_block_set_aio(cd, b->m->aio);
     if (hg_block_size(cd) < 2048) {
         g_set_error(error, HG_ERROR, HG_ERROR_FORMAT,
                     "%s is too small to be a CD image (%" G_GUINT64_FORMAT " bytes)", path,
@@ -540,6 +544,18 @@ bool hg_board_cdrom_change(HgBoard *b, const char *path, GError **error)
 bool hg_board_cdrom_eject(HgBoard *b, bool force, GError **error)
 {
     return hg_ide_cdrom_eject(b->ide[1], 0, force, error);
+}
+
+/* Waits for every image request still running on a worker and runs the completions,
+ * until the devices submit no more: then no device is in the middle of host I/O. */
+void hg_board_drain_io(HgBoard *b)
+{
+    if (!b)
+        return;
+    do {
+        hg_ide_channel_drain(b->ide[0]);
+        hg_ide_channel_drain(b->ide[1]);
+    } while (hg_aio_run_completions(b->m->aio) > 0);
 }
 
 /* ---- machine state ---- */

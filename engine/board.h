@@ -36,3 +36,5 @@ void hg_board_save(const HgBoard *b, HgStateWriter *w);
 void hg_board_load(HgBoard *b, HgStateReader *r);
 /* The image in the CD-ROM drive now, or NULL when it is empty. */
 const char *hg_board_cdrom_path(HgBoard *b);
+/* No image request in flight any more (before saving a state, when the thread ends). */
+void hg_board_drain_io(HgBoard *b);

@@ -32,6 +32,7 @@ struct HgMachine {
     HgBus *bus;
     HgCpu *cpu;
     HgClock *clock;
+    struct HgAio *aio; /* image requests finished on worker threads (block/aio.h) */
     /* Emulation thread and commands. The lock guards the queue, paused, quit and the
      * wake-up condition; everything else belongs to whichever thread runs the loop. */
     GThread *thread;

@@ -242,6 +242,8 @@ static uint8_t *read_ram(HgMachine *m, HgStateReader *r)
 
 static GBytes *save_to_bytes(HgMachine *m)
 {
+    /* A device in the middle of host I/O has nothing a state could hold: finish it. */
+    hg_board_drain_io(m->board);
     HgStateWriter w;
     hg_state_writer_init(&w);
     save_header(m, &w);
@@ -304,6 +306,7 @@ static bool load_from_bytes(HgMachine *m, const uint8_t *data, size_t len, GErro
         g_set_error(error, HG_ERROR, HG_ERROR_FORMAT, "not a Hangar machine state");
         return false;
     }
+    hg_board_drain_io(m->board);
     HgStateReader r;
     hg_state_reader_init(&r, data, len);
     Fingerprint f;

@@ -16,6 +16,7 @@
 #include "cpu.h"
 #include "hw/debugport.h"
 #include "hw/uart16550.h"
+#include "block/aio.h"
 #include "board.h"
 #include "display.h"
 #include "hw/i8042.h"
@@ -68,6 +69,16 @@ static uint64_t count_insns(void *opaque)
 {
     HgMachine *m = opaque;
     return m->icount_base + hg_cpu_icount_now(m->cpu);
+}
+
+/* A worker thread finished an image request: wake the emulation thread to complete it. */
+static void aio_wake(void *opaque)
+{
+    HgMachine *m = opaque;
+    g_mutex_lock(&m->lock);
+    hg_cpu_kick(m->cpu);
+    g_cond_broadcast(&m->wake);
+    g_mutex_unlock(&m->lock);
 }
 
 static bool load_bios(HgMachine *m, GError **error)
@@ -130,6 +141,7 @@ HgMachine *hg_machine_new(const HgConfig *cfg, const HgMachineHooks *hooks, GErr
     g_queue_init(&m->commands);
     m->state = HG_STATE_RUNNING;
     m->clock = hg_clock_new(m->cfg.clock, 1, count_insns, m);
+    m->aio = hg_aio_new(aio_wake, m);
     HgCpuHooks ch = {.opaque = m, .read_tsc = read_tsc, .shutdown = cpu_shutdown};
     m->cpu = hg_cpu_new(m->bus, &ch);
     m->display = hg_display_new();
@@ -164,9 +176,10 @@ void hg_machine_free(HgMachine *m)
     HgCommand *c;
     while ((c = g_queue_pop_head(&m->commands)))
         free_command(c);
+    hg_board_free(m->board); /* closes the images: their workers end */
+    hg_aio_free(m->aio);
     g_mutex_clear(&m->lock);
     g_cond_clear(&m->wake);
-    hg_board_free(m->board);
     hg_display_free(m->display);
     hg_cpu_free(m->cpu);
     hg_debugports_free(m->dbg);
@@ -277,7 +290,11 @@ static void run_commands(HgMachine *m)
 static gpointer thread_main(gpointer data)
 {
     HgMachine *m = data;
+    /* Image I/O goes to worker threads while the guest runs in real time; an
+     * instruction-counted run keeps it synchronous, hence reproducible. */
+    hg_aio_set_enabled(m->aio, hg_clock_mode(m->clock) == HG_CLOCK_HOST);
     for (;;) {
+        hg_aio_run_completions(m->aio);
         run_commands(m);
         g_mutex_lock(&m->lock);
         bool quit = m->quit, paused = m->paused || m->state == HG_STATE_FINISHED;
@@ -287,7 +304,7 @@ static gpointer thread_main(gpointer data)
         }
         if (paused) {
             /* Sleep until a command or resume arrives. */
-            if (g_queue_is_empty(&m->commands) && !m->quit)
+            if (g_queue_is_empty(&m->commands) && !m->quit && !hg_aio_pending(m->aio))
                 g_cond_wait(&m->wake, &m->lock);
             g_mutex_unlock(&m->lock);
             continue;
@@ -306,7 +323,8 @@ static gpointer thread_main(gpointer data)
             /* Halted: wait for the next timer, or without one for a command (the
              * frontend may still send keys, a reset or a power-off). */
             g_mutex_lock(&m->lock);
-            if (g_queue_is_empty(&m->commands) && !m->quit && !m->paused) {
+            if (g_queue_is_empty(&m->commands) && !m->quit && !m->paused &&
+                !hg_aio_pending(m->aio)) {
                 if (r == HG_RUN_STUCK)
                     g_cond_wait(&m->wake, &m->lock);
                 else
@@ -316,6 +334,9 @@ static gpointer thread_main(gpointer data)
             g_mutex_unlock(&m->lock);
         }
     }
+    /* Nothing may be left running on an image once the thread is gone. */
+    hg_board_drain_io(m->board);
+    hg_aio_set_enabled(m->aio, false);
     hg_clock_stop(m->clock);
     return NULL;
 }

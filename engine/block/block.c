@@ -4,6 +4,12 @@
 
 #include <string.h>
 
+#include "aio.h"
+
+bool hg_block_submit_async(HgBlock *b, HgBlockOp op, uint64_t offset, void *buf, size_t len,
+                           HgBlockDone done, void *opaque);
+void hg_block_worker_free(HgBlock *b);
+
 /* Not G_DEFINE_QUARK: its cache is a static variable, and the engine keeps none. */
 GQuark hg_block_error_quark(void)
 {
@@ -24,6 +30,7 @@ void hg_block_close(HgBlock *b)
 {
     if (!b)
         return;
+    hg_block_worker_free(b);
     if (b->drv->close)
         b->drv->close(b);
     g_free(b->filename);
@@ -67,6 +74,7 @@ bool hg_block_pread(HgBlock *b, uint64_t offset, void *buf, size_t len, GError *
 {
     if (!check_range(b, offset, len, error))
         return false;
+    hg_block_drain(b); /* one request at a time reaches the driver */
     return len == 0 || b->drv->pread(b, offset, buf, len, error);
 }
 
@@ -81,6 +89,7 @@ bool hg_block_pwrite(HgBlock *b, uint64_t offset, const void *buf, size_t len, G
         return false;
     if (len == 0)
         return true;
+    hg_block_drain(b);
     if (!b->drv->pwrite(b, offset, buf, len, error))
         return false;
     /* A write into the zero-padded tail sector grows the file (block.h). */
@@ -93,6 +102,7 @@ bool hg_block_flush(HgBlock *b, GError **error)
 {
     if (b->read_only || !b->drv->flush)
         return true;
+    hg_block_drain(b);
     return b->drv->flush(b, error);
 }
 
@@ -101,6 +111,17 @@ void hg_block_submit(HgBlock *b, HgBlockOp op, uint64_t offset, void *buf, size_
 {
     GError *error = NULL;
     bool ok;
+    /* Off the emulation thread when the image has a worker and asynchronous mode is on;
+     * the checks happen here, so the worker only runs the driver. */
+    bool checked = op == HG_BLOCK_FLUSH ? !b->read_only && b->drv->flush
+                   : op == HG_BLOCK_READ ? check_range(b, offset, len, NULL) && len > 0
+                                         : !b->read_only && check_range(b, offset, len, NULL) &&
+                                               len > 0;
+    if (checked && hg_block_submit_async(b, op, offset, buf, len, done, opaque)) {
+        if (op == HG_BLOCK_WRITE && offset + len > b->size)
+            b->size = offset + len; /* the tail sector grows (block.h) */
+        return;
+    }
     switch (op) {
     case HG_BLOCK_READ: ok = hg_block_pread(b, offset, buf, len, &error); break;
     case HG_BLOCK_WRITE: ok = hg_block_pwrite(b, offset, buf, len, &error); break;

@@ -10,11 +10,11 @@
  * Any access beyond the rounded-up end is an error (HG_BLOCK_ERROR_RANGE), so a device model
  * that checks its LBAs against hg_block_sectors() never sees one.
  *
- * Threading: every call is synchronous today and happens on the emulation thread. Device
- * models must use hg_block_submit() for guest-visible transfers: the request completes
- * through its callback, which this version invokes before hg_block_submit() returns. When
- * image I/O moves to a worker thread, the callback will be delivered on the emulation thread
- * later, and devices written against this contract keep working. Devices that need
+ * Threading: calls happen on the emulation thread. Device models use hg_block_submit() for
+ * guest-visible transfers: the request completes through its callback, either before
+ * hg_block_submit() returns or, once the image has an HgAio with asynchronous mode on
+ * (aio.h), later on the emulation thread while a worker thread did the I/O. The buffer
+ * belongs to the request until the callback ran. Devices that need
  * reproducible timing (instruction-counted mode) decide WHEN the guest sees the completion
  * with a timer of their own, never from the moment the host I/O finished.
  */
@@ -55,6 +55,7 @@ struct HgBlock {
     char *filename;
     uint64_t size; /* bytes */
     bool read_only;
+    struct HgBlockWorker *worker; /* asynchronous requests (aio.h), or NULL */
 };
 
 /* Opens an image. Only "raw" exists today; format == NULL means raw. */

@@ -110,6 +110,7 @@ struct HgIdeChannel {
     /* DMA chunk in flight (never across a state save while image I/O is synchronous) */
     uint32_t io_len;
     bool io_ok, io_busy, io_sync, dma_stop;
+    bool io_stale; /* the request in flight belongs to a cancelled transfer */
     uint32_t buf_pos, buf_end; /* PIO window in io_buf */
     uint8_t cdb[12];           /* ATAPI command packet being run */
     uint16_t reply_len;

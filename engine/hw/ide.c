@@ -12,6 +12,7 @@
 
 #include <string.h>
 
+#include "block/aio.h"
 #include "block/block.h"
 #include "bus.h"
 #include "clock.h"
@@ -118,6 +119,10 @@ static void drive_power_on(IdeDrive *d)
 
 static void cancel_xfer(HgIdeChannel *ch)
 {
+    /* A request still on its way belongs to the cancelled transfer: its completion must
+     * not be taken for the next one's. */
+    if (ch->io_busy)
+        ch->io_stale = true;
     ch->xfer = XF_NONE;
     ch->dma = false;
     ch->stream_len = ch->stream_pos = 0;
@@ -504,6 +509,11 @@ static void dma_io_done(void *opaque, bool ok, const GError *error)
     (void)error;
     ch->io_ok = ok;
     ch->io_busy = false;
+    if (ch->io_stale) {
+        ch->io_stale = false;
+        dma_run(ch); /* a transfer started meanwhile waited for this one */
+        return;
+    }
     if (!ch->io_sync && dma_chunk_done(ch))
         dma_pump(ch); /* completed asynchronously: resume */
 }
@@ -1108,6 +1118,12 @@ bool hg_ide_cdrom_insert(HgIdeChannel *ch, int unit, HgBlock *blk, GError **erro
 bool hg_ide_cdrom_has_medium(const HgIdeChannel *ch, int unit)
 {
     return (unit == 0 || unit == 1) && ide_cd_present(&ch->drive[unit]);
+}
+
+void hg_ide_channel_drain(HgIdeChannel *ch)
+{
+    for (int i = 0; ch && i < 2; i++)
+        hg_block_drain(ch->drive[i].blk);
 }
 
 HgBlock *hg_ide_cdrom_medium(const HgIdeChannel *ch, int unit)

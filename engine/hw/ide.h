@@ -78,6 +78,8 @@ HgIdeKind hg_ide_kind(const HgIdeChannel *ch, int unit);
 bool hg_ide_cdrom_eject(HgIdeChannel *ch, int unit, bool force, GError **error);
 bool hg_ide_cdrom_insert(HgIdeChannel *ch, int unit, HgBlock *blk, GError **error);
 bool hg_ide_cdrom_has_medium(const HgIdeChannel *ch, int unit);
+/* Waits until no request of the channel's images runs on a worker thread. */
+void hg_ide_channel_drain(HgIdeChannel *ch);
 /* The medium in a CD-ROM drive (owned by the channel), or NULL when empty. */
 HgBlock *hg_ide_cdrom_medium(const HgIdeChannel *ch, int unit);
 bool hg_ide_cdrom_locked(const HgIdeChannel *ch, int unit);
