@@ -22,6 +22,7 @@ enum {
 struct HgSdlDisplay {
     HgMachine *machine;
     HgDisplay *display;
+    HgDisplayConsumer *consumer; /* our own dirty region and notifier (display.h) */
     HgSdlCloseFn on_close;
     void *opaque;
     SDL_Window *window;
@@ -338,7 +339,7 @@ static void on_wheel(HgSdlDisplay *s, const SDL_MouseWheelEvent *ev)
 /* --- Picture ------------------------------------------------------------------------ */
 
 /* Emulation thread: a frame changed. One refresh event in flight is enough: the main
- * thread takes every dirty rectangle when it handles it. */
+ * thread takes all of our consumer's dirty rectangles when it handles it. */
 static void display_changed(void *opaque, bool resized)
 {
     HgSdlDisplay *s = opaque;
@@ -376,7 +377,7 @@ static void refresh(HgSdlDisplay *s)
     /* Under the display's lock only copy the changed pixels into our shadow copy, so the
      * emulation thread is never held up by the texture upload. */
     hg_display_lock(s->display, &surf);
-    int n = hg_display_take_dirty(s->display, rects, G_N_ELEMENTS(rects), &bounds);
+    int n = hg_display_take_dirty(s->consumer, rects, G_N_ELEMENTS(rects), &bounds);
     bool resized = !s->have_generation || surf.generation != s->generation ||
                    surf.width != s->tex_w || surf.height != s->tex_h;
     if (resized) {
@@ -537,10 +538,11 @@ HgSdlDisplay *hg_sdl_display_new(HgMachine *m, HgSdlCloseFn on_close, void *opaq
     }
     /* Keys are keys: no text input or input-method composition in between. */
     SDL_StopTextInput();
-    /* The picture so far, then every change. */
+    /* The picture so far, then every change: a new consumer's region is the whole surface,
+     * and its notifier only posts an event this thread handles after we return. */
+    s->consumer = hg_display_add_consumer(s->display, display_changed, s);
     refresh(s);
     present(s);
-    hg_display_set_notify(s->display, display_changed, s);
     s->timer = g_timeout_add(FRAME_MS, pump, s);
     return s;
 }
@@ -549,8 +551,8 @@ void hg_sdl_display_free(HgSdlDisplay *s)
 {
     if (!s)
         return;
-    if (s->display)
-        hg_display_set_notify(s->display, NULL, NULL);
+    /* After this no notifier runs: a refresh event already queued is dropped with SDL. */
+    hg_display_remove_consumer(s->consumer);
     if (s->timer)
         g_source_remove(s->timer);
     if (s->texture)

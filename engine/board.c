@@ -162,6 +162,13 @@ static void map_changed(void *opaque)
     hg_cpu_kick(b->m->cpu);
 }
 
+static void direct_rearm(void *opaque, uint32_t base, uint32_t size)
+{
+    HgBoard *b = opaque;
+    /* A frame buffer took its dirty pages: the next write to each maps it again. */
+    hg_tlb_drop_writes_phys(b->m->cpu, base, size);
+}
+
 static void ram_written(void *opaque, uint32_t addr, uint32_t len)
 {
     HgBoard *b = opaque;
@@ -375,6 +382,7 @@ HgBoard *hg_board_new(HgMachine *m, GError **error)
     m->cpu->hooks.ferr = cpu_ferr;
     hg_bus_set_map_changed(bus, map_changed, b);
     hg_bus_set_ram_written(bus, ram_written, b);
+    hg_bus_set_direct_rearm(bus, direct_rearm, b);
 
     b->pic = hg_pic_new(bus, pic_intr, b);
     b->pit = hg_pit_new(bus, m->clock, isa_irq(b, 0, SRC_PIT));

@@ -28,6 +28,9 @@ typedef struct HgRegion {
     HgIoRead rd;
     HgIoWrite wr;
     void *opaque;
+    HgDirectPage direct_page; /* plain memory behind MMIO, see hg_bus_set_direct */
+    HgDirectWritten direct_written;
+    void *direct_opaque;
 } HgRegion;
 
 typedef struct HgIoHandler {
@@ -54,6 +57,8 @@ struct HgBus {
     void *map_changed_opaque;
     HgRamWritten ram_written;
     void *ram_written_opaque;
+    HgDirectRearm direct_rearm;
+    void *direct_rearm_opaque;
     bool shadow_ctl;
     uint8_t shadow[SHADOW_SEGS];
 };
@@ -480,10 +485,64 @@ const uint8_t *hg_bus_dirty_map(const HgBus *bus)
     return bus->dirty;
 }
 
+/* The direct region (hg_bus_set_direct) holding the whole page at addr for both reads
+ * and writes, or NULL. */
+static HgRegion *direct_region(HgBus *bus, uint32_t addr)
+{
+    bool ram;
+    HgRegion *r = resolve(bus, addr, false, &ram);
+    if (!r || !r->direct_page || resolve(bus, addr, true, &ram) != r || (r->base & 0xfff) ||
+        (addr & ~0xfffu) - r->base > r->size - 0x1000 || r->size < 0x1000)
+        return NULL;
+    return r;
+}
+
+void hg_bus_set_direct(HgBus *bus, int handle, HgDirectPage page, HgDirectWritten written,
+                       void *opaque)
+{
+    g_assert(handle >= 0 && handle < bus->n_regions && bus->regions[handle].movable);
+    HgRegion *r = &bus->regions[handle];
+    r->direct_page = page;
+    r->direct_written = written;
+    r->direct_opaque = opaque;
+    map_changed(bus);
+}
+
+uint8_t *hg_bus_direct_page(HgBus *bus, uint32_t addr, bool *writable)
+{
+    *writable = false;
+    HgRegion *r = direct_region(bus, addr);
+    if (!r)
+        return NULL;
+    return r->direct_page(r->direct_opaque, (addr & ~0xfffu) - r->base, writable);
+}
+
+void hg_bus_set_direct_rearm(HgBus *bus, HgDirectRearm cb, void *opaque)
+{
+    bus->direct_rearm = cb;
+    bus->direct_rearm_opaque = opaque;
+}
+
+void hg_bus_rearm_direct(HgBus *bus)
+{
+    if (!bus->direct_rearm)
+        return;
+    for (int i = 0; i < bus->n_regions; i++) {
+        const HgRegion *r = &bus->regions[i];
+        if (r->direct_page && r->size)
+            bus->direct_rearm(bus->direct_rearm_opaque, r->base, r->size);
+    }
+}
+
 void hg_bus_mark_dirty(HgBus *bus, uint32_t addr)
 {
-    if (addr < bus->ram_size)
+    if (addr < bus->ram_size) {
         bus->dirty[addr >> 12] = 1;
+        return;
+    }
+    HgRegion *r = direct_region(bus, addr);
+    if (r && r->direct_written)
+        r->direct_written(r->direct_opaque, (addr & ~0xfffu) - r->base);
 }
 
 void hg_bus_clear_dirty(HgBus *bus)

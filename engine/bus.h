@@ -44,6 +44,26 @@ void hg_bus_move_io(HgBus *bus, int handle, uint32_t port, uint32_t count);
 typedef void (*HgMapChanged)(void *opaque);
 void hg_bus_set_map_changed(HgBus *bus, HgMapChanged cb, void *opaque);
 
+/* Plain memory behind a relocatable MMIO region (a frame buffer), so the CPU can map its
+ * pages like RAM instead of calling the handlers for every access. page(opaque, off,
+ * &writable) returns the host memory of the 4 KiB page at offset off of the region (a
+ * multiple of 4096), or NULL where accesses need the handlers; with *writable false, writes
+ * still go to them. written(opaque, off) is called when the CPU maps such a page for
+ * writing: it writes without telling from then on, until hg_bus_rearm_direct makes it
+ * forget every such write mapping (the next write maps again and calls written again). A
+ * device calls that after taking its dirty pages, and at once whenever page()'s answer
+ * changes. Reads and writes through hg_bus_read/write still use the handlers. */
+typedef uint8_t *(*HgDirectPage)(void *opaque, uint32_t off, bool *writable);
+typedef void (*HgDirectWritten)(void *opaque, uint32_t off);
+void hg_bus_set_direct(HgBus *bus, int handle, HgDirectPage page, HgDirectWritten written,
+                       void *opaque);
+/* For the CPU's TLB: the host memory of the direct page at physical addr, or NULL. */
+uint8_t *hg_bus_direct_page(HgBus *bus, uint32_t addr, bool *writable);
+void hg_bus_rearm_direct(HgBus *bus);
+/* The machine's side of hg_bus_rearm_direct: drop CPU write mappings of [base, base+size). */
+typedef void (*HgDirectRearm)(void *opaque, uint32_t base, uint32_t size);
+void hg_bus_set_direct_rearm(HgBus *bus, HgDirectRearm cb, void *opaque);
+
 /* Shadow RAM control of 0xC0000-0xFFFFF in 16 KiB segments (i440FX PAM registers). Until
  * the first call the whole window behaves as elsewhere (ROM and MMIO over RAM). After it,
  * each segment reads RAM when HG_SHADOW_READ_RAM is set (else the ROM/MMIO mapped there, or
@@ -75,7 +95,8 @@ typedef void (*HgRamWritten)(void *opaque, uint32_t addr, uint32_t len);
 void hg_bus_set_ram_written(HgBus *bus, HgRamWritten cb, void *opaque);
 
 /* One byte per 4 KiB RAM page, set when the CPU maps the page for writing (a write TLB
- * entry is created) or a device writes it; cleared by hg_bus_clear_dirty (the caller
+ * entry is created; for a direct MMIO page, hg_bus_mark_dirty calls its written instead)
+ * or a device writes it; cleared by hg_bus_clear_dirty (the caller
  * must then flush the CPU TLB so later writes mark the page again). */
 const uint8_t *hg_bus_dirty_map(const HgBus *bus);
 void hg_bus_mark_dirty(HgBus *bus, uint32_t addr);

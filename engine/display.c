@@ -1,22 +1,41 @@
-/* The machine's display surface (see display.h): framebuffer, dirty rectangles, resize
- * generation and the text screen, shared between the emulation thread and consumers under
- * one mutex. */
+/* The machine's display surface (see display.h): framebuffer, resize generation, the text
+ * screen and one dirty region per consumer, shared between the emulation thread and the
+ * consumers under one mutex, with a second one that orders notifiers against removal.
+ *
+ * The producer's rectangles of one frame collect in a frame list (a renderer reports one
+ * per changed scanline; consecutive ones merge), which draw_end then adds to each
+ * consumer's region: the cost per reported rectangle does not grow with the number of
+ * consumers.
+ */
 #include "display.h"
 
 #include <string.h>
 
 enum { MAX_DIRTY = 64 };
 
+typedef struct DirtyList {
+    HgRect r[MAX_DIRTY];
+    int n;
+} DirtyList;
+
+struct HgDisplayConsumer {
+    HgDisplay *d;
+    HgDisplayNotify notify;
+    void *opaque;
+    DirtyList dirty;
+    HgDisplayConsumer *next;
+};
+
 struct HgDisplay {
-    GMutex lock;
+    GMutex lock;        /* pixels, size, dirty lists, text, the consumer list */
+    GMutex notify_lock; /* held while notifiers run; add/remove take it before lock */
     uint32_t *pixels;
     int width, height;
     uint64_t generation;
-    HgRect dirty[MAX_DIRTY];
-    int n_dirty;
-    bool changed, resized; /* since the producer's draw_begin, for the notifier */
-    HgDisplayNotify notify;
-    void *notify_opaque;
+    DirtyList frame;              /* reported since draw_begin */
+    bool resized;                 /* since draw_begin */
+    bool owner_gone;              /* hg_display_free was called */
+    HgDisplayConsumer *consumers; /* changed only with both mutexes held */
     /* Text screen: cols x rows of CP437 bytes, cols == 0 in graphics modes. */
     uint8_t *text;
     int text_cols, text_rows;
@@ -27,27 +46,33 @@ HgDisplay *hg_display_new(void)
 {
     HgDisplay *d = g_new0(HgDisplay, 1);
     g_mutex_init(&d->lock);
+    g_mutex_init(&d->notify_lock);
     d->width = d->height = 1;
     d->pixels = g_new0(uint32_t, 1);
     return d;
+}
+
+static void display_destroy(HgDisplay *d)
+{
+    g_mutex_clear(&d->lock);
+    g_mutex_clear(&d->notify_lock);
+    g_free(d->pixels);
+    g_free(d->text);
+    g_free(d);
 }
 
 void hg_display_free(HgDisplay *d)
 {
     if (!d)
         return;
-    g_mutex_clear(&d->lock);
-    g_free(d->pixels);
-    g_free(d->text);
-    g_free(d);
-}
-
-void hg_display_set_notify(HgDisplay *d, HgDisplayNotify cb, void *opaque)
-{
+    g_mutex_lock(&d->notify_lock);
     g_mutex_lock(&d->lock);
-    d->notify = cb;
-    d->notify_opaque = opaque;
+    d->owner_gone = true;
+    bool last = !d->consumers;
     g_mutex_unlock(&d->lock);
+    g_mutex_unlock(&d->notify_lock);
+    if (last)
+        display_destroy(d);
 }
 
 static HgRect rect_union(HgRect a, HgRect b)
@@ -61,19 +86,11 @@ static HgRect rect_union(HgRect a, HgRect b)
     return (HgRect){x0, y0, x1 - x0, y1 - y0};
 }
 
-/* Adds r to the list; must hold the lock. */
-static void add_dirty(HgDisplay *d, HgRect r)
+/* Adds r (already clipped, not empty) to l. */
+static void list_add(DirtyList *l, HgRect r)
 {
-    int x1 = MIN(r.x + r.w, d->width), y1 = MIN(r.y + r.h, d->height);
-    r.x = MAX(r.x, 0);
-    r.y = MAX(r.y, 0);
-    r.w = x1 - r.x;
-    r.h = y1 - r.y;
-    if (r.w <= 0 || r.h <= 0)
-        return;
-    d->changed = true;
-    for (int i = 0; i < d->n_dirty; i++) {
-        HgRect *o = &d->dirty[i];
+    for (int i = 0; i < l->n; i++) {
+        HgRect *o = &l->r[i];
         /* Contained, or the same columns continued downwards (the common case of a
          * renderer walking scanlines): grow the existing rectangle. */
         if (r.x >= o->x && r.y >= o->y && r.x + r.w <= o->x + o->w && r.y + r.h <= o->y + o->h)
@@ -83,15 +100,63 @@ static void add_dirty(HgDisplay *d, HgRect r)
             return;
         }
     }
-    if (d->n_dirty == MAX_DIRTY) {
+    if (l->n == MAX_DIRTY) {
         HgRect u = r;
-        for (int i = 0; i < d->n_dirty; i++)
-            u = rect_union(u, d->dirty[i]);
-        d->dirty[0] = u;
-        d->n_dirty = 1;
+        for (int i = 0; i < l->n; i++)
+            u = rect_union(u, l->r[i]);
+        l->r[0] = u;
+        l->n = 1;
         return;
     }
-    d->dirty[d->n_dirty++] = r;
+    l->r[l->n++] = r;
+}
+
+static void list_set_all(DirtyList *l, int width, int height)
+{
+    l->r[0] = (HgRect){0, 0, width, height};
+    l->n = 1;
+}
+
+HgDisplayConsumer *hg_display_add_consumer(HgDisplay *d, HgDisplayNotify notify, void *opaque)
+{
+    HgDisplayConsumer *c = g_new0(HgDisplayConsumer, 1);
+    c->d = d;
+    c->notify = notify;
+    c->opaque = opaque;
+    g_mutex_lock(&d->notify_lock);
+    g_mutex_lock(&d->lock);
+    list_set_all(&c->dirty, d->width, d->height);
+    c->next = d->consumers;
+    d->consumers = c;
+    g_mutex_unlock(&d->lock);
+    g_mutex_unlock(&d->notify_lock);
+    return c;
+}
+
+void hg_display_remove_consumer(HgDisplayConsumer *c)
+{
+    if (!c)
+        return;
+    HgDisplay *d = c->d;
+    g_mutex_lock(&d->notify_lock);
+    g_mutex_lock(&d->lock);
+    for (HgDisplayConsumer **p = &d->consumers; *p; p = &(*p)->next) {
+        if (*p == c) {
+            *p = c->next;
+            break;
+        }
+    }
+    bool last = d->owner_gone && !d->consumers;
+    g_mutex_unlock(&d->lock);
+    g_mutex_unlock(&d->notify_lock);
+    g_free(c);
+    if (last)
+        display_destroy(d);
+}
+
+HgDisplay *hg_display_consumer_display(HgDisplayConsumer *c)
+{
+    return c->d;
 }
 
 uint32_t *hg_display_draw_begin(HgDisplay *d, int width, int height, int *stride_px)
@@ -99,15 +164,19 @@ uint32_t *hg_display_draw_begin(HgDisplay *d, int width, int height, int *stride
     width = CLAMP(width, 1, HG_DISPLAY_MAX_W);
     height = CLAMP(height, 1, HG_DISPLAY_MAX_H);
     g_mutex_lock(&d->lock);
+    d->frame.n = 0;
+    d->resized = false;
     if (width != d->width || height != d->height) {
         g_free(d->pixels);
         d->pixels = g_new0(uint32_t, (size_t)width * height);
         d->width = width;
         d->height = height;
         d->generation++;
-        d->n_dirty = 0;
         d->resized = true;
-        add_dirty(d, (HgRect){0, 0, width, height});
+        /* Rectangles of the old size mean nothing now: each consumer starts over. */
+        for (HgDisplayConsumer *c = d->consumers; c; c = c->next)
+            list_set_all(&c->dirty, width, height);
+        list_set_all(&d->frame, width, height);
     }
     *stride_px = d->width;
     return d->pixels;
@@ -115,18 +184,38 @@ uint32_t *hg_display_draw_begin(HgDisplay *d, int width, int height, int *stride
 
 void hg_display_draw_dirty(HgDisplay *d, int x, int y, int w, int h)
 {
-    add_dirty(d, (HgRect){x, y, w, h});
+    int x1 = MIN(x + w, d->width), y1 = MIN(y + h, d->height);
+    x = MAX(x, 0);
+    y = MAX(y, 0);
+    if (x1 <= x || y1 <= y)
+        return;
+    list_add(&d->frame, (HgRect){x, y, x1 - x, y1 - y});
 }
 
 void hg_display_draw_end(HgDisplay *d)
 {
-    bool changed = d->changed, resized = d->resized;
-    HgDisplayNotify cb = d->notify;
-    void *opaque = d->notify_opaque;
-    d->changed = d->resized = false;
+    bool changed = d->frame.n > 0, resized = d->resized, notify = false;
+    if (changed && !resized) {
+        for (HgDisplayConsumer *c = d->consumers; c; c = c->next) {
+            for (int i = 0; i < d->frame.n; i++)
+                list_add(&c->dirty, d->frame.r[i]);
+            notify |= c->notify != NULL;
+        }
+    } else if (changed) {
+        for (HgDisplayConsumer *c = d->consumers; c; c = c->next)
+            notify |= c->notify != NULL;
+    }
+    d->frame.n = 0;
+    d->resized = false;
     g_mutex_unlock(&d->lock);
-    if (changed && cb)
-        cb(opaque, resized);
+    if (!notify)
+        return;
+    /* The list cannot change while notify_lock is held (add and remove take both). */
+    g_mutex_lock(&d->notify_lock);
+    for (HgDisplayConsumer *c = d->consumers; c; c = c->next)
+        if (c->notify)
+            c->notify(c->opaque, resized);
+    g_mutex_unlock(&d->notify_lock);
 }
 
 void hg_display_set_text(HgDisplay *d, int cols, int rows, const uint8_t *chars)
@@ -157,20 +246,21 @@ void hg_display_lock(HgDisplay *d, HgSurface *s)
     s->generation = d->generation;
 }
 
-int hg_display_take_dirty(HgDisplay *d, HgRect *rects, int max, HgRect *bounds)
+int hg_display_take_dirty(HgDisplayConsumer *c, HgRect *rects, int max, HgRect *bounds)
 {
+    DirtyList *l = &c->dirty;
     HgRect u = {0, 0, 0, 0};
-    for (int i = 0; i < d->n_dirty; i++)
-        u = rect_union(u, d->dirty[i]);
-    int n = d->n_dirty;
+    for (int i = 0; i < l->n; i++)
+        u = rect_union(u, l->r[i]);
+    int n = l->n;
     if (n > max) {
         if (max > 0)
             rects[0] = u;
         n = max > 0 ? 1 : 0;
     } else {
-        memcpy(rects, d->dirty, sizeof(HgRect) * n);
+        memcpy(rects, l->r, sizeof(HgRect) * n);
     }
-    d->n_dirty = 0;
+    l->n = 0;
     if (bounds)
         *bounds = u;
     return n;

@@ -2,8 +2,10 @@
  *
  * Threads: libvncserver runs entirely on the server's own thread, which loops over
  * rfbProcessEvents (client messages and pending updates, at most 20 ms per round) and then
- * pulls the display: under the display's lock it takes the changed rectangles (display.h)
- * and copies just those into libvncserver's framebuffer, which it then marks modified so
+ * pulls the display: under the display's lock it takes the rectangles changed since its
+ * last look (the server is a consumer of the display with its own dirty region, see
+ * display.h, so a GUI or SDL window watching the same machine takes nothing from it) and
+ * copies just those into libvncserver's framebuffer, which it then marks modified so
  * clients get only them. When the display's generation changed (a mode change), it copies
  * the whole new surface into a new buffer and hands it to rfbNewFramebuffer, which sends
  * the DesktopSize pseudo-rectangle to clients that asked for it. Input callbacks run on
@@ -56,15 +58,10 @@ enum { SHIFT_L = 0x2A, SHIFT_R = 0x36 };
  * a client that sends a burst (a paste, or a fast typist's rollover) would overflow it.
  * QEMU's VNC paces keys the same way (its key-delay-ms, 10 by default). */
 enum { KEY_DELAY_US = 10000, LOOP_US = 20000 };
-/* Every RESYNC_US the whole picture is compared with the server's copy: display.h's dirty
- * list has one reader, so another consumer of the same display (a GUI view, the SDL
- * window) takes rectangles this server then never sees. The comparison bounds such a
- * stale area to half a second; it costs a few milliseconds per second at 1280x1024. */
-enum { RESYNC_US = 500000 };
-
 struct HgVnc {
     HgMachine *machine;
     HgDisplay *display;
+    HgDisplayConsumer *consumer; /* polled: no notifier */
     rfbScreenInfoPtr screen;
     char *fb; /* libvncserver's framebuffer, width * height * 4 bytes */
     int width, height;
@@ -74,7 +71,6 @@ struct HgVnc {
     char *unix_path;
     GThread *thread;
     gint quit;
-    gint64 next_resync;   /* monotonic time of the next full comparison */
     GQueue keys;          /* pending key events: code | pressed << 16, server thread only */
     gint64 next_key_time; /* monotonic time the next one may go */
     /* The QEMU Extended Key Event (raw scancodes): libvncserver 0.9.14 does not know it, so
@@ -138,7 +134,7 @@ static void vnc_refresh(HgVnc *v)
     HgRect rects[MAX_RECTS];
     hg_display_lock(v->display, &s);
     if (s.generation != v->generation || s.width != v->width || s.height != v->height) {
-        hg_display_take_dirty(v->display, rects, MAX_RECTS, NULL);
+        hg_display_take_dirty(v->consumer, rects, MAX_RECTS, NULL);
         char *old = v->fb;
         v->fb = g_malloc((size_t)s.width * s.height * 4);
         v->width = s.width;
@@ -150,43 +146,13 @@ static void vnc_refresh(HgVnc *v)
         g_free(old);
         return;
     }
-    int n = hg_display_take_dirty(v->display, rects, MAX_RECTS, NULL);
+    int n = hg_display_take_dirty(v->consumer, rects, MAX_RECTS, NULL);
     for (int i = 0; i < n; i++)
         copy_rect(v, &s, rects[i].x, rects[i].y, rects[i].w, rects[i].h);
     hg_display_unlock(v->display);
     for (int i = 0; i < n; i++)
         rfbMarkRectAsModified(v->screen, rects[i].x, rects[i].y, rects[i].x + rects[i].w,
                               rects[i].y + rects[i].h);
-}
-
-/* Compares every row with the framebuffer and sends what differs (see RESYNC_US). */
-static void vnc_resync(HgVnc *v)
-{
-    HgSurface s;
-    hg_display_lock(v->display, &s);
-    if (s.generation != v->generation || s.width != v->width || s.height != v->height) {
-        hg_display_unlock(v->display); /* vnc_refresh handles the resize */
-        return;
-    }
-    for (int row = 0; row < s.height; row++) {
-        const uint32_t *src =
-            (const uint32_t *)((const uint8_t *)s.pixels + (size_t)row * s.stride);
-        const uint32_t *dst = (const uint32_t *)v->fb + (size_t)row * v->width;
-        int x0 = -1, x1 = -1;
-        for (int i = 0; i < s.width; i++) {
-            uint32_t p = src[i];
-            if ((((p >> 16) & 0xFF) | (p & 0xFF00) | ((p & 0xFF) << 16)) != dst[i]) {
-                if (x0 < 0)
-                    x0 = i;
-                x1 = i;
-            }
-        }
-        if (x0 >= 0) {
-            copy_rect(v, &s, x0, row, x1 - x0 + 1, 1);
-            rfbMarkRectAsModified(v->screen, x0, row, x1 + 1, row + 1);
-        }
-    }
-    hg_display_unlock(v->display);
 }
 
 /* ---- input ---- */
@@ -425,11 +391,6 @@ static gpointer vnc_thread(gpointer data)
             accept_unix(v);
         send_keys(v);
         vnc_refresh(v);
-        gint64 now = g_get_monotonic_time();
-        if (now >= v->next_resync) {
-            vnc_resync(v);
-            v->next_resync = now + RESYNC_US;
-        }
     }
     rfbShutdownServer(v->screen, TRUE);
     return NULL;
@@ -512,6 +473,7 @@ static void vnc_free(HgVnc *v)
 {
     if (v->screen)
         rfbScreenCleanup(v->screen);
+    hg_display_remove_consumer(v->consumer);
     if (v->ext_key_registered)
         rfbUnregisterProtocolExtension(&v->ext_key);
     if (v->unix_fd >= 0)
@@ -536,8 +498,13 @@ HgVnc *hg_vnc_start(HgMachine *m, const char *spec, const char *password, GError
     v->unix_fd = -1;
     g_queue_init(&v->keys);
 
+    /* Registered first, so no change between this copy and the first refresh is lost; the
+     * consumer's initial whole-surface region is taken (and dropped) with the copy. */
+    v->consumer = hg_display_add_consumer(v->display, NULL, NULL);
     HgSurface s;
+    HgRect all[1];
     hg_display_lock(v->display, &s);
+    hg_display_take_dirty(v->consumer, all, 1, NULL);
     v->width = s.width;
     v->height = s.height;
     v->generation = s.generation;

@@ -4,7 +4,10 @@
  * The widget keeps its own cairo image surface, a copy of the guest framebuffer: on each
  * "display-changed" event it locks the engine's display just long enough to copy the dirty
  * rectangles (both are XRGB8888 in native endianness, cairo's RGB24), so the emulation
- * thread never waits for drawing, and drawing never races the emulation thread. The copy
+ * thread never waits for drawing, and drawing never races the emulation thread. The widget
+ * is a consumer of the display with its own dirty region (display.h), so other views of the
+ * same machine (VNC, another widget) do not take its rectangles; a new run of the machine
+ * has a new display, and the widget then moves its consumer there. The copy
  * is scaled to fit the widget keeping the aspect ratio (black bars around it), or by the
  * largest whole factor that fits, or shown 1:1 with the widget asking for the guest's size.
  *
@@ -31,6 +34,7 @@ struct _HangarDisplay {
     GtkDrawingArea parent_instance;
     HangarMachine *machine;
     gulong changed_id;
+    HgDisplayConsumer *consumer; /* on the display of the run last seen, or NULL */
     cairo_surface_t *surface;
     uint64_t generation;
     HangarScaleMode scale_mode;
@@ -74,13 +78,19 @@ static void update_size_request(HangarDisplay *self)
 static void update_from_machine(HangarDisplay *self)
 {
     HgDisplay *d = self->machine ? hangar_machine_get_display(self->machine) : NULL;
+    /* A consumer keeps its display's memory alive (display.h), so the old pointer cannot
+     * come back as the new run's display and removing it is safe after a power off. */
+    if (self->consumer && hg_display_consumer_display(self->consumer) != d)
+        hg_display_remove_consumer(g_steal_pointer(&self->consumer));
     if (!d)
         return;
+    if (!self->consumer)
+        self->consumer = hg_display_add_consumer(d, NULL, NULL);
     HgSurface s;
     HgRect rects[32], bounds;
     gboolean resized = FALSE;
     hg_display_lock(d, &s);
-    int n = hg_display_take_dirty(d, rects, G_N_ELEMENTS(rects), &bounds);
+    int n = hg_display_take_dirty(self->consumer, rects, G_N_ELEMENTS(rects), &bounds);
     if (!self->surface || s.generation != self->generation ||
         cairo_image_surface_get_width(self->surface) != s.width ||
         cairo_image_surface_get_height(self->surface) != s.height) {
@@ -335,6 +345,7 @@ void hangar_display_set_machine(HangarDisplay *self, HangarMachine *machine)
         release_all_keys(self);
         g_clear_signal_handler(&self->changed_id, self->machine);
         g_clear_object(&self->machine);
+        hg_display_remove_consumer(g_steal_pointer(&self->consumer));
     }
     if (machine) {
         self->machine = g_object_ref(machine);

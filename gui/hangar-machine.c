@@ -20,6 +20,8 @@ struct _HangarMachine {
     HgConfig cfg;
     HangarMachineState state;
     HgMachine *hg;
+    /* The display's notifier only: each view takes its rectangles from its own consumer. */
+    HgDisplayConsumer *display_watch;
     guint run_gen;        /* changed on every start and power off */
     gint display_pending; /* atomic: a display event is queued */
     gint display_resized; /* atomic: a resize happened since the last event */
@@ -192,9 +194,11 @@ gboolean hangar_machine_start(HangarMachine *self, GError **error)
     self->hg = hg_machine_new(&self->cfg, &hooks, error);
     if (!self->hg)
         return FALSE;
-    hg_display_set_notify(hg_machine_display(self->hg), on_display_notify, self);
+    self->display_watch =
+        hg_display_add_consumer(hg_machine_display(self->hg), on_display_notify, self);
     g_object_ref(self); /* held by the emulation thread, dropped in power_off */
     if (!hg_machine_start(self->hg, error)) {
+        hg_display_remove_consumer(g_steal_pointer(&self->display_watch));
         hg_machine_free(g_steal_pointer(&self->hg));
         g_object_unref(self);
         return FALSE;
@@ -228,7 +232,7 @@ void hangar_machine_power_off(HangarMachine *self)
     g_atomic_int_inc(&self->run_gen);
     hg_machine_stop(self->hg);
     /* The thread has ended: nothing calls the notifier any more. */
-    hg_display_set_notify(hg_machine_display(self->hg), NULL, NULL);
+    hg_display_remove_consumer(g_steal_pointer(&self->display_watch));
     hg_machine_free(g_steal_pointer(&self->hg));
     set_state(self, HANGAR_MACHINE_STOPPED);
     g_object_unref(self);

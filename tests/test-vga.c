@@ -18,6 +18,7 @@ typedef struct Fx {
     HgBus *bus;
     HgClock *clock;
     HgDisplay *disp;
+    HgDisplayConsumer *cons; /* the tests' view of the dirty rectangles */
     HgVga *vga;
 } Fx;
 
@@ -32,12 +33,14 @@ static void fx_init(Fx *f, uint32_t vram)
     f->bus = hg_bus_new(1 << 20);
     f->clock = hg_clock_new(HG_CLOCK_ICOUNT, 1, counter, f);
     f->disp = hg_display_new();
+    f->cons = hg_display_add_consumer(f->disp, NULL, NULL);
     f->vga = hg_vga_new(f->bus, f->clock, f->disp, vram);
 }
 
 static void fx_free(Fx *f)
 {
     hg_vga_free(f->vga);
+    hg_display_remove_consumer(f->cons);
     hg_display_free(f->disp);
     hg_clock_free(f->clock);
     hg_bus_free(f->bus);
@@ -211,7 +214,7 @@ static int take_dirty(Fx *f, HgRect *rects, int max, HgRect *bounds)
 {
     HgSurface s;
     hg_display_lock(f->disp, &s);
-    int n = hg_display_take_dirty(f->disp, rects, max, bounds);
+    int n = hg_display_take_dirty(f->cons, rects, max, bounds);
     hg_display_unlock(f->disp);
     return n;
 }
@@ -1176,6 +1179,7 @@ static void test_seavgabios(void)
 
 typedef struct Consumer {
     HgDisplay *d;
+    HgDisplayConsumer *cons;
     gint stop;
     int frames, notified;
     uint64_t checksum;
@@ -1188,7 +1192,7 @@ static gpointer consumer_thread(gpointer opaque)
         HgSurface s;
         HgRect r[16], b;
         hg_display_lock(c->d, &s);
-        int n = hg_display_take_dirty(c->d, r, 16, &b);
+        int n = hg_display_take_dirty(c->cons, r, 16, &b);
         for (int i = 0; i < n; i++)
             for (int y = r[i].y; y < r[i].y + r[i].h; y++)
                 for (int x = r[i].x; x < r[i].x + r[i].w; x++)
@@ -1211,8 +1215,8 @@ static void test_display_threads(void)
 {
     Fx f;
     fx_init(&f, HG_VGA_STD_VRAM);
-    Consumer c = {f.disp, 0, 0, 0, 0};
-    hg_display_set_notify(f.disp, count_notify, &c);
+    Consumer c = {f.disp, NULL, 0, 0, 0, 0};
+    c.cons = hg_display_add_consumer(f.disp, count_notify, &c);
     GThread *t = g_thread_new("consumer", consumer_thread, &c);
     for (int frame = 0; frame < 60; frame++) {
         set_mode(&f, (frame % 3) == 0 ? &mode13 : (frame % 3) == 1 ? &mode12 : &mode03);
@@ -1223,20 +1227,21 @@ static void test_display_threads(void)
     g_atomic_int_set(&c.stop, 1);
     g_thread_join(t);
     g_assert_cmpint(c.notified, >=, 60);
-    hg_display_set_notify(f.disp, NULL, NULL);
+    hg_display_remove_consumer(c.cons);
     fx_free(&f);
 }
 
 static void test_display_rects(void)
 {
     HgDisplay *d = hg_display_new();
+    HgDisplayConsumer *c = hg_display_add_consumer(d, NULL, NULL);
     int stride;
     hg_display_draw_begin(d, 100, 50, &stride);
     hg_display_draw_end(d);
     HgSurface s;
     HgRect r[4], b;
     hg_display_lock(d, &s);
-    g_assert_cmpint(hg_display_take_dirty(d, r, 4, &b), ==, 1);
+    g_assert_cmpint(hg_display_take_dirty(c, r, 4, &b), ==, 1);
     g_assert_cmpint(r[0].w, ==, 100);
     hg_display_unlock(d);
     hg_display_draw_begin(d, 100, 50, &stride);
@@ -1245,14 +1250,15 @@ static void test_display_rects(void)
     hg_display_draw_dirty(d, 90, 45, 50, 50); /* clipped */
     hg_display_draw_end(d);
     hg_display_lock(d, &s);
-    int n = hg_display_take_dirty(d, r, 4, &b);
+    int n = hg_display_take_dirty(c, r, 4, &b);
     g_assert_cmpint(n, ==, 1); /* more than 4: the union */
     g_assert_cmpint(b.x, ==, 0);
     g_assert_cmpint(b.y, ==, 0);
     g_assert_cmpint(b.w, ==, 100);
     g_assert_cmpint(b.h, ==, 50);
-    g_assert_cmpint(hg_display_take_dirty(d, r, 4, &b), ==, 0);
+    g_assert_cmpint(hg_display_take_dirty(c, r, 4, &b), ==, 0);
     hg_display_unlock(d);
+    hg_display_remove_consumer(c);
     hg_display_free(d);
 }
 

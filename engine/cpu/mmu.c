@@ -188,6 +188,8 @@ static HgTlbEntry *fill(HgCpu *cpu, uint32_t lin, int acc, int mode)
     HgTlbEntry *e = &cpu->tlb[mode][(lin >> 12) & (TLB_SIZE - 1)];
     bool writable = false;
     uint8_t *host = hg_bus_page(cpu->bus, phys, &writable);
+    if (!host) /* a frame buffer's plain memory behind MMIO (hg_bus_set_direct) */
+        host = hg_bus_direct_page(cpu->bus, phys, &writable);
 
     e->phys = phys;
     e->global = t.global;
@@ -426,6 +428,17 @@ void hg_tlb_protect_code(HgCpu *cpu, uint32_t phys_page)
             HgTlbEntry *e = &cpu->tlb[m][i];
             if (e->phys == phys_page && !(e->tag_write & TLB_INVALID))
                 e->tag_write |= TLB_SLOW;
+        }
+    }
+}
+
+void hg_tlb_drop_writes_phys(HgCpu *cpu, uint32_t base, uint32_t size)
+{
+    for (int m = 0; m < 2; m++) {
+        for (int i = 0; i < TLB_SIZE; i++) {
+            HgTlbEntry *e = &cpu->tlb[m][i];
+            if (!(e->tag_write & TLB_INVALID) && e->phys - base < size)
+                e->tag_write = TLB_INVALID;
         }
     }
 }

@@ -9,6 +9,9 @@ void hg_tlb_flush(HgCpu *cpu, bool keep_global);
 void hg_tlb_flush_page(HgCpu *cpu, uint32_t lin);
 /* Makes writes to a physical page take the slow path (it now holds translated code). */
 void hg_tlb_protect_code(HgCpu *cpu, uint32_t phys_page);
+/* Makes the next write to any page of physical [base, base + size) map it again (the bus's
+ * direct frame-buffer pages: mapping it tells the device the page is being written). */
+void hg_tlb_drop_writes_phys(HgCpu *cpu, uint32_t base, uint32_t size);
 /* Translates the linear address of an instruction fetch (faults like a read). */
 uint32_t hg_mmu_translate_code(HgCpu *cpu, uint32_t lin);
 /* Walks the page tables without side effects or faults (debuggers, monitor). */

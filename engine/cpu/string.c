@@ -261,7 +261,7 @@ ALWAYS_INLINE const HgOp *rep(HgCpu *cpu, const HgOp *op, int k, int bits, bool 
     /* Single-stepping traps after every iteration. */
     uint32_t chunk = (cpu->eflags & FL_TF) ? 1 : REP_CHUNK;
     for (;;) {
-        uint32_t done = 0;
+        uint32_t done = 0, stepped = 0;
         while (done < chunk) {
             if (k == K_MOVS || k == K_STOS) {
                 uint32_t m = fast_block(cpu, op, k, bits, a16,
@@ -279,13 +279,18 @@ ALWAYS_INLINE const HgOp *rep(HgCpu *cpu, const HgOp *op, int k, int bits, bool 
             cx = (cx - 1) & amask;
             set_areg(cpu, R_ECX, cx, a16);
             done++;
+            stepped++;
             if (!cx || (cond && eq == repne))
                 return op + 1;
         }
+        /* Long runs count against the slice roughly by the host time they take, so that a
+         * slice (and with it the timers, such as the display refresh) is not held up for
+         * seconds: four elements through the full path (MMIO, say) like an instruction, 32
+         * elements of a block copied in one go like one. A chunk costs at most 257, so a
+         * small budget still sees the interrupt that ended the chunk taken. */
+        cpu->budget -= 1 + stepped / 4 + (done - stepped) / 32;
         if (should_yield(cpu))
             return rep_yield(cpu, op);
-        /* Long runs count against the slice like the instructions they replace. */
-        cpu->budget--;
     }
 }
 

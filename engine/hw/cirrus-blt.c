@@ -157,8 +157,11 @@ static void copy_line(HgCirrus *c, uint32_t dst, const uint8_t *src, bool back)
 static void finish(HgCirrus *c)
 {
     /* The data path is a dword FIFO: the rest of the CPU's last dword is not memory data. */
+    bool was = c->blt.active || c->blt.swallow;
     c->blt.swallow = c->blt.active ? (uint8_t)((4 - c->blt.fed % 4) % 4) : 0;
     c->blt.active = false;
+    if (was || c->blt.swallow)
+        cirrus_direct_changed(c);
     c->blt.buf_len = 0;
     c->vga->gr[0x31] &= ~(BLT_BUSY | BLT_START | BLT_FIFOUSED);
 }
@@ -240,6 +243,7 @@ bool cirrus_blt_run(HgCirrus *c)
         b->buf_len = 0;
         b->fed = 0;
         b->active = true;
+        cirrus_direct_changed(c);
         v->gr[0x31] |= BLT_BUSY | BLT_FIFOUSED;
         return true;
     }
@@ -293,7 +297,8 @@ bool cirrus_blt_takes(HgCirrus *c)
     if (c->blt.active)
         return true;
     if (c->blt.swallow) {
-        c->blt.swallow--;
+        if (--c->blt.swallow == 0)
+            cirrus_direct_changed(c);
         return true;
     }
     return false;

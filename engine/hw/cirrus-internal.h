@@ -68,6 +68,9 @@ struct HgCirrus {
 };
 
 /* cirrus-blt.c */
+/* Whether BAR0 writes may bypass the handlers changed (a system-to-screen blit started or
+ * ended): drops the CPU's direct write mappings of video memory. */
+void cirrus_direct_changed(HgCirrus *c);
 void cirrus_blt_start(HgCirrus *c);
 void cirrus_blt_reset(HgCirrus *c);
 /* One byte of a system-to-screen transfer from the CPU. */

@@ -353,6 +353,37 @@ uint32_t hg_cirrus_lfb_read(void *opaque, uint32_t off, int size)
     return val;
 }
 
+/* The CPU's direct access to video memory through BAR0 (hg_bus_set_direct): the pages the
+ * fast paths of the handlers above treat as plain memory, the first 16 MiB but for the
+ * last page of each video memory mirror (its last 256 bytes can be the blitter's
+ * registers). Writes go to the handlers while a system-to-screen blit takes them (or the
+ * rest of its last dword is swallowed). A page mapped for writing is dirty until the next
+ * frame clears the dirty pages, which makes the CPU map it again (hg_vga_clear_dirty). */
+static uint8_t *lfb_direct_page(void *opaque, uint32_t off, bool *writable)
+{
+    HgCirrus *c = opaque;
+    HgVga *v = c->vga;
+    uint32_t a = off & (v->vram_size - 1);
+    *writable = false;
+    if (off >= (16u << 20) || a + 0x1000 > v->vram_size - 0x1000)
+        return NULL;
+    *writable = !c->blt.active && !c->blt.swallow;
+    return v->vram + a;
+}
+
+static void lfb_direct_written(void *opaque, uint32_t off)
+{
+    HgCirrus *c = opaque;
+    HgVga *v = c->vga;
+    hg_vga_mark_range(v, off & (v->vram_size - 1), 0x1000);
+    v->direct_mapped = true;
+}
+
+void cirrus_direct_changed(HgCirrus *c)
+{
+    hg_bus_rearm_direct(c->bus);
+}
+
 void hg_cirrus_lfb_write(void *opaque, uint32_t off, uint32_t val, int size)
 {
     HgCirrus *c = opaque;
@@ -561,7 +592,7 @@ static bool ext_render(void *opaque)
     v->fb_w = w;
     v->fb_h = h;
     v->invalidate = false;
-    memset(v->dirty, 0, v->n_pages);
+    hg_vga_clear_dirty(v);
     return true;
 }
 
@@ -586,6 +617,7 @@ HgCirrus *hg_cirrus_new(HgBus *bus, HgClock *clock, HgDisplay *display, HgPciBus
         c->pci = hg_pci_register(pci, devfn, HG_CIRRUS_VENDOR, HG_CIRRUS_DEVICE, 0, 0x030000, c);
         hg_pci_set_bar(c->pci, 0, HG_CIRRUS_BAR0_SIZE, HG_PCI_BAR_MEM | HG_PCI_BAR_PREFETCH,
                        hg_cirrus_lfb_read, hg_cirrus_lfb_write);
+        hg_pci_set_bar_direct(c->pci, 0, lfb_direct_page, lfb_direct_written);
         hg_pci_set_bar(c->pci, 1, HG_CIRRUS_BAR1_SIZE, HG_PCI_BAR_MEM, hg_cirrus_mmio_read,
                        hg_cirrus_mmio_write);
         gchar *rom = NULL;
@@ -724,4 +756,5 @@ void hg_cirrus_load(HgCirrus *c, HgStateReader *r)
         b->buf_len = 0;
     }
     c->cur_drawn = false;
+    cirrus_direct_changed(c);
 }

@@ -452,6 +452,13 @@ void hg_pci_set_bar(HgPciDevice *d, int n, uint32_t size, int flags, HgIoRead rd
     set_bar(d, n, size, flags, rd, wr, d->opaque);
 }
 
+void hg_pci_set_bar_direct(HgPciDevice *d, int n, HgDirectPage page, HgDirectWritten written)
+{
+    g_assert(n >= 0 && n < HG_PCI_NUM_BARS && d->bars[n].size &&
+             !(d->bars[n].flags & HG_PCI_BAR_IO));
+    hg_bus_set_direct(d->pci->bus, d->bars[n].handle, page, written, d->opaque);
+}
+
 static uint32_t rom_read(void *opaque, uint32_t addr, int size)
 {
     HgPciDevice *d = opaque;

@@ -101,6 +101,9 @@ int hg_pci_devfn(const HgPciDevice *d);
 /* Declares BAR n (0-5, or HG_PCI_ROM_BAR with HG_PCI_BAR_MEM) of size bytes (a power of
  * two, at least 4 for I/O and 16 for memory). rd/wr receive offsets within the BAR. */
 void hg_pci_set_bar(HgPciDevice *d, int n, uint32_t size, int flags, HgIoRead rd, HgIoWrite wr);
+/* Plain memory behind memory BAR n (declared before): see hg_bus_set_direct; page and
+ * written get offsets within the BAR and the device's opaque. */
+void hg_pci_set_bar_direct(HgPciDevice *d, int n, HgDirectPage page, HgDirectWritten written);
 /* Declares the expansion ROM BAR with an image (the bus keeps a copy, padded to a power of
  * two). */
 void hg_pci_set_rom(HgPciDevice *d, const uint8_t *data, uint32_t size);

@@ -66,10 +66,15 @@ struct HgVga {
     HgClock *clock;
     HgDisplay *display;
     HgTimer *timer;
-    uint8_t *vram; /* planar: byte (offset * 4 + plane); dispi: linear */
+    int64_t refresh_due; /* clock time the running refresh was due */
+    uint8_t *vram;       /* planar: byte (offset * 4 + plane); dispi: linear */
     uint32_t vram_size;
     uint8_t *dirty; /* one byte of VGA_DIRTY_* per page */
     uint32_t n_pages;
+    /* The CPU maps pages of video memory for writing (an adapter's frame buffer BAR with
+     * hg_bus_set_direct): those writes mark no page, so clearing the dirty pages must make
+     * it map them again (hg_vga_clear_dirty). */
+    bool direct_mapped;
     bool has_dispi;
 
     /* Registers. Arrays are larger than the standard VGA needs so extensions (Cirrus)
@@ -112,6 +117,9 @@ static inline void hg_vga_mark_range(HgVga *v, uint32_t offset, uint32_t len)
     for (uint32_t p = first; p <= last && p - first < v->n_pages; p++)
         v->dirty[p % v->n_pages] |= VGA_DIRTY_ANY | VGA_DIRTY_FONT;
 }
+/* Clears the dirty pages after a frame was drawn (and makes the CPU's direct write
+ * mappings of video memory, if any, mark pages again). */
+void hg_vga_clear_dirty(HgVga *v);
 /* Guest-visible timing derived from the CRTC registers. */
 typedef struct VgaTiming {
     int64_t line_ps;             /* picoseconds per scanline */

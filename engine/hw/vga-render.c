@@ -418,5 +418,5 @@ void hg_vga_render(HgVga *v)
     v->fb_w = g.width;
     v->fb_h = g.height;
     v->invalidate = false;
-    memset(v->dirty, 0, v->n_pages);
+    hg_vga_clear_dirty(v);
 }

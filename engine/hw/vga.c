@@ -284,6 +284,7 @@ static void dispi_enable(HgVga *v, uint16_t val)
         if (!(val & DISPI_NOCLEARMEM))
             memset(v->vram, 0, v->vram_size);
         memset(v->dirty, VGA_DIRTY_ANY | VGA_DIRTY_FONT, v->n_pages);
+        v->direct_mapped = true; /* whatever the CPU maps now: rearmed at the next frame */
     }
     v->invalidate = true;
 }
@@ -559,11 +560,30 @@ uint8_t *hg_vga_vram(HgVga *v, uint32_t *size)
 
 /* --- Life cycle ------------------------------------------------------------------------- */
 
+void hg_vga_clear_dirty(HgVga *v)
+{
+    memset(v->dirty, 0, v->n_pages);
+    if (v->direct_mapped) {
+        v->direct_mapped = false;
+        hg_bus_rearm_direct(v->bus);
+    }
+}
+
 static void refresh(void *opaque)
 {
     HgVga *v = opaque;
     hg_vga_render(v);
-    hg_timer_mod(v->timer, hg_clock_ns(v->clock) + REFRESH_NS);
+    /* The next frame one period after this one was due, not after it ran: a refresh run
+     * late (a busy host, a long slice) must not stretch every later period, or the display
+     * falls below 60 frames per second. One that fell behind by more skips the frames it
+     * missed and keeps the phase. (Instruction-counted runs fire on time: unchanged.) */
+    int64_t now = hg_clock_ns(v->clock), due = v->refresh_due + REFRESH_NS;
+    if (due <= now)
+        due = now + REFRESH_NS - (now - v->refresh_due) % REFRESH_NS;
+    if (due > now + REFRESH_NS)
+        due = now + REFRESH_NS; /* the clock went back (state loaded): start over */
+    v->refresh_due = due;
+    hg_timer_mod(v->timer, due);
 }
 
 HgVga *hg_vga_new(HgBus *bus, HgClock *clock, HgDisplay *display, uint32_t vram_size)
@@ -596,7 +616,8 @@ HgVga *hg_vga_new_ext(HgBus *bus, HgClock *clock, HgDisplay *display, uint32_t v
     hg_bus_map_mmio(bus, 0xa0000, 0x20000, window_read, window_write, v);
     if (display && clock) {
         v->timer = hg_timer_new(clock, refresh, v);
-        hg_timer_mod(v->timer, hg_clock_ns(clock) + REFRESH_NS);
+        v->refresh_due = hg_clock_ns(clock) + REFRESH_NS;
+        hg_timer_mod(v->timer, v->refresh_due);
     }
     hg_vga_reset(v);
     return v;
@@ -732,8 +753,11 @@ void hg_vga_load(HgVga *v, HgStateReader *r)
         v->dispi[DISPI_BPP] = 8;
     if ((uint32_t)v->dispi[DISPI_BANK] * 0x10000 >= v->vram_size)
         v->dispi[DISPI_BANK] = 0;
-    if (v->timer && expire)
+    if (v->timer && expire) {
+        v->refresh_due = (int64_t)expire;
         hg_timer_mod(v->timer, (int64_t)expire);
+    }
     memset(v->dirty, VGA_DIRTY_ANY | VGA_DIRTY_FONT, v->n_pages);
+    v->direct_mapped = true; /* whatever the CPU maps now: rearmed at the next frame */
     v->invalidate = true;
 }
