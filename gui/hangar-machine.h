@@ -51,6 +51,10 @@ gboolean hangar_machine_send_chord(HangarMachine *self, const char *chord);
 /* The running emulator's display, or NULL when stopped. Signal "display-changed"
  * (gboolean resized) is emitted on the GTK thread after the guest drew something. */
 HgDisplay *hangar_machine_get_display(HangarMachine *self);
+/* Writes thumbnail.png in the profile folder from the running machine's screen (done
+ * when it pauses, powers off and every 20 s); signal "thumbnail-saved" follows. */
+void hangar_machine_save_thumbnail(HangarMachine *self);
+
 /* The running emulator itself, or NULL (for tests and future panels). */
 HgMachine *hangar_machine_get_hg(HangarMachine *self);
 
