@@ -129,6 +129,24 @@ HangarMachine *hangar_machine_new_from_dir(const char *id, const char *dir, GErr
     return self;
 }
 
+gboolean hangar_machine_reload(HangarMachine *self, GError **error)
+{
+    /* A running machine keeps the configuration it was started with. */
+    if (self->hg)
+        return TRUE;
+    HgConfig cfg;
+    hg_config_init(&cfg);
+    if (!hg_config_load_profile(&cfg, self->dir, error)) {
+        hg_config_clear(&cfg);
+        return FALSE;
+    }
+    hg_config_clear(&self->cfg);
+    self->cfg = cfg;
+    g_object_notify_by_pspec(G_OBJECT(self), props[PROP_NAME]);
+    g_object_notify_by_pspec(G_OBJECT(self), props[PROP_GUEST_TYPE]);
+    return TRUE;
+}
+
 const char *hangar_machine_get_id(HangarMachine *self)
 {
     return self->id;

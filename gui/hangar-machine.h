@@ -21,6 +21,10 @@ G_DECLARE_FINAL_TYPE(HangarMachine, hangar_machine, HANGAR, MACHINE, GObject)
 /* Loads the profile in dir (its machine.ini); id names it (the folder's name). */
 HangarMachine *hangar_machine_new_from_dir(const char *id, const char *dir, GError **error);
 
+/* Reads machine.ini again into this object (a powered-off machine only; windows and rows
+ * that hold it see the new settings). */
+gboolean hangar_machine_reload(HangarMachine *self, GError **error);
+
 const char *hangar_machine_get_id(HangarMachine *self);
 const char *hangar_machine_get_dir(HangarMachine *self);
 const char *hangar_machine_get_name(HangarMachine *self);

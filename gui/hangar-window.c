@@ -55,13 +55,18 @@ void hangar_window_reload(HangarWindow *self)
         g_autofree char *ini = g_build_filename(path, "machine.ini", NULL);
         if (!g_file_test(ini, G_FILE_TEST_IS_REGULAR))
             continue;
+        /* A machine already listed stays the same object (its window, if one is open,
+         * holds it): only its settings are read again. */
         HangarMachine *m = find_row_machine(self, id);
-        if (m && hangar_machine_get_state(m) != HANGAR_MACHINE_STOPPED) {
+        g_autoptr(GError) error = NULL;
+        if (m && hangar_machine_reload(m, &error)) {
             g_ptr_array_add(machines, g_object_ref(m));
             continue;
         }
-        g_autoptr(GError) error = NULL;
-        m = hangar_machine_new_from_dir(id, path, &error);
+        if (!m)
+            m = hangar_machine_new_from_dir(id, path, &error);
+        else
+            m = NULL;
         if (m)
             g_ptr_array_add(machines, m);
         else
