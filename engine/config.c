@@ -303,8 +303,8 @@ bool hg_config_load_profile(HgConfig *cfg, const char *dir, GError **error)
     char *version = read_string(kf, "Machine", "Version");
     if (version && !g_ascii_string_to_unsigned(version, 10, 0, G_MAXUINT32, NULL, NULL)) {
         g_set_error(error, HG_ERROR, HG_ERROR_CONFIG,
-                    "%s: [Machine] Version=%s: expected a whole number (the profile format)",
-                    path, version);
+                    "%s: [Machine] Version=%s: expected a whole number (the profile format)", path,
+                    version);
         g_free(version);
         goto out;
     }

@@ -182,8 +182,8 @@ static gboolean validate_name(HangarAssistant *self)
     else if (g_utf8_strlen(name, -1) > 64)
         msg = g_strdup(_("The name is too long: at most 64 characters."));
     else if (name_taken(name, self->machine ? hangar_machine_get_id(self->machine) : NULL))
-        msg = g_strdup_printf(_("A machine called “%s” exists already: choose another name."),
-                              name);
+        msg =
+            g_strdup_printf(_("A machine called “%s” exists already: choose another name."), name);
     show_error(self->name_error, msg);
     return msg == NULL;
 }
@@ -343,8 +343,8 @@ static void validate_all(HangarAssistant *self)
     gtk_widget_set_visible(GTK_WIDGET(self->type_hint), TRUE);
     gtk_label_set_text(self->type_hint, _(current_preset(self)->hint));
     gboolean ok[] = {
-        validate_name(self),   validate_memory(self),   validate_medium(self),
-        validate_disk(self),   validate_hardware(self),
+        validate_name(self), validate_memory(self),   validate_medium(self),
+        validate_disk(self), validate_hardware(self),
     };
     gboolean all = TRUE;
     GtkWidget *pages[] = {self->name_page, self->memory_page, self->medium_page, self->disk_page,
@@ -508,8 +508,8 @@ static char *new_disk_path(const char *dir, const char *format)
 {
     const char *ext = !strcmp(format, "raw") ? "img" : "qcow2";
     for (int n = 1;; n++) {
-        g_autofree char *base = n == 1 ? g_strdup_printf("disk.%s", ext)
-                                       : g_strdup_printf("disk-%d.%s", n, ext);
+        g_autofree char *base =
+            n == 1 ? g_strdup_printf("disk.%s", ext) : g_strdup_printf("disk-%d.%s", n, ext);
         char *path = g_build_filename(dir, base, NULL);
         if (!g_file_test(path, G_FILE_TEST_EXISTS))
             return path;
@@ -522,8 +522,8 @@ static gboolean save(HangarAssistant *self, char **out_id, GError **error)
     g_autofree char *name = entry_text(self->name_entry);
     g_autofree char *id = self->machine ? g_strdup(hangar_machine_get_id(self->machine))
                                         : hangar_assistant_make_id(name);
-    g_autofree char *dir = self->machine ? g_strdup(hangar_machine_get_dir(self->machine))
-                                         : hg_profile_dir_for_id(id);
+    g_autofree char *dir =
+        self->machine ? g_strdup(hangar_machine_get_dir(self->machine)) : hg_profile_dir_for_id(id);
     gboolean made_dir = FALSE;
     if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
         if (g_mkdir_with_parents(dir, 0700) != 0) {
@@ -538,8 +538,8 @@ static gboolean save(HangarAssistant *self, char **out_id, GError **error)
     if (toggled(self->disk_new)) {
         const char *format = disk_format(self);
         disk = new_disk_path(dir, format);
-        uint64_t size = (uint64_t)(gtk_spin_button_get_value(self->disk_size_spin) * 1024.0) *
-                        1024 * 1024;
+        uint64_t size =
+            (uint64_t)(gtk_spin_button_get_value(self->disk_size_spin) * 1024.0) * 1024 * 1024;
         g_autoptr(GError) err = NULL;
         if (!hg_image_create(disk, format, size, NULL, NULL, &err)) {
             g_unlink(disk);

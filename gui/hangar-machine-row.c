@@ -41,8 +41,7 @@ static void load_thumbnail(HangarMachineRow *self)
     if (pb)
         gtk_image_set_from_pixbuf(self->thumbnail_image, pb);
     else
-        gtk_image_set_from_icon_name(self->thumbnail_image, "computer-symbolic",
-                                     GTK_ICON_SIZE_DND);
+        gtk_image_set_from_icon_name(self->thumbnail_image, "computer-symbolic", GTK_ICON_SIZE_DND);
 }
 
 static void on_thumbnail_saved(HangarMachine *machine, gpointer data)

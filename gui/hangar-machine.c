@@ -22,9 +22,9 @@ struct _HangarMachine {
     HgConfig cfg;
     HangarMachineState state;
     HgMachine *hg;
-    guint run_gen;        /* changed on every start and power off */
-    gint display_pending; /* atomic: a display event is queued */
-    gint display_resized; /* atomic: a resize happened since the last event */
+    guint run_gen;         /* changed on every start and power off */
+    gint display_pending;  /* atomic: a display event is queued */
+    gint display_resized;  /* atomic: a resize happened since the last event */
     guint thumbnail_timer; /* refreshes thumbnail.png while running */
 };
 
@@ -357,8 +357,8 @@ static void hangar_machine_class_init(HangarMachineClass *klass)
         g_signal_new("display-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                      NULL, G_TYPE_NONE, 1, G_TYPE_BOOLEAN);
     signals[SIGNAL_THUMBNAIL_SAVED] =
-        g_signal_new("thumbnail-saved", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
-                     NULL, NULL, G_TYPE_NONE, 0);
+        g_signal_new("thumbnail-saved", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                     NULL, G_TYPE_NONE, 0);
 }
 
 static void hangar_machine_init(HangarMachine *self)

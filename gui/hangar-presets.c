@@ -9,8 +9,8 @@
 #include <string.h>
 
 static const HangarPreset presets[] = {
-    {"linux", N_("Modern Linux"), N_("A current Linux distribution (kernel 4 or later)"), 1024,
-     128, 20 * 1024, HG_SOUND_ES1370, HG_NIC_RTL8139, TRUE, HANGAR_MEDIUM_CD, "dc"},
+    {"linux", N_("Modern Linux"), N_("A current Linux distribution (kernel 4 or later)"), 1024, 128,
+     20 * 1024, HG_SOUND_ES1370, HG_NIC_RTL8139, TRUE, HANGAR_MEDIUM_CD, "dc"},
     {"linux-old", N_("Older Linux"), N_("A Linux distribution from the 1990s or 2000s"), 256, 16,
      4 * 1024, HG_SOUND_SB16, HG_NIC_NE2K_PCI, FALSE, HANGAR_MEDIUM_CD, "dc"},
     {"dos", N_("DOS"), N_("MS-DOS, FreeDOS or PC DOS, started from a floppy"), 16, 1, 504,
@@ -19,8 +19,8 @@ static const HangarPreset presets[] = {
      HG_NIC_NE2K_PCI, FALSE, HANGAR_MEDIUM_CD, "dc"},
     {"winxp", N_("Windows XP"), N_("Windows 2000 or XP"), 512, 64, 10 * 1024, HG_SOUND_ES1370,
      HG_NIC_RTL8139, FALSE, HANGAR_MEDIUM_CD, "dc"},
-    {"other", N_("Other"), N_("Any other PC operating system"), 128, 1, 2 * 1024, 0,
-     HG_NIC_RTL8139, FALSE, HANGAR_MEDIUM_CD, "dc"},
+    {"other", N_("Other"), N_("Any other PC operating system"), 128, 1, 2 * 1024, 0, HG_NIC_RTL8139,
+     FALSE, HANGAR_MEDIUM_CD, "dc"},
 };
 
 const HangarPreset *hangar_presets(size_t *count)

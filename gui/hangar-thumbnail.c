@@ -3,8 +3,8 @@
  * so cairo scales it with its bilinear filter and writes the PNG. */
 #include "hangar-thumbnail.h"
 
-#include <glib/gi18n.h>
 #include <errno.h>
+#include <glib/gi18n.h>
 #include <glib/gstdio.h>
 
 char *hangar_thumbnail_path(const char *dir)
@@ -20,8 +20,8 @@ gboolean hangar_thumbnail_save(HgDisplay *display, const char *path, GError **er
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "the machine has no picture yet");
         return FALSE;
     }
-    cairo_surface_t *src = cairo_image_surface_create_for_data(
-        (unsigned char *)pixels, CAIRO_FORMAT_RGB24, w, h, w * 4);
+    cairo_surface_t *src = cairo_image_surface_create_for_data((unsigned char *)pixels,
+                                                               CAIRO_FORMAT_RGB24, w, h, w * 4);
     double scale = MIN((double)HANGAR_THUMBNAIL_WIDTH / w, (double)HANGAR_THUMBNAIL_HEIGHT / h);
     int tw = MAX(1, (int)(w * scale + 0.5)), th = MAX(1, (int)(h * scale + 0.5));
     cairo_surface_t *dst = cairo_image_surface_create(CAIRO_FORMAT_RGB24, tw, th);

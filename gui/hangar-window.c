@@ -275,8 +275,9 @@ GtkWidget *hangar_window_delete_selected(HangarWindow *self)
     }
     g_autoptr(GString) text = g_string_new(NULL);
     if (inside->len)
-        g_string_append_printf(text, _("Its disk images in its folder:%s\n\nKeep them to use "
-                                       "them in another machine, or delete them for good."),
+        g_string_append_printf(text,
+                               _("Its disk images in its folder:%s\n\nKeep them to use "
+                                 "them in another machine, or delete them for good."),
                                inside->str);
     else
         g_string_append(text, _("It has no disk images in its folder."));

@@ -206,8 +206,7 @@ static void test_old_profile_defaults(void)
     char *ini = g_build_filename(dir, "machine.ini", NULL);
     GKeyFile *kf = g_key_file_new();
     g_assert_true(g_key_file_load_from_file(kf, ini, 0, NULL));
-    g_assert_cmpuint(g_key_file_get_uint64(kf, "Machine", "Version", NULL), ==,
-                     HG_PROFILE_VERSION);
+    g_assert_cmpuint(g_key_file_get_uint64(kf, "Machine", "Version", NULL), ==, HG_PROFILE_VERSION);
     g_assert_false(g_key_file_has_group(kf, "Drives"));
     g_key_file_free(kf);
     g_free(ini);

@@ -218,8 +218,8 @@ static void check_presets(GtkWidget *a)
     g_assert_cmpstr(combo(a, "Boot order"), ==, "dc");
     g_assert_true(gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(
         by_label(a, "USB tablet (the pointer follows the mouse without a grab)"))));
-    g_assert_true(gtk_toggle_button_get_active(
-        GTK_TOGGLE_BUTTON(by_label(a, "CD or DVD image (ISO file)"))));
+    g_assert_true(
+        gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(by_label(a, "CD or DVD image (ISO file)"))));
     /* A locally administered unicast address in 52:54:00. */
     const char *mac = gtk_entry_get_text(GTK_ENTRY(by_name(a, "MAC address")));
     g_assert_true(g_str_has_prefix(mac, "52:54:00:"));
@@ -231,8 +231,7 @@ static void check_presets(GtkWidget *a)
     g_assert_cmpstr(combo(a, "Sound card"), ==, "sb16,adlib");
     g_assert_cmpstr(combo(a, "Network card"), ==, "ne2k_isa");
     g_assert_cmpstr(combo(a, "Boot order"), ==, "ac");
-    g_assert_true(
-        gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(by_label(a, "Floppy image"))));
+    g_assert_true(gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(by_label(a, "Floppy image"))));
     g_assert_false(gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(
         by_label(a, "USB tablet (the pointer follows the mouse without a grab)"))));
 
@@ -252,8 +251,8 @@ static void check_presets(GtkWidget *a)
     g_assert_cmpstr(combo(a, "Sound card"), ==, "sb16");
     g_assert_cmpstr(combo(a, "Network card"), ==, "ne2k_pci");
     g_assert_cmpstr(combo(a, "Boot order"), ==, "dc");
-    g_assert_true(gtk_toggle_button_get_active(
-        GTK_TOGGLE_BUTTON(by_label(a, "CD or DVD image (ISO file)"))));
+    g_assert_true(
+        gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(by_label(a, "CD or DVD image (ISO file)"))));
 }
 
 static void check_validation(GtkWidget *a, const char *iso)
@@ -461,8 +460,8 @@ static void run_checks(GtkApplication *app, const char *tmp)
     g_assert_cmpstr(combo(a, "Guest type"), ==, "win9x");
     g_assert_cmpfloat(spin_value(a, "Memory in MiB"), ==, 64);
     g_assert_cmpstr(gtk_entry_get_text(GTK_ENTRY(by_name(a, "Install medium file"))), ==, iso);
-    g_assert_true(gtk_toggle_button_get_active(
-        GTK_TOGGLE_BUTTON(by_label(a, "Use an existing image"))));
+    g_assert_true(
+        gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(by_label(a, "Use an existing image"))));
     g_assert_cmpstr(gtk_entry_get_text(GTK_ENTRY(by_name(a, "MAC address"))), ==,
                     "52:54:00:12:34:56");
     /* Its own name is not "taken". */
