@@ -22,10 +22,10 @@ struct _HangarMachine {
     HgConfig cfg;
     HangarMachineState state;
     HgMachine *hg;
-    guint run_gen;         /* changed on every start and power off */
-    gint display_pending;  /* atomic: a display event is queued */
-    gint display_resized;  /* atomic: a resize happened since the last event */
-    guint thumbnail_timer; /* refreshes thumbnail.png while running */
+    guint run_gen;        /* changed on every start and power off */
+    gint display_pending; /* atomic: a display event is queued */
+    gint display_resized; /* atomic: a resize happened since the last event */
+    guint thumb_timer;    /* refreshes thumbnail.png while running */
 };
 
 G_DEFINE_TYPE(HangarMachine, hangar_machine, G_TYPE_OBJECT)
@@ -232,7 +232,7 @@ gboolean hangar_machine_start(HangarMachine *self, GError **error)
         return FALSE;
     }
     set_state(self, HANGAR_MACHINE_RUNNING);
-    self->thumbnail_timer = g_timeout_add_seconds(20, thumbnail_tick, self);
+    self->thumb_timer = g_timeout_add_seconds(20, thumbnail_tick, self);
     return TRUE;
 }
 
@@ -260,7 +260,7 @@ void hangar_machine_power_off(HangarMachine *self)
         return;
     g_atomic_int_inc(&self->run_gen);
     hg_machine_stop(self->hg);
-    g_clear_handle_id(&self->thumbnail_timer, g_source_remove);
+    g_clear_handle_id(&self->thumb_timer, g_source_remove);
     hangar_machine_save_thumbnail(self);
     /* The thread has ended: nothing calls the notifier any more. */
     hg_display_set_notify(hg_machine_display(self->hg), NULL, NULL);
