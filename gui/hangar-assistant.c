@@ -25,6 +25,7 @@ struct _HangarAssistant {
     HangarMachine *machine; /* the machine whose settings these are, or NULL for a new one */
     gboolean filling;       /* fields set by the program, not the person: no preset */
     gboolean apply_failed;  /* the last Apply failed: "close" must not close */
+    char *title;            /* "New Machine" or "Settings of “NAME”" */
 
     GtkWidget *name_page, *memory_page, *medium_page, *disk_page, *hardware_page, *summary_page;
     GtkEntry *name_entry;
@@ -617,6 +618,18 @@ static void on_prepare(GtkAssistant *assistant, GtkWidget *page, gpointer data)
         gtk_widget_grab_focus(GTK_WIDGET(self->memory_spin));
 }
 
+/* GtkAssistant titles the window after the current page (after "prepare"); the task's
+ * name goes first, so the window says what it is for. */
+static void on_title_notify(GObject *object, GParamSpec *pspec, gpointer data)
+{
+    HangarAssistant *self = HANGAR_ASSISTANT(object);
+    const char *title = gtk_window_get_title(GTK_WINDOW(self));
+    if (!self->title || (title && g_str_has_prefix(title, self->title)))
+        return;
+    g_autofree char *full = g_strdup_printf("%s — %s", self->title, title ? title : "");
+    gtk_window_set_title(GTK_WINDOW(self), full);
+}
+
 /* --- Construction --- */
 
 static void fill_from_machine(HangarAssistant *self, HangarMachine *m)
@@ -671,9 +684,10 @@ HangarAssistant *hangar_assistant_new_for_machine(GtkWindow *parent, HangarMachi
 {
     HangarAssistant *self = hangar_assistant_new(parent);
     self->machine = g_object_ref(machine);
-    g_autofree char *title =
-        g_strdup_printf(_("Settings of “%s”"), hangar_machine_get_name(machine));
-    gtk_window_set_title(GTK_WINDOW(self), title);
+    g_free(self->title);
+    self->title = g_strdup_printf(_("Settings of “%s”"), hangar_machine_get_name(machine));
+    gtk_window_set_title(GTK_WINDOW(self),
+                         gtk_assistant_get_page_title(GTK_ASSISTANT(self), self->name_page));
     fill_from_machine(self, machine);
     validate_all(self);
     return self;
@@ -683,6 +697,7 @@ static void hangar_assistant_dispose(GObject *object)
 {
     HangarAssistant *self = HANGAR_ASSISTANT(object);
     g_clear_object(&self->machine);
+    g_clear_pointer(&self->title, g_free);
     G_OBJECT_CLASS(hangar_assistant_parent_class)->dispose(object);
 }
 
@@ -744,7 +759,9 @@ static void hangar_assistant_class_init(HangarAssistantClass *klass)
 static void hangar_assistant_init(HangarAssistant *self)
 {
     self->filling = TRUE;
+    self->title = g_strdup(_("New Machine"));
     gtk_widget_init_template(GTK_WIDGET(self));
+    g_signal_connect(self, "notify::title", G_CALLBACK(on_title_notify), NULL);
     size_t n;
     const HangarPreset *p = hangar_presets(&n);
     for (size_t i = 0; i < n; i++)

@@ -11,6 +11,7 @@
 
 #include "hangar-assistant.h"
 #include "hangar-machine-row.h"
+#include "hangar-machine-window.h"
 #include "hangar-thumbnail.h"
 
 struct _HangarWindow {
@@ -245,6 +246,13 @@ static void on_delete_response(GtkDialog *dialog, int response, gpointer data)
     if ((response == RESPONSE_KEEP_DISKS || response == RESPONSE_DELETE_DISKS) &&
         hangar_machine_get_state(r->machine) == HANGAR_MACHINE_STOPPED) {
         remove_profile(r->machine, response == RESPONSE_DELETE_DISKS ? r->inside : NULL);
+        /* Its window (open after a power off) would start a machine that is gone. */
+        GtkApplication *app = gtk_window_get_application(GTK_WINDOW(r->window));
+        g_autoptr(GList) windows = g_list_copy(gtk_application_get_windows(app));
+        for (GList *l = windows; l; l = l->next)
+            if (HANGAR_IS_MACHINE_WINDOW(l->data) &&
+                hangar_machine_window_get_machine(l->data) == r->machine)
+                gtk_widget_destroy(l->data);
         hangar_window_reload(r->window);
     }
     gtk_widget_destroy(GTK_WIDGET(dialog));

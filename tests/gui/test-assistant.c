@@ -370,6 +370,7 @@ static void run_checks(GtkApplication *app, const char *tmp)
     g_object_add_weak_pointer(G_OBJECT(a), (gpointer *)&a);
     spin();
     g_assert_true(gtk_widget_get_mapped(a));
+    g_assert_cmpstr(gtk_window_get_title(GTK_WINDOW(a)), ==, "New Machine — Name and Type");
     check_presets(a);
     check_validation(a, iso);
     set_combo(a, "Disk format", "raw");
@@ -456,6 +457,7 @@ static void run_checks(GtkApplication *app, const char *tmp)
     g_assert_nonnull(a);
     g_object_add_weak_pointer(G_OBJECT(a), (gpointer *)&a);
     spin();
+    g_assert_true(g_str_has_prefix(gtk_window_get_title(GTK_WINDOW(a)), "Settings of “New PC” — "));
     g_assert_cmpstr(gtk_entry_get_text(GTK_ENTRY(by_name(a, "Name"))), ==, "New PC");
     g_assert_cmpstr(combo(a, "Guest type"), ==, "win9x");
     g_assert_cmpfloat(spin_value(a, "Memory in MiB"), ==, 64);
