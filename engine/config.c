@@ -300,6 +300,17 @@ bool hg_config_load_profile(HgConfig *cfg, const char *dir, GError **error)
                     "%s has no [Machine] section: not a Hangar machine profile", path);
         goto out;
     }
+    /* Version= only has to be a number: a newer format's profile loads with the keys this
+     * version knows (and a save keeps the rest). */
+    char *version = read_string(kf, "Machine", "Version");
+    if (version && !g_ascii_string_to_unsigned(version, 10, 0, G_MAXUINT32, NULL, NULL)) {
+        g_set_error(error, HG_ERROR, HG_ERROR_CONFIG,
+                    "%s: [Machine] Version=%s: expected a whole number (the profile format)", path,
+                    version);
+        g_free(version);
+        goto out;
+    }
+    g_free(version);
     HgConfig c;
     hg_config_init(&c);
     c.name = read_string(kf, "Machine", "Name");
@@ -394,14 +405,29 @@ out:
 static void write_path(GKeyFile *kf, const char *group, const char *key, const char *path,
                        const char *dir)
 {
-    if (!path)
+    if (!path) {
+        g_key_file_remove_key(kf, group, key, NULL);
         return;
+    }
     size_t n = strlen(dir);
     if (strncmp(path, dir, n) == 0 && path[n] == G_DIR_SEPARATOR && path[n + 1])
         g_key_file_set_string(kf, group, key, path + n + 1);
     else
         g_key_file_set_string(kf, group, key, path);
 }
+
+/* Sets group/key to value, or removes the key when value is NULL (a field cleared since
+ * the last save must not come back from the old file). */
+static void set_or_remove(GKeyFile *kf, const char *group, const char *key, const char *value)
+{
+    if (value)
+        g_key_file_set_string(kf, group, key, value);
+    else
+        g_key_file_remove_key(kf, group, key, NULL);
+}
+
+/* Groups a profile may hold that are ours: emptied ones are dropped after a save. */
+static const char *const own_groups[] = {"Firmware", "Drives", "Audio", "Network", "USB"};
 
 bool hg_config_save_profile(const HgConfig *cfg, const char *dir, GError **error)
 {
@@ -411,14 +437,28 @@ bool hg_config_save_profile(const HgConfig *cfg, const char *dir, GError **error
                     "cannot create the profile folder %s: %s", dir, g_strerror(e));
         return false;
     }
+    /* Start from the file on disk, so that keys and groups this version does not know (a
+     * newer Hangar's, or a person's comments) survive a save from an older one. */
     GKeyFile *kf = g_key_file_new();
-    if (cfg->name)
-        g_key_file_set_string(kf, "Machine", "Name", cfg->name);
-    if (cfg->guest_type)
-        g_key_file_set_string(kf, "Machine", "GuestType", cfg->guest_type);
+    char *old = g_build_filename(dir, "machine.ini", NULL);
+    if (g_file_test(old, G_FILE_TEST_IS_REGULAR) &&
+        !g_key_file_load_from_file(kf, old, G_KEY_FILE_KEEP_COMMENTS, NULL)) {
+        /* Unreadable: it cannot be loaded either, so nothing in it can be kept. */
+        g_key_file_free(kf);
+        kf = g_key_file_new();
+    }
+    g_free(old);
+    /* Written by every save; a newer file keeps its own (higher) version. */
+    guint64 version = 0;
+    char *v = g_key_file_get_string(kf, "Machine", "Version", NULL);
+    if (!v || !g_ascii_string_to_unsigned(v, 10, 0, G_MAXUINT32, &version, NULL) ||
+        version < HG_PROFILE_VERSION)
+        g_key_file_set_uint64(kf, "Machine", "Version", HG_PROFILE_VERSION);
+    g_free(v);
+    set_or_remove(kf, "Machine", "Name", cfg->name);
+    set_or_remove(kf, "Machine", "GuestType", cfg->guest_type);
     g_key_file_set_uint64(kf, "Machine", "Memory", cfg->memory_mib);
-    if (cfg->boot[0])
-        g_key_file_set_string(kf, "Machine", "Boot", cfg->boot);
+    set_or_remove(kf, "Machine", "Boot", cfg->boot[0] ? cfg->boot : NULL);
     g_key_file_set_string(kf, "Machine", "Clock",
                           cfg->clock == HG_CLOCK_ICOUNT ? "icount" : "host");
     g_key_file_set_string(kf, "Machine", "Display",
@@ -426,8 +466,7 @@ bool hg_config_save_profile(const HgConfig *cfg, const char *dir, GError **error
     write_path(kf, "Firmware", "Bios", cfg->bios, dir);
     write_path(kf, "Firmware", "Kernel", cfg->kernel, dir);
     write_path(kf, "Firmware", "Initrd", cfg->initrd, dir);
-    if (cfg->append)
-        g_key_file_set_string(kf, "Firmware", "Append", cfg->append);
+    set_or_remove(kf, "Firmware", "Append", cfg->append);
     write_path(kf, "Drives", "HDA", cfg->hda, dir);
     write_path(kf, "Drives", "HDB", cfg->hdb, dir);
     write_path(kf, "Drives", "CDROM", cfg->cdrom, dir);
@@ -435,26 +474,27 @@ bool hg_config_save_profile(const HgConfig *cfg, const char *dir, GError **error
     char *cards = hg_config_soundhw_string(cfg);
     g_key_file_set_string(kf, "Audio", "Cards", cards);
     g_free(cards);
-    if (cfg->audio)
-        g_key_file_set_string(kf, "Audio", "Output", cfg->audio);
+    set_or_remove(kf, "Audio", "Output", cfg->audio);
     char *nic = cfg->nic_options ? g_strdup_printf("%s,%s", hg_config_nic_name(cfg->nic),
                                                    cfg->nic_options)
                                  : g_strdup(hg_config_nic_name(cfg->nic));
     g_key_file_set_string(kf, "Network", "Card", nic);
     g_free(nic);
-    if (cfg->net)
-        g_key_file_set_string(kf, "Network", "Mode", cfg->net);
+    set_or_remove(kf, "Network", "Mode", cfg->net);
     static const uint8_t no_mac[6];
-    if (memcmp(cfg->mac, no_mac, 6) != 0) {
-        char mac[18];
-        g_snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", cfg->mac[0], cfg->mac[1],
-                   cfg->mac[2], cfg->mac[3], cfg->mac[4], cfg->mac[5]);
-        g_key_file_set_string(kf, "Network", "MAC", mac);
-    }
-    if (cfg->usb) {
-        char *usb = g_strjoinv(",", cfg->usb);
-        g_key_file_set_string(kf, "USB", "Devices", usb);
-        g_free(usb);
+    char mac[18];
+    g_snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", cfg->mac[0], cfg->mac[1],
+               cfg->mac[2], cfg->mac[3], cfg->mac[4], cfg->mac[5]);
+    set_or_remove(kf, "Network", "MAC", memcmp(cfg->mac, no_mac, 6) != 0 ? mac : NULL);
+    char *usb = cfg->usb ? g_strjoinv(",", cfg->usb) : NULL;
+    set_or_remove(kf, "USB", "Devices", usb);
+    g_free(usb);
+    for (size_t i = 0; i < G_N_ELEMENTS(own_groups); i++) {
+        gsize n = 0;
+        char **keys = g_key_file_get_keys(kf, own_groups[i], &n, NULL);
+        g_strfreev(keys);
+        if (n == 0)
+            g_key_file_remove_group(kf, own_groups[i], NULL);
     }
     gsize len;
     char *data = g_key_file_to_data(kf, &len, NULL);

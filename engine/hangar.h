@@ -100,7 +100,11 @@ char *hg_profile_dir_for_id(const char *id);
 /* Resolves what a user typed: a folder with machine.ini, a machine.ini path, or an id. */
 char *hg_profile_resolve(const char *name_or_path, GError **error);
 bool hg_config_load_profile(HgConfig *cfg, const char *dir, GError **error);
-/* Writes dir/machine.ini crash-safely (temporary file, fsync, rename). */
+/* Writes dir/machine.ini crash-safely (temporary file, fsync, rename). Keys and groups of
+ * an existing machine.ini that this version does not know (a newer Hangar's) are kept;
+ * [Machine] Version= says which profile format wrote it. A profile without Version= (the
+ * first format) or lacking keys loads with hg_config_init's defaults for them. */
+#define HG_PROFILE_VERSION 1
 bool hg_config_save_profile(const HgConfig *cfg, const char *dir, GError **error);
 
 /* Creates a disk image of size bytes (format "raw" or "qcow2"; NULL means raw), with an

@@ -84,6 +84,9 @@ static void hangar_application_startup(GApplication *app)
     GtkApplication *gapp = GTK_APPLICATION(app);
     gtk_application_set_accels_for_action(gapp, "app.quit", (const char *[]){"<Ctrl>q", NULL});
     gtk_application_set_accels_for_action(gapp, "win.reload", (const char *[]){"F5", NULL});
+    gtk_application_set_accels_for_action(gapp, "win.new-machine",
+                                          (const char *[]){"<Ctrl>n", NULL});
+    gtk_application_set_accels_for_action(gapp, "win.delete", (const char *[]){"Delete", NULL});
     gtk_application_set_accels_for_action(gapp, "machine.fullscreen",
                                           (const char *[]){"<Ctrl><Alt>f", NULL});
     gtk_application_set_accels_for_action(gapp, "machine.pause",

@@ -11,6 +11,8 @@
 
 #include <glib/gi18n.h>
 
+#include "hangar-presets.h"
+#include "hangar-thumbnail.h"
 #include "keymap.h"
 
 struct _HangarMachine {
@@ -25,6 +27,7 @@ struct _HangarMachine {
     guint run_gen;        /* changed on every start and power off */
     gint display_pending; /* atomic: a display event is queued */
     gint display_resized; /* atomic: a resize happened since the last event */
+    guint thumb_timer;    /* refreshes thumbnail.png while running */
 };
 
 G_DEFINE_TYPE(HangarMachine, hangar_machine, G_TYPE_OBJECT)
@@ -32,7 +35,7 @@ G_DEFINE_TYPE(HangarMachine, hangar_machine, G_TYPE_OBJECT)
 enum { PROP_0, PROP_NAME, PROP_GUEST_TYPE, PROP_STATE, N_PROPS };
 static GParamSpec *props[N_PROPS];
 
-enum { SIGNAL_DISPLAY_CHANGED, N_SIGNALS };
+enum { SIGNAL_DISPLAY_CHANGED, SIGNAL_THUMBNAIL_SAVED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 static void set_state(HangarMachine *self, HangarMachineState state)
@@ -66,7 +69,10 @@ static gboolean state_event_main(gpointer data)
         return G_SOURCE_REMOVE;
     switch (ev->state) {
     case HG_STATE_RUNNING: set_state(self, HANGAR_MACHINE_RUNNING); break;
-    case HG_STATE_PAUSED: set_state(self, HANGAR_MACHINE_PAUSED); break;
+    case HG_STATE_PAUSED:
+        hangar_machine_save_thumbnail(self);
+        set_state(self, HANGAR_MACHINE_PAUSED);
+        break;
     case HG_STATE_FINISHED:
         /* The guest powered itself off: collect the thread and the emulator. */
         hangar_machine_power_off(self);
@@ -125,6 +131,24 @@ HangarMachine *hangar_machine_new_from_dir(const char *id, const char *dir, GErr
     return self;
 }
 
+gboolean hangar_machine_reload(HangarMachine *self, GError **error)
+{
+    /* A running machine keeps the configuration it was started with. */
+    if (self->hg)
+        return TRUE;
+    HgConfig cfg;
+    hg_config_init(&cfg);
+    if (!hg_config_load_profile(&cfg, self->dir, error)) {
+        hg_config_clear(&cfg);
+        return FALSE;
+    }
+    hg_config_clear(&self->cfg);
+    self->cfg = cfg;
+    g_object_notify_by_pspec(G_OBJECT(self), props[PROP_NAME]);
+    g_object_notify_by_pspec(G_OBJECT(self), props[PROP_GUEST_TYPE]);
+    return TRUE;
+}
+
 const char *hangar_machine_get_id(HangarMachine *self)
 {
     return self->id;
@@ -147,19 +171,8 @@ const char *hangar_machine_get_guest_type(HangarMachine *self)
 
 const char *hangar_machine_get_guest_type_label(HangarMachine *self)
 {
-    const char *t = hangar_machine_get_guest_type(self);
-    /* The presets of docs/architecture.md's profile format. */
-    if (!strcmp(t, "linux"))
-        return _("Linux");
-    if (!strcmp(t, "linux-old"))
-        return _("Older Linux");
-    if (!strcmp(t, "dos"))
-        return _("DOS");
-    if (!strcmp(t, "win9x"))
-        return _("Windows 9x");
-    if (!strcmp(t, "winxp"))
-        return _("Windows XP");
-    return _("Other");
+    /* The assistant's presets (gui/hangar-presets.c) name the guest types. */
+    return _(hangar_preset_find(hangar_machine_get_guest_type(self))->label);
 }
 
 const HgConfig *hangar_machine_get_config(HangarMachine *self)
@@ -180,6 +193,25 @@ const char *hangar_machine_state_label(HangarMachineState state)
     case HANGAR_MACHINE_STOPPED:
     default: return _("Powered off");
     }
+}
+
+static gboolean thumbnail_tick(gpointer data)
+{
+    hangar_machine_save_thumbnail(data);
+    return G_SOURCE_CONTINUE;
+}
+
+void hangar_machine_save_thumbnail(HangarMachine *self)
+{
+    if (!self->hg)
+        return;
+    g_autofree char *path = hangar_thumbnail_path(self->dir);
+    g_autoptr(GError) error = NULL;
+    /* A missing picture is no reason to bother anyone: the list keeps the older one. */
+    if (hangar_thumbnail_save(hg_machine_display(self->hg), path, &error))
+        g_signal_emit(self, signals[SIGNAL_THUMBNAIL_SAVED], 0);
+    else
+        g_debug("thumbnail of %s: %s", self->id, error->message);
 }
 
 gboolean hangar_machine_start(HangarMachine *self, GError **error)
@@ -204,6 +236,7 @@ gboolean hangar_machine_start(HangarMachine *self, GError **error)
         return FALSE;
     }
     set_state(self, HANGAR_MACHINE_RUNNING);
+    self->thumb_timer = g_timeout_add_seconds(20, thumbnail_tick, self);
     return TRUE;
 }
 
@@ -231,6 +264,8 @@ void hangar_machine_power_off(HangarMachine *self)
         return;
     g_atomic_int_inc(&self->run_gen);
     hg_machine_stop(self->hg);
+    g_clear_handle_id(&self->thumb_timer, g_source_remove);
+    hangar_machine_save_thumbnail(self);
     /* The thread has ended: nothing calls the notifier any more. */
     hg_display_remove_consumer(g_steal_pointer(&self->display_watch));
     hg_machine_free(g_steal_pointer(&self->hg));
@@ -325,6 +360,9 @@ static void hangar_machine_class_init(HangarMachineClass *klass)
     signals[SIGNAL_DISPLAY_CHANGED] =
         g_signal_new("display-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                      NULL, G_TYPE_NONE, 1, G_TYPE_BOOLEAN);
+    signals[SIGNAL_THUMBNAIL_SAVED] =
+        g_signal_new("thumbnail-saved", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                     NULL, G_TYPE_NONE, 0);
 }
 
 static void hangar_machine_init(HangarMachine *self)

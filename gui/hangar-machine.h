@@ -21,6 +21,10 @@ G_DECLARE_FINAL_TYPE(HangarMachine, hangar_machine, HANGAR, MACHINE, GObject)
 /* Loads the profile in dir (its machine.ini); id names it (the folder's name). */
 HangarMachine *hangar_machine_new_from_dir(const char *id, const char *dir, GError **error);
 
+/* Reads machine.ini again into this object (a powered-off machine only; windows and rows
+ * that hold it see the new settings). */
+gboolean hangar_machine_reload(HangarMachine *self, GError **error);
+
 const char *hangar_machine_get_id(HangarMachine *self);
 const char *hangar_machine_get_dir(HangarMachine *self);
 const char *hangar_machine_get_name(HangarMachine *self);
@@ -51,6 +55,10 @@ gboolean hangar_machine_send_chord(HangarMachine *self, const char *chord);
 /* The running emulator's display, or NULL when stopped. Signal "display-changed"
  * (gboolean resized) is emitted on the GTK thread after the guest drew something. */
 HgDisplay *hangar_machine_get_display(HangarMachine *self);
+/* Writes thumbnail.png in the profile folder from the running machine's screen (done
+ * when it pauses, powers off and every 20 s); signal "thumbnail-saved" follows. */
+void hangar_machine_save_thumbnail(HangarMachine *self);
+
 /* The running emulator itself, or NULL (for tests and future panels). */
 HgMachine *hangar_machine_get_hg(HangarMachine *self);
 

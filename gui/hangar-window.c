@@ -1,18 +1,26 @@
 /* HangarWindow: the main window (template gui/ui/hangar-window.ui). Lists the profiles
  * found in the machines folder (docs/architecture.md, "Files on disk") with their guest
- * type and state; activating one starts it in its own machine window. Its size is kept in
- * GSettings. */
+ * type, state and last screen; activating one starts it in its own machine window. New
+ * opens the assistant; Settings (the assistant's pages again) and Delete act on the
+ * selected machine while it is powered off. Its size is kept in GSettings. */
 #include "hangar-window.h"
 
 #include <glib/gi18n.h>
 
+#include <glib/gstdio.h>
+
+#include "hangar-assistant.h"
 #include "hangar-machine-row.h"
+#include "hangar-machine-window.h"
+#include "hangar-thumbnail.h"
 
 struct _HangarWindow {
     GtkApplicationWindow parent_instance;
     GSettings *settings;
     GtkListBox *machine_list;
     GtkLabel *status_label;
+    HangarMachine *watched; /* the selected machine, whose state enables Settings/Delete */
+    gulong watched_id;
 };
 
 G_DEFINE_TYPE(HangarWindow, hangar_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -48,13 +56,18 @@ void hangar_window_reload(HangarWindow *self)
         g_autofree char *ini = g_build_filename(path, "machine.ini", NULL);
         if (!g_file_test(ini, G_FILE_TEST_IS_REGULAR))
             continue;
+        /* A machine already listed stays the same object (its window, if one is open,
+         * holds it): only its settings are read again. */
         HangarMachine *m = find_row_machine(self, id);
-        if (m && hangar_machine_get_state(m) != HANGAR_MACHINE_STOPPED) {
+        g_autoptr(GError) error = NULL;
+        if (m && hangar_machine_reload(m, &error)) {
             g_ptr_array_add(machines, g_object_ref(m));
             continue;
         }
-        g_autoptr(GError) error = NULL;
-        m = hangar_machine_new_from_dir(id, path, &error);
+        if (!m)
+            m = hangar_machine_new_from_dir(id, path, &error);
+        else
+            m = NULL;
         if (m)
             g_ptr_array_add(machines, m);
         else
@@ -103,10 +116,206 @@ static void reload_activated(GSimpleAction *action, GVariant *param, gpointer da
     hangar_window_reload(HANGAR_WINDOW(data));
 }
 
+static HangarMachine *selected_machine(HangarWindow *self)
+{
+    GtkListBoxRow *row = gtk_list_box_get_selected_row(self->machine_list);
+    return row ? hangar_machine_row_get_machine(HANGAR_MACHINE_ROW(row)) : NULL;
+}
+
+static void update_actions(HangarWindow *self)
+{
+    HangarMachine *m = selected_machine(self);
+    gboolean stopped = m && hangar_machine_get_state(m) == HANGAR_MACHINE_STOPPED;
+    const char *names[] = {"start", "settings", "delete"};
+    gboolean enabled[] = {m != NULL, stopped, stopped};
+    for (size_t i = 0; i < G_N_ELEMENTS(names); i++)
+        g_simple_action_set_enabled(
+            G_SIMPLE_ACTION(g_action_map_lookup_action(G_ACTION_MAP(self), names[i])), enabled[i]);
+}
+
+static void on_watched_state(GObject *object, GParamSpec *pspec, gpointer data)
+{
+    update_actions(HANGAR_WINDOW(data));
+}
+
+static void unwatch(HangarWindow *self)
+{
+    if (self->watched) {
+        g_clear_signal_handler(&self->watched_id, self->watched);
+        g_clear_object(&self->watched);
+    }
+}
+
 static void on_selection_changed(GtkListBox *box, HangarWindow *self)
 {
-    GAction *start = g_action_map_lookup_action(G_ACTION_MAP(self), "start");
-    g_simple_action_set_enabled(G_SIMPLE_ACTION(start), gtk_list_box_get_selected_row(box) != NULL);
+    HangarMachine *m = selected_machine(self);
+    if (m != self->watched) {
+        unwatch(self);
+        if (m) {
+            self->watched = g_object_ref(m);
+            self->watched_id =
+                g_signal_connect(m, "notify::state", G_CALLBACK(on_watched_state), self);
+        }
+    }
+    update_actions(self);
+}
+
+gboolean hangar_window_select(HangarWindow *self, const char *id)
+{
+    g_autoptr(GList) rows = gtk_container_get_children(GTK_CONTAINER(self->machine_list));
+    for (GList *l = rows; l; l = l->next) {
+        HangarMachine *m = hangar_machine_row_get_machine(HANGAR_MACHINE_ROW(l->data));
+        if (!strcmp(hangar_machine_get_id(m), id)) {
+            gtk_list_box_select_row(self->machine_list, l->data);
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+static void on_assistant_saved(HangarAssistant *assistant, const char *id, HangarWindow *self)
+{
+    hangar_window_reload(self);
+    hangar_window_select(self, id);
+}
+
+static HangarAssistant *show_assistant(HangarWindow *self, HangarAssistant *a)
+{
+    g_signal_connect_object(a, "saved", G_CALLBACK(on_assistant_saved), self, 0);
+    gtk_window_present(GTK_WINDOW(a));
+    return a;
+}
+
+HangarAssistant *hangar_window_new_machine(HangarWindow *self)
+{
+    return show_assistant(self, hangar_assistant_new(GTK_WINDOW(self)));
+}
+
+HangarAssistant *hangar_window_edit_selected(HangarWindow *self)
+{
+    HangarMachine *m = selected_machine(self);
+    if (!m || hangar_machine_get_state(m) != HANGAR_MACHINE_STOPPED)
+        return NULL;
+    return show_assistant(self, hangar_assistant_new_for_machine(GTK_WINDOW(self), m));
+}
+
+static void new_machine_activated(GSimpleAction *action, GVariant *param, gpointer data)
+{
+    hangar_window_new_machine(data);
+}
+
+static void settings_activated(GSimpleAction *action, GVariant *param, gpointer data)
+{
+    hangar_window_edit_selected(data);
+}
+
+/* --- Delete --- */
+
+enum { RESPONSE_KEEP_DISKS = 1, RESPONSE_DELETE_DISKS = 2 };
+
+typedef struct {
+    HangarWindow *window;
+    HangarMachine *machine;
+    GPtrArray *inside; /* images in the machine's folder: deleted on request */
+} DeleteRequest;
+
+static void delete_request_free(gpointer data)
+{
+    DeleteRequest *r = data;
+    g_object_unref(r->machine);
+    g_ptr_array_unref(r->inside);
+    g_free(r);
+}
+
+static void remove_profile(HangarMachine *m, GPtrArray *images)
+{
+    const char *dir = hangar_machine_get_dir(m);
+    g_autofree char *ini = g_build_filename(dir, "machine.ini", NULL);
+    g_autofree char *thumb = hangar_thumbnail_path(dir);
+    g_unlink(ini);
+    g_unlink(thumb);
+    for (guint i = 0; images && i < images->len; i++)
+        g_unlink(images->pdata[i]);
+    /* Only an empty folder goes: saved states or files a person put there stay. */
+    g_rmdir(dir);
+}
+
+static void on_delete_response(GtkDialog *dialog, int response, gpointer data)
+{
+    DeleteRequest *r = g_object_get_data(G_OBJECT(dialog), "request");
+    if ((response == RESPONSE_KEEP_DISKS || response == RESPONSE_DELETE_DISKS) &&
+        hangar_machine_get_state(r->machine) == HANGAR_MACHINE_STOPPED) {
+        remove_profile(r->machine, response == RESPONSE_DELETE_DISKS ? r->inside : NULL);
+        /* Its window (open after a power off) would start a machine that is gone. */
+        GtkApplication *app = gtk_window_get_application(GTK_WINDOW(r->window));
+        g_autoptr(GList) windows = g_list_copy(gtk_application_get_windows(app));
+        for (GList *l = windows; l; l = l->next)
+            if (HANGAR_IS_MACHINE_WINDOW(l->data) &&
+                hangar_machine_window_get_machine(l->data) == r->machine)
+                gtk_widget_destroy(l->data);
+        hangar_window_reload(r->window);
+    }
+    gtk_widget_destroy(GTK_WIDGET(dialog));
+}
+
+GtkWidget *hangar_window_delete_selected(HangarWindow *self)
+{
+    HangarMachine *m = selected_machine(self);
+    if (!m || hangar_machine_get_state(m) != HANGAR_MACHINE_STOPPED)
+        return NULL;
+    const HgConfig *cfg = hangar_machine_get_config(m);
+    const char *dir = hangar_machine_get_dir(m);
+    DeleteRequest *r = g_new0(DeleteRequest, 1);
+    r->window = self;
+    r->machine = g_object_ref(m);
+    r->inside = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GString) inside = g_string_new(NULL), outside = g_string_new(NULL);
+    const char *disks[] = {cfg->hda, cfg->hdb};
+    size_t n = strlen(dir);
+    for (size_t i = 0; i < G_N_ELEMENTS(disks); i++) {
+        if (!disks[i])
+            continue;
+        /* Images elsewhere may belong to other machines too: never deleted from here. */
+        gboolean in = !strncmp(disks[i], dir, n) && disks[i][n] == G_DIR_SEPARATOR;
+        if (in)
+            g_ptr_array_add(r->inside, g_strdup(disks[i]));
+        g_string_append_printf(in ? inside : outside, "\n%s", disks[i]);
+    }
+    g_autoptr(GString) text = g_string_new(NULL);
+    if (inside->len)
+        g_string_append_printf(text,
+                               _("Its disk images in its folder:%s\n\nKeep them to use "
+                                 "them in another machine, or delete them for good."),
+                               inside->str);
+    else
+        g_string_append(text, _("It has no disk images in its folder."));
+    if (outside->len)
+        g_string_append_printf(text, _("\n\nThese disk images are elsewhere and stay:%s"),
+                               outside->str);
+    GtkWidget *dialog = gtk_message_dialog_new(
+        GTK_WINDOW(self), GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT, GTK_MESSAGE_QUESTION,
+        GTK_BUTTONS_NONE, _("Delete “%s”?"), hangar_machine_get_name(m));
+    gtk_message_dialog_format_secondary_text(GTK_MESSAGE_DIALOG(dialog), "%s", text->str);
+    gtk_dialog_add_button(GTK_DIALOG(dialog), _("_Cancel"), GTK_RESPONSE_CANCEL);
+    GtkWidget *del;
+    if (r->inside->len) {
+        gtk_dialog_add_button(GTK_DIALOG(dialog), _("_Keep Disk Images"), RESPONSE_KEEP_DISKS);
+        del = gtk_dialog_add_button(GTK_DIALOG(dialog), _("_Delete Disk Images"),
+                                    RESPONSE_DELETE_DISKS);
+    } else {
+        del = gtk_dialog_add_button(GTK_DIALOG(dialog), _("_Delete"), RESPONSE_KEEP_DISKS);
+    }
+    gtk_style_context_add_class(gtk_widget_get_style_context(del), "destructive-action");
+    gtk_dialog_set_default_response(GTK_DIALOG(dialog), GTK_RESPONSE_CANCEL);
+    g_object_set_data_full(G_OBJECT(dialog), "request", r, delete_request_free);
+    g_signal_connect(dialog, "response", G_CALLBACK(on_delete_response), NULL);
+    gtk_widget_show(dialog);
+    return dialog;
+}
+
+static void delete_activated(GSimpleAction *action, GVariant *param, gpointer data)
+{
+    hangar_window_delete_selected(data);
 }
 
 HangarWindow *hangar_window_new(HangarApplication *app)
@@ -129,6 +338,7 @@ static void hangar_window_dispose(GObject *object)
         }
         g_clear_object(&self->settings);
     }
+    unwatch(self);
     G_OBJECT_CLASS(hangar_window_parent_class)->dispose(object);
 }
 
@@ -147,6 +357,9 @@ static void hangar_window_class_init(HangarWindowClass *klass)
 static const GActionEntry win_actions[] = {
     {"start", start_activated, NULL, NULL, NULL, {0}},
     {"reload", reload_activated, NULL, NULL, NULL, {0}},
+    {"new-machine", new_machine_activated, NULL, NULL, NULL, {0}},
+    {"settings", settings_activated, NULL, NULL, NULL, {0}},
+    {"delete", delete_activated, NULL, NULL, NULL, {0}},
 };
 
 static void hangar_window_init(HangarWindow *self)

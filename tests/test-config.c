@@ -121,6 +121,7 @@ static void test_bad_profiles(void)
     expect_load_error("[Machine]\n[USB]\nDevices=tablet,printer\n", "printer");
     expect_load_error("this is not an ini file\n", "cannot read");
     expect_load_error("[Machine\n", "cannot read");
+    expect_load_error("[Machine]\nVersion=two\n", "Version=two");
 
     GError *error = NULL;
     g_assert_null(hg_profile_resolve("/nonexistent/profile", &error));
@@ -129,6 +130,90 @@ static void test_bad_profiles(void)
     g_assert_null(hg_profile_resolve("no-such-machine-id-here", &error));
     g_assert_nonnull(strstr(error->message, "no machine profile"));
     g_clear_error(&error);
+}
+
+/* A profile written by a newer Hangar: the keys and groups this version does not know,
+ * and comments, survive a load-modify-save; fields cleared since are removed. */
+static void test_unknown_keys_kept(void)
+{
+    char *dir = make_dir();
+    write_ini(dir, "# my lab machine\n"
+                   "[Machine]\nVersion=7\nName=Future\nMemory=64\nTurbo=yes\n"
+                   "Boot=dc\n[Drives]\nCDROM=/srv/x.iso\nHDC=third.img\n"
+                   "[Network]\nCard=rtl8139\nMode=user\n"
+                   "[Spice]\nPort=5930\n");
+    HgConfig c;
+    hg_config_init(&c);
+    g_assert_true(hg_config_load_profile(&c, dir, NULL));
+    g_assert_cmpstr(c.name, ==, "Future");
+    g_assert_cmpuint(c.memory_mib, ==, 64);
+    c.memory_mib = 256;
+    g_clear_pointer(&c.cdrom, g_free);
+    g_clear_pointer(&c.net, g_free);
+    g_assert_true(hg_config_set_boot(&c, "c", NULL));
+    g_assert_true(hg_config_save_profile(&c, dir, NULL));
+
+    char *ini = g_build_filename(dir, "machine.ini", NULL);
+    GKeyFile *kf = g_key_file_new();
+    g_assert_true(g_key_file_load_from_file(kf, ini, G_KEY_FILE_KEEP_COMMENTS, NULL));
+    char *s = g_key_file_get_string(kf, "Machine", "Turbo", NULL);
+    g_assert_cmpstr(s, ==, "yes");
+    g_free(s);
+    s = g_key_file_get_string(kf, "Drives", "HDC", NULL);
+    g_assert_cmpstr(s, ==, "third.img");
+    g_free(s);
+    s = g_key_file_get_string(kf, "Spice", "Port", NULL);
+    g_assert_cmpstr(s, ==, "5930");
+    g_free(s);
+    /* The newer format's number stays: this version did not make it older. */
+    g_assert_cmpuint(g_key_file_get_uint64(kf, "Machine", "Version", NULL), ==, 7);
+    g_assert_cmpuint(g_key_file_get_uint64(kf, "Machine", "Memory", NULL), ==, 256);
+    g_assert_false(g_key_file_has_key(kf, "Drives", "CDROM", NULL));
+    g_assert_false(g_key_file_has_key(kf, "Network", "Mode", NULL));
+    s = g_key_file_get_string(kf, "Machine", "Boot", NULL);
+    g_assert_cmpstr(s, ==, "c");
+    g_free(s);
+    s = g_key_file_get_comment(kf, NULL, NULL, NULL);
+    g_assert_nonnull(strstr(s, "my lab machine"));
+    g_free(s);
+    g_key_file_free(kf);
+    g_free(ini);
+    hg_config_clear(&c);
+    remove_dir(dir);
+    g_free(dir);
+}
+
+/* A first-format profile (no Version=, few keys) loads with the defaults, and saving it
+ * writes the current format's number; emptied groups of ours are not left behind. */
+static void test_old_profile_defaults(void)
+{
+    char *dir = make_dir();
+    write_ini(dir, "[Machine]\nName=Old\n[Drives]\nFDA=boot.img\n");
+    HgConfig c;
+    hg_config_init(&c);
+    g_assert_true(hg_config_load_profile(&c, dir, NULL));
+    HgConfig d;
+    hg_config_init(&d);
+    g_assert_cmpuint(c.memory_mib, ==, d.memory_mib);
+    g_assert_cmpint(c.vga, ==, d.vga);
+    g_assert_cmpint(c.clock, ==, d.clock);
+    g_assert_cmpuint(c.soundhw, ==, 0);
+    g_assert_cmpint(c.nic, ==, HG_NIC_NONE);
+    g_assert_null(c.usb);
+    g_assert_cmpstr(c.boot, ==, "");
+    g_clear_pointer(&c.fda, g_free);
+    g_assert_true(hg_config_save_profile(&c, dir, NULL));
+    char *ini = g_build_filename(dir, "machine.ini", NULL);
+    GKeyFile *kf = g_key_file_new();
+    g_assert_true(g_key_file_load_from_file(kf, ini, 0, NULL));
+    g_assert_cmpuint(g_key_file_get_uint64(kf, "Machine", "Version", NULL), ==, HG_PROFILE_VERSION);
+    g_assert_false(g_key_file_has_group(kf, "Drives"));
+    g_key_file_free(kf);
+    g_free(ini);
+    hg_config_clear(&c);
+    hg_config_clear(&d);
+    remove_dir(dir);
+    g_free(dir);
 }
 
 static void test_boot_order(void)
@@ -150,5 +235,7 @@ int main(int argc, char **argv)
     g_test_add_func("/config/round-trip", test_round_trip);
     g_test_add_func("/config/bad-profiles", test_bad_profiles);
     g_test_add_func("/config/boot-order", test_boot_order);
+    g_test_add_func("/config/unknown-keys-kept", test_unknown_keys_kept);
+    g_test_add_func("/config/old-profile-defaults", test_old_profile_defaults);
     return g_test_run();
 }

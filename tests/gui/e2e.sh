@@ -1,0 +1,50 @@
+#!/bin/sh
+# End-to-end test of the manager through the accessibility tree (dogtail over AT-SPI), run
+# by run-xvfb.sh inside a private X server and D-Bus session. Builds a tiny bootable CD
+# (isolinux, which prints a line and waits at its boot prompt), then hands over to
+# e2e-dogtail.py. Exit 77 (skipped) when dogtail, AT-SPI or the CD tools are missing.
+# Usage: e2e.sh HANGAR_BINARY
+set -eu
+hangar=$1
+here=$(dirname "$0")
+py=""
+for p in /usr/bin/python3 python3; do
+    if command -v "$p" >/dev/null 2>&1 && "$p" -c "import dogtail, pyatspi" 2>/dev/null; then
+        py=$p
+        break
+    fi
+done
+if [ -z "$py" ]; then
+    echo "python3-dogtail / python3-pyatspi not installed: skipped" >&2
+    exit 77
+fi
+if [ ! -x /usr/libexec/at-spi-bus-launcher ]; then
+    echo "at-spi2-core not installed: skipped" >&2
+    exit 77
+fi
+if ! command -v xorriso >/dev/null 2>&1 || [ ! -f /usr/lib/ISOLINUX/isolinux.bin ]; then
+    echo "xorriso or isolinux not installed: skipped" >&2
+    exit 77
+fi
+
+work=$(mktemp -d /tmp/hangar-e2e-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/iso/isolinux"
+cp /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32 \
+    "$work/iso/isolinux/"
+# A line to recognise on the screen, then a 3 s prompt that ends in an error message (no
+# such kernel: "Loading nosuchkernel... failed") and the prompt again: a reset is seen when that message goes away.
+cat > "$work/iso/isolinux/isolinux.cfg" <<'CFG'
+SAY HANGAR TEST CD BOOTED
+PROMPT 1
+TIMEOUT 30
+DEFAULT nosuchkernel
+CFG
+xorriso -as mkisofs -quiet -o "$work/test.iso" -b isolinux/isolinux.bin \
+    -c isolinux/boot.cat -no-emul-boot -boot-load-size 4 -boot-info-table "$work/iso"
+
+export XDG_DATA_HOME="$work/data" XDG_CONFIG_HOME="$work/config"
+export GSETTINGS_BACKEND=memory LC_ALL=C.UTF-8 LANGUAGE=C
+# The accessibility bridge must load in the application for this test.
+unset NO_AT_BRIDGE
+exec "$py" "$here/e2e-dogtail.py" "$hangar" "$work/test.iso" "$work"
