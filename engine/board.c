@@ -194,6 +194,7 @@ static void kbc_a20(void *opaque, bool on)
 static void kbc_reset(void *opaque)
 {
     HgBoard *b = opaque;
+    hg_machine_message(b->m, G_LOG_LEVEL_INFO, "The guest reset the machine (keyboard controller)");
     b->m->reset_requested = true;
     hg_cpu_kick(b->m->cpu);
 }
@@ -215,6 +216,7 @@ static void post_write(void *opaque, uint32_t port, uint32_t value, int size)
 static void reset_request(void *opaque, bool hard)
 {
     HgBoard *b = opaque;
+    hg_machine_message(b->m, G_LOG_LEVEL_INFO, "The guest reset the machine (port 0xCF9)");
     b->m->reset_requested = true;
     hg_cpu_kick(b->m->cpu);
 }
@@ -222,6 +224,7 @@ static void reset_request(void *opaque, bool hard)
 static void acpi_poweroff(void *opaque)
 {
     HgBoard *b = opaque;
+    hg_machine_message(b->m, G_LOG_LEVEL_MESSAGE, "The guest powered the machine off (ACPI)");
     b->m->exited = true;
     b->m->exit_status = 0;
     hg_cpu_kick(b->m->cpu);

@@ -122,6 +122,11 @@ typedef struct HgMachineHooks {
     void (*serial_out)(void *opaque, int port, uint8_t byte); /* COM1 = port 0 */
     void (*debugcon_out)(void *opaque, uint8_t byte);         /* port 0xE9, or NULL */
     void (*state_changed)(void *opaque, HgMachineState state);
+    /* Messages about the machine for a person to read (a log view): what the guest or a
+     * device did that matters (resets, power off, media changes, refused input). level is
+     * a GLogLevelFlags value (G_LOG_LEVEL_WARNING, _MESSAGE, _INFO). Without this hook they
+     * go to GLib's debug log (G_MESSAGES_DEBUG=hangar-machine). */
+    void (*message)(void *opaque, int level, const char *text);
 } HgMachineHooks;
 
 typedef enum {
@@ -188,7 +193,9 @@ unsigned hg_machine_reset_count(HgMachine *m);
 /* Guest instructions retired since the machine was created. */
 uint64_t hg_machine_icount(const HgMachine *m);
 /* Queues bytes for the guest's serial port (emulation thread), and the same from any
- * thread. */
+ * thread. The bytes wait in a host-side queue that the UART drains as the guest reads, so
+ * none is lost however slowly the guest reads (engine/hw/uart16550.c); a reset of the
+ * machine drops what still waits. */
 void hg_machine_serial_input(HgMachine *m, int port, const uint8_t *data, size_t len);
 void hg_machine_serial_input_async(HgMachine *m, int port, const uint8_t *data, size_t len);
 
