@@ -91,6 +91,12 @@ bool hg_config_set_net(HgConfig *cfg, const char *spec, GError **error);
 bool hg_config_set_mac(HgConfig *cfg, const char *text, GError **error);
 bool hg_config_set_usb(HgConfig *cfg, const char *list, GError **error);
 
+/* The hangar-run invocation that builds the same machine (engine/config-cmdline.c):
+ * argv[0] is "hangar-run"; NULL-terminated, g_strfreev. The same as one line for a POSIX
+ * shell, words quoted where needed. The profile's name and guest type have no option. */
+char **hg_config_to_argv(const HgConfig *cfg);
+char *hg_config_to_command_line(const HgConfig *cfg);
+
 /* Machine profiles (docs/architecture.md, "Files on disk"): a folder holding machine.ini
  * and the machine's images. Relative image paths in machine.ini are relative to the
  * folder and come back absolute. The folder of a profile named by id is
