@@ -30,10 +30,10 @@ struct _HangarConsole {
     HangarConsoleKind kind;
     GtkWidget *terminal;
     gulong output_id, state_id;
-    GString *line;      /* the monitor line being edited */
-    GPtrArray *history; /* monitor lines run, oldest first */
-    guint history_pos;  /* history->len: editing a new line */
-    gboolean busy;      /* a monitor command is running */
+    GString *line;       /* the monitor line being edited */
+    GPtrArray *history;  /* monitor lines run, oldest first */
+    guint history_pos;   /* history->len: editing a new line */
+    gboolean busy;       /* a monitor command is running */
     GString *transcript; /* what was fed (for hangar_console_get_text without VTE) */
 };
 
@@ -192,8 +192,15 @@ static void on_commit(VteTerminal *terminal, char *text, guint size, gpointer da
 char *hangar_console_get_text(HangarConsole *self)
 {
 #ifdef HANGAR_HAVE_VTE
-    /* The screen as VTE rendered what was fed. */
-    return vte_terminal_get_text(VTE_TERMINAL(self->terminal), NULL, NULL, NULL);
+    /* Scrollback and screen as VTE rendered what was fed: the rows of its adjustment. */
+    VteTerminal *t = VTE_TERMINAL(self->terminal);
+    GtkAdjustment *adj = gtk_scrollable_get_vadjustment(GTK_SCROLLABLE(t));
+    G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+    char *text = vte_terminal_get_text_range(t, (glong)gtk_adjustment_get_lower(adj), 0,
+                                             (glong)gtk_adjustment_get_upper(adj),
+                                             vte_terminal_get_column_count(t), NULL, NULL, NULL);
+    G_GNUC_END_IGNORE_DEPRECATIONS
+    return text;
 #else
     return g_strdup(self->transcript->str);
 #endif
@@ -208,8 +215,7 @@ static void on_state_notify(GObject *object, GParamSpec *pspec, gpointer data)
 {
     HangarConsole *self = data;
     /* A new run starts a new session: the old screen would mislead. */
-    if (hangar_machine_get_state(self->machine) == HANGAR_MACHINE_STOPPED)
-    {
+    if (hangar_machine_get_state(self->machine) == HANGAR_MACHINE_STOPPED) {
         feed(self, "\r\n", -1, FALSE);
         feed(self, _("[powered off]"), -1, FALSE);
         feed(self, self->kind == HANGAR_CONSOLE_SERIAL ? "\r\n" : "\r\n" PROMPT, -1, FALSE);
@@ -218,8 +224,8 @@ static void on_state_notify(GObject *object, GParamSpec *pspec, gpointer data)
 
 GtkWidget *hangar_console_new(HangarMachine *machine, HangarConsoleKind kind)
 {
-    HangarConsole *self = g_object_new(HANGAR_TYPE_CONSOLE, "orientation",
-                                       GTK_ORIENTATION_HORIZONTAL, NULL);
+    HangarConsole *self =
+        g_object_new(HANGAR_TYPE_CONSOLE, "orientation", GTK_ORIENTATION_HORIZONTAL, NULL);
     self->machine = g_object_ref(machine);
     self->kind = kind;
     const char *name = kind == HANGAR_CONSOLE_SERIAL ? _("Serial Console") : _("Monitor Console");
@@ -234,8 +240,8 @@ GtkWidget *hangar_console_new(HangarMachine *machine, HangarConsoleKind kind)
     vte_terminal_set_mouse_autohide(t, TRUE);
     vte_terminal_set_size(t, 80, 24);
     g_signal_connect_object(t, "commit", G_CALLBACK(on_commit), self, 0);
-    GtkWidget *scrollbar =
-        gtk_scrollbar_new(GTK_ORIENTATION_VERTICAL, gtk_scrollable_get_vadjustment(GTK_SCROLLABLE(t)));
+    GtkWidget *scrollbar = gtk_scrollbar_new(GTK_ORIENTATION_VERTICAL,
+                                             gtk_scrollable_get_vadjustment(GTK_SCROLLABLE(t)));
     gtk_widget_show(scrollbar);
     gtk_widget_set_hexpand(self->terminal, TRUE);
     gtk_widget_set_vexpand(self->terminal, TRUE);

@@ -88,8 +88,8 @@ static void hangar_log_view_init(HangarLogView *self)
     gtk_text_view_set_wrap_mode(self->view, GTK_WRAP_WORD_CHAR);
     gtk_text_view_set_left_margin(self->view, 6);
     gtk_text_view_set_right_margin(self->view, 6);
-    gtk_text_buffer_create_tag(self->buffer, "time", "family", "monospace", "foreground",
-                               "#77767b", NULL);
+    gtk_text_buffer_create_tag(self->buffer, "time", "family", "monospace", "foreground", "#77767b",
+                               NULL);
     gtk_text_buffer_create_tag(self->buffer, "normal", NULL);
     gtk_text_buffer_create_tag(self->buffer, "warning", "weight", PANGO_WEIGHT_BOLD, "foreground",
                                "#c01c28", NULL);

@@ -26,8 +26,8 @@
  */
 #include "hangar-machine-window.h"
 
-#include <glib/gi18n.h>
 #include <errno.h>
+#include <glib/gi18n.h>
 #include <glib/gstdio.h>
 
 #include "hangar-console.h"
@@ -115,9 +115,8 @@ void hangar_machine_window_show_message(HangarMachineWindow *self, GtkMessageTyp
 
 const char *hangar_machine_window_get_message(HangarMachineWindow *self)
 {
-    return gtk_widget_get_visible(GTK_WIDGET(self->info_bar))
-               ? gtk_label_get_text(self->info_label)
-               : NULL;
+    return gtk_widget_get_visible(GTK_WIDGET(self->info_bar)) ? gtk_label_get_text(self->info_label)
+                                                              : NULL;
 }
 
 /* --- State --- */
@@ -177,9 +176,8 @@ static void start_activated(GSimpleAction *a, GVariant *p, gpointer data)
     HangarMachineWindow *self = data;
     g_autoptr(GError) error = NULL;
     if (!hangar_machine_start(self->machine, &error)) {
-        g_autofree char *text = g_strdup_printf(_("“%s” cannot start: %s"),
-                                                hangar_machine_get_name(self->machine),
-                                                error->message);
+        g_autofree char *text = g_strdup_printf(
+            _("“%s” cannot start: %s"), hangar_machine_get_name(self->machine), error->message);
         hangar_machine_window_show_message(self, GTK_MESSAGE_ERROR, text);
         return;
     }
@@ -259,8 +257,8 @@ static void shut_down_reply(const char *reply, gboolean keep_going, gpointer dat
 static void shut_down_activated(GSimpleAction *a, GVariant *p, gpointer data)
 {
     HangarMachineWindow *self = data;
-    hangar_machine_monitor(self->machine, "system_powerdown", shut_down_reply,
-                           g_object_ref(self), g_object_unref);
+    hangar_machine_monitor(self->machine, "system_powerdown", shut_down_reply, g_object_ref(self),
+                           g_object_unref);
 }
 
 static void on_power_off_response(GtkDialog *dialog, int response, gpointer data)
@@ -321,8 +319,8 @@ char *hangar_machine_window_take_screenshot(HangarMachineWindow *self, GError **
         g_strdup_printf("%s %s.png", hangar_machine_get_name(self->machine), stamp);
     g_strdelimit(name, "/", '-');
     /* Into the profile first (docs/architecture.md: screenshots live with the machine). */
-    g_autofree char *dir = g_build_filename(hangar_machine_get_dir(self->machine),
-                                            "screenshots", NULL);
+    g_autofree char *dir =
+        g_build_filename(hangar_machine_get_dir(self->machine), "screenshots", NULL);
     if (g_mkdir_with_parents(dir, 0700) != 0) {
         int e = errno;
         g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e),
@@ -341,13 +339,36 @@ char *hangar_machine_window_take_screenshot(HangarMachineWindow *self, GError **
     if (g_mkdir_with_parents(pictures, 0755) != 0 ||
         !g_file_copy(src, dst, G_FILE_COPY_NONE, NULL, NULL, NULL, error)) {
         if (error && !*error)
-            g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
-                        _("Cannot create the folder %s"), pictures);
+            g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, _("Cannot create the folder %s"),
+                        pictures);
         g_prefix_error(error, _("The screenshot is in %s, but not in Pictures: "), path);
         g_free(path);
         return NULL;
     }
     return path;
+}
+
+/* Whether a notification server runs (GNOME Shell's org.gtk.Notifications or any
+ * org.freedesktop.Notifications): without one GLib would only warn. */
+static gboolean notifications_available(GApplication *app)
+{
+    GDBusConnection *bus = g_application_get_dbus_connection(app);
+    if (!bus)
+        return FALSE;
+    for (const char *const *name =
+             (const char *const[]){"org.gtk.Notifications", "org.freedesktop.Notifications", NULL};
+         *name; name++) {
+        g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
+            bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+            "NameHasOwner", g_variant_new("(s)", *name), G_VARIANT_TYPE("(b)"),
+            G_DBUS_CALL_FLAGS_NONE, 500, NULL, NULL);
+        gboolean owned = FALSE;
+        if (reply)
+            g_variant_get(reply, "(b)", &owned);
+        if (owned)
+            return TRUE;
+    }
+    return FALSE;
 }
 
 static void screenshot_activated(GSimpleAction *a, GVariant *p, gpointer data)
@@ -362,9 +383,8 @@ static void screenshot_activated(GSimpleAction *a, GVariant *p, gpointer data)
         return;
     }
     g_autofree char *base = g_path_get_basename(path);
-    g_autofree char *text =
-        g_strdup_printf(_("Screenshot saved as “%s” in Pictures and in the machine's folder."),
-                        base);
+    g_autofree char *text = g_strdup_printf(
+        _("Screenshot saved as “%s” in Pictures and in the machine's folder."), base);
     g_free(self->last_screenshot);
     self->last_screenshot = g_strdup(path);
     hangar_machine_window_show_message(self, GTK_MESSAGE_INFO, text);
@@ -372,7 +392,7 @@ static void screenshot_activated(GSimpleAction *a, GVariant *p, gpointer data)
     hangar_machine_log(self->machine, G_LOG_LEVEL_INFO, _("Screenshot saved: %s"), path);
     /* The desktop's notification too, for when the window is not in sight. */
     GApplication *app = G_APPLICATION(gtk_window_get_application(GTK_WINDOW(self)));
-    if (app && g_application_get_is_registered(app)) {
+    if (app && g_application_get_is_registered(app) && notifications_available(app)) {
         g_autoptr(GNotification) n = g_notification_new(_("Screenshot taken"));
         g_notification_set_body(n, text);
         g_application_send_notification(app, "hangar-screenshot", n);
@@ -494,8 +514,7 @@ static void build_sections(HangarMachineWindow *self)
     self->serial_console = hangar_console_new(self->machine, HANGAR_CONSOLE_SERIAL);
     hangar_machine_window_add_section(self, self->serial_console, "serial", _("Serial Console"));
     self->monitor_console = hangar_console_new(self->machine, HANGAR_CONSOLE_MONITOR);
-    hangar_machine_window_add_section(self, self->monitor_console, "monitor",
-                                      _("Monitor Console"));
+    hangar_machine_window_add_section(self, self->monitor_console, "monitor", _("Monitor Console"));
     self->log_view = hangar_log_view_new(self->machine);
     hangar_machine_window_add_section(self, self->log_view, "log", _("Log"));
     g_signal_connect_object(self->panel_stack, "notify::visible-child",
@@ -578,8 +597,7 @@ HangarMachineWindow *hangar_machine_window_new(HangarApplication *app, HangarMac
     gtk_window_set_title(GTK_WINDOW(self), name);
     gtk_header_bar_set_title(self->header, name);
     self->state_id = g_signal_connect(machine, "notify::state", G_CALLBACK(on_state_notify), self);
-    self->media_id =
-        g_signal_connect(machine, "media-changed", G_CALLBACK(on_media_changed), self);
+    self->media_id = g_signal_connect(machine, "media-changed", G_CALLBACK(on_media_changed), self);
     hangar_display_set_machine(self->display, machine);
     build_sections(self);
     update_command_line(self);

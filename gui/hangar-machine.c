@@ -2,7 +2,9 @@
  *
  * The engine calls its hooks and the display notifier on the emulation thread
  * (engine/hangar.h, engine/display.h); GTK may only be used on the main thread, so each
- * event is marshalled with g_main_context_invoke. A run generation number tags the events
+ * event is queued to the main loop with g_idle_add (not g_main_context_invoke: when the
+ * main thread is between iterations, that runs the function at once on the calling
+ * thread, the emulation thread). A run generation number tags the events
  * so that ones posted by a machine already powered off are dropped. While the emulation
  * thread runs the object holds a reference to itself, so the thread never reaches a
  * finalized object.
@@ -91,7 +93,7 @@ static void on_state_changed(void *opaque, HgMachineState state)
     ev->self = g_object_ref(self);
     ev->gen = g_atomic_int_get(&self->run_gen);
     ev->state = state;
-    g_main_context_invoke_full(NULL, G_PRIORITY_DEFAULT, state_event_main, ev, state_event_free);
+    g_idle_add_full(G_PRIORITY_DEFAULT, state_event_main, ev, state_event_free);
 }
 
 static gboolean display_event_main(gpointer data)
@@ -112,7 +114,7 @@ static void on_display_notify(void *opaque, bool resized)
     /* One queued event at a time: the GTK side takes every dirty rectangle at once, so
      * frames drawn while it waits coalesce instead of flooding the main loop. */
     if (g_atomic_int_compare_and_exchange(&self->display_pending, 0, 1))
-        g_main_context_invoke_full(NULL, G_PRIORITY_DEFAULT_IDLE, display_event_main,
+        g_idle_add_full(G_PRIORITY_DEFAULT_IDLE, display_event_main,
                                    g_object_ref(self), g_object_unref);
 }
 
@@ -363,7 +365,7 @@ static void on_message(void *opaque, int level, const char *text)
 {
     MessageEvent *ev = g_new(MessageEvent, 1);
     *ev = (MessageEvent){g_object_ref(opaque), g_get_real_time(), level, g_strdup(text)};
-    g_main_context_invoke_full(NULL, G_PRIORITY_DEFAULT, message_event_main, ev,
+    g_idle_add_full(G_PRIORITY_DEFAULT, message_event_main, ev,
                                message_event_free);
 }
 
@@ -402,7 +404,7 @@ static void on_serial_out(void *opaque, int port, uint8_t byte)
     self->serial_scheduled = TRUE;
     g_mutex_unlock(&self->serial_lock);
     if (schedule)
-        g_main_context_invoke_full(NULL, G_PRIORITY_DEFAULT, serial_event_main,
+        g_idle_add_full(G_PRIORITY_DEFAULT, serial_event_main,
                                    g_object_ref(self), g_object_unref);
 }
 
@@ -460,7 +462,7 @@ static void monitor_run(HgMachine *m, void *data)
 {
     MonitorCall *c = g_steal_pointer(&((MonitorHolder *)data)->call);
     c->keep_going = hg_monitor_execute(m, c->line, c->reply);
-    g_main_context_invoke(NULL, monitor_done_main, c);
+    g_idle_add(monitor_done_main, c);
 }
 
 gboolean hangar_machine_monitor(HangarMachine *self, const char *line, HangarMonitorDone done,

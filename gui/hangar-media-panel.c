@@ -53,8 +53,8 @@ static Drive *find_drive(HangarMediaPanel *self, const char *id)
 static void rebuild_recent(HangarMediaPanel *self, Drive *d)
 {
     GMenu *menu = g_menu_new();
-    g_auto(GStrv) recent = self->settings ? g_settings_get_strv(self->settings, d->recent_key)
-                                          : NULL;
+    g_auto(GStrv) recent =
+        self->settings ? g_settings_get_strv(self->settings, d->recent_key) : NULL;
     for (int i = 0; recent && recent[i]; i++) {
         g_autofree char *base = g_path_get_basename(recent[i]);
         g_autoptr(GMenuItem) item = g_menu_item_new(base, NULL);
@@ -89,7 +89,8 @@ static void update_drive(HangarMediaPanel *self, Drive *d)
     gtk_label_set_text(d->shown, base ? base : _("Empty"));
     gtk_widget_set_tooltip_text(GTK_WIDGET(d->shown), path);
     gtk_widget_set_sensitive(d->eject, path != NULL);
-    g_autofree char *a11y = g_strdup_printf(_("%s: %s"), drive_title(d->id), base ? base : _("Empty"));
+    g_autofree char *a11y =
+        g_strdup_printf(_("%s: %s"), drive_title(d->id), base ? base : _("Empty"));
     atk_object_set_name(gtk_widget_get_accessible(GTK_WIDGET(d->shown)), a11y);
 }
 
@@ -111,12 +112,11 @@ static void change_done(const GError *error, gpointer data)
 {
     Change *c = data;
     if (error) {
-        g_autofree char *msg = c->path
-                                   ? g_strdup_printf(_("%s: cannot use %s: %s"),
-                                                     drive_title(c->drive->id), c->path,
-                                                     error->message)
-                                   : g_strdup_printf(_("%s: cannot eject: %s"),
-                                                     drive_title(c->drive->id), error->message);
+        g_autofree char *msg =
+            c->path ? g_strdup_printf(_("%s: cannot use %s: %s"), drive_title(c->drive->id),
+                                      c->path, error->message)
+                    : g_strdup_printf(_("%s: cannot eject: %s"), drive_title(c->drive->id),
+                                      error->message);
         g_signal_emit(c->self, signals[SIGNAL_ERROR], 0, msg);
     } else if (c->path) {
         remember(c->self, c->drive, c->path);
@@ -178,8 +178,8 @@ static void choose_activated(GSimpleAction *a, GVariant *param, gpointer data)
     Drive *d = find_drive(self, g_variant_get_string(param, NULL));
     if (!d)
         return;
-    g_autofree char *title = g_strdup_printf(_("Choose an Image for the %s Drive"),
-                                             drive_title(d->id));
+    g_autofree char *title =
+        g_strdup_printf(_("Choose an Image for the %s Drive"), drive_title(d->id));
     GtkWidget *top = gtk_widget_get_toplevel(GTK_WIDGET(self));
     GtkFileChooserNative *chooser =
         gtk_file_chooser_native_new(title, GTK_IS_WINDOW(top) ? GTK_WINDOW(top) : NULL,
@@ -192,8 +192,8 @@ static void choose_activated(GSimpleAction *a, GVariant *param, gpointer data)
         gtk_file_filter_add_mime_type(images, "application/x-cd-image");
     } else {
         gtk_file_filter_set_name(images, _("Floppy images (*.img, *.ima, *.flp)"));
-        for (const char *const *p = (const char *const[]){"*.img", "*.ima", "*.flp", "*.vfd",
-                                                          "*.IMG", NULL};
+        for (const char *const *p =
+                 (const char *const[]){"*.img", "*.ima", "*.flp", "*.vfd", "*.IMG", NULL};
              *p; p++)
             gtk_file_filter_add_pattern(images, *p);
     }
@@ -251,9 +251,9 @@ static void build_row(HangarMediaPanel *self, Drive *d)
 
     g_autofree char *recent_name = g_strdup_printf(_("%s: Recent Images"), title);
     d->recent = GTK_MENU_BUTTON(gtk_menu_button_new());
-    gtk_button_set_image(GTK_BUTTON(d->recent),
-                         gtk_image_new_from_icon_name("document-open-recent-symbolic",
-                                                      GTK_ICON_SIZE_BUTTON));
+    gtk_button_set_image(
+        GTK_BUTTON(d->recent),
+        gtk_image_new_from_icon_name("document-open-recent-symbolic", GTK_ICON_SIZE_BUTTON));
     gtk_widget_set_tooltip_text(GTK_WIDGET(d->recent), recent_name);
     atk_object_set_name(gtk_widget_get_accessible(GTK_WIDGET(d->recent)), recent_name);
     gtk_box_pack_start(GTK_BOX(row), GTK_WIDGET(d->recent), FALSE, FALSE, 0);
@@ -278,8 +278,7 @@ GtkWidget *hangar_media_panel_new(HangarMachine *machine, GSettings *settings)
     self->settings = settings ? g_object_ref(settings) : NULL;
     for (int i = 0; i < 2; i++)
         build_row(self, &self->drives[i]);
-    self->media_id =
-        g_signal_connect(machine, "media-changed", G_CALLBACK(on_media_changed), self);
+    self->media_id = g_signal_connect(machine, "media-changed", G_CALLBACK(on_media_changed), self);
     return GTK_WIDGET(self);
 }
 
