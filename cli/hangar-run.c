@@ -384,6 +384,7 @@ int main(int argc, char **argv)
     HgVnc *vnc_server = NULL;
     gboolean debug_exit = FALSE, no_reboot = FALSE;
     gint64 max_insns = 0;
+    gchar *write_profile = NULL;
     GOptionEntry entries[] = {
         {"memory", 'm', 0, G_OPTION_ARG_INT, &memory, "Guest RAM in MiB (default 128)", "MIB"},
         {"bios", 0, 0, G_OPTION_ARG_FILENAME, &bios, "Firmware image", "FILE"},
@@ -404,6 +405,8 @@ int main(int argc, char **argv)
          "Enable the exit port 0xF4 and the echo ports 0xE0-0xE3", NULL},
         {"no-reboot", 0, 0, G_OPTION_ARG_NONE, &no_reboot,
          "Exit instead of resetting on a triple fault", NULL},
+        {"write-profile", 0, 0, G_OPTION_ARG_FILENAME, &write_profile,
+         "Write the machine the options describe as a profile in DIR and exit", "DIR"},
         {"display", 0, 0, G_OPTION_ARG_STRING, &display,
          "Display: none or sdl (a window; default none)", "KIND"},
         {"vga", 0, 0, G_OPTION_ARG_STRING, &vga, "Display adapter: cirrus (default) or std",
@@ -515,6 +518,15 @@ int main(int argc, char **argv)
         goto err;
     }
 
+    if (write_profile) {
+        /* A command line turned into a profile the manager lists (and the test of
+         * hg_config_to_argv's round trip). */
+        if (!hg_config_save_profile(&cfg, write_profile, &error))
+            goto err;
+        app.status = 0;
+        goto done;
+    }
+
     HgMachineHooks hooks = {
         .opaque = &app,
         .serial_out = serial_out,
@@ -620,5 +632,6 @@ done:
     g_free(vnc);
     g_free(vnc_password);
     g_free(vnc_password_file);
+    g_free(write_profile);
     return app.status;
 }

@@ -203,6 +203,7 @@ static void kbc_a20(void *opaque, bool on)
 static void kbc_reset(void *opaque)
 {
     HgBoard *b = opaque;
+    hg_machine_message(b->m, G_LOG_LEVEL_INFO, "The guest reset the machine (keyboard controller)");
     b->m->reset_requested = true;
     hg_cpu_kick(b->m->cpu);
 }
@@ -224,6 +225,7 @@ static void post_write(void *opaque, uint32_t port, uint32_t value, int size)
 static void reset_request(void *opaque, bool hard)
 {
     HgBoard *b = opaque;
+    hg_machine_message(b->m, G_LOG_LEVEL_INFO, "The guest reset the machine (port 0xCF9)");
     b->m->reset_requested = true;
     hg_cpu_kick(b->m->cpu);
 }
@@ -231,6 +233,7 @@ static void reset_request(void *opaque, bool hard)
 static void acpi_poweroff(void *opaque)
 {
     HgBoard *b = opaque;
+    hg_machine_message(b->m, G_LOG_LEVEL_MESSAGE, "The guest powered the machine off (ACPI)");
     b->m->exited = true;
     b->m->exit_status = 0;
     hg_cpu_kick(b->m->cpu);

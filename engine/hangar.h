@@ -92,6 +92,12 @@ bool hg_config_set_net(HgConfig *cfg, const char *spec, GError **error);
 bool hg_config_set_mac(HgConfig *cfg, const char *text, GError **error);
 bool hg_config_set_usb(HgConfig *cfg, const char *list, GError **error);
 
+/* The hangar-run invocation that builds the same machine (engine/config-cmdline.c):
+ * argv[0] is "hangar-run"; NULL-terminated, g_strfreev. The same as one line for a POSIX
+ * shell, words quoted where needed. The profile's name and guest type have no option. */
+char **hg_config_to_argv(const HgConfig *cfg);
+char *hg_config_to_command_line(const HgConfig *cfg);
+
 /* Machine profiles (docs/architecture.md, "Files on disk"): a folder holding machine.ini
  * and the machine's images. Relative image paths in machine.ini are relative to the
  * folder and come back absolute. The folder of a profile named by id is
@@ -127,6 +133,11 @@ typedef struct HgMachineHooks {
     void (*serial_out)(void *opaque, int port, uint8_t byte); /* COM1 = port 0 */
     void (*debugcon_out)(void *opaque, uint8_t byte);         /* port 0xE9, or NULL */
     void (*state_changed)(void *opaque, HgMachineState state);
+    /* Messages about the machine for a person to read (a log view): what the guest or a
+     * device did that matters (resets, power off, media changes, refused input). level is
+     * a GLogLevelFlags value (G_LOG_LEVEL_WARNING, _MESSAGE, _INFO). Without this hook they
+     * go to GLib's debug log (G_MESSAGES_DEBUG=hangar-machine). */
+    void (*message)(void *opaque, int level, const char *text);
 } HgMachineHooks;
 
 typedef enum {
@@ -222,7 +233,9 @@ unsigned hg_machine_reset_count(HgMachine *m);
 /* Guest instructions retired since the machine was created. */
 uint64_t hg_machine_icount(const HgMachine *m);
 /* Queues bytes for the guest's serial port (emulation thread), and the same from any
- * thread. */
+ * thread. The bytes wait in a host-side queue that the UART drains as the guest reads, so
+ * none is lost however slowly the guest reads (engine/hw/uart16550.c); a reset of the
+ * machine drops what still waits. */
 void hg_machine_serial_input(HgMachine *m, int port, const uint8_t *data, size_t len);
 void hg_machine_serial_input_async(HgMachine *m, int port, const uint8_t *data, size_t len);
 

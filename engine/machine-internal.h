@@ -54,3 +54,6 @@ struct HgMachine {
     int exit_status;
 };
 
+/* A message for the person (HgMachineHooks.message, or GLib's debug log); any thread
+ * that runs the machine. */
+void hg_machine_message(HgMachine *m, int level, const char *format, ...) G_GNUC_PRINTF(3, 4);

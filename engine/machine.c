@@ -38,9 +38,25 @@ static void debugcon_out(void *opaque, uint8_t byte)
     m->hooks.debugcon_out(m->hooks.opaque, byte);
 }
 
+void hg_machine_message(HgMachine *m, int level, const char *format, ...)
+{
+    va_list ap;
+    va_start(ap, format);
+    char *text = g_strdup_vprintf(format, ap);
+    va_end(ap);
+    if (m->hooks.message)
+        m->hooks.message(m->hooks.opaque, level, text);
+    else
+        g_log("hangar-machine", G_LOG_LEVEL_DEBUG, "%s", text);
+    g_free(text);
+}
+
 static void debug_exit(void *opaque, int status)
 {
     HgMachine *m = opaque;
+    hg_machine_message(m, G_LOG_LEVEL_MESSAGE,
+                       "The guest ended the machine through the debug-exit port (status %d)",
+                       status);
     m->exited = true;
     m->exit_status = status;
     hg_cpu_kick(m->cpu);
@@ -50,6 +66,9 @@ static void cpu_shutdown(void *opaque)
 {
     HgMachine *m = opaque;
     /* A triple fault resets the PC (the chipset turns the shutdown cycle into INIT). */
+    hg_machine_message(m, G_LOG_LEVEL_WARNING,
+                       "The processor shut down after a triple fault (EIP %08x): the machine %s",
+                       m->cpu->eip, m->cfg.no_reboot ? "ends (no-reboot)" : "resets");
     if (m->cfg.no_reboot) {
         m->exited = true;
         m->exit_status = 0;
@@ -453,10 +472,15 @@ uint64_t hg_machine_icount(const HgMachine *m)
 
 void hg_machine_serial_input(HgMachine *m, int port, const uint8_t *data, size_t len)
 {
-    if (!hg_board_uart(m->board, port))
+    HgUart *u = hg_board_uart(m->board, port);
+    if (!u)
         return;
-    for (size_t i = 0; i < len; i++)
-        hg_uart_receive(hg_board_uart(m->board, port), data[i]);
+    size_t taken = hg_uart_host_input(u, data, len);
+    if (taken < len)
+        hg_machine_message(m, G_LOG_LEVEL_WARNING,
+                           "COM%d: %zu bytes of input dropped: the guest has not read the "
+                           "%zu bytes already waiting",
+                           port + 1, len - taken, hg_uart_host_pending(u));
 }
 
 typedef struct SerialBytes {

@@ -204,6 +204,8 @@ static bool cmd_change(HgMachine *m, int argc, char **argv, GString *out)
         if (!hg_board_cdrom_change(m->board, argv[2], &error)) {
             g_string_append_printf(out, "change: %s\n", error->message);
             g_error_free(error);
+        } else {
+            hg_machine_message(m, G_LOG_LEVEL_INFO, "CD-ROM: %s inserted", argv[2]);
         }
         return true;
     }
@@ -211,6 +213,8 @@ static bool cmd_change(HgMachine *m, int argc, char **argv, GString *out)
         if (!hg_fdc_change(hg_board_fdc(m->board), fd, argv[2], false, &error)) {
             g_string_append_printf(out, "change: %s\n", error->message);
             g_error_free(error);
+        } else {
+            hg_machine_message(m, G_LOG_LEVEL_INFO, "Floppy %c: %s inserted", 'A' + fd, argv[2]);
         }
         return true;
     }
@@ -232,12 +236,15 @@ static bool cmd_eject(HgMachine *m, int argc, char **argv, GString *out)
         if (!hg_board_cdrom_eject(m->board, force, &error)) {
             g_string_append_printf(out, "eject: %s\n", error->message);
             g_error_free(error);
+        } else {
+            hg_machine_message(m, G_LOG_LEVEL_INFO, "CD-ROM: medium ejected");
         }
         return true;
     }
     int fd = floppy_drive(drive);
     if (fd >= 0) {
         hg_fdc_eject(hg_board_fdc(m->board), fd);
+        hg_machine_message(m, G_LOG_LEVEL_INFO, "Floppy %c: medium ejected", 'A' + fd);
         return true;
     }
     g_string_append_printf(out, "eject: no drive \"%s\" (drives: cdrom, fda, fdb)\n", drive);

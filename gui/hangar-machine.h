@@ -62,4 +62,37 @@ void hangar_machine_save_thumbnail(HangarMachine *self);
 /* The running emulator itself, or NULL (for tests and future panels). */
 HgMachine *hangar_machine_get_hg(HangarMachine *self);
 
+/* --- The control panel's side (gui/hangar-machine-panel.c) --- */
+
+/* Signals, on the GTK thread: "serial-output" (int port, GBytes *bytes) with what the
+ * guest sent on COM1/COM2, batched; "message" (gint64 unix time in µs, int GLogLevelFlags
+ * level, const char *text) for the log view; "media-changed" (const char *drive) when
+ * a drive's image changed. */
+typedef struct HangarMachineMessage {
+    gint64 time; /* g_get_real_time() */
+    int level;   /* GLogLevelFlags */
+    char *text;
+} HangarMachineMessage;
+/* The messages so far (oldest first; the last few hundred are kept). */
+GPtrArray *hangar_machine_get_messages(HangarMachine *self);
+/* Adds a message of the manager's own (start failures, screenshots) to the log. */
+void hangar_machine_log(HangarMachine *self, int level, const char *format, ...)
+    G_GNUC_PRINTF(3, 4);
+/* Bytes typed into the serial console: queued for the guest, none lost (the engine's
+ * host-side UART queue). Dropped while the machine is stopped. */
+void hangar_machine_serial_input(HangarMachine *self, int port, const guint8 *data, gsize len);
+/* Runs a monitor command line on the emulation thread; done(reply, keep_going, data) is
+ * called on the GTK thread. FALSE (done is not called) when the machine is stopped. */
+typedef void (*HangarMonitorDone)(const char *reply, gboolean keep_going, gpointer data);
+gboolean hangar_machine_monitor(HangarMachine *self, const char *line, HangarMonitorDone done,
+                                gpointer data, GDestroyNotify data_free);
+/* Drives the panel knows: "cdrom" and "fda". The image path, or NULL when empty. */
+const char *hangar_machine_get_medium(HangarMachine *self, const char *drive);
+/* Puts an image in a drive (path) or empties it (NULL): through the monitor's change and
+ * eject while it runs, and into the profile either way. done(error, data) on the GTK
+ * thread, error NULL on success (its message in words otherwise). */
+typedef void (*HangarMediumDone)(const GError *error, gpointer data);
+void hangar_machine_set_medium(HangarMachine *self, const char *drive, const char *path,
+                               HangarMediumDone done, gpointer data);
+
 G_END_DECLS

@@ -5,6 +5,17 @@
  *
  * Transmission is instantaneous: the byte goes to the host callback when written and
  * THR/TSR are empty again at once, which drivers accept (they poll LSR.THRE).
+ *
+ * Reception from the host (a console, a paste, a pipe) goes through a host-side queue:
+ * bytes wait there until the receive buffer has room (16 bytes with the FIFO enabled, the
+ * single RBR without it) and move in as the guest reads, like a sender that honours flow
+ * control. So a paste of any length into a guest that reads slowly loses nothing, where
+ * writing straight into the FIFO would overrun it (QEMU learned this the hard way:
+ * launchpad bug 1407808). Bytes the guest itself loops back still overrun as on the chip.
+ *
+ * The character timeout interrupt (IIR 0xC: data below the trigger level waiting for four
+ * character times) is raised as soon as such data waits, since this UART has no notion of
+ * character times; drivers treat it like "data available" and read the FIFO empty.
  */
 #include "uart16550.h"
 
@@ -18,6 +29,7 @@ enum {
     LSR_DR = 1, LSR_OE = 2, LSR_BI = 0x10, LSR_THRE = 0x20, LSR_TEMT = 0x40,
     MCR_OUT2 = 8, MCR_LOOP = 0x10,
     FIFO_SIZE = 16,
+    HOST_QUEUE_MAX = 4 << 20, /* bytes waiting on the host side; beyond, input is refused */
 };
 
 struct HgUart {
@@ -31,6 +43,9 @@ struct HgUart {
     uint16_t divisor;
     bool thre_pending; /* THR-empty interrupt latched until IIR is read or THR written */
     bool irq_level;
+    /* Host-side input not yet in the receive buffer: host_queue[host_pos..len). */
+    GByteArray *host_queue;
+    size_t host_pos;
 };
 
 static int rx_trigger(const HgUart *u)
@@ -46,6 +61,8 @@ static uint8_t pending_iid(const HgUart *u)
         return 0x6;
     if ((u->ier & IER_RDA) && u->rx_count >= rx_trigger(u))
         return 0x4;
+    if ((u->ier & IER_RDA) && u->rx_count && (u->fcr & 1))
+        return 0xc; /* character timeout */
     if ((u->ier & IER_THRE) && u->thre_pending)
         return 0x2;
     if ((u->ier & IER_MS) && (u->msr & 0x0f))
@@ -62,6 +79,28 @@ static void update_irq(HgUart *u)
         if (u->irq)
             u->irq(u->opaque, level);
     }
+}
+
+/* Moves waiting host bytes into the receive buffer while it has room. */
+static void host_refill(HgUart *u)
+{
+    int room = ((u->fcr & 1) ? FIFO_SIZE : 1) - u->rx_count;
+    bool moved = false;
+    while (room > 0 && u->host_pos < u->host_queue->len) {
+        u->rbr_fifo[(u->rx_head + u->rx_count) % FIFO_SIZE] = u->host_queue->data[u->host_pos++];
+        u->rx_count++;
+        room--;
+        moved = true;
+    }
+    if (u->host_pos == u->host_queue->len) {
+        g_byte_array_set_size(u->host_queue, 0);
+        u->host_pos = 0;
+    } else if (u->host_pos >= 4096 && u->host_pos * 2 >= u->host_queue->len) {
+        g_byte_array_remove_range(u->host_queue, 0, (guint)u->host_pos);
+        u->host_pos = 0;
+    }
+    if (moved)
+        u->lsr |= LSR_DR;
 }
 
 static void transmit(HgUart *u, uint8_t v)
@@ -89,6 +128,7 @@ static uint32_t uart_read(void *opaque, uint32_t port, int size)
             v = u->rbr_fifo[u->rx_head];
             u->rx_head = (u->rx_head + 1) % FIFO_SIZE;
             u->rx_count--;
+            host_refill(u);
         }
         if (!u->rx_count)
             u->lsr &= ~LSR_DR;
@@ -159,6 +199,7 @@ static void uart_write(void *opaque, uint32_t port, uint32_t value, int size)
             u->lsr &= ~LSR_DR;
         }
         u->fcr = v & 0xc9;
+        host_refill(u); /* a cleared or enabled FIFO has room for what waits */
         break;
     case 3:
         u->lcr = v;
@@ -182,6 +223,7 @@ HgUart *hg_uart_new(HgBus *bus, uint16_t base, HgUartTx tx, HgUartIrq irq, void 
     u->tx = tx;
     u->irq = irq;
     u->opaque = opaque;
+    u->host_queue = g_byte_array_new();
     hg_uart_reset(u);
     hg_bus_map_io(bus, base, 8, uart_read, uart_write, u);
     return u;
@@ -189,6 +231,8 @@ HgUart *hg_uart_new(HgBus *bus, uint16_t base, HgUartTx tx, HgUartIrq irq, void 
 
 void hg_uart_free(HgUart *u)
 {
+    if (u)
+        g_byte_array_unref(u->host_queue);
     g_free(u);
 }
 
@@ -202,6 +246,10 @@ void hg_uart_reset(HgUart *u)
     u->divisor = 12; /* 9600 baud */
     u->thre_pending = false;
     u->irq_level = false;
+    /* What the host sent before the reset would reach a program that never asked for
+     * it (a reboot drops a terminal's bytes on real hardware too). */
+    g_byte_array_set_size(u->host_queue, 0);
+    u->host_pos = 0;
 }
 
 bool hg_uart_receive(HgUart *u, uint8_t byte)
@@ -216,6 +264,21 @@ bool hg_uart_receive(HgUart *u, uint8_t byte)
     u->lsr |= LSR_DR;
     update_irq(u);
     return true;
+}
+
+size_t hg_uart_host_input(HgUart *u, const uint8_t *data, size_t len)
+{
+    size_t waiting = u->host_queue->len - u->host_pos;
+    size_t n = MIN(len, HOST_QUEUE_MAX - MIN(waiting, HOST_QUEUE_MAX));
+    g_byte_array_append(u->host_queue, data, (guint)n);
+    host_refill(u);
+    update_irq(u);
+    return n;
+}
+
+size_t hg_uart_host_pending(const HgUart *u)
+{
+    return u->host_queue->len - u->host_pos;
 }
 
 void hg_uart_save(const HgUart *u, HgStateWriter *w)

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct HgBus HgBus;
@@ -15,8 +16,15 @@ typedef void (*HgUartIrq)(void *opaque, bool level);
 HgUart *hg_uart_new(HgBus *bus, uint16_t base, HgUartTx tx, HgUartIrq irq, void *opaque);
 void hg_uart_free(HgUart *u);
 void hg_uart_reset(HgUart *u);
-/* Queues a byte for the guest to receive; false when the receive FIFO is full. */
+/* Puts a byte straight into the receive buffer (the chip's own loopback); false, with an
+ * overrun, when it is full. */
 bool hg_uart_receive(HgUart *u, uint8_t byte);
+/* Host input (consoles, pipes): queued on the host side and moved into the receive buffer
+ * as the guest reads, so none is lost. Returns how many bytes were taken (all of them,
+ * unless megabytes already wait). */
+size_t hg_uart_host_input(HgUart *u, const uint8_t *data, size_t len);
+/* Bytes still waiting on the host side. */
+size_t hg_uart_host_pending(const HgUart *u);
 
 typedef struct HgStateWriter HgStateWriter;
 typedef struct HgStateReader HgStateReader;

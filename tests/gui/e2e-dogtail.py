@@ -98,6 +98,15 @@ def row_name(app, machine):
     return rows[0].name if rows else ""
 
 
+def power_off(app, win):
+    """The window's Power Off, then the same button of the question that follows."""
+    click(win.child(name="Power Off", roleName="push button"))
+    ask = wait("the power-off question",
+               lambda: app.child(roleName="alert", retry=False)
+                          .child(name="Power Off", roleName="push button", retry=False), 20)
+    click(ask)
+
+
 def create_machine(app, main, name, disk):
     click(main.child(name="New Machine", roleName="push button"))
     a = wait("the assistant", lambda: assistant(app), 20)
@@ -192,10 +201,7 @@ def main():
              lambda: "Loading nosuchkernel... failed" in screen_text(app, "Dogtail PC"), 60)
         log("reset seen")
 
-        click(win.child(name="Power off", roleName="push button"))
-        ask = wait("the power-off question",
-                   lambda: app.child(name="Power Off", roleName="push button", retry=False), 20)
-        click(ask)
+        power_off(app, win)
         wait("Powered off", lambda: row_name(app, "Dogtail PC").endswith("Powered off"), 20)
 
         # Two machines at once.
@@ -211,10 +217,7 @@ def main():
             assert state.startswith("Running"), (win.name, state)
         log("two machines running")
         for win, name in ((win1, "Dogtail PC"), (win2, "Second PC")):
-            click(win.child(name="Power off", roleName="push button"))
-            click(wait("the power-off question",
-                       lambda: app.child(name="Power Off", roleName="push button",
-                                         retry=False), 20))
+            power_off(app, win)
             wait(name + " powered off", lambda: row_name(app, name).endswith("Powered off"), 20)
         log("passed")
     finally:
