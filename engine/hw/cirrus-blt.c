@@ -147,9 +147,19 @@ static void copy_line(HgCirrus *c, uint32_t dst, const uint8_t *src, bool back)
     } else {
         if (!region_ok(v->vram_size, dst, 0, w, 1, true))
             return;
-        /* src is the last byte of the source line: bytes go from high to low addresses. */
-        for (uint32_t i = 0; i < w; i++)
+        /* src is the last byte of the source line: bytes go from high to low addresses,
+         * and the last byte is the high byte of the line's last pixel. */
+        for (uint32_t i = 0; i < w; i++) {
+            if (transp) {
+                uint32_t pi = i - i % b->bpp;
+                uint32_t sp = *(src - pi);
+                if (b->bpp == 2)
+                    sp = (sp << 8) | (pi + 1 < w ? *(src - pi - 1) : 0);
+                if (sp == (b->tcolor & (b->bpp == 2 ? 0xffff : 0xff)))
+                    continue;
+            }
             vram[dst - i] = rop(b->rop, *(src - i), vram[dst - i]);
+        }
         hg_vga_mark_range(v, dst - (w - 1), w);
     }
 }
