@@ -511,6 +511,17 @@ cursor_tests:
         SEQ 0x12, 0x02                  ; hidden DAC entries for the cursor colours
         DAC 0x00, 63, 20, 5
         DAC 0x0f, 3, 40, 60
+        ; Read back: the hidden entries, then (SR12 bit 1 clear) the ordinary entry 0.
+        PUTS32 "hidden dac"
+        mov bl, 0x00
+        call dac_show
+        mov bl, 0x0f
+        call dac_show
+        SEQ 0x12, 0x00
+        PUTS32 " dac"
+        mov bl, 0x00
+        call dac_show
+        call print32_nl
         SEQ 0x13, 5
         CURSOR_AT 100, 50
         SEQ 0x12, 0x01
@@ -530,6 +541,20 @@ cursor_tests:
 
         SEQ 0x12, 0x00
         PUTS32 "cursor off", 10
+        ret
+
+; Prints " rrggbb" (6-bit components) of DAC entry BL.
+dac_show:
+        mov dx, 0x3c7
+        mov al, bl
+        out dx, al
+        mov al, ' '
+        out 0xe9, al
+        mov dx, 0x3c9
+        mov ecx, 3
+.comp:  in al, dx
+        call print32_hex8
+        loop .comp
         ret
 
         bits 16
@@ -698,6 +723,12 @@ cases:
              HOSTILE, FEED_COPY(32, 4) + 0x4000
         ; the whole width in one line at the very end
         CASE VRAM_SIZE - 8192, W, 8192, 1, 256, 256, FG, BG, 0x00, 0, 0x0d, 0, 0, P_GR, HOSTILE, 0
+        ; the widest lines: 8 KiB lines from the CPU (4 MiB of data, each line one byte
+        ; further on), and a 32 bpp expansion of 2048 pixels a line
+        CASE W, 0, 8192, 512, 1, 0, FG, BG, 0x04, 0, 0x59, 0, 0, P_GR | D_APERTURE, HOSTILE, \
+             FEED_COPY(8192, 512)
+        CASE W, 0, 8192, 16, 256, 0, FG, BG, 0xb4, 0, 0x0d, 0, 0, P_BAR1 | D_APERTURE, \
+             HOSTILE, FEED_EXP(2048, 16)
         ; video to system memory: refused
         CASE W, W + 0x2000, 16, 1, 16, 16, FG, BG, 0x02, 0, 0x0d, 0, 0, P_GR, HOSTILE, 0
 cases_end:
