@@ -12,13 +12,15 @@
 ; of the table `cases` (one record each, found by the C test tests/cirrus/
 ; test-cirrus-guest.c through the signature before it): before each case it refills the
 ; work window (and for hostile cases the first and last 16 KiB of video memory) from a
-; generator seeded by the case number, programs and starts the blit, feeds the CPU data
+; generator seeded by the case number, resets the engine (GR31 bit 2, as drivers do after
+; a blit that may have hung it), programs and starts the blit, feeds the CPU data
 ; of system-to-screen cases, and prints GR31 and the CRC-32 of the windows:
 ;   "c NNNN ss wwwwwwww"                 (ordinary case: status, CRC of the work window)
 ;   "c NNNN ss ssssssss wwwwwwww eeeeeeee" (hostile: first 16 KiB, work window, last 16 KiB)
 ; then the CRC-32 of all 4 MiB ("vram ..."). Last, the hardware cursor: a 640x480x16
-; mode, 32x32 and 64x64 patterns, colours in the hidden DAC entries 0 and 15, and a line
-; "cursor ..." after each state; the C test looks at the display at each of those lines.
+; mode, 32x32 and 64x64 patterns, colours in the hidden DAC entries 0 and 15 (read back
+; on a "hidden dac" line), and a line "cursor ..." after each state; the C test looks at
+; the display at each of those lines.
 ; Pseudo-random data: x = x * 1664525 + 1013904223 (mod 2^32), one dword per step.
 
 %include "rom.inc"
@@ -71,6 +73,12 @@ HOSTILE         equ 1
 LOWENT          equ 2                   ; the work window ANDed with 0x03030303 after the
                                         ; refill, so that colour keys match often
 
+%macro GRB 2                            ; GRB index, byte source
+        mov ah, %2
+        mov al, %1
+        call gr_out
+%endmacro
+
 test_main:
         ENTER_PM32 pm_main
         bits 32
@@ -104,6 +112,10 @@ pm_main:
         inc esi
         jmp .next
 .done:
+        ; The last case leaves a transfer waiting for data: without a reset, the cursor
+        ; patterns written below would feed it.
+        GRB 0x31, 0x04
+        GRB 0x31, 0x00
         PUTS32 "vram "
         mov edi, LFB
         mov ecx, VRAM_SIZE
@@ -116,12 +128,6 @@ pm_main:
         EXIT 0
 
 ; ---- one case --------------------------------------------------------------------------
-
-%macro GRB 2                            ; GRB index, byte source
-        mov ah, %2
-        mov al, %1
-        call gr_out
-%endmacro
 
 run_case:
         ; Refill the windows.
@@ -731,6 +737,10 @@ cases:
              HOSTILE, FEED_EXP(2048, 16)
         ; video to system memory: refused
         CASE W, W + 0x2000, 16, 1, 16, 16, FG, BG, 0x02, 0, 0x0d, 0, 0, P_GR, HOSTILE, 0
+        ; a system-to-screen blit given half its data: the lines that arrived are drawn,
+        ; the engine stays busy until the next case resets it
+        CASE W + 0x200, 0, 40, 10, 64, 0, FG, BG, 0x04, 0, 0x0d, 0, 0, P_GR | D_APERTURE, \
+             HOSTILE, FEED_COPY(40, 5)
 cases_end:
 
         ROM_END
