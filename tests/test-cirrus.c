@@ -471,7 +471,8 @@ static void ref_blt(uint8_t *m, const Blt *b, const uint8_t *sys)
     int bpp = ((b->mode >> 4) & 3) + 1;
     uint32_t npix = b->w / bpp;
     bool expand = b->mode & 0x80, pattern = b->mode & 0x40, transp = b->mode & 0x08;
-    uint8_t inv = (b->modeext & 2) ? 0xff : 0;
+    /* GR33 bit 1: transparency leaves out the 1 bits instead of the 0 bits. */
+    int skip_bit = (b->modeext & 2) ? 1 : 0;
     if ((b->modeext & 4) && pattern && expand && !transp) {
         for (uint32_t y = 0; y < b->h; y++)
             for (uint32_t p = 0; p < npix; p++)
@@ -488,8 +489,8 @@ static void ref_blt(uint8_t *m, const Blt *b, const uint8_t *sys)
             for (uint32_t p = b->skip; p < npix; p++) {
                 uint32_t a = b->dst + y * b->dpitch + p * bpp;
                 if (expand) {
-                    int bit = ((copy[row] ^ inv) >> (7 - (p & 7))) & 1;
-                    if (!bit && transp)
+                    int bit = (copy[row] >> (7 - (p & 7))) & 1;
+                    if (bit == skip_bit && transp)
                         continue;
                     ref_pixel(m, a, bit ? b->fg : b->bg, bpp, b->rop);
                 } else {
@@ -510,8 +511,8 @@ static void ref_blt(uint8_t *m, const Blt *b, const uint8_t *sys)
             uint8_t line[1100];
             memcpy(line, bits, (npix + 7) / 8);
             for (uint32_t p = b->skip; p < npix; p++) {
-                int bit = ((line[p / 8] ^ inv) >> (7 - (p & 7))) & 1;
-                if (!bit && transp)
+                int bit = (line[p / 8] >> (7 - (p & 7))) & 1;
+                if (bit == skip_bit && transp)
                     continue;
                 ref_pixel(m, b->dst + y * b->dpitch + p * bpp, bit ? b->fg : b->bg, bpp, b->rop);
             }

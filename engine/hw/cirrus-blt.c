@@ -5,7 +5,7 @@
  *
  * Operations: forward and backward copies (GR30 bit 0; addresses of the last byte when
  * backward), the 16 raster operations of GR32, colour expansion of monochrome data to
- * 8/16/24/32 bpp with optional transparency (GR30 bit 3) and inversion (GR33 bit 1), 8x8
+ * 8/16/24/32 bpp with optional transparency (GR30 bit 3; GR33 bit 1 inverts it), 8x8
  * colour and monochrome patterns (GR30 bit 6; the source address' low three bits give the
  * first pattern row, GR2F bits 0-2 the pixels skipped on the left), solid fills (GR33 bit 2),
  * and system-to-screen transfers (GR30 bit 2): the CPU then writes the source data through
@@ -90,13 +90,16 @@ static void expand_line(HgCirrus *c, uint32_t dst, const uint8_t *bits, bool pat
     HgVga *v = c->vga;
     if (!region_ok(v->vram_size, dst, 0, b->width, 1, false))
         return;
-    uint8_t inv = (b->modeext & BLTX_INVERT) ? 0xff : 0;
+    /* GR33 bit 1 turns the transparency around: the 1 bits are left out and the 0 bits
+     * drawn in the background colour (opaque expansion does not look at it). This is what
+     * QEMU and 86Box do, the latter checked against Windows drivers on real cards. */
+    bool skip_set = b->modeext & BLTX_INVERT;
     bool transp = b->mode & BLT_TRANSPARENT;
     uint32_t npix = b->width / b->bpp;
     for (uint32_t p = b->skip; p < npix; p++) {
         uint32_t bit = pattern ? (p & 7) : p;
-        bool set = ((bits[bit >> 3] ^ inv) << (bit & 7)) & 0x80;
-        if (!set && transp)
+        bool set = (bits[bit >> 3] << (bit & 7)) & 0x80;
+        if (transp && set == skip_set)
             continue;
         put_pixel(v->vram + dst + p * b->bpp, set ? b->fg : b->bg, b->bpp, b->rop);
     }

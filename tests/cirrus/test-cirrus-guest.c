@@ -5,8 +5,10 @@
  * The reference is written from the register descriptions of the CL-GD5446 Technical
  * Reference Manual ("BitBLT Engine", GR20-GR35; "Hardware Cursor", SR10-SR13 and the
  * hidden DAC entries) and from the GR32 raster-operation codes as the XFree86 cirrus
- * driver (and other 54xx drivers) map the sixteen X11 functions onto them; it shares no
- * code with engine/hw/cirrus*.c. The program's table of cases is read from the program
+ * driver (and other 54xx drivers, and 86Box) map the sixteen X11 functions onto them; it
+ * shares no code with engine/hw/cirrus*.c. Where the manual is not at hand (GR33 bit 1
+ * turning the transparency of colour expansion around) it follows what QEMU and 86Box
+ * agree on. The program's table of cases is read from the program
  * itself (after its signature), so the two cannot drift apart.
  *
  * For every case the program prints the CRC-32 of the work window (and of the first and
@@ -147,9 +149,8 @@ static void expand_line(Ref *r, uint32_t y, const uint8_t *bits, bool pattern)
     for (uint32_t p = c->skip; p < r->npix; p++) {
         uint32_t n = pattern ? (p & 7) : p;
         bool set = (bits[n / 8] >> (7 - n % 8)) & 1;
-        if (c->modeext & 0x02)
-            set = !set;
-        if (!set && (c->mode & M_TRANSPARENT))
+        /* Transparency leaves out the 0 bits, or with GR33 bit 1 the 1 bits. */
+        if ((c->mode & M_TRANSPARENT) && set == ((c->modeext & 0x02) != 0))
             continue;
         put(r, c->dst + y * c->dpitch + p * r->bpp, set ? c->fg : c->bg);
     }
