@@ -480,8 +480,11 @@ static void ref_blt(uint8_t *m, const Blt *b, const uint8_t *sys)
         return;
     }
     if (pattern) {
-        const uint8_t *pat = sys ? sys : m + (b->src & ~7u);
-        uint32_t row0 = sys ? 0 : b->src & 7, stride = bpp == 3 ? 32 : 8 * bpp;
+        /* Monochrome: 8 bytes, the first row from the address' low bits; colour: aligned
+         * to its size, from row 0. */
+        uint32_t stride = bpp == 3 ? 32 : 8 * bpp, size = expand ? 8 : 8 * stride;
+        const uint8_t *pat = sys ? sys : m + (b->src & ~(size - 1));
+        uint32_t row0 = (sys || !expand) ? 0 : b->src & 7;
         uint8_t copy[256];
         memcpy(copy, pat, expand ? 8 : 8 * stride);
         for (uint32_t y = 0; y < b->h; y++) {
@@ -809,7 +812,6 @@ static void test_hostile(void)
                    before);
     expect_refused(&f, &(Blt){.w = 1, .h = 2048, .dpitch = 8191, .rop = 0x0e}, before);
     /* Pattern and colour expansion sources at the very end. */
-    expect_refused(&f, &(Blt){.w = 16, .h = 1, .src = VRAM - 1, .mode = 0x50, .rop = 0x0d}, before);
     expect_refused(&f, &(Blt){.w = 800, .h = 10, .src = VRAM - 500, .mode = 0x80, .rop = 0x0d},
                    before);
     /* Video to system memory is not supported. */
@@ -852,6 +854,8 @@ static void test_hostile(void)
         {.w = 99, .h = 1, .dst = 1 + 98, .src = 98, .mode = 1, .rop = 0x0d},
         {.w = 30, .h = 10, .dpitch = 0, .spitch = 7, .dst = 0, .src = 3, .rop = 0x6d},
         {.w = 8192, .h = 1, .dst = VRAM - 8192, .src = 0, .rop = 0x0d},
+        /* A colour pattern named by its last byte: its 128-byte boundary is taken. */
+        {.w = 16, .h = 1, .src = VRAM - 1, .mode = 0x50, .rop = 0x0d},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(edge); i++) {
         ref_blt(model, &edge[i], NULL);

@@ -6,8 +6,9 @@
  * Operations: forward and backward copies (GR30 bit 0; addresses of the last byte when
  * backward), the 16 raster operations of GR32, colour expansion of monochrome data to
  * 8/16/24/32 bpp with optional transparency (GR30 bit 3; GR33 bit 1 inverts it), 8x8
- * colour and monochrome patterns (GR30 bit 6; the source address' low three bits give the
- * first pattern row, GR2F bits 0-2 the pixels skipped on the left), solid fills (GR33 bit 2),
+ * colour and monochrome patterns (GR30 bit 6; a monochrome pattern's first row is the
+ * source address' low three bits, GR2F bits 0-2 the pixels skipped on the left), solid fills
+ * (GR33 bit 2),
  * and system-to-screen transfers (GR30 bit 2): the CPU then writes the source data through
  * the 0xA0000 window, the linear aperture or its blit window, one destination line each
  * time a line's bytes have arrived. Video-to-system blits (GR30 bit 1) are refused.
@@ -257,7 +258,12 @@ bool cirrus_blt_run(HgCirrus *c)
         return true;
     }
     if (b->mode & BLT_PATTERN) {
-        uint32_t base = b->src & ~7u, row0 = b->src & 7;
+        /* A monochrome pattern is 8 bytes on an 8-byte boundary, the source address' low
+         * three bits giving its first line; a colour pattern sits on a boundary of its own
+         * size and starts at its line 0 (the low address bits are not looked at), as
+         * PCem/86Box and QEMU do it. */
+        bool mono = b->mode & BLT_EXPAND;
+        uint32_t base = b->src & ~(pat_size - 1), row0 = mono ? b->src & 7 : 0;
         if (!region_ok(vram, base, 0, pat_size, 1, false))
             return false;
         uint8_t pat[256];

@@ -130,6 +130,10 @@ pm_main:
 ; ---- one case --------------------------------------------------------------------------
 
 run_case:
+        ; Reset the engine first, as drivers do after a blit that may have hung it (a
+        ; transfer still waiting for data would take the refill below).
+        GRB 0x31, 0x04
+        GRB 0x31, 0x00
         ; Refill the windows.
         lea eax, [esi + SEED_FILL]
         mov [LCG_STATE], eax
@@ -153,9 +157,6 @@ run_case:
         mov ecx, WIN_LEN / 4
         call fill
 .filled:
-        ; Reset the engine first, as drivers do after a blit that may have hung it.
-        GRB 0x31, 0x04
-        GRB 0x31, 0x00
         mov al, [ebp + C_PATH]
         and al, 3
         cmp al, P_GR
@@ -635,7 +636,7 @@ BG              equ 0x13579bdf
              0, P_BAR1, 0, 0
         CASE W + 0x0100, W + 0x2000, bpp * 50, 11, 256, 0, FG, BG, 0xc8 | md, 0, 0x0d, 0, \
              0, P_GR, 0, 0
-        ; colour pattern; then with the first pattern line preset by the source address
+        ; colour pattern; then from a source address with low bits set (not looked at)
         CASE W + 0x0100, W + 0x2000, bpp * 50, 11, 256, 0, FG, BG, 0x40 | md, 0, 0x0d, sk, \
              0, P_B8000, 0, 0
         CASE W + 0x0100, W + 0x2003, bpp * 50, 11, 256, 0, FG, BG, 0x40 | md, 0, 0x0d, 0, \
@@ -716,7 +717,8 @@ cases:
         CASE W + 0x1000, 50, 100, 1, 256, 256, FG, BG, 0x01, 0, 0x0d, 0, 0, P_BAR1, HOSTILE, 0
         CASE 0x3000, W + 0x3000, 16, 3, 8191, 8191, FG, BG, 0x01, 0, 0x0d, 0, 0, P_B8000, \
              HOSTILE, 0
-        ; source past the end: copy, colour expansion, 32 bpp colour pattern
+        ; source past the end: copy, colour expansion; a 32 bpp colour pattern named by an
+        ; address 8 bytes before the end (its 256-byte boundary is taken: done)
         CASE W, VRAM_SIZE - 50, 100, 1, 256, 256, FG, BG, 0x00, 0, 0x0d, 0, 0, P_GR, HOSTILE, 0
         CASE W, VRAM_SIZE - 20, 800, 10, 800, 100, FG, BG, 0x80, 0, 0x0d, 0, 0, P_BAR1, \
              HOSTILE, 0
@@ -741,6 +743,13 @@ cases:
         ; the engine stays busy until the next case resets it
         CASE W + 0x200, 0, 40, 10, 64, 0, FG, BG, 0x04, 0, 0x0d, 0, 0, P_GR | D_APERTURE, \
              HOSTILE, FEED_COPY(40, 5)
+        ; a monochrome pattern whose first line is preset by the source address' low bits
+        CASE W + 0x300, W + 0x2005, 64, 12, 64, 0, FG, BG, 0xc0, 0, 0x0d, 0, 0, P_GR, 0, 0
+        ; a 16 bpp colour pattern from an address 0x45 past its 128-byte boundary
+        CASE W + 0x300, W + 0x2045, 64, 12, 64, 0, FG, BG, 0x50, 0, 0x0d, 0, 0, P_BAR1, 0, 0
+        ; last a plain copy, so that the final contents compare with QEMU's (new cases go
+        ; before it)
+        CASE W + 0x808, W + 0x2000, 100, 20, 128, 128, FG, BG, 0x00, 0, 0x0d, 0, 0, P_GR, 0, 0
 cases_end:
 
         ROM_END

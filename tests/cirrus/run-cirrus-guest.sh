@@ -3,7 +3,7 @@
 # the debug console, and its exit status, with the output recorded from QEMU, leaving out
 # the case lines that QEMU_DIFFS names (cases where QEMU is known to differ from the
 # CL-GD5446 as drivers use it; the unit test cirrus-guest checks those against its own
-# reference).
+# reference). Each case listed must still differ.
 # usage: run-cirrus-guest.sh HANGAR_RUN PROGRAM.bin PROGRAM.expected QEMU_DIFFS
 set -u
 run=$1 bin=$2 expected=$3 diffs=$4
@@ -23,3 +23,10 @@ if ! diff -u "$out.want" "$out.got"; then
     cat "$out.err" >&2
     exit 1
 fi
+# Keep the list honest: every case it names must still differ from QEMU.
+for id in $(awk '$1 !~ /^#/ && NF { print $1 }' "$diffs"); do
+    if [ "$(grep "^c $id " "$expected")" = "$(grep "^c $id " "$out.actual")" ]; then
+        echo "case $id matches QEMU now: take it out of $diffs" >&2
+        exit 1
+    fi
+done

@@ -251,14 +251,14 @@ static uint32_t ref_blit(uint8_t *m, const Case *c, const uint8_t *data, uint32_
         return *busy ? len : y * line;
     }
     if (c->mode & M_PATTERN) {
-        /* The source address' low three bits give the first pattern line. */
-        uint32_t base = c->src & ~7u;
-        uint32_t size = (c->mode & M_EXPAND) ? 8 : 8 * pattern_line_bytes(r.bpp);
-        if (base + size > VRAM)
-            return 0;
+        /* A pattern sits on a boundary of its size; a monochrome pattern's first line is
+         * the source address' low three bits, a colour pattern starts at line 0. */
+        bool mono = c->mode & M_EXPAND;
+        uint32_t size = mono ? 8 : 8 * pattern_line_bytes(r.bpp);
+        uint32_t base = c->src / size * size;
         uint8_t pat[256];
         memcpy(pat, m + base, size);
-        pattern_blit(&r, pat, c->src & 7);
+        pattern_blit(&r, pat, mono ? c->src % 8 : 0);
         return 0;
     }
     if (c->mode & M_EXPAND) {
