@@ -17,8 +17,8 @@
 ; of system-to-screen cases, and prints GR31 and the CRC-32 of the windows:
 ;   "c NNNN ss wwwwwwww"                 (ordinary case: status, CRC of the work window)
 ;   "c NNNN ss ssssssss wwwwwwww eeeeeeee" (hostile: first 16 KiB, work window, last 16 KiB)
-; then the CRC-32 of all 4 MiB ("vram ..."). Last, the hardware cursor: a 640x480x16
-; mode, 32x32 and 64x64 patterns, colours in the hidden DAC entries 0 and 15 (read back
+; then the CRC-32 of all 4 MiB ("vram ..."). Last, the hardware cursor: 640x480 modes at
+; 16 and 32 bpp, 32x32 and 64x64 patterns, colours in the hidden DAC entries 0 and 15 (read back
 ; on a "hidden dac" line), and a line "cursor ..." after each state; the C test looks at
 ; the display at each of those lines.
 ; Pseudo-random data: x = x * 1664525 + 1013904223 (mod 2^32), one dword per step.
@@ -545,6 +545,23 @@ cursor_tests:
         SEQ 0x12, 0x05
         CURSOR_AT 7, 3
         PUTS32 "cursor 64 7 3 recoloured", 10
+
+        ; The same over a 32 bpp picture (pitch 2560: CR13 = 0x40 and CR1B bit 4), the
+        ; 32x32 cursor at the left edge.
+        CRTC 0x13, 0x40
+        CRTC 0x1b, 0x32
+        SEQ 0x07, 0x19
+        mov dx, 0x3c6
+        in al, dx
+        in al, dx
+        in al, dx
+        in al, dx
+        mov al, 0xc5
+        out dx, al
+        SEQ 0x13, 5
+        SEQ 0x12, 0x01
+        CURSOR_AT 0, 470
+        PUTS32 "cursor 32 0 470 at 32 bpp", 10
 
         SEQ 0x12, 0x00
         PUTS32 "cursor off", 10

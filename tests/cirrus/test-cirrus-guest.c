@@ -37,7 +37,6 @@ enum {
     REC_SIZE = 40,
     SCREEN_W = 640,
     SCREEN_H = 480,
-    PITCH = 1280,
     CURSOR_AREA = VRAM - 16 * 1024,
     FEED_MAX = 1u << 20, /* dwords of CPU data in one case */
 };
@@ -380,16 +379,33 @@ static void shot_free(gpointer p)
 typedef struct CursorState {
     const char *label;
     bool on;
-    int size, x, y;
+    int bpp, size, x, y;
     uint32_t pattern; /* video memory address */
     uint8_t c0[3], c15[3];
 } CursorState;
 
 static const CursorState cursor_states[] = {
-    {"cursor 32 100 50", true, 32, 100, 50, CURSOR_AREA + 5 * 256, {63, 20, 5}, {3, 40, 60}},
-    {"cursor 64 601 445", true, 64, 601, 445, CURSOR_AREA + 8 * 256, {63, 20, 5}, {3, 40, 60}},
-    {"cursor 64 7 3 recoloured", true, 64, 7, 3, CURSOR_AREA + 8 * 256, {0, 0, 63}, {63, 63, 0}},
-    {"cursor off", false, 0, 0, 0, 0, {0}, {0}},
+    {"cursor 32 100 50", true, 16, 32, 100, 50, CURSOR_AREA + 5 * 256, {63, 20, 5}, {3, 40, 60}},
+    {"cursor 64 601 445", true, 16, 64, 601, 445, CURSOR_AREA + 8 * 256, {63, 20, 5}, {3, 40, 60}},
+    {"cursor 64 7 3 recoloured",
+     true,
+     16,
+     64,
+     7,
+     3,
+     CURSOR_AREA + 8 * 256,
+     {0, 0, 63},
+     {63, 63, 0}},
+    {"cursor 32 0 470 at 32 bpp",
+     true,
+     32,
+     32,
+     0,
+     470,
+     CURSOR_AREA + 5 * 256,
+     {0, 0, 63},
+     {63, 63, 0}},
+    {"cursor off", false, 32, 0, 0, 0, 0, {0}, {0}},
 };
 
 /* The DAC's 6-bit components to 8 bits. */
@@ -415,8 +431,14 @@ static void check_cursor(const uint8_t *m, const CursorState *cs, const Shot *s)
     int kinds[4] = {0};
     for (int y = 0; y < SCREEN_H; y++) {
         for (int x = 0; x < SCREEN_W; x++) {
-            const uint8_t *a = m + y * PITCH + x * 2;
-            uint32_t want = rgb565((uint16_t)(a[0] | a[1] << 8));
+            uint32_t want;
+            if (cs->bpp == 16) {
+                const uint8_t *a = m + y * 1280 + x * 2;
+                want = rgb565((uint16_t)(a[0] | a[1] << 8));
+            } else {
+                const uint8_t *a = m + y * 2560 + x * 4; /* blue, green, red, unused */
+                want = (uint32_t)a[2] << 16 | a[1] << 8 | a[0];
+            }
             int cx = x - cs->x, cy = y - cs->y;
             if (cs->on && cx >= 0 && cx < cs->size && cy >= 0 && cy < cs->size) {
                 /* 32x32: plane 0 in 4 bytes a line, plane 1 128 bytes later; 64x64: 16
