@@ -213,10 +213,7 @@ run_case:
 gr_out:
         push edx
         mov dx, 0x3ce
-        out dx, al
-        inc dx
-        mov al, ah
-        out dx, al
+        call idx_out
         pop edx
         ret
 
@@ -230,7 +227,7 @@ idx_out:
         pop edx
         ret
 
-
+; Every blitter register through the GR ports, then GR31 bit 1 (start).
 program_gr:
         mov ebx, [ebp + C_BG]
         GRB 0x00, bl
@@ -277,36 +274,33 @@ program_gr:
         GRB 0x31, 0x02                  ; start
         ret
 
+; MMIO register, case field, offset: copies the field (register's width) to EDI + offset.
+%macro MMIO_SET 3
+        mov %1, [ebp + %2]
+        mov [edi + %3], %1
+%endmacro
+
 ; The memory-mapped registers at EDI (QEMU's and the XFree86 driver's layout).
 program_mmio:
-        mov eax, [ebp + C_BG]
-        mov [edi + 0x00], eax
-        mov eax, [ebp + C_FG]
-        mov [edi + 0x04], eax
+        MMIO_SET eax, C_BG, 0x00
+        MMIO_SET eax, C_FG, 0x04
         mov ax, [ebp + C_W]
         dec ax
         mov [edi + 0x08], ax
         mov ax, [ebp + C_H]
         dec ax
         mov [edi + 0x0a], ax
-        mov ax, [ebp + C_DPITCH]
-        mov [edi + 0x0c], ax
-        mov ax, [ebp + C_SPITCH]
-        mov [edi + 0x0e], ax
+        MMIO_SET ax, C_DPITCH, 0x0c
+        MMIO_SET ax, C_SPITCH, 0x0e
         mov eax, [ebp + C_SRC]
         mov [edi + 0x14], ax
         shr eax, 16
         mov [edi + 0x16], al
-        mov al, [ebp + C_SKIP]
-        mov [edi + 0x17], al
-        mov al, [ebp + C_MODE]
-        mov [edi + 0x18], al
-        mov al, [ebp + C_ROP]
-        mov [edi + 0x1a], al
-        mov al, [ebp + C_MODEEXT]
-        mov [edi + 0x1b], al
-        mov ax, [ebp + C_TCOLOR]
-        mov [edi + 0x1c], ax
+        MMIO_SET al, C_SKIP, 0x17
+        MMIO_SET al, C_MODE, 0x18
+        MMIO_SET al, C_ROP, 0x1a
+        MMIO_SET al, C_MODEEXT, 0x1b
+        MMIO_SET ax, C_TCOLOR, 0x1c
         test byte [ebp + C_PATH], P_AUTO
         jz .start
         ; Autostart: writing the destination's top byte starts the blit.
