@@ -7,11 +7,11 @@
  * backward), the 16 raster operations of GR32, colour expansion of monochrome data to
  * 8/16/24/32 bpp with optional transparency (GR30 bit 3; GR33 bit 1 inverts it), 8x8
  * colour and monochrome patterns (GR30 bit 6; a monochrome pattern's first row is the
- * source address' low three bits, GR2F bits 0-2 the pixels skipped on the left), solid fills
- * (GR33 bit 2),
- * and system-to-screen transfers (GR30 bit 2): the CPU then writes the source data through
- * the 0xA0000 window, the linear aperture or its blit window, one destination line each
- * time a line's bytes have arrived. Video-to-system blits (GR30 bit 1) are refused.
+ * source address' low three bits, GR2F bits 0-2 the pixels skipped on the left), solid
+ * fills (GR33 bit 2), and system-to-screen transfers (GR30 bit 2): the CPU then writes the
+ * source data through the 0xA0000 window, the linear aperture or its blit window, one
+ * destination line each time a line's bytes have arrived. Video-to-system blits (GR30 bit
+ * 1) are refused.
  *
  * Every blit's destination and source regions are checked against video memory before it
  * starts (and every line again as it is drawn): a blit that would leave video memory is
@@ -92,8 +92,8 @@ static void expand_line(HgCirrus *c, uint32_t dst, const uint8_t *bits, bool pat
     if (!region_ok(v->vram_size, dst, 0, b->width, 1, false))
         return;
     /* GR33 bit 1 turns the transparency around: the 1 bits are left out and the 0 bits
-     * drawn in the background colour (opaque expansion does not look at it). This is what
-     * QEMU and 86Box do, the latter checked against Windows drivers on real cards. */
+     * drawn in the background colour (opaque expansion does not look at it), as QEMU and
+     * 86Box both do it. */
     bool skip_set = b->modeext & BLTX_INVERT;
     bool transp = b->mode & BLT_TRANSPARENT;
     uint32_t npix = b->width / b->bpp;
