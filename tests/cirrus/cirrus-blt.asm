@@ -55,8 +55,10 @@ C_MODEEXT       equ 25                  ; GR33
 C_ROP           equ 26                  ; GR32
 C_SKIP          equ 27                  ; GR2F
 C_TCOLOR        equ 28                  ; GR34/GR35
-C_PATH          equ 30                  ; bits 0-1 registers: 0 ports, 1 BAR1, 2 0xB8000;
-                                        ; bit 2 autostart; bits 4-5 CPU data: 0 0xA0000,
+C_PATH          equ 30                  ; bits 0-1 registers: 0 ports, 1 BAR1, 2 0xB8000,
+                                        ; 3 the last 256 bytes of BAR0's video memory (SR17
+                                        ; bits 2 and 6); bit 2 autostart; bits 4-5 CPU data:
+                                        ; 0 0xA0000,
                                         ; 1 BAR0 + 16 MiB, 2 BAR0
 C_FLAGS         equ 31                  ; bit 0 hostile; bit 1 low-entropy work window
 C_FEED          equ 32                  ; dwords the CPU writes (system-to-screen)
@@ -65,6 +67,7 @@ C_SIZE          equ 40
 P_GR            equ 0x00
 P_BAR1          equ 0x01
 P_B8000         equ 0x02
+P_LFBEND        equ 0x03
 P_AUTO          equ 0x04
 D_A0000         equ 0x00
 D_APERTURE      equ 0x10
@@ -165,13 +168,22 @@ run_case:
         cmp al, P_BAR1
         je .mmio
         mov edi, 0xb8000
+        cmp al, P_B8000
+        je .mmio
+        mov dx, 0x3c4                   ; registers at the end of the linear aperture
+        mov ax, 0x4417
+        call idx_out
+        mov edi, LFB + VRAM_SIZE - 0x100
 .mmio:  call program_mmio
         jmp .fed
 .gr:    call program_gr
 .fed:
         test byte [ebp + C_MODE], 0x04
-        jz .report
+        jz .sr17
         call feed
+.sr17:  mov dx, 0x3c4                   ; back to 0xB8000
+        mov ax, 0x0417
+        call idx_out
 .report:
         PUTS32 "c "
         mov eax, esi
@@ -758,6 +770,14 @@ cases:
         CASE W + 0x300, W + 0x2005, 64, 12, 64, 0, FG, BG, 0xc0, 0, 0x0d, 0, 0, P_GR, 0, 0
         ; a 16 bpp colour pattern from an address 0x45 past its 128-byte boundary
         CASE W + 0x300, W + 0x2045, 64, 12, 64, 0, FG, BG, 0x50, 0, 0x0d, 0, 0, P_BAR1, 0, 0
+        ; the registers at the end of the linear aperture: a copy, a fill, a
+        ; system-to-screen expansion
+        CASE W + 0x808, W + 0x2000, 100, 20, 128, 128, FG, BG, 0x00, 0, 0x6d, 0, 0, \
+             P_LFBEND, 0, 0
+        CASE W + 0x100, 0, 4 * 30, 8, 256, 0, FG, BG, 0xf0, 4, 0x59, 0, 0, \
+             P_LFBEND | P_AUTO, 0, 0
+        CASE W + 0x100, 0, 2 * 30, 12, 256, 0, FG, BG, 0x9c, 0, 0x0d, 2, 0, \
+             P_LFBEND | D_LFB, 0, FEED_EXP(30, 12)
         ; last a plain copy, so that the final contents compare with QEMU's (new cases go
         ; before it)
         CASE W + 0x808, W + 0x2000, 100, 20, 128, 128, FG, BG, 0x00, 0, 0x0d, 0, 0, P_GR, 0, 0
