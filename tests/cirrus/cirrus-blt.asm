@@ -778,6 +778,19 @@ cases:
              P_LFBEND | P_AUTO, 0, 0
         CASE W + 0x100, 0, 2 * 30, 12, 256, 0, FG, BG, 0x9c, 0, 0x0d, 2, 0, \
              P_LFBEND | D_LFB, 0, FEED_EXP(30, 12)
+        ; 24 bpp: GR2F counts bytes; 6 (two pixels) through transparent expansion, a
+        ; transparent monochrome pattern, opaque expansion and a colour pattern, then 7 (a
+        ; pixel and a third)
+        CASE W + 0x100, W + 0x2000, 3 * 45, 7, 256, 3 * 45, FG, BG, 0xa8, 0, 0x0d, 6, 0, \
+             P_GR, 0, 0
+        CASE W + 0x100, W + 0x2000, 3 * 50, 11, 256, 0, FG, BG, 0xe8, 0, 0x0d, 6, 0, P_BAR1, \
+             0, 0
+        CASE W + 0x100, W + 0x2000, 3 * 45, 7, 256, 3 * 45, FG, BG, 0xa0, 0, 0x0d, 6, 0, \
+             P_B8000, 0, 0
+        CASE W + 0x100, W + 0x2000, 3 * 50, 11, 256, 0, FG, BG, 0x60, 0, 0x0d, 6, 0, P_GR, \
+             0, 0
+        CASE W + 0x100, W + 0x2000, 3 * 45, 7, 256, 3 * 45, FG, BG, 0xa8, 0, 0x0d, 7, 0, \
+             P_BAR1, 0, 0
         ; last a plain copy, so that the final contents compare with QEMU's (new cases go
         ; before it)
         CASE W + 0x808, W + 0x2000, 100, 20, 128, 128, FG, BG, 0x00, 0, 0x0d, 0, 0, P_GR, 0, 0

@@ -123,12 +123,16 @@ typedef struct Ref {
     const Case *c;
     int bpp;
     uint32_t npix;
+    uint32_t left; /* bytes of each line that colour expansion and patterns leave alone */
 } Ref;
 
-static void put(Ref *r, uint32_t addr, uint32_t colour)
+/* Pixel p of line y. */
+static void put(Ref *r, uint32_t y, uint32_t p, uint32_t colour, bool clip_left)
 {
+    uint32_t at = r->c->dst + y * r->c->dpitch + p * r->bpp;
     for (int k = 0; k < r->bpp; k++)
-        r->m[addr + k] = raster(r->c->rop, (uint8_t)(colour >> (8 * k)), r->m[addr + k]);
+        if (!clip_left || p * r->bpp + k >= r->left)
+            r->m[at + k] = raster(r->c->rop, (uint8_t)(colour >> (8 * k)), r->m[at + k]);
 }
 
 /* The blit stays wholly inside video memory: [addr, addr + extent], or [addr - extent,
@@ -145,13 +149,13 @@ static bool inside(uint32_t addr, uint32_t pitch, uint32_t w, uint32_t h, bool b
 static void expand_line(Ref *r, uint32_t y, const uint8_t *bits, bool pattern)
 {
     const Case *c = r->c;
-    for (uint32_t p = c->skip; p < r->npix; p++) {
+    for (uint32_t p = 0; p < r->npix; p++) {
         uint32_t n = pattern ? (p & 7) : p;
         bool set = (bits[n / 8] >> (7 - n % 8)) & 1;
         /* Transparency leaves out the 0 bits, or with GR33 bit 1 the 1 bits. */
         if ((c->mode & M_TRANSPARENT) && set == ((c->modeext & 0x02) != 0))
             continue;
-        put(r, c->dst + y * c->dpitch + p * r->bpp, set ? c->fg : c->bg);
+        put(r, y, p, set ? c->fg : c->bg, true);
     }
 }
 
@@ -170,12 +174,12 @@ static void pattern_blit(Ref *r, const uint8_t *pat, uint32_t first_line)
             expand_line(r, y, &pat[line], true);
             continue;
         }
-        for (uint32_t p = c->skip; p < r->npix; p++) {
+        for (uint32_t p = 0; p < r->npix; p++) {
             const uint8_t *s = pat + line * pattern_line_bytes(r->bpp) + (p % 8) * r->bpp;
             uint32_t colour = 0;
             for (int k = 0; k < r->bpp; k++)
                 colour |= (uint32_t)s[k] << (8 * k);
-            put(r, c->dst + y * c->dpitch + p * r->bpp, colour);
+            put(r, y, p, colour, true);
         }
     }
 }
@@ -212,6 +216,8 @@ static uint32_t ref_blit(uint8_t *m, const Case *c, const uint8_t *data, uint32_
 {
     Ref r = {.m = m, .c = c, .bpp = ((c->mode >> 4) & 3) + 1};
     r.npix = c->w / r.bpp;
+    /* GR2F counts pixels (bits 0-2), at 24 bpp bytes (bits 0-4). */
+    r.left = r.bpp == 3 ? c->skip & 0x1fu : (c->skip & 7u) * r.bpp;
     bool backward = (c->mode & M_BACKWARD) && !(c->mode & (M_FROM_SYSTEM | M_PATTERN | M_EXPAND));
     if (c->mode & M_TO_SYSTEM)
         return 0; /* video to system memory: not done */
@@ -222,7 +228,7 @@ static uint32_t ref_blit(uint8_t *m, const Case *c, const uint8_t *data, uint32_
         /* Solid fill with the foreground colour. */
         for (uint32_t y = 0; y < c->h; y++)
             for (uint32_t p = 0; p < r.npix; p++)
-                put(&r, c->dst + y * c->dpitch + p * r.bpp, c->fg);
+                put(&r, y, p, c->fg, false);
         return 0;
     }
     uint32_t mono_bytes = (r.npix + 7) / 8;
