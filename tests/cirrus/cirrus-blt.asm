@@ -641,11 +641,12 @@ BG              equ 0x13579bdf
 %assign bpp %1 + 1
 %assign md %1 << 4
 %if bpp == 3
-%assign sk 0                            ; QEMU reads GR2F as bytes at 24 bpp
+%assign sk 0                            ; GR2F counts bytes at 24 bpp: see the end
 %else
 %assign sk 3
 %endif
-        ; colour expansion from video memory: opaque, transparent, inverted
+        ; colour expansion from video memory: opaque, transparent, with GR33 bit 1 opaque
+        ; (no effect) and transparent (the 1 bits left out)
         CASE W + 0x0100, W + 0x2000, bpp * 45, 7, 256, bpp * 45, FG, BG, 0x80 | md, 0, \
              0x0d, sk, 0, P_GR, 0, 0
         CASE W + 0x0100, W + 0x2000, bpp * 45, 7, 256, bpp * 45, FG, BG, 0x88 | md, 0, \
