@@ -465,13 +465,25 @@ static void ref_pixel(uint8_t *m, uint32_t a, uint32_t col, int bpp, uint8_t rop
         m[a + k] = ref_rop(rop, (uint8_t)(col >> (8 * k)), m[a + k]);
 }
 
+/* Pixel p of the line at a, leaving the first left bytes of the line alone. */
+static void ref_pixel_clip(uint8_t *m, uint32_t a, uint32_t p, uint32_t left, uint32_t col, int bpp,
+                           uint8_t rop)
+{
+    for (int k = 0; k < bpp; k++)
+        if (p * bpp + k >= left)
+            m[a + p * bpp + k] = ref_rop(rop, (uint8_t)(col >> (8 * k)), m[a + p * bpp + k]);
+}
+
 /* sys: the CPU's data for system-to-screen blits (lines as the CPU sends them). */
 static void ref_blt(uint8_t *m, const Blt *b, const uint8_t *sys)
 {
     int bpp = ((b->mode >> 4) & 3) + 1;
     uint32_t npix = b->w / bpp;
     bool expand = b->mode & 0x80, pattern = b->mode & 0x40, transp = b->mode & 0x08;
-    uint8_t inv = (b->modeext & 2) ? 0xff : 0;
+    /* GR33 bit 1: transparency leaves out the 1 bits instead of the 0 bits. */
+    int skip_bit = (b->modeext & 2) ? 1 : 0;
+    /* GR2F: pixels left alone on the left, at 24 bpp bytes. */
+    uint32_t left = bpp == 3 ? b->skip & 0x1fu : (b->skip & 7u) * bpp;
     if ((b->modeext & 4) && pattern && expand && !transp) {
         for (uint32_t y = 0; y < b->h; y++)
             for (uint32_t p = 0; p < npix; p++)
@@ -479,23 +491,26 @@ static void ref_blt(uint8_t *m, const Blt *b, const uint8_t *sys)
         return;
     }
     if (pattern) {
-        const uint8_t *pat = sys ? sys : m + (b->src & ~7u);
-        uint32_t row0 = sys ? 0 : b->src & 7, stride = bpp == 3 ? 32 : 8 * bpp;
+        /* Monochrome: 8 bytes, the first row from the address' low bits; colour: aligned
+         * to its size, from row 0. */
+        uint32_t stride = bpp == 3 ? 32 : 8 * bpp, size = expand ? 8 : 8 * stride;
+        const uint8_t *pat = sys ? sys : m + (b->src & ~(size - 1));
+        uint32_t row0 = (sys || !expand) ? 0 : b->src & 7;
         uint8_t copy[256];
         memcpy(copy, pat, expand ? 8 : 8 * stride);
         for (uint32_t y = 0; y < b->h; y++) {
             uint32_t row = (row0 + y) & 7;
-            for (uint32_t p = b->skip; p < npix; p++) {
-                uint32_t a = b->dst + y * b->dpitch + p * bpp;
+            for (uint32_t p = 0; p < npix; p++) {
+                uint32_t a = b->dst + y * b->dpitch;
                 if (expand) {
-                    int bit = ((copy[row] ^ inv) >> (7 - (p & 7))) & 1;
-                    if (!bit && transp)
+                    int bit = (copy[row] >> (7 - (p & 7))) & 1;
+                    if (bit == skip_bit && transp)
                         continue;
-                    ref_pixel(m, a, bit ? b->fg : b->bg, bpp, b->rop);
+                    ref_pixel_clip(m, a, p, left, bit ? b->fg : b->bg, bpp, b->rop);
                 } else {
                     const uint8_t *s = copy + row * stride + (p & 7) * bpp;
                     uint32_t col = s[0] | s[1] << 8 | s[2] << 16 | (uint32_t)s[3] << 24;
-                    ref_pixel(m, a, col, bpp, b->rop);
+                    ref_pixel_clip(m, a, p, left, col, bpp, b->rop);
                 }
             }
         }
@@ -509,11 +524,12 @@ static void ref_blt(uint8_t *m, const Blt *b, const uint8_t *sys)
             const uint8_t *bits = sys ? sys + y * rb : m + b->src + y * ((npix + 7) / 8);
             uint8_t line[1100];
             memcpy(line, bits, (npix + 7) / 8);
-            for (uint32_t p = b->skip; p < npix; p++) {
-                int bit = ((line[p / 8] ^ inv) >> (7 - (p & 7))) & 1;
-                if (!bit && transp)
+            for (uint32_t p = 0; p < npix; p++) {
+                int bit = (line[p / 8] >> (7 - (p & 7))) & 1;
+                if (bit == skip_bit && transp)
                     continue;
-                ref_pixel(m, b->dst + y * b->dpitch + p * bpp, bit ? b->fg : b->bg, bpp, b->rop);
+                ref_pixel_clip(m, b->dst + y * b->dpitch, p, left, bit ? b->fg : b->bg, bpp,
+                               b->rop);
             }
         }
         return;
@@ -654,16 +670,16 @@ static void random_blt(GRand *rnd, Blt *b, int kind)
     case 2: /* colour expansion */
         b->mode |= 0x80 | (g_rand_boolean(rnd) ? 0x08 : 0);
         b->modeext = g_rand_boolean(rnd) ? 2 : 0;
-        b->skip = (uint8_t)g_rand_int_range(rnd, 0, 8);
+        b->skip = (uint8_t)g_rand_int_range(rnd, 0, bpp == 3 ? 32 : 8);
         break;
     case 3: /* colour pattern */
         b->mode |= 0x40;
-        b->skip = (uint8_t)g_rand_int_range(rnd, 0, 8);
+        b->skip = (uint8_t)g_rand_int_range(rnd, 0, bpp == 3 ? 32 : 8);
         break;
     case 4: /* monochrome pattern */
         b->mode |= 0xc0 | (g_rand_boolean(rnd) ? 0x08 : 0);
         b->modeext = g_rand_boolean(rnd) ? 2 : 0;
-        b->skip = (uint8_t)g_rand_int_range(rnd, 0, 8);
+        b->skip = (uint8_t)g_rand_int_range(rnd, 0, bpp == 3 ? 32 : 8);
         break;
     case 5: /* solid fill */
         b->mode |= 0xc0;
@@ -675,7 +691,7 @@ static void random_blt(GRand *rnd, Blt *b, int kind)
     case 7: /* system to screen colour expansion (text drawing) */
         b->mode |= 0x84 | (g_rand_boolean(rnd) ? 0x08 : 0);
         b->modeext = (uint8_t)(g_rand_boolean(rnd) ? 1 : 0);
-        b->skip = (uint8_t)g_rand_int_range(rnd, 0, 8);
+        b->skip = (uint8_t)g_rand_int_range(rnd, 0, bpp == 3 ? 32 : 8);
         break;
     default: /* system to screen pattern */
         b->mode |= 0x44 | (g_rand_boolean(rnd) ? 0x80 : 0);
@@ -808,7 +824,6 @@ static void test_hostile(void)
                    before);
     expect_refused(&f, &(Blt){.w = 1, .h = 2048, .dpitch = 8191, .rop = 0x0e}, before);
     /* Pattern and colour expansion sources at the very end. */
-    expect_refused(&f, &(Blt){.w = 16, .h = 1, .src = VRAM - 1, .mode = 0x50, .rop = 0x0d}, before);
     expect_refused(&f, &(Blt){.w = 800, .h = 10, .src = VRAM - 500, .mode = 0x80, .rop = 0x0d},
                    before);
     /* Video to system memory is not supported. */
@@ -851,6 +866,8 @@ static void test_hostile(void)
         {.w = 99, .h = 1, .dst = 1 + 98, .src = 98, .mode = 1, .rop = 0x0d},
         {.w = 30, .h = 10, .dpitch = 0, .spitch = 7, .dst = 0, .src = 3, .rop = 0x6d},
         {.w = 8192, .h = 1, .dst = VRAM - 8192, .src = 0, .rop = 0x0d},
+        /* A colour pattern named by its last byte: its 128-byte boundary is taken. */
+        {.w = 16, .h = 1, .src = VRAM - 1, .mode = 0x50, .rop = 0x0d},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(edge); i++) {
         ref_blt(model, &edge[i], NULL);

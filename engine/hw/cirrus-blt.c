@@ -5,12 +5,13 @@
  *
  * Operations: forward and backward copies (GR30 bit 0; addresses of the last byte when
  * backward), the 16 raster operations of GR32, colour expansion of monochrome data to
- * 8/16/24/32 bpp with optional transparency (GR30 bit 3) and inversion (GR33 bit 1), 8x8
- * colour and monochrome patterns (GR30 bit 6; the source address' low three bits give the
- * first pattern row, GR2F bits 0-2 the pixels skipped on the left), solid fills (GR33 bit 2),
- * and system-to-screen transfers (GR30 bit 2): the CPU then writes the source data through
- * the 0xA0000 window, the linear aperture or its blit window, one destination line each
- * time a line's bytes have arrived. Video-to-system blits (GR30 bit 1) are refused.
+ * 8/16/24/32 bpp with optional transparency (GR30 bit 3; GR33 bit 1 inverts it), 8x8
+ * colour and monochrome patterns (GR30 bit 6; a monochrome pattern's first row is the
+ * source address' low three bits; GR2F the pixels skipped on the left, bytes at 24 bpp), solid
+ * fills (GR33 bit 2), and system-to-screen transfers (GR30 bit 2): the CPU then writes the
+ * source data through the 0xA0000 window, the linear aperture or its blit window, one
+ * destination line each time a line's bytes have arrived. Video-to-system blits (GR30 bit
+ * 1) are refused.
  *
  * Every blit's destination and source regions are checked against video memory before it
  * starts (and every line again as it is drawn): a blit that would leave video memory is
@@ -78,6 +79,16 @@ static void put_pixel(uint8_t *d, uint32_t col, int bpp, uint8_t r)
         d[k] = rop(r, (uint8_t)(col >> (8 * k)), d[k]);
 }
 
+/* Pixel p of a line whose first skip bytes are left alone (a 24 bpp skip need not be a
+ * whole number of pixels). */
+static void put_pixel_at(const CirrusBlt *b, uint8_t *line, uint32_t p, uint32_t col)
+{
+    uint32_t at = p * b->bpp;
+    for (int k = 0; k < b->bpp; k++)
+        if (at + k >= b->skip)
+            line[at + k] = rop(b->rop, (uint8_t)(col >> (8 * k)), line[at + k]);
+}
+
 static int pattern_stride(int bpp)
 {
     return bpp == 3 ? 32 : 8 * bpp;
@@ -90,15 +101,18 @@ static void expand_line(HgCirrus *c, uint32_t dst, const uint8_t *bits, bool pat
     HgVga *v = c->vga;
     if (!region_ok(v->vram_size, dst, 0, b->width, 1, false))
         return;
-    uint8_t inv = (b->modeext & BLTX_INVERT) ? 0xff : 0;
+    /* GR33 bit 1 turns the transparency around: the 1 bits are left out and the 0 bits
+     * drawn in the background colour (opaque expansion does not look at it), as QEMU and
+     * 86Box both do it. */
+    bool skip_set = b->modeext & BLTX_INVERT;
     bool transp = b->mode & BLT_TRANSPARENT;
     uint32_t npix = b->width / b->bpp;
-    for (uint32_t p = b->skip; p < npix; p++) {
+    for (uint32_t p = b->skip / b->bpp; p < npix; p++) {
         uint32_t bit = pattern ? (p & 7) : p;
-        bool set = ((bits[bit >> 3] ^ inv) << (bit & 7)) & 0x80;
-        if (!set && transp)
+        bool set = (bits[bit >> 3] << (bit & 7)) & 0x80;
+        if (transp && set == skip_set)
             continue;
-        put_pixel(v->vram + dst + p * b->bpp, set ? b->fg : b->bg, b->bpp, b->rop);
+        put_pixel_at(b, v->vram + dst, p, set ? b->fg : b->bg);
     }
     hg_vga_mark_range(v, dst, b->width);
 }
@@ -111,12 +125,12 @@ static void pattern_line(HgCirrus *c, uint32_t dst, const uint8_t *row)
     if (!region_ok(v->vram_size, dst, 0, b->width, 1, false))
         return;
     uint32_t npix = b->width / b->bpp;
-    for (uint32_t p = b->skip; p < npix; p++) {
+    for (uint32_t p = b->skip / b->bpp; p < npix; p++) {
         const uint8_t *s = row + (p & 7) * b->bpp;
         uint32_t col = 0;
         for (int k = 0; k < b->bpp; k++)
             col |= (uint32_t)s[k] << (8 * k);
-        put_pixel(v->vram + dst + p * b->bpp, col, b->bpp, b->rop);
+        put_pixel_at(b, v->vram + dst, p, col);
     }
     hg_vga_mark_range(v, dst, b->width);
 }
@@ -147,9 +161,19 @@ static void copy_line(HgCirrus *c, uint32_t dst, const uint8_t *src, bool back)
     } else {
         if (!region_ok(v->vram_size, dst, 0, w, 1, true))
             return;
-        /* src is the last byte of the source line: bytes go from high to low addresses. */
-        for (uint32_t i = 0; i < w; i++)
+        /* src is the last byte of the source line: bytes go from high to low addresses,
+         * and the last byte is the high byte of the line's last pixel. */
+        for (uint32_t i = 0; i < w; i++) {
+            if (transp) {
+                uint32_t pi = i - i % b->bpp;
+                uint32_t sp = *(src - pi);
+                if (b->bpp == 2)
+                    sp = (sp << 8) | (pi + 1 < w ? *(src - pi - 1) : 0);
+                if (sp == (b->tcolor & (b->bpp == 2 ? 0xffff : 0xff)))
+                    continue;
+            }
             vram[dst - i] = rop(b->rop, *(src - i), vram[dst - i]);
+        }
         hg_vga_mark_range(v, dst - (w - 1), w);
     }
 }
@@ -184,8 +208,10 @@ static void latch(HgCirrus *c)
     b->mode = gr[0x30];
     b->modeext = gr[0x33];
     b->rop = gr[0x32];
-    b->skip = gr[0x2f] & 7;
     b->bpp = ((b->mode & BLT_PIXELWIDTH) >> 4) + 1;
+    /* GR2F: pixels left out on the left of colour expansions and patterns (bits 0-2); at
+     * 24 bpp a count of bytes (bits 0-4), as PCem/86Box and QEMU read it. */
+    b->skip = b->bpp == 3 ? gr[0x2f] & 0x1f : (uint8_t)((gr[0x2f] & 7) * b->bpp);
     b->fg = c->gr1 | (uint32_t)gr[0x11] << 8 | (uint32_t)gr[0x13] << 16 | (uint32_t)gr[0x15] << 24;
     b->bg = c->gr0 | (uint32_t)gr[0x10] << 8 | (uint32_t)gr[0x12] << 16 | (uint32_t)gr[0x14] << 24;
     b->tcolor = gr[0x34] | (uint32_t)gr[0x35] << 8;
@@ -248,7 +274,12 @@ bool cirrus_blt_run(HgCirrus *c)
         return true;
     }
     if (b->mode & BLT_PATTERN) {
-        uint32_t base = b->src & ~7u, row0 = b->src & 7;
+        /* A monochrome pattern is 8 bytes on an 8-byte boundary, the source address' low
+         * three bits giving its first line; a colour pattern sits on a boundary of its own
+         * size and starts at its line 0 (the low address bits are not looked at), as
+         * PCem/86Box and QEMU do it. */
+        bool mono = b->mode & BLT_EXPAND;
+        uint32_t base = b->src & ~(pat_size - 1), row0 = mono ? b->src & 7 : 0;
         if (!region_ok(vram, base, 0, pat_size, 1, false))
             return false;
         uint8_t pat[256];

@@ -39,7 +39,8 @@ typedef struct CirrusBlt {
     uint32_t dpitch, spitch;
     uint32_t dst, src;
     uint32_t fg, bg, tcolor;
-    uint8_t mode, modeext, rop, skip;
+    uint8_t mode, modeext, rop;
+    uint8_t skip; /* bytes of each line left alone on the left (GR2F, see latch()) */
     int bpp; /* bytes per pixel */
     /* System-to-screen transfer in progress. */
     bool active;

@@ -675,7 +675,7 @@ void hg_cirrus_save(const HgCirrus *c, HgStateWriter *w)
 {
     hg_vga_save(c->vga, w);
     const CirrusBlt *b = &c->blt;
-    hg_state_begin(w, "cirrus", 1);
+    hg_state_begin(w, "cirrus", 2);
     hg_state_put_u8(w, c->gr0);
     hg_state_put_u8(w, c->gr1);
     hg_state_put_u8(w, c->hidden_dac);
@@ -711,7 +711,8 @@ void hg_cirrus_load(HgCirrus *c, HgStateReader *r)
 {
     hg_vga_load(c->vga, r);
     CirrusBlt *b = &c->blt;
-    if (!hg_state_open(r, "cirrus", 1, 1))
+    uint32_t version = hg_state_open(r, "cirrus", 1, 2);
+    if (!version)
         return;
     c->gr0 = hg_state_get_u8(r);
     c->gr1 = hg_state_get_u8(r);
@@ -732,8 +733,10 @@ void hg_cirrus_load(HgCirrus *c, HgStateReader *r)
     b->mode = hg_state_get_u8(r);
     b->modeext = hg_state_get_u8(r);
     b->rop = hg_state_get_u8(r);
-    b->skip = hg_state_get_u8(r) & 7;
+    b->skip = hg_state_get_u8(r) & 0x1f;
     b->bpp = hg_state_get_u8(r);
+    if (version == 1 && b->bpp >= 1 && b->bpp <= 4)
+        b->skip = (uint8_t)((b->skip & 7) * b->bpp); /* version 1 counted pixels */
     b->active = hg_state_get_u8(r) != 0;
     b->line_len = hg_state_get_u32(r);
     b->lines_left = hg_state_get_u32(r);
