@@ -10,6 +10,7 @@
 typedef struct Refs {
     uint32_t *n;
     uint64_t len;
+    uint64_t end; /* one past the last referenced cluster */
 } Refs;
 
 static void ref_add(const Qcow2 *q, Refs *r, uint64_t off, uint64_t len)
@@ -23,6 +24,7 @@ static void ref_add(const Qcow2 *q, Refs *r, uint64_t off, uint64_t len)
         memset(r->n + r->len, 0, (nl - r->len) * 4);
         r->len = nl;
     }
+    r->end = MAX(r->end, last + 1);
     for (uint64_t c = first; c <= last; c++)
         if (r->n[c] < UINT32_MAX)
             r->n[c]++;
@@ -132,7 +134,7 @@ bool hg_qcow2_check(Qcow2 *q, int fix, HgQcow2Check *res, GString *log, GError *
     memset(res, 0, sizeof(*res));
     if (fix && (q->read_only || q->broken))
         return qcow2_err(q, error, "the image must be opened writable to repair it");
-    Refs r = {g_new0(uint32_t, 16), 16};
+    Refs r = {g_new0(uint32_t, 16), 16, 0};
     ref_add(q, &r, 0, q->cs);
     ref_add(q, &r, q->l1_offset, (uint64_t)q->l1_size * 8);
     ref_add(q, &r, q->rt_offset, (uint64_t)q->rt_clusters * q->cs);
@@ -161,7 +163,9 @@ bool hg_qcow2_check(Qcow2 *q, int fix, HgQcow2Check *res, GString *log, GError *
         g_free(l1);
     }
     uint64_t file_clusters = (q->file_size + q->cs - 1) >> q->cluster_bits;
-    uint64_t n = MAX(r.len, file_clusters);
+    /* Like QEMU, refcounts of clusters past the end of the file that nothing references are
+     * not looked at (an allocation killed before its first write leaves those). */
+    uint64_t n = MAX(r.end, file_clusters);
     bool ok = true;
     for (uint64_t c = 0; ok && c < n; c++) {
         uint64_t want = c < r.len ? r.n[c] : 0, rc;

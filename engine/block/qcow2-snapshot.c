@@ -22,7 +22,9 @@ static uint64_t clusters_for(const Qcow2 *q, uint64_t bytes)
 bool qcow2_read_snapshots(Qcow2 *q, uint8_t *hdr, GError **error)
 {
     (void)hdr;
-    if (q->nb_snapshots == 0)
+    uint32_t n = q->nb_snapshots;
+    q->nb_snapshots = 0; /* counts the entries read so far */
+    if (n == 0)
         return true;
     uint64_t off = q->snapshots_offset;
     if (off < q->cs || (off & (q->cs - 1)) || off >= q->file_size) {
@@ -31,8 +33,6 @@ bool qcow2_read_snapshots(Qcow2 *q, uint8_t *hdr, GError **error)
                     "the file", q->b->filename, off);
         return false;
     }
-    uint32_t n = q->nb_snapshots;
-    q->nb_snapshots = 0;
     q->snaps = g_new0(Qcow2Snapshot, n);
     for (uint32_t i = 0; i < n; i++) {
         uint8_t h[40], extra[MAX_SNAPSHOT_EXTRA];
@@ -218,6 +218,42 @@ bool qcow2_tree_refcount(Qcow2 *q, const uint64_t *l1, uint32_t l1_size, int add
     return ok;
 }
 
+/* Whether every cluster reachable from l1 can take one more reference: checked before a
+ * snapshot changes anything, so a refcount that would overflow leaves the image as it was. */
+static bool tree_can_share(Qcow2 *q, const uint64_t *l1, uint32_t l1_size, GError **error)
+{
+    for (uint32_t i = 0; i < l1_size; i++) {
+        uint64_t l2 = l1[i] & QCOW2_OFFSET_MASK, rc;
+        if (!l2)
+            continue;
+        if (!qcow2_get_refcount(q, l2 >> q->cluster_bits, &rc, error))
+            return false;
+        bool full = rc >= q->rc_max;
+        uint8_t *t;
+        if (!full && !qcow2_load_l2(q, l2, &t, error))
+            return false;
+        for (uint64_t j = 0; !full && j < q->l2_entries; j++) {
+            uint64_t e = q_be64(t + j * 8), first, n = 1;
+            if (e & QCOW2_OFLAG_COMPRESSED)
+                qcow2_compressed_range(q, e, &first, &n);
+            else if (!(first = (e & QCOW2_OFFSET_MASK) >> q->cluster_bits))
+                continue;
+            for (uint64_t k = 0; !full && k < n; k++) {
+                if (!qcow2_get_refcount(q, first + k, &rc, error))
+                    return false;
+                full = rc >= q->rc_max;
+            }
+            if (!qcow2_load_l2(q, l2, &t, error))
+                return false;
+        }
+        if (full)
+            return qcow2_err(q, error, "a cluster would be shared more often than %u-bit "
+                             "refcounts can count; convert the image with wider refcounts "
+                             "(-o refcount_bits=16)", q->rc_bits);
+    }
+    return true;
+}
+
 static bool writable(Qcow2 *q, GError **error)
 {
     if (q->read_only || q->broken)
@@ -269,6 +305,8 @@ bool hg_qcow2_snapshot_create(Qcow2 *q, const char *name, GError **error)
         return qcow2_err(q, error, "a snapshot named '%s' exists already (or the name is "
                          "empty)", name);
     /* The id: one more than the largest numeric id. */
+    if (!tree_can_share(q, q->l1, q->l1_size, error))
+        return false;
     unsigned long long max_id = 0;
     for (uint32_t i = 0; i < q->nb_snapshots; i++)
         max_id = MAX(max_id, g_ascii_strtoull(q->snaps[i].id, NULL, 10));
@@ -384,7 +422,8 @@ bool hg_qcow2_snapshot_apply(Qcow2 *q, const char *name, GError **error)
         return false;
     uint64_t *old = g_memdup2(q->l1, (size_t)q->l1_size * 8 + 8);
     uint32_t old_n = q->l1_size;
-    bool ok = qcow2_tree_refcount(q, sl1, s.l1_size, 1, false, error);
+    bool ok = tree_can_share(q, sl1, s.l1_size, error) &&
+              qcow2_tree_refcount(q, sl1, s.l1_size, 1, false, error);
     if (ok && s.l1_size > q->l1_size)
         ok = grow_l1(q, s.l1_size, q->size, error);
     ok = ok && write_active_l1(q, sl1, s.l1_size, error) &&
