@@ -72,6 +72,7 @@ typedef struct HgConfig {
                         * or NULL for user networking */
     uint8_t mac[6];    /* all zero: none chosen yet */
     char **usb;        /* USB devices at start ("tablet", "keyboard", "storage:FILE"), or NULL */
+    bool snapshot;     /* hard disks run on throw-away qcow2 overlays (hangar-run --snapshot) */
 } HgConfig;
 
 void hg_config_init(HgConfig *cfg);
