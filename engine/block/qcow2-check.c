@@ -61,6 +61,13 @@ static bool walk_l1(Qcow2 *q, const uint64_t *l1, uint32_t n, bool active, Refs 
                                            "flag in L2 table %#" G_GINT64_MODIFIER "x\n", l2);
                     res->corruptions++;
                 }
+                if ((v & q->coffset_mask) >= q->file_size) {
+                    g_string_append_printf(log, "ERROR compressed cluster at %#"
+                                           G_GINT64_MODIFIER "x past the end of the file\n",
+                                           v & q->coffset_mask);
+                    res->corruptions++;
+                    continue;
+                }
                 qcow2_compressed_range(q, v, &first, &cnt);
                 ref_add(q, r, first << q->cluster_bits, cnt << q->cluster_bits);
                 if (active) {
@@ -72,9 +79,9 @@ static bool walk_l1(Qcow2 *q, const uint64_t *l1, uint32_t n, bool active, Refs 
             uint64_t host = v & QCOW2_OFFSET_MASK;
             if (!host)
                 continue;
-            if (host & (q->cs - 1)) {
+            if ((host & (q->cs - 1)) || host >= q->file_size) {
                 g_string_append_printf(log, "ERROR data cluster offset %#" G_GINT64_MODIFIER
-                                       "x is unaligned\n", host);
+                                       "x is unaligned or past the end of the file\n", host);
                 res->corruptions++;
                 continue;
             }

@@ -420,7 +420,8 @@ bool hg_qcow2_snapshot_apply(Qcow2 *q, const char *name, GError **error)
     uint64_t *sl1;
     if (!read_l1(q, s.l1_offset, s.l1_size, &sl1, error))
         return false;
-    uint64_t *old = g_memdup2(q->l1, (size_t)q->l1_size * 8 + 8);
+    uint64_t *old = g_new0(uint64_t, q->l1_size + 1);
+    memcpy(old, q->l1, (size_t)q->l1_size * 8);
     uint32_t old_n = q->l1_size;
     bool ok = tree_can_share(q, sl1, s.l1_size, error) &&
               qcow2_tree_refcount(q, sl1, s.l1_size, 1, false, error);

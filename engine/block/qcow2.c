@@ -320,6 +320,7 @@ static bool create_refblock(Qcow2 *q, uint64_t ri, GError **error)
     if (!ok || !qcow2_fwrite(q, q->rt_offset + ri * 8, e, 8, error))
         return false;
     q->rt[ri] = off;
+    g_hash_table_add(q->refblocks, GSIZE_TO_POINTER(off >> q->cluster_bits));
     return true;
 }
 
@@ -352,6 +353,7 @@ static bool grow_reftable(Qcow2 *q, GError **error)
         for (uint64_t c = first; c < start + k + m && c < first + q->rb_entries; c++)
             rc_set(q, buf, c - first, 1);
         rt[q->rt_entries + j] = (start + k + j) << q->cluster_bits;
+        g_hash_table_add(q->refblocks, GSIZE_TO_POINTER(start + k + j));
         ok = qcow2_fwrite(q, rt[q->rt_entries + j], buf, q->cs, error);
     }
     g_free(buf);
@@ -375,6 +377,30 @@ static bool grow_reftable(Qcow2 *q, GError **error)
     q->rt_offset = new_off;
     q->rt_clusters = (uint32_t)k;
     return qcow2_update_refcount(q, old_off >> q->cluster_bits, old_clusters, -1, error);
+}
+
+static bool in_range(uint64_t c, uint64_t off, uint64_t len, unsigned cluster_bits)
+{
+    return len && c >= off >> cluster_bits && c <= (off + len - 1) >> cluster_bits;
+}
+
+/* Refcounts that call a metadata cluster free come from a damaged or hostile image: the
+ * allocator would overwrite the table. QEMU checks writes against metadata the same way. */
+static bool overlaps_metadata(Qcow2 *q, uint64_t c)
+{
+    if (c == 0 || in_range(c, q->l1_offset, (uint64_t)q->l1_size * 8, q->cluster_bits) ||
+        in_range(c, q->rt_offset, (uint64_t)q->rt_clusters * q->cs, q->cluster_bits) ||
+        in_range(c, q->snapshots_offset, q->snapshots_size, q->cluster_bits) ||
+        g_hash_table_contains(q->refblocks, GSIZE_TO_POINTER(c)))
+        return true;
+    for (int i = 0; i < QCOW2_L2_CACHE; i++)
+        if (q->l2c[i].offset && q->l2c[i].offset >> q->cluster_bits == c)
+            return true;
+    for (uint32_t i = 0; i < q->nb_snapshots; i++)
+        if (in_range(c, q->snaps[i].l1_offset, (uint64_t)q->snaps[i].l1_size * 8,
+                     q->cluster_bits))
+            return true;
+    return false;
 }
 
 bool qcow2_alloc(Qcow2 *q, uint64_t n, uint64_t *offset, GError **error)
@@ -405,6 +431,10 @@ bool qcow2_alloc(Qcow2 *q, uint64_t n, uint64_t *offset, GError **error)
         if (c - start == n)
             break;
     }
+    for (uint64_t c = start; c < start + n; c++)
+        if (overlaps_metadata(q, c))
+            return qcow2_corrupt(q, error, "cluster %" G_GUINT64_FORMAT " holds metadata but "
+                                 "its refcount is 0", c);
     if (start == q->free_hint)
         q->free_hint = start + n;
     if (!qcow2_update_refcount(q, start, n, 1, error))
@@ -710,7 +740,7 @@ static bool qcow2_flush(HgBlock *b, GError **error)
 
 void qcow2_free_snapshots(Qcow2 *q)
 {
-    for (uint32_t i = 0; i < q->nb_snapshots; i++) {
+    for (uint32_t i = 0; q->snaps && i < q->nb_snapshots; i++) {
         g_free(q->snaps[i].id);
         g_free(q->snaps[i].name);
     }
@@ -729,6 +759,8 @@ static void qcow2_close(HgBlock *b)
     hg_block_close(q->backing);
     g_free(q->l1);
     g_free(q->rt);
+    if (q->refblocks)
+        g_hash_table_destroy(q->refblocks);
     qcow2_free_snapshots(q);
     g_free(q->backing_name);
     g_free(q->backing_format);
@@ -960,6 +992,7 @@ static bool load_tables(Qcow2 *q, GError **error)
     }
     q->rt_entries = (uint64_t)q->rt_clusters * q->cs / 8;
     q->rt = g_new0(uint64_t, q->rt_entries);
+    q->refblocks = g_hash_table_new(g_direct_hash, g_direct_equal);
     ok = ok && qcow2_fread(q, q->rt_offset, raw, (size_t)q->rt_entries * 8, error);
     for (uint64_t i = 0; ok && i < q->rt_entries; i++) {
         q->rt[i] = q_be64(raw + i * 8) & ~511ull;
@@ -967,6 +1000,8 @@ static bool load_tables(Qcow2 *q, GError **error)
             ok = open_fail(q, error, "refcount block %" G_GUINT64_FORMAT " at %#"
                            G_GINT64_MODIFIER "x is unaligned or past the end of the file", i,
                            q->rt[i]);
+        else if (q->rt[i])
+            g_hash_table_add(q->refblocks, GSIZE_TO_POINTER(q->rt[i] >> q->cluster_bits));
     }
     if (ok && q->rt[0] == 0)
         ok = open_fail(q, error, "the refcount table has no first block");

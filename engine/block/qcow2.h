@@ -103,6 +103,7 @@ typedef struct Qcow2 {
     HgBlock *backing;
     GByteArray *other_ext; /* header extensions we keep as they are */
 
+    GHashTable *refblocks; /* cluster indices of the refcount blocks (overlap checks) */
     uint64_t free_hint; /* no free cluster below this index */
     uint64_t tick;
     Qcow2CacheSlot l2c[QCOW2_L2_CACHE];
