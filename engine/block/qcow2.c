@@ -405,7 +405,7 @@ static bool overlaps_metadata(Qcow2 *q, uint64_t c)
 
 bool qcow2_alloc(Qcow2 *q, uint64_t n, uint64_t *offset, GError **error)
 {
-    uint64_t c = q->free_hint, start = c;
+    uint64_t c = q->free_hint, start = c, first_free = UINT64_MAX;
     for (;;) {
         uint64_t ri = c / q->rb_entries;
         if (ri >= q->rt_entries) {
@@ -423,6 +423,8 @@ bool qcow2_alloc(Qcow2 *q, uint64_t n, uint64_t *offset, GError **error)
             return false;
         if (c >> (63 - q->cluster_bits))
             return qcow2_err(q, error, "no free cluster");
+        if (rc == 0 && first_free == UINT64_MAX)
+            first_free = c;
         c++;
         if (rc != 0) {
             start = c;
@@ -435,8 +437,8 @@ bool qcow2_alloc(Qcow2 *q, uint64_t n, uint64_t *offset, GError **error)
         if (overlaps_metadata(q, c))
             return qcow2_corrupt(q, error, "cluster %" G_GUINT64_FORMAT " holds metadata but "
                                  "its refcount is 0", c);
-    if (start == q->free_hint)
-        q->free_hint = start + n;
+    /* Everything below the first free cluster seen is in use. */
+    q->free_hint = first_free == start ? start + n : first_free;
     if (!qcow2_update_refcount(q, start, n, 1, error))
         return false;
     *offset = start << q->cluster_bits;
