@@ -382,7 +382,7 @@ int main(int argc, char **argv)
     gchar *vga = NULL, *loadvm = NULL;
     gchar *vnc = NULL, *vnc_password = NULL, *vnc_password_file = NULL;
     HgVnc *vnc_server = NULL;
-    gboolean debug_exit = FALSE, no_reboot = FALSE;
+    gboolean debug_exit = FALSE, no_reboot = FALSE, snapshot = FALSE;
     gint64 max_insns = 0;
     gchar *write_profile = NULL;
     GOptionEntry entries[] = {
@@ -403,6 +403,8 @@ int main(int argc, char **argv)
          "Port 0xE9 output: stdio, file:PATH or none", "DEV"},
         {"debug-exit", 0, 0, G_OPTION_ARG_NONE, &debug_exit,
          "Enable the exit port 0xF4 and the echo ports 0xE0-0xE3", NULL},
+        {"snapshot", 0, 0, G_OPTION_ARG_NONE, &snapshot,
+         "Write to temporary overlays: the disk images stay unchanged", NULL},
         {"no-reboot", 0, 0, G_OPTION_ARG_NONE, &no_reboot,
          "Exit instead of resetting on a triple fault", NULL},
         {"write-profile", 0, 0, G_OPTION_ARG_FILENAME, &write_profile,
@@ -499,6 +501,8 @@ int main(int argc, char **argv)
         cfg.debug_exit = true;
     if (no_reboot)
         cfg.no_reboot = true;
+    if (snapshot)
+        cfg.snapshot = true;
     if (clock)
         cfg.clock = strcmp(clock, "icount") == 0 ? HG_CLOCK_ICOUNT : HG_CLOCK_HOST;
     if (vga) {

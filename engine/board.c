@@ -258,7 +258,9 @@ static bool load_firmware(HgBoard *b, GError **error)
  * as the secondary master, where QEMU's "pc" puts them and SeaBIOS looks. */
 static bool attach_disk(HgBoard *b, int channel, int unit, const char *path, GError **error)
 {
-    HgBlock *blk = hg_block_open(path, NULL, false, error);
+    /* With --snapshot the guest writes into a temporary overlay; the image stays as it was. */
+    HgBlock *blk = b->m->cfg.snapshot ? hg_block_open_snapshot(path, error)
+                                      : hg_block_open(path, NULL, false, error);
     if (!blk)
         return false;
     hg_block_set_aio(blk, b->m->aio);

@@ -73,6 +73,7 @@ typedef struct HgConfig {
     uint8_t mac[6];    /* all zero: none chosen yet */
     char **usb;        /* USB devices at start ("tablet", "keyboard", "storage:FILE"), or NULL */
     char *profile_dir; /* the profile folder this was loaded from (saved states, screenshots) */
+    bool snapshot;     /* hard disks run on throw-away qcow2 overlays (hangar-run --snapshot) */
 } HgConfig;
 
 void hg_config_init(HgConfig *cfg);

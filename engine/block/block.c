@@ -2,7 +2,13 @@
  * format driver, and the completion-callback request API (see block.h). */
 #include "block.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "qcow2.h"
 
 #include "aio.h"
 
@@ -16,14 +22,63 @@ GQuark hg_block_error_quark(void)
     return g_quark_from_static_string("hg-block-error-quark");
 }
 
-HgBlock *hg_block_open(const char *filename, const char *format, bool read_only, GError **error)
+HgBlock *hg_block_open_chain(const char *filename, const char *format, bool read_only,
+                             HgBlockChain *chain, GError **error)
 {
-    if (format && strcmp(format, "raw") != 0) {
-        g_set_error(error, HG_BLOCK_ERROR, HG_BLOCK_ERROR_OPEN, "%s: unsupported image format '%s'",
-                    filename, format);
+    if (format && strcmp(format, "raw") == 0)
+        return hg_block_open_raw(filename, read_only, error);
+    if (format && strcmp(format, "qcow2") == 0)
+        return hg_block_open_qcow2(filename, read_only, chain, error);
+    if (format) {
+        g_set_error(error, HG_BLOCK_ERROR, HG_BLOCK_ERROR_OPEN,
+                    "%s: unsupported image format '%s' (raw and qcow2 are)", filename, format);
         return NULL;
     }
-    return hg_block_open_raw(filename, read_only, error);
+    /* Detection: only the magic decides (see block.h). */
+    uint8_t magic[4] = {0};
+    int fd = open(filename, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t n = pread(fd, magic, 4, 0);
+        (void)n;
+        close(fd);
+    }
+    if (memcmp(magic, "QFI\xfb", 4) == 0)
+        return hg_block_open_qcow2(filename, read_only, chain, error);
+    return hg_block_open_raw_probed(filename, read_only, true, error);
+}
+
+HgBlock *hg_block_open(const char *filename, const char *format, bool read_only, GError **error)
+{
+    HgBlockChain chain = {0};
+    return hg_block_open_chain(filename, format, read_only, &chain, error);
+}
+
+const char *hg_block_format(const HgBlock *b)
+{
+    return b->drv->name;
+}
+
+HgBlock *hg_block_open_snapshot(const char *filename, GError **error)
+{
+    /* The base is opened read-only first so an unusable file gets its own message. */
+    HgBlock *base = hg_block_open(filename, NULL, true, error);
+    if (!base)
+        return NULL;
+    char *abs = g_canonicalize_filename(filename, NULL);
+    const char *fmt = hg_block_format(base);
+    hg_block_close(base);
+    char *path = NULL;
+    int fd = g_file_open_tmp("hangar-snapshot-XXXXXX.qcow2", &path, error);
+    HgBlock *b = NULL;
+    if (fd >= 0) {
+        close(fd);
+        if (hg_qcow2_create(path, 0, abs, fmt, 16, 3, 4, error))
+            b = hg_block_open(path, "qcow2", false, error);
+        unlink(path); /* thrown away when closed */
+        g_free(path);
+    }
+    g_free(abs);
+    return b;
 }
 
 void hg_block_close(HgBlock *b)
@@ -104,6 +159,31 @@ bool hg_block_flush(HgBlock *b, GError **error)
         return true;
     hg_block_drain(b);
     return b->drv->flush(b, error);
+}
+
+bool hg_block_discard(HgBlock *b, uint64_t offset, uint64_t len, GError **error)
+{
+    if (b->read_only) {
+        g_set_error(error, HG_BLOCK_ERROR, HG_BLOCK_ERROR_READ_ONLY, "%s: the image is read-only",
+                    b->filename);
+        return false;
+    }
+    if (!check_range(b, offset, (size_t)len, error))
+        return false;
+    if (len == 0)
+        return true;
+    if (b->drv->discard)
+        return b->drv->discard(b, offset, len, error);
+    uint8_t *z = g_malloc0(65536);
+    bool ok = true;
+    while (ok && len) {
+        size_t n = (size_t)MIN(len, 65536);
+        ok = b->drv->pwrite(b, offset, z, n, error);
+        offset += n;
+        len -= n;
+    }
+    g_free(z);
+    return ok;
 }
 
 void hg_block_submit(HgBlock *b, HgBlockOp op, uint64_t offset, void *buf, size_t len,

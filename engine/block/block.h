@@ -46,6 +46,9 @@ typedef struct HgBlockDriver {
     bool (*pread)(HgBlock *b, uint64_t offset, void *buf, size_t len, GError **error);
     bool (*pwrite)(HgBlock *b, uint64_t offset, const void *buf, size_t len, GError **error);
     bool (*flush)(HgBlock *b, GError **error);
+    /* Optional: afterwards [offset, offset+len) reads as zeros (block.c writes zeros when a
+     * driver has none). */
+    bool (*discard)(HgBlock *b, uint64_t offset, uint64_t len, GError **error);
     void (*close)(HgBlock *b);
 } HgBlockDriver;
 
@@ -58,10 +61,31 @@ struct HgBlock {
     struct HgBlockWorker *worker; /* asynchronous requests (aio.h), or NULL */
 };
 
-/* Opens an image. Only "raw" exists today; format == NULL means raw. */
+/* Opens an image: format "raw", "qcow2", or NULL to detect it. Detection follows a safe
+ * policy: a file that starts with the qcow2 magic is qcow2; anything else is raw, and a
+ * raw image opened writable by detection refuses writes that would put a qcow2 magic at
+ * its start (a guest could otherwise turn its disk into a qcow2 header naming any host
+ * file as backing file; QEMU restricts probed raw images the same way). A format given
+ * explicitly is never second-guessed. */
 HgBlock *hg_block_open(const char *filename, const char *format, bool read_only, GError **error);
 /* The raw driver directly. */
 HgBlock *hg_block_open_raw(const char *filename, bool read_only, GError **error);
+/* Driver entry points with the backing chain walked so far (loop and depth detection). */
+typedef struct HgBlockChain {
+    int depth;
+    uint64_t dev[32], ino[32];
+} HgBlockChain;
+HgBlock *hg_block_open_chain(const char *filename, const char *format, bool read_only,
+                             HgBlockChain *chain, GError **error);
+HgBlock *hg_block_open_raw_probed(const char *filename, bool read_only, bool probed,
+                                  GError **error);
+HgBlock *hg_block_open_qcow2(const char *filename, bool read_only, HgBlockChain *chain,
+                             GError **error);
+/* The format name of an open image ("raw", "qcow2"). */
+const char *hg_block_format(const HgBlock *b);
+/* Opens a throw-away overlay over filename (hangar-run --snapshot): a qcow2 image in the
+ * temporary directory, deleted as soon as it is open, so the base image is never written. */
+HgBlock *hg_block_open_snapshot(const char *filename, GError **error);
 void hg_block_close(HgBlock *b);
 
 uint64_t hg_block_size(const HgBlock *b);
@@ -73,6 +97,8 @@ const char *hg_block_filename(const HgBlock *b);
 bool hg_block_pread(HgBlock *b, uint64_t offset, void *buf, size_t len, GError **error);
 bool hg_block_pwrite(HgBlock *b, uint64_t offset, const void *buf, size_t len, GError **error);
 bool hg_block_flush(HgBlock *b, GError **error);
+/* Afterwards the range reads as zeros; unused clusters of an image go back to it. */
+bool hg_block_discard(HgBlock *b, uint64_t offset, uint64_t len, GError **error);
 
 /* Asynchronous-style requests (see "Threading" above). The buffer must stay valid until
  * the callback has run. */

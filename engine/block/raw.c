@@ -11,6 +11,7 @@
 
 typedef struct RawImage {
     int fd;
+    bool probed; /* format detected, not given: see hg_block_open in block.h */
 } RawImage;
 
 static int raw_fd(const HgBlock *b)
@@ -44,6 +45,20 @@ static bool raw_pread(HgBlock *b, uint64_t offset, void *buf, size_t len, GError
 static bool raw_pwrite(HgBlock *b, uint64_t offset, const void *buf, size_t len, GError **error)
 {
     const uint8_t *p = buf;
+    RawImage *r = b->priv;
+    if (r->probed && offset < 4) {
+        /* The first four bytes as they would be after this write. */
+        uint8_t head[4] = {0};
+        if (!raw_pread(b, 0, head, 4, error))
+            return false;
+        memcpy(head + offset, p, MIN(len, 4 - offset));
+        if (memcmp(head, "QFI\xfb", 4) == 0) {
+            g_set_error(error, HG_BLOCK_ERROR, HG_BLOCK_ERROR_IO,
+                        "%s: refusing to write a qcow2 header into a raw image whose format "
+                        "was detected, not given", b->filename);
+            return false;
+        }
+    }
     while (len) {
         ssize_t n = pwrite(raw_fd(b), p, len, (off_t)offset);
         if (n < 0 && errno == EINTR)
@@ -58,6 +73,24 @@ static bool raw_pwrite(HgBlock *b, uint64_t offset, const void *buf, size_t len,
         len -= (size_t)n;
     }
     return true;
+}
+
+static bool raw_discard(HgBlock *b, uint64_t offset, uint64_t len, GError **error)
+{
+    if (fallocate(raw_fd(b), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)offset,
+                  (off_t)len) == 0)
+        return true;
+    /* No hole punching here (block device, old file system): write zeros. */
+    uint8_t *z = g_malloc0(65536);
+    bool ok = true;
+    while (ok && len) {
+        size_t n = (size_t)MIN(len, 65536);
+        ok = raw_pwrite(b, offset, z, n, error);
+        offset += n;
+        len -= n;
+    }
+    g_free(z);
+    return ok;
 }
 
 static bool raw_flush(HgBlock *b, GError **error)
@@ -82,10 +115,17 @@ static const HgBlockDriver raw_driver = {
     .pread = raw_pread,
     .pwrite = raw_pwrite,
     .flush = raw_flush,
+    .discard = raw_discard,
     .close = raw_close,
 };
 
 HgBlock *hg_block_open_raw(const char *filename, bool read_only, GError **error)
+{
+    return hg_block_open_raw_probed(filename, read_only, false, error);
+}
+
+HgBlock *hg_block_open_raw_probed(const char *filename, bool read_only, bool probed,
+                                  GError **error)
 {
     int fd = open(filename, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
     if (fd < 0) {
@@ -106,6 +146,7 @@ HgBlock *hg_block_open_raw(const char *filename, bool read_only, GError **error)
     }
     RawImage *r = g_new0(RawImage, 1);
     r->fd = fd;
+    r->probed = probed;
     HgBlock *b = g_new0(HgBlock, 1);
     b->drv = &raw_driver;
     b->priv = r;
