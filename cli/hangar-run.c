@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audio.h"
 #include "hangar.h"
 #include "vnc.h"
 #ifdef HG_HAVE_SDL
@@ -380,6 +381,7 @@ int main(int argc, char **argv)
     gchar *hda = NULL, *hdb = NULL, *cdrom = NULL, *fda = NULL, *boot = NULL;
     gchar *serial = NULL, *debugcon = NULL, *display = NULL, *clock = NULL, *monitor = NULL;
     gchar *vga = NULL;
+    gchar *audio = NULL, *soundhw = NULL, *record = NULL;
     gchar *vnc = NULL, *vnc_password = NULL, *vnc_password_file = NULL;
     HgVnc *vnc_server = NULL;
     gboolean debug_exit = FALSE, no_reboot = FALSE;
@@ -418,6 +420,13 @@ int main(int argc, char **argv)
          "Password VNC clients must give (at most 8 characters)", "PASS"},
         {"vnc-password-file", 0, 0, G_OPTION_ARG_FILENAME, &vnc_password_file,
          "The VNC password from the first line of this file", "FILE"},
+        {"soundhw", 0, 0, G_OPTION_ARG_STRING, &soundhw,
+         "Sound cards: a list of sb16, adlib, es1370, pcspk (or none)", "LIST"},
+        {"audio", 0, 0, G_OPTION_ARG_STRING, &audio,
+         "Host audio output: pulse, sdl or none (default: pulse when a server answers)",
+         "OUT"},
+        {"record", 0, 0, G_OPTION_ARG_FILENAME, &record,
+         "Record the guest's sound into this WAV file", "FILE"},
         {"max-insns", 0, 0, G_OPTION_ARG_INT64, &max_insns,
          "Stop with an error after this many guest instructions (icount clock)", "N"},
         {NULL},
@@ -507,6 +516,22 @@ int main(int argc, char **argv)
             goto err;
         }
     }
+    if (soundhw && !hg_config_set_soundhw(&cfg, soundhw, &error)) {
+        g_prefix_error(&error, "--soundhw: ");
+        goto err;
+    }
+    if (audio) {
+        if (!hg_audio_output_valid(audio, &error)) {
+            g_prefix_error(&error, "--audio: ");
+            goto err;
+        }
+        replace(&cfg.audio, g_steal_pointer(&audio));
+    }
+    if (record && !cfg.soundhw) {
+        g_set_error(&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--record needs sound hardware to record (add --soundhw, e.g. sb16)");
+        goto err;
+    }
     if (max_insns > 0 && cfg.clock != HG_CLOCK_ICOUNT) {
         g_set_error(&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                     "--max-insns needs --clock icount (a reproducible run)");
@@ -522,6 +547,10 @@ int main(int argc, char **argv)
     app.machine = hg_machine_new(&cfg, &hooks, &error);
     if (!app.machine)
         goto err;
+    if (record && !hg_machine_wavcapture_start(app.machine, record, &error)) {
+        g_prefix_error(&error, "--record: ");
+        goto err;
+    }
 
     if (max_insns > 0) {
         /* A bounded, reproducible run on this thread (tests). */
@@ -611,6 +640,9 @@ done:
     g_free(display);
     g_free(clock);
     g_free(vga);
+    g_free(audio);
+    g_free(soundhw);
+    g_free(record);
     g_free(monitor);
     g_free(vnc);
     g_free(vnc_password);

@@ -27,3 +27,6 @@ bool hg_board_cdrom_change(HgBoard *b, const char *path, GError **error);
 bool hg_board_cdrom_eject(HgBoard *b, bool force, GError **error);
 /* The ACPI power button; false when no ACPI OS listens (the caller powers off). */
 bool hg_board_power_button(HgBoard *b);
+/* The machine's sound (engine/sound.h), or NULL without sound hardware. */
+typedef struct HgSound HgSound;
+HgSound *hg_board_sound(HgBoard *b);

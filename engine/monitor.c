@@ -12,6 +12,7 @@
 #include "hw/ps2.h"
 #include "keymap.h"
 #include "machine-internal.h"
+#include "sound.h"
 
 typedef struct MonCmd {
     const char *name;
@@ -54,7 +55,7 @@ static void info_registers(HgMachine *m, GString *out)
 static bool cmd_info(HgMachine *m, int argc, char **argv, GString *out)
 {
     if (argc < 2) {
-        g_string_append(out, "info what? status, registers, screen, version\n");
+        g_string_append(out, "info what? status, registers, screen, audio, version\n");
         return true;
     }
     if (strcmp(argv[1], "status") == 0) {
@@ -70,10 +71,12 @@ static bool cmd_info(HgMachine *m, int argc, char **argv, GString *out)
                 g_string_append_printf(out, "%s\n", lines[i]);
             g_strfreev(lines);
         }
+    } else if (strcmp(argv[1], "audio") == 0) {
+        hg_sound_info(hg_board_sound(m->board), out);
     } else if (strcmp(argv[1], "version") == 0) {
         g_string_append(out, "Hangar " HG_VERSION "\n");
     } else {
-        g_string_append_printf(out, "info: unknown item \"%s\" (status, registers, screen, version)\n",
+        g_string_append_printf(out, "info: unknown item \"%s\" (status, registers, screen, audio, version)\n",
                                argv[1]);
     }
     return true;
@@ -207,6 +210,27 @@ static bool cmd_eject(HgMachine *m, int argc, char **argv, GString *out)
     return true;
 }
 
+static bool cmd_wavcapture(HgMachine *m, int argc, char **argv, GString *out)
+{
+    if (argc != 2) {
+        g_string_append(out, "usage: wavcapture FILE (records the guest's sound as WAV)\n");
+        return true;
+    }
+    GError *error = NULL;
+    if (!hg_machine_wavcapture_start(m, argv[1], &error)) {
+        g_string_append_printf(out, "wavcapture: %s\n", error->message);
+        g_error_free(error);
+    }
+    return true;
+}
+
+static bool cmd_stopcapture(HgMachine *m, int argc, char **argv, GString *out)
+{
+    if (!hg_machine_wavcapture_stop(m))
+        g_string_append(out, "stopcapture: no recording in progress\n");
+    return true;
+}
+
 static bool cmd_screendump(HgMachine *m, int argc, char **argv, GString *out)
 {
     if (argc != 2) {
@@ -233,6 +257,8 @@ static const MonCmd commands[] = {
     {"change", "DRIVE FILE", "insert a medium (an image file) in a drive", cmd_change},
     {"eject", "[-f] DRIVE", "remove the medium from a drive (-f: even if locked)", cmd_eject},
     {"screendump", "FILE", "save the display's picture as a PNG file", cmd_screendump},
+    {"wavcapture", "FILE", "record the guest's sound into a WAV file", cmd_wavcapture},
+    {"stopcapture", "", "end the recording wavcapture started", cmd_stopcapture},
     {"quit", "", "end the emulator at once", cmd_quit},
 };
 
