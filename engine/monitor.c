@@ -76,7 +76,9 @@ static bool cmd_info(HgMachine *m, int argc, char **argv, GString *out)
     } else if (strcmp(argv[1], "version") == 0) {
         g_string_append(out, "Hangar " HG_VERSION "\n");
     } else {
-        g_string_append_printf(out, "info: unknown item \"%s\" (status, registers, screen, audio, version)\n",
+        g_string_append_printf(out,
+                               "info: unknown item \"%s\" (status, registers, screen, audio, "
+                               "version)\n",
                                argv[1]);
     }
     return true;

@@ -728,7 +728,7 @@ void hg_sb16_save(const HgSb16 *s, HgStateWriter *w)
     hg_state_put_u8(w, s->mixer_index);
     hg_state_put_u8(w, s->cmd);
     hg_state_put_bytes(w, s->args, sizeof s->args);
-    hg_state_put_u8(w, (uint8_t)s->nargs);
+    hg_state_put_u8(w, (uint8_t)(s->cmd ? s->nargs : 0));
     hg_state_put_u8(w, (uint8_t)s->fifo_len);
     for (int i = 0; i < s->fifo_len; i++)
         hg_state_put_u8(w, s->fifo[(s->fifo_head + i) % FIFO_SIZE]);
@@ -766,8 +766,10 @@ void hg_sb16_load(HgSb16 *s, HgStateReader *r)
     s->cmd = hg_state_get_u8(r);
     hg_state_get_bytes(r, s->args, sizeof s->args);
     s->need = s->cmd ? args_needed(s->cmd) : 0;
-    s->nargs = MIN(hg_state_get_u8(r), (uint8_t)s->need);
-    int n = MIN(hg_state_get_u8(r), (uint8_t)FIFO_SIZE);
+    int nargs = hg_state_get_u8(r);
+    s->nargs = MIN(nargs, s->need);
+    int n = hg_state_get_u8(r);
+    n = MIN(n, FIFO_SIZE);
     s->fifo_head = 0;
     s->fifo_len = n;
     for (int i = 0; i < n; i++)
@@ -784,7 +786,8 @@ void hg_sb16_load(HgSb16 *s, HgStateReader *r)
     if (s->in_rate)
         s->in_rate = CLAMP(s->in_rate, RATE_MIN, RATE_MAX);
     s->rate_from_tc = hg_state_get_u8(r) != 0;
-    s->block_size = MAX(hg_state_get_u16(r), 1);
+    uint16_t block = hg_state_get_u16(r);
+    s->block_size = MAX(block, 1);
     uint8_t f = hg_state_get_u8(r);
     s->active = f & 1;
     s->paused = f & 2;
@@ -795,12 +798,16 @@ void hg_sb16_load(HgSb16 *s, HgStateReader *r)
     s->autoinit = f & 64;
     s->silence = f & 128;
     s->exit_autoinit = hg_state_get_u8(r) != 0;
-    s->rate = CLAMP(hg_state_get_u32(r), (uint32_t)RATE_MIN / 2, (uint32_t)RATE_MAX);
-    s->count = CLAMP(hg_state_get_u32(r), 1u, 0x20000u);
-    s->left = MIN(hg_state_get_u32(r), s->count);
+    uint32_t rate = hg_state_get_u32(r);
+    s->rate = CLAMP(rate, (uint32_t)RATE_MIN / 2, (uint32_t)RATE_MAX);
+    uint32_t count = hg_state_get_u32(r);
+    s->count = CLAMP(count, 1u, 0x20000u);
+    uint32_t left = hg_state_get_u32(r);
+    s->left = MIN(left, s->count);
     if (s->left == 0)
         s->left = s->count;
-    s->carry_len = MIN(hg_state_get_u8(r), (uint8_t)(frame_bytes(s) - 1));
+    int carry = hg_state_get_u8(r);
+    s->carry_len = MIN(carry, frame_bytes(s) - 1);
     hg_state_get_bytes(r, s->carry, sizeof s->carry);
     s->irq_status = hg_state_get_u8(r) & 3;
     hg_state_close(r);
