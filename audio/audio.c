@@ -113,8 +113,13 @@ void hg_audio_free(HgAudio *a)
     if (!a)
         return;
     hg_audio_capture_stop(a);
-    if (a->backend)
+    if (a->backend) {
+        /* Let the output play what the guest produced last (at most a third of a
+         * second: the ring's size), so a program's final sound is heard. */
+        for (int i = 0; i < 40 && hg_audio_ring_level(&a->sink.ring) > 0; i++)
+            g_usleep(10000);
         a->backend->close(a->backend_state);
+    }
     /* Voices belong to their devices; they must be freed first. */
     g_assert(a->voices->len == 0);
     g_ptr_array_free(a->voices, TRUE);
@@ -234,6 +239,8 @@ static void emit(HgAudio *a, const int16_t *frames, int n, bool playing)
         uint32_t done = hg_audio_ring_write(&a->sink.ring, frames, (uint32_t)n);
         if (done < (uint32_t)n)
             atomic_fetch_add(&a->dropped, (uint32_t)n - done);
+        if (a->backend->kick)
+            a->backend->kick(a->backend_state);
     }
     g_mutex_lock(&a->capture_lock);
     if (a->capture)
@@ -349,21 +356,31 @@ enum {
     MAX_LEVEL_FRAMES = HG_AUDIO_RATE / 5, /* 200 ms: beyond, the guest ran ahead */
 };
 
-void hg_audio_sink_pull(HgAudioSink *s, int16_t *frames, uint32_t n)
+static void trim(HgAudioSink *s, uint32_t n)
 {
     uint32_t level = hg_audio_ring_level(&s->ring);
-    if (level > MAX_LEVEL_FRAMES + n) {
-        /* Drop the oldest, down to the prefill: latency stays bounded. */
-        int16_t scratch[256 * 2];
-        uint32_t extra = level - PREFILL_FRAMES - n;
-        while (extra > 0) {
-            uint32_t k = hg_audio_ring_read(&s->ring, scratch, MIN(extra, 256u));
-            if (!k)
-                break;
-            extra -= k;
-        }
-        level = hg_audio_ring_level(&s->ring);
+    if (level <= MAX_LEVEL_FRAMES + n)
+        return;
+    /* Drop the oldest, down to the prefill: latency stays bounded. */
+    int16_t scratch[256 * 2];
+    uint32_t extra = level - PREFILL_FRAMES - n;
+    while (extra > 0) {
+        uint32_t k = hg_audio_ring_read(&s->ring, scratch, MIN(extra, 256u));
+        if (!k)
+            break;
+        extra -= k;
     }
+}
+
+void hg_audio_sink_trim(HgAudioSink *s)
+{
+    trim(s, 0);
+}
+
+void hg_audio_sink_pull(HgAudioSink *s, int16_t *frames, uint32_t n)
+{
+    trim(s, n);
+    uint32_t level = hg_audio_ring_level(&s->ring);
     if (!s->started) {
         if (level < PREFILL_FRAMES + n) {
             memset(frames, 0, (size_t)n * 4);

@@ -3,8 +3,8 @@
 #include "output.h"
 
 #ifndef HG_HAVE_PULSE
-const HgAudioBackend hg_audio_backend_pulse = {"pulse", NULL, NULL};
+const HgAudioBackend hg_audio_backend_pulse = {"pulse", NULL, NULL, NULL};
 #endif
 #ifndef HG_HAVE_SDL_AUDIO
-const HgAudioBackend hg_audio_backend_sdl = {"sdl", NULL, NULL};
+const HgAudioBackend hg_audio_backend_sdl = {"sdl", NULL, NULL, NULL};
 #endif

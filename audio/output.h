@@ -22,10 +22,17 @@ typedef struct HgAudioSink {
  * more than the output's latency (the guest clock ran ahead of the host's). */
 void hg_audio_sink_pull(HgAudioSink *s, int16_t *frames, uint32_t n);
 
+/* Producer side, for outputs that take what there is instead of asking for a size: drops
+ * the oldest frames when the ring holds far more than the output's latency (the guest
+ * clock ran ahead of the host's). */
+void hg_audio_sink_trim(HgAudioSink *s);
+
 typedef struct HgAudioBackend {
     const char *name;
     void *(*open)(HgAudioSink *sink, GError **error);
     void (*close)(void *state);
+    /* Called on the emulation thread after the mixer added frames, or NULL. */
+    void (*kick)(void *state);
 } HgAudioBackend;
 
 extern const HgAudioBackend hg_audio_backend_pulse; /* NULL open when not built */

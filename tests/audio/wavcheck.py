@@ -3,6 +3,8 @@
 
 usage: wavcheck.py FILE.wav [--channels N] [--rate HZ] --tone CH:FREQ[:SECONDS] ...
        [--same]   (both channels carry the same signal)
+       [--longest SECONDS]   (real-time outputs: judge the longest unbroken stretch of
+                              the tone, which must last at least SECONDS)
 
 For each --tone, the channel's audible region (samples above 10 % of its peak) must last
 SECONDS (within 1 % plus two periods), its pitch by rising zero crossings must be within
@@ -28,6 +30,7 @@ def main():
     ap.add_argument("--rate", type=int, default=44100)
     ap.add_argument("--tone", action="append", default=[])
     ap.add_argument("--same", action="store_true")
+    ap.add_argument("--longest", type=float)
     a = ap.parse_args()
 
     with wave.open(a.wav, "rb") as w:
@@ -62,6 +65,21 @@ def main():
             p, q = x[i - 1], x[i]
             if p < 0 <= q:
                 cross.append(i - 1 + (-p) / (q - p))
+        if a.longest is not None and len(cross) > 1:
+            # A host that starved the output leaves gaps: keep the longest stretch.
+            best, cur = [cross[0]], [cross[0]]
+            for t in cross[1:]:
+                if 0.9 * period < t - cur[-1] < 1.1 * period:
+                    cur.append(t)
+                else:
+                    cur = [t]
+                if len(cur) > len(best):
+                    best = cur
+            print(f"channel {c}: {len(cross)} crossings, longest unbroken stretch "
+                  f"{len(best)} ({(best[-1] - best[0]) / rate:.3f} s)")
+            cross = best
+            if (cross[-1] - cross[0]) / rate < a.longest:
+                fail(f"channel {c}: no unbroken stretch of {a.longest} s")
         if len(cross) < 10:
             fail(f"channel {c}: only {len(cross)} zero crossings")
         k = len(cross) - 1
