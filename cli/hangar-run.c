@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audio.h"
 #include "hangar.h"
 #include "vnc.h"
 #ifdef HG_HAVE_SDL
@@ -380,6 +381,7 @@ int main(int argc, char **argv)
     gchar *hda = NULL, *hdb = NULL, *cdrom = NULL, *fda = NULL, *boot = NULL;
     gchar *serial = NULL, *debugcon = NULL, *display = NULL, *clock = NULL, *monitor = NULL;
     gchar *vga = NULL, *loadvm = NULL;
+    gchar *audio = NULL, *soundhw = NULL, *record = NULL;
     gchar *vnc = NULL, *vnc_password = NULL, *vnc_password_file = NULL;
     HgVnc *vnc_server = NULL;
     gboolean debug_exit = FALSE, no_reboot = FALSE, snapshot = FALSE;
@@ -425,6 +427,13 @@ int main(int argc, char **argv)
          "The VNC password from the first line of this file", "FILE"},
         {"loadvm", 0, 0, G_OPTION_ARG_FILENAME, &loadvm,
          "Start from a saved state (a name of the profile's, or a .hgstate file)", "NAME"},
+        {"soundhw", 0, 0, G_OPTION_ARG_STRING, &soundhw,
+         "Sound cards: a list of sb16, adlib, es1370, pcspk (or none)", "LIST"},
+        {"audio", 0, 0, G_OPTION_ARG_STRING, &audio,
+         "Host audio output: pulse, sdl or none (default: pulse when a server answers)",
+         "OUT"},
+        {"record", 0, 0, G_OPTION_ARG_FILENAME, &record,
+         "Record the guest's sound into this WAV file", "FILE"},
         {"max-insns", 0, 0, G_OPTION_ARG_INT64, &max_insns,
          "Stop with an error after this many guest instructions (icount clock)", "N"},
         {NULL},
@@ -516,6 +525,22 @@ int main(int argc, char **argv)
             goto err;
         }
     }
+    if (soundhw && !hg_config_set_soundhw(&cfg, soundhw, &error)) {
+        g_prefix_error(&error, "--soundhw: ");
+        goto err;
+    }
+    if (audio) {
+        if (!hg_audio_output_valid(audio, &error)) {
+            g_prefix_error(&error, "--audio: ");
+            goto err;
+        }
+        replace(&cfg.audio, g_steal_pointer(&audio));
+    }
+    if (record && !cfg.soundhw) {
+        g_set_error(&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--record needs sound hardware to record (add --soundhw, e.g. sb16)");
+        goto err;
+    }
     if (max_insns > 0 && cfg.clock != HG_CLOCK_ICOUNT) {
         g_set_error(&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                     "--max-insns needs --clock icount (a reproducible run)");
@@ -542,6 +567,9 @@ int main(int argc, char **argv)
         goto err;
     if (loadvm && !hg_machine_load_named_state(app.machine, loadvm, &error))
         goto err;
+    if (record && !hg_machine_wavcapture_start(app.machine, record, &error)) {
+        g_prefix_error(&error, "--record: ");
+    }
 
     if (max_insns > 0) {
         /* A bounded, reproducible run on this thread (tests). */
@@ -632,6 +660,9 @@ done:
     g_free(clock);
     g_free(vga);
     g_free(loadvm);
+    g_free(audio);
+    g_free(soundhw);
+    g_free(record);
     g_free(monitor);
     g_free(vnc);
     g_free(vnc_password);

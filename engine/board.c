@@ -30,6 +30,7 @@
 #include "hw/rtc.h"
 #include "linuxboot.h"
 #include "state.h"
+#include "sound.h"
 #include "mmu.h"
 #include "tb.h"
 
@@ -47,6 +48,7 @@ enum {
     SRC_IDE0,
     SRC_IDE1,
     SRC_PIRQ,
+    SRC_SOUND,
     SRC_COUNT,
 };
 
@@ -79,6 +81,7 @@ struct HgBoard {
     bool a20_port92, a20_kbc;
     uint8_t post_code;
     HgLinuxBoot lboot;
+    HgSound *sound; /* NULL without sound hardware */
 };
 
 /* ---- interrupt lines ---- */
@@ -377,6 +380,28 @@ static bool setup_fw_cfg(HgBoard *b, GError **error)
     return true;
 }
 
+/* ---- sound ---- */
+
+static void sound_isa_irq(void *opaque, int line, bool level)
+{
+    HgBoard *b = opaque;
+    if (line >= 0 && line < 16)
+        isa_line(b, line | SRC_SOUND << 8, level);
+}
+
+static bool setup_sound(HgBoard *b, GError **error)
+{
+    HgMachine *m = b->m;
+    HgSoundWiring w = {m->bus, m->clock, b->dma, b->pit, b->pci, sound_isa_irq, b};
+    b->sound = hg_sound_new(m->cfg.soundhw, m->cfg.audio, &w, error);
+    return b->sound || !m->cfg.soundhw;
+}
+
+HgSound *hg_board_sound(HgBoard *b)
+{
+    return b ? b->sound : NULL;
+}
+
 HgBoard *hg_board_new(HgMachine *m, GError **error)
 {
     HgBoard *b = g_new0(HgBoard, 1);
@@ -448,6 +473,8 @@ HgBoard *hg_board_new(HgMachine *m, GError **error)
     }
     if (!setup_ide(b, error))
         goto fail;
+    if (!setup_sound(b, error))
+        goto fail;
     setup_cmos(b);
     return b;
 
@@ -461,6 +488,7 @@ void hg_board_free(HgBoard *b)
 {
     if (!b)
         return;
+    hg_sound_free(b->sound);
     for (int i = 0; i < 2; i++)
         hg_uart_free(b->com[i].uart);
     hg_ide_bmdma_free(b->bmdma);
@@ -513,6 +541,7 @@ void hg_board_reset(HgBoard *b)
     for (int i = 0; i < 2; i++)
         hg_uart_reset(b->com[i].uart);
     memset(b->isa_sources, 0, sizeof(b->isa_sources));
+    hg_sound_reset(b->sound);
     b->a20_port92 = false;
     b->a20_kbc = hg_i8042_a20(b->kbc);
     update_a20(b);
@@ -601,6 +630,8 @@ void hg_board_save(const HgBoard *b, HgStateWriter *w)
     hg_ide_channel_save(b->ide[0], w);
     hg_ide_channel_save(b->ide[1], w);
     hg_ide_bmdma_save(b->bmdma, w);
+    if (b->sound)
+        hg_sound_save(b->sound, w);
     if (b->cirrus)
         hg_cirrus_save(b->cirrus, w);
     else
@@ -640,6 +671,8 @@ void hg_board_load(HgBoard *b, HgStateReader *r)
     hg_ide_channel_load(b->ide[0], r);
     hg_ide_channel_load(b->ide[1], r);
     hg_ide_bmdma_load(b->bmdma, r);
+    if (b->sound)
+        hg_sound_load(b->sound, r);
     if (b->cirrus)
         hg_cirrus_load(b->cirrus, r);
     else

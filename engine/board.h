@@ -38,3 +38,6 @@ void hg_board_load(HgBoard *b, HgStateReader *r);
 const char *hg_board_cdrom_path(HgBoard *b);
 /* No image request in flight any more (before saving a state, when the thread ends). */
 void hg_board_drain_io(HgBoard *b);
+/* The machine's sound (engine/sound.h), or NULL without sound hardware. */
+typedef struct HgSound HgSound;
+HgSound *hg_board_sound(HgBoard *b);

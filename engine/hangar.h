@@ -231,6 +231,14 @@ void hg_state_info_clear(HgStateInfo *info);
  * the guest's own reset): lets a frontend notice a reboot. Any thread. */
 unsigned hg_machine_reset_count(HgMachine *m);
 
+/* Recording of what the machine's sound cards play (hangar-run --record, the monitor's
+ * wavcapture): a 16-bit stereo 44.1 kHz WAV file written by a thread of its own. Start
+ * replaces a recording in progress; fails when the machine has no sound hardware or the
+ * file cannot be created. Any thread. */
+bool hg_machine_wavcapture_start(HgMachine *m, const char *path, GError **error);
+/* Returns false when nothing was being recorded. */
+bool hg_machine_wavcapture_stop(HgMachine *m);
+
 /* Guest instructions retired since the machine was created. */
 uint64_t hg_machine_icount(const HgMachine *m);
 /* Queues bytes for the guest's serial port (emulation thread), and the same from any

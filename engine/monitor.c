@@ -12,6 +12,7 @@
 #include "hw/ps2.h"
 #include "keymap.h"
 #include "machine-internal.h"
+#include "sound.h"
 
 typedef struct MonCmd {
     const char *name;
@@ -89,7 +90,7 @@ static void info_snapshots(HgMachine *m, GString *out)
 static bool cmd_info(HgMachine *m, int argc, char **argv, GString *out)
 {
     if (argc < 2) {
-        g_string_append(out, "info what? status, registers, screen, snapshots, version\n");
+        g_string_append(out, "info what? status, registers, screen, snapshots, audio, version\n");
         return true;
     }
     if (strcmp(argv[1], "status") == 0) {
@@ -107,10 +108,14 @@ static bool cmd_info(HgMachine *m, int argc, char **argv, GString *out)
         }
     } else if (strcmp(argv[1], "snapshots") == 0) {
         info_snapshots(m, out);
+    } else if (strcmp(argv[1], "audio") == 0) {
+        hg_sound_info(hg_board_sound(m->board), out);
     } else if (strcmp(argv[1], "version") == 0) {
         g_string_append(out, "Hangar " HG_VERSION "\n");
     } else {
-        g_string_append_printf(out, "info: unknown item \"%s\" (status, registers, screen, snapshots, version)\n",
+        g_string_append_printf(out,
+                               "info: unknown item \"%s\" (status, registers, screen, "
+                               "snapshots, audio, version)\n",
                                argv[1]);
     }
     return true;
@@ -251,6 +256,27 @@ static bool cmd_eject(HgMachine *m, int argc, char **argv, GString *out)
     return true;
 }
 
+static bool cmd_wavcapture(HgMachine *m, int argc, char **argv, GString *out)
+{
+    if (argc != 2) {
+        g_string_append(out, "usage: wavcapture FILE (records the guest's sound as WAV)\n");
+        return true;
+    }
+    GError *error = NULL;
+    if (!hg_machine_wavcapture_start(m, argv[1], &error)) {
+        g_string_append_printf(out, "wavcapture: %s\n", error->message);
+        g_error_free(error);
+    }
+    return true;
+}
+
+static bool cmd_stopcapture(HgMachine *m, int argc, char **argv, GString *out)
+{
+    if (!hg_machine_wavcapture_stop(m))
+        g_string_append(out, "stopcapture: no recording in progress\n");
+    return true;
+}
+
 static bool cmd_screendump(HgMachine *m, int argc, char **argv, GString *out)
 {
     if (argc != 2) {
@@ -302,7 +328,7 @@ static bool cmd_delvm(HgMachine *m, int argc, char **argv, GString *out)
 
 static const MonCmd commands[] = {
     {"help", "[COMMAND]", "list the commands, or describe one", cmd_help},
-    {"info", "status|registers|screen|snapshots|version",
+    {"info", "status|registers|screen|snapshots|audio|version",
      "show the machine's state (screen: the text on the display)", cmd_info},
     {"stop", "", "pause the machine", cmd_stop},
     {"cont", "", "resume the machine", cmd_cont},
@@ -316,6 +342,8 @@ static const MonCmd commands[] = {
      cmd_savevm},
     {"loadvm", "NAME|FILE", "restore a saved state", cmd_loadvm},
     {"delvm", "NAME", "delete a saved state", cmd_delvm},
+    {"wavcapture", "FILE", "record the guest's sound into a WAV file", cmd_wavcapture},
+    {"stopcapture", "", "end the recording wavcapture started", cmd_stopcapture},
     {"quit", "", "end the emulator at once", cmd_quit},
 };
 

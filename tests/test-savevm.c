@@ -43,6 +43,9 @@ static void run_new(Run *r, const char *hda)
     cfg.clock = HG_CLOCK_ICOUNT;
     cfg.bios = g_strdup(SEABIOS);
     cfg.hda = g_strdup(hda);
+    /* Sound cards are part of the machine's state too (no host output). */
+    cfg.soundhw = HG_SOUND_SB16 | HG_SOUND_PCSPK;
+    cfg.audio = g_strdup("none");
     r->log = g_string_new(NULL);
     HgMachineHooks hooks = {.opaque = r, .debugcon_out = log_out};
     if (linux_guest()) {

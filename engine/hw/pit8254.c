@@ -48,7 +48,15 @@ struct HgPit {
     uint8_t port61;   /* bits 0-3 as written */
     bool irq_level;   /* level last driven on IRQ0 */
     int64_t irq_next; /* tick of the OUT0 transition the timer is armed for */
+    HgPitSpeakerHook speaker_hook;
+    void *speaker_opaque;
 };
+
+static void speaker_hook(HgPit *p, bool after)
+{
+    if (p->speaker_hook)
+        p->speaker_hook(p->speaker_opaque, after);
+}
 
 static int64_t ns_to_ticks(int64_t ns)
 {
@@ -409,8 +417,14 @@ static void pit_write(void *opaque, uint32_t port, uint32_t value, int size)
     (void)size;
     HgPit *p = opaque;
     uint8_t v = value;
+    /* Channel 2 feeds the speaker: it renders what was played before the change. */
+    bool ch2 = (port & 3) == 2 || ((port & 3) == 3 && (v >> 6) == 2);
+    if (ch2)
+        speaker_hook(p, false);
     if ((port & 3) == 3) {
         write_control(p, v);
+        if (ch2)
+            speaker_hook(p, true);
         return;
     }
     Chan *c = &p->ch[port & 3];
@@ -432,6 +446,8 @@ static void pit_write(void *opaque, uint32_t port, uint32_t value, int size)
         }
         break;
     }
+    if (ch2)
+        speaker_hook(p, true);
 }
 
 static uint32_t port61_read(void *opaque, uint32_t port, int size)
@@ -448,8 +464,24 @@ static void port61_write(void *opaque, uint32_t port, uint32_t value, int size)
     (void)port;
     (void)size;
     HgPit *p = opaque;
+    speaker_hook(p, false);
     p->port61 = value & 0x0f;
     set_gate(p, &p->ch[2], value & 1);
+    speaker_hook(p, true);
+}
+
+bool hg_pit_out_at(HgPit *p, int ch, int64_t ns)
+{
+    if (ch < 0 || ch > 2)
+        return false;
+    Chan copy = p->ch[ch];
+    return chan_out(&copy, ns_to_ticks(ns));
+}
+
+void hg_pit_set_speaker_hook(HgPit *p, HgPitSpeakerHook fn, void *opaque)
+{
+    p->speaker_hook = fn;
+    p->speaker_opaque = opaque;
 }
 
 bool hg_pit_out(HgPit *p, int ch)

@@ -39,5 +39,14 @@ bool hg_pit_speaker_enabled(const HgPit *p);
 int hg_pit_mode(const HgPit *p, int ch);
 uint32_t hg_pit_reload(const HgPit *p, int ch);
 
+/* OUT of channel ch at guest time ns (at most now), without changing the channel: the
+ * PC speaker renders the wave for times the mixer reaches after the fact. */
+bool hg_pit_out_at(HgPit *p, int ch, int64_t ns);
+/* The PC speaker's hook: called with after = false just before channel 2 or port 0x61
+ * changes (the speaker renders up to now with the old state) and with after = true
+ * just after. */
+typedef void (*HgPitSpeakerHook)(void *opaque, bool after);
+void hg_pit_set_speaker_hook(HgPit *p, HgPitSpeakerHook fn, void *opaque);
+
 void hg_pit_save(const HgPit *p, HgStateWriter *w);
 void hg_pit_load(HgPit *p, HgStateReader *r);

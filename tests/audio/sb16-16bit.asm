@@ -1,0 +1,154 @@
+; SB16: one second of 16-bit signed stereo at 44100 Hz with auto-init DMA on channel 5
+; (command 0xB6), double-buffered as DOS players do: two half-buffers of 50 ms, each
+; 16-bit interrupt (acknowledged through port 0x22F) refills the half just played, and
+; command 0xD9 ends auto-init after the twentieth block. Left: 1005.33 Hz (step 1494),
+; right: 1505.30 Hz (step 2237); each block ends about a quarter period off a whole
+; number of periods, so a block played twice or skipped breaks the phase. The channels
+; must not be swapped or mixed.
+%include "rom.inc"
+%include "sound.inc"
+
+HALF    equ 2205                    ; frames per block
+BLOCKS  equ 20
+STEP_L  equ 1494
+STEP_R  equ 2237
+IRQ8_COUNT equ 0x510
+
+test_main:
+        PIC_INIT 5
+        DMA_CASCADE
+        call sb_detect
+        call mixer_full_volume
+        mov word [PHASE_L], 0
+        mov word [PHASE_R], 0
+        mov ax, 0x4000
+        mov es, ax
+        xor di, di
+        call fill_half
+        call fill_half
+        ; 8237 channel 5: auto-init, memory to device, 0x40000, both halves (in words).
+        mov al, 5
+        out 0xd4, al                ; mask channel 5
+        out 0xd8, al                ; clear the flip-flop
+        mov al, 0x59
+        out 0xd6, al
+        xor al, al
+        out 0xc4, al
+        out 0xc4, al
+        mov al, 4
+        out 0x8b, al
+        mov al, (HALF * 4 - 1) & 0xff
+        out 0xc6, al
+        mov al, (HALF * 4 - 1) >> 8
+        out 0xc6, al
+        mov al, 1
+        out 0xd4, al                ; unmask
+        mov al, 0x41
+        call dsp_write
+        mov al, 44100 >> 8
+        call dsp_write
+        mov al, 44100 & 0xff
+        call dsp_write
+        mov al, 0xb6                ; 16-bit, auto-init, FIFO
+        call dsp_write
+        mov al, 0x30                ; signed stereo
+        call dsp_write
+        mov al, (HALF * 2 - 1) & 0xff ; samples per block, minus one
+        call dsp_write
+        mov al, (HALF * 2 - 1) >> 8
+        call dsp_write
+        mov si, 1                   ; next interrupt expected
+.next:  WAIT_IRQS si
+        cmp si, BLOCKS - 1
+        jne .notlast
+        mov al, 0xd9                ; the block playing now is the last
+        call dsp_write
+.notlast:
+        cmp si, BLOCKS - 1
+        jae .nofill
+        ; Block si - 1 (from 0) has been played from half (si - 1) & 1: refill that half
+        ; with block si + 1.
+        mov ax, si
+        dec ax
+        and ax, 1
+        mov di, HALF * 4
+        mul di
+        mov di, ax
+        call fill_half
+.nofill:
+        inc si
+        cmp si, BLOCKS
+        jbe .next
+        PUTS "20 blocks played", 10
+        ; After 0xD9 the DSP stops: no 21st 16-bit interrupt during 100 ms of silence
+        ; (command 0x80, which ends with an 8-bit interrupt).
+        mov word [IRQ_COUNT], 0
+        mov word [IRQ8_COUNT], 0
+        mov al, 0x80
+        call dsp_write
+        mov al, (4410 - 1) & 0xff
+        call dsp_write
+        mov al, (4410 - 1) >> 8
+        call dsp_write
+.w8:    sti
+        hlt
+        cli
+        cmp word [IRQ8_COUNT], 0
+        je .w8
+        cmp word [IRQ_COUNT], 0
+        jne .more
+        EXIT 0
+.more:  PUTS "interrupts after auto-init ended", 10
+        EXIT 3
+
+; fill_half: HALF frames at ES:DI, advancing both phases. DI moves past them.
+fill_half:
+        mov cx, HALF
+.f:     mov bx, [PHASE_L]
+        call tri_sample
+        stosw
+        add bx, STEP_L
+        mov [PHASE_L], bx
+        mov bx, [PHASE_R]
+        call tri_sample
+        stosw
+        add bx, STEP_R
+        mov [PHASE_R], bx
+        loop .f
+        ret
+
+irq_handler:
+        push ax
+        push dx
+        push ds
+        xor ax, ax
+        mov ds, ax
+        mov dx, SB + 4              ; mixer 0x82: which interrupt is it?
+        mov al, 0x82
+        out dx, al
+        inc dx
+        in al, dx
+        test al, 2
+        jz .not16
+        mov dx, SB + 0xf            ; acknowledge the 16-bit interrupt
+        in al, dx
+        inc word [IRQ_COUNT]
+.not16: mov dx, SB + 4
+        mov al, 0x82
+        out dx, al
+        inc dx
+        in al, dx
+        test al, 1
+        jz .not8
+        mov dx, SB + 0xe            ; acknowledge the 8-bit interrupt
+        in al, dx
+        inc word [IRQ8_COUNT]
+.not8:
+        mov al, 0x20
+        out 0x20, al
+        pop ds
+        pop dx
+        pop ax
+        iret
+
+        ROM_END
