@@ -33,6 +33,7 @@
 #include "hangar-console.h"
 #include "hangar-log-view.h"
 #include "hangar-media-panel.h"
+#include "hangar-states-panel.h"
 
 enum { RESPONSE_COPY_IMAGE = 1, RESPONSE_POWER_OFF = 2 };
 
@@ -475,6 +476,11 @@ static void on_media_error(HangarMediaPanel *panel, const char *message, gpointe
     hangar_machine_window_show_message(HANGAR_MACHINE_WINDOW(data), GTK_MESSAGE_ERROR, message);
 }
 
+static void on_panel_error(GtkWidget *panel, const char *message, gpointer data)
+{
+    hangar_machine_window_show_message(HANGAR_MACHINE_WINDOW(data), GTK_MESSAGE_ERROR, message);
+}
+
 /* The "Machine" page: what the machine is, as the hangar-run line that builds it. */
 static GtkWidget *machine_section(HangarMachineWindow *self)
 {
@@ -511,6 +517,9 @@ static void build_sections(HangarMachineWindow *self)
     self->media_panel = hangar_media_panel_new(self->machine, self->settings);
     g_signal_connect_object(self->media_panel, "error", G_CALLBACK(on_media_error), self, 0);
     hangar_machine_window_add_section(self, self->media_panel, "media", _("Media"));
+    GtkWidget *states = hangar_states_panel_new(self->machine);
+    g_signal_connect_object(states, "error", G_CALLBACK(on_panel_error), self, 0);
+    hangar_machine_window_add_section(self, states, "states", _("Saved States"));
     self->serial_console = hangar_console_new(self->machine, HANGAR_CONSOLE_SERIAL);
     hangar_machine_window_add_section(self, self->serial_console, "serial", _("Serial Console"));
     self->monitor_console = hangar_console_new(self->machine, HANGAR_CONSOLE_MONITOR);

@@ -11,6 +11,8 @@
  *  - Shut Down on a guest without ACPI says so in the info bar; the log view has the
  *    messages with times; every control has its accessible name;
  *  - the scaling mode and open panel section come back in a new window (GSettings);
+ *  - Saved States: two states saved are listed with their screenshots, one restored, one
+ *    deleted; restoring a missing one is refused in words;
  *  - a start failure shows in the window's info bar.
  * Exit 77 (skipped) when there is no display. */
 #include <glib/gstdio.h>
@@ -28,6 +30,7 @@
 #include "hangar-log-view.h"
 #include "hangar-machine-window.h"
 #include "hangar-media-panel.h"
+#include "hangar-states-panel.h"
 
 static gboolean timed_out;
 
@@ -124,6 +127,44 @@ static gboolean has_name(GPtrArray *names, const char *name)
         if (!strcmp(g_ptr_array_index(names, i), name))
             return TRUE;
     return FALSE;
+}
+
+static gboolean states_are(gpointer data)
+{
+    gpointer *args = data;
+    return hangar_states_panel_count(args[0]) == GPOINTER_TO_UINT(args[1]);
+}
+
+static GtkWidget *find_named(GtkWidget *w, const char *name)
+{
+    if (!g_strcmp0(atk_object_get_name(gtk_widget_get_accessible(w)), name))
+        return w;
+    if (!GTK_IS_CONTAINER(w))
+        return NULL;
+    GList *children = gtk_container_get_children(GTK_CONTAINER(w));
+    GtkWidget *found = NULL;
+    for (GList *l = children; l && !found; l = l->next)
+        found = find_named(l->data, name);
+    g_list_free(children);
+    return found;
+}
+
+static gboolean log_has(gpointer data)
+{
+    gpointer *args = data;
+    GPtrArray *msgs = hangar_machine_get_messages(args[0]);
+    for (guint i = 0; i < msgs->len; i++) {
+        const HangarMachineMessage *msg = g_ptr_array_index(msgs, i);
+        if (strstr(msg->text, args[1]))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+static void wait_log(HangarMachine *m, const char *text)
+{
+    if (!wait_for(log_has, (gpointer[]){m, (gpointer)text}, 30))
+        g_error("no log message with \"%s\"", text);
 }
 
 static void activate(HangarMachineWindow *mw, const char *name, GVariant *param)
@@ -328,6 +369,37 @@ static void run_checks(HangarApplication *app, const char *tmp, const char *flop
     ShownWait out = {media, "cdrom", "Empty"};
     g_assert_true(wait_for(shown_is, &out, 20));
     g_assert_null(hangar_machine_get_medium(m, "cdrom"));
+
+    /* Saved states: save two, see them listed with their screenshots, restore one, delete
+     * one; restoring a state that does not exist says why in the info bar. */
+    HangarStatesPanel *states =
+        HANGAR_STATES_PANEL(hangar_machine_window_get_section(mw, "states"));
+    g_assert_nonnull(states);
+    g_assert_cmpuint(hangar_states_panel_count(states), ==, 0);
+    hangar_states_panel_save(states, "first boot");
+    g_assert_true(wait_for(states_are, (gpointer[]){states, GUINT_TO_POINTER(1)}, 30));
+    hangar_states_panel_save(states, "second");
+    g_assert_true(wait_for(states_are, (gpointer[]){states, GUINT_TO_POINTER(2)}, 30));
+    g_autofree char *first = g_build_filename(hangar_machine_get_dir(m), "states",
+                                              "first boot.hgstate", NULL);
+    g_autofree char *first_png = g_build_filename(hangar_machine_get_dir(m), "states",
+                                                  "first boot.png", NULL);
+    g_assert_true(g_file_test(first, G_FILE_TEST_IS_REGULAR));
+    g_assert_true(png_not_blank(first_png));
+    g_autoptr(GPtrArray) state_names = g_ptr_array_new_with_free_func(g_free);
+    collect_names(GTK_WIDGET(states), state_names);
+    g_assert_true(has_name(state_names, "Save State"));
+    g_assert_true(has_name(state_names, "Restore state first boot"));
+    g_assert_true(has_name(state_names, "Delete state second"));
+    hangar_states_panel_restore(states, "first boot");
+    wait_log(m, "Restored the state “first boot”");
+    g_assert_cmpint(hangar_machine_get_state(m), ==, HANGAR_MACHINE_RUNNING);
+    hangar_states_panel_restore(states, "never saved");
+    wait_message(mw, "never saved");
+    GtkWidget *del = find_named(GTK_WIDGET(states), "Delete state second");
+    g_assert_nonnull(del);
+    gtk_button_clicked(GTK_BUTTON(del));
+    g_assert_true(wait_for(states_are, (gpointer[]){states, GUINT_TO_POINTER(1)}, 30));
 
     /* Shut Down: a boot sector does not listen to the power button, and the window says
      * so (with a Power Off button). */
