@@ -13,7 +13,8 @@
  *  - the scaling mode and open panel section come back in a new window (GSettings);
  *  - Saved States: two states saved are listed with their screenshots, one restored, one
  *    deleted; restoring a missing one is refused in words;
- *  - a start failure shows in the window's info bar.
+ *  - a start failure shows in the window's info bar;
+ *  - Sound: Record on a guest playing a tone through the SB16 leaves a WAV file with it.
  * Exit 77 (skipped) when there is no display. */
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
@@ -31,6 +32,7 @@
 #include "hangar-machine-window.h"
 #include "hangar-media-panel.h"
 #include "hangar-states-panel.h"
+#include "hangar-audio-panel.h"
 
 static gboolean timed_out;
 
@@ -446,6 +448,57 @@ static void run_checks(HangarApplication *app, const char *tmp, const char *flop
     g_string_free(serial_seen, TRUE);
 }
 
+/* The Sound section's Record button on a guest that plays a 1 s stereo tone through the
+ * SB16 (tests/audio/sb16-16bit.asm as its firmware): a WAV file in the profile's
+ * recordings/ folder that wavcheck.py finds the tone in. */
+static void check_recording(HangarApplication *app)
+{
+    const char *program = g_getenv("SB16_TONE_BIN"), *wavcheck = g_getenv("WAVCHECK");
+    if (!program || !wavcheck) {
+        g_test_message("no SB16 tone program: recording not checked");
+        return;
+    }
+    g_autofree char *dir = hg_profile_dir_for_id("tone-pc");
+    g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
+    HgConfig cfg;
+    hg_config_init(&cfg);
+    cfg.name = g_strdup("Tone PC");
+    cfg.memory_mib = 16;
+    cfg.bios = g_strdup(program);
+    cfg.soundhw = HG_SOUND_SB16;
+    cfg.audio = g_strdup("none");
+    g_assert_true(hg_config_save_profile(&cfg, dir, NULL));
+    hg_config_clear(&cfg);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(HangarMachine) m = hangar_machine_new_from_dir("tone-pc", dir, &error);
+    g_assert_no_error(error);
+    HangarMachineWindow *mw = open_window(app, m);
+    HangarAudioPanel *audio = HANGAR_AUDIO_PANEL(hangar_machine_window_get_section(mw, "audio"));
+    g_assert_nonnull(audio);
+    g_test_message("sound section: %s", hangar_audio_panel_get_status(audio));
+    /* Record right after the start (opening the window started the machine): the program
+     * plays as soon as it runs. */
+    if (hangar_machine_get_state(m) == HANGAR_MACHINE_STOPPED)
+        activate(mw, "start", NULL);
+    hangar_audio_panel_start(audio);
+    spin(300);
+    g_assert_nonnull(strstr(hangar_audio_panel_get_status(audio), "Recording"));
+    spin(1500);
+    hangar_audio_panel_stop(audio);
+    spin(300);
+    const char *wav = hangar_audio_panel_get_path(audio);
+    g_assert_nonnull(wav);
+    g_assert_true(g_str_has_prefix(wav, dir));
+    g_assert_nonnull(strstr(hangar_audio_panel_get_status(audio), "Saved"));
+    g_autofree char *cmd = g_strdup_printf(
+        "python3 '%s' '%s' --longest 0.5 --tone 0:1005.3314 --tone 1:1505.3055", wavcheck, wav);
+    g_test_message("%s", cmd);
+    g_assert_cmpint(system(cmd), ==, 0);
+    hangar_machine_power_off(m);
+    spin(50);
+    gtk_widget_destroy(GTK_WIDGET(mw));
+}
+
 static void test_panel(void)
 {
     const char *floppy = g_getenv("SERIAL_ECHO_IMG");
@@ -465,6 +518,7 @@ static void test_panel(void)
     g_assert_true(g_application_register(G_APPLICATION(app), NULL, NULL));
     g_application_hold(G_APPLICATION(app));
     run_checks(app, tmp, img);
+    check_recording(app);
     g_application_release(G_APPLICATION(app));
     while (g_main_context_iteration(NULL, FALSE))
         ;
