@@ -632,6 +632,19 @@ static void on_title_notify(GObject *object, GParamSpec *pspec, gpointer data)
 
 /* --- Construction --- */
 
+/* Shows mac in its field; an all-zero one (none chosen yet) becomes a new random one. */
+static void show_mac(HangarAssistant *self, const uint8_t given[6])
+{
+    static const uint8_t zero[6];
+    uint8_t mac[6];
+    memcpy(mac, given, 6);
+    if (!memcmp(mac, zero, 6))
+        hangar_assistant_random_mac(mac);
+    g_autofree char *text = g_strdup_printf("%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2],
+                                            mac[3], mac[4], mac[5]);
+    gtk_entry_set_text(self->mac_entry, text);
+}
+
 static void fill_from_machine(HangarAssistant *self, HangarMachine *m)
 {
     const HgConfig *cfg = hangar_machine_get_config(m);
@@ -660,14 +673,7 @@ static void fill_from_machine(HangarAssistant *self, HangarMachine *m)
     combo_select(self->sound_combo, sound, NULL);
     gtk_combo_box_set_active_id(GTK_COMBO_BOX(self->nic_combo), hg_config_nic_name(cfg->nic));
     combo_select(self->net_combo, cfg->net ? cfg->net : "user", NULL);
-    static const uint8_t zero[6];
-    uint8_t mac[6];
-    memcpy(mac, cfg->mac, 6);
-    if (!memcmp(mac, zero, 6))
-        hangar_assistant_random_mac(mac);
-    g_autofree char *mac_text = g_strdup_printf("%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
-                                                mac[2], mac[3], mac[4], mac[5]);
-    gtk_entry_set_text(self->mac_entry, mac_text);
+    show_mac(self, cfg->mac);
     gboolean tablet = FALSE;
     for (char **u = cfg->usb; u && *u; u++)
         tablet = tablet || !strcmp(*u, "tablet");
@@ -770,11 +776,8 @@ static void hangar_assistant_init(HangarAssistant *self)
     gtk_combo_box_set_active_id(GTK_COMBO_BOX(self->disk_format_combo), "qcow2");
     gtk_combo_box_set_active_id(GTK_COMBO_BOX(self->net_combo), "user");
     apply_preset(self, &p[0]);
-    uint8_t mac[6];
-    hangar_assistant_random_mac(mac);
-    g_autofree char *mac_text = g_strdup_printf("%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
-                                                mac[2], mac[3], mac[4], mac[5]);
-    gtk_entry_set_text(self->mac_entry, mac_text);
+    static const uint8_t none[6];
+    show_mac(self, none);
     self->filling = FALSE;
     validate_all(self);
 }
