@@ -361,6 +361,9 @@ static void run_checks(GtkApplication *app, const char *tmp)
     g_assert_true(GTK_IS_BUTTON(by_name(ww, "New Machine")));
     by_name(ww, "Machine Settings");
     by_name(ww, "Delete Machine");
+    /* Ctrl+N opens the assistant, Delete asks to delete the selected machine. */
+    g_auto(GStrv) accels = gtk_application_get_accels_for_action(app, "win.new-machine");
+    g_assert_cmpstr(accels[0], ==, "<Primary>n");
 
     g_autofree char *iso = g_build_filename(tmp, "install.iso", NULL);
     g_assert_true(g_file_set_contents(iso, "CD001", -1, NULL));
