@@ -26,6 +26,7 @@ struct _HangarAssistant {
     gboolean filling;       /* fields set by the program, not the person: no preset */
     gboolean apply_failed;  /* the last Apply failed: "close" must not close */
     char *title;            /* "New Machine" or "Settings of “NAME”" */
+    GPtrArray *names;       /* the other machines' names, case-folded (name_taken) */
 
     GtkWidget *name_page, *memory_page, *medium_page, *disk_page, *hardware_page, *summary_page;
     GtkEntry *name_entry;
@@ -95,13 +96,14 @@ void hangar_assistant_random_mac(uint8_t mac[6])
         mac[i] = (uint8_t)g_random_int_range(0, 256);
 }
 
-/* Whether another profile in the machines folder shows this name (ignoring case). */
-static gboolean name_taken(const char *name, const char *own_id)
+/* The names (case-folded) the other profiles in the machines folder show, read once per
+ * assistant rather than at every key press. */
+static GPtrArray *other_names(const char *own_id)
 {
+    GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
     g_autofree char *probe = hg_profile_dir_for_id("x");
     g_autofree char *root = g_path_get_dirname(probe);
     g_autoptr(GDir) dir = g_dir_open(root, 0, NULL);
-    g_autofree char *want = g_utf8_casefold(name, -1);
     const char *id;
     while (dir && (id = g_dir_read_name(dir))) {
         if (own_id && !strcmp(id, own_id))
@@ -111,10 +113,19 @@ static gboolean name_taken(const char *name, const char *own_id)
         if (!g_key_file_load_from_file(kf, ini, G_KEY_FILE_NONE, NULL))
             continue;
         g_autofree char *other = g_key_file_get_string(kf, "Machine", "Name", NULL);
-        g_autofree char *folded = g_utf8_casefold(other && *other ? other : id, -1);
-        if (!strcmp(folded, want))
-            return TRUE;
+        g_ptr_array_add(names, g_utf8_casefold(other && *other ? other : id, -1));
     }
+    return names;
+}
+
+static gboolean name_taken(HangarAssistant *self, const char *name)
+{
+    if (!self->names)
+        self->names = other_names(self->machine ? hangar_machine_get_id(self->machine) : NULL);
+    g_autofree char *want = g_utf8_casefold(name, -1);
+    for (guint i = 0; i < self->names->len; i++)
+        if (!strcmp(self->names->pdata[i], want))
+            return TRUE;
     return FALSE;
 }
 
@@ -182,7 +193,7 @@ static gboolean validate_name(HangarAssistant *self)
         msg = g_strdup(_("Give the machine a name."));
     else if (g_utf8_strlen(name, -1) > 64)
         msg = g_strdup(_("The name is too long: at most 64 characters."));
-    else if (name_taken(name, self->machine ? hangar_machine_get_id(self->machine) : NULL))
+    else if (name_taken(self, name))
         msg =
             g_strdup_printf(_("A machine called “%s” exists already: choose another name."), name);
     show_error(self->name_error, msg);
@@ -690,6 +701,8 @@ HangarAssistant *hangar_assistant_new_for_machine(GtkWindow *parent, HangarMachi
 {
     HangarAssistant *self = hangar_assistant_new(parent);
     self->machine = g_object_ref(machine);
+    /* Its own name is not "taken": read the others again without it. */
+    g_clear_pointer(&self->names, g_ptr_array_unref);
     g_free(self->title);
     self->title = g_strdup_printf(_("Settings of “%s”"), hangar_machine_get_name(machine));
     gtk_window_set_title(GTK_WINDOW(self),
@@ -704,6 +717,7 @@ static void hangar_assistant_dispose(GObject *object)
     HangarAssistant *self = HANGAR_ASSISTANT(object);
     g_clear_object(&self->machine);
     g_clear_pointer(&self->title, g_free);
+    g_clear_pointer(&self->names, g_ptr_array_unref);
     G_OBJECT_CLASS(hangar_assistant_parent_class)->dispose(object);
 }
 
