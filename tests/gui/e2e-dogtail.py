@@ -94,7 +94,8 @@ def screen_text(app, machine):
 
 
 def row_name(app, machine):
-    rows = app.findChildren(lambda n: n.roleName == "list item" and n.name.startswith(machine + ","))
+    rows = app.findChildren(
+        lambda n: n.roleName == "list item" and n.name.startswith(machine + ","))
     return rows[0].name if rows else ""
 
 
@@ -181,14 +182,14 @@ def main():
 
         # isolinux's prompt times out into "Loading nosuchkernel... failed"; a reset clears
         # the screen, and the message comes back 3 s after the CD boots again.
-        wait("isolinux's timeout", lambda: "Loading nosuchkernel... failed" in screen_text(app, "Dogtail PC"),
-             60)
+        failed = "Loading nosuchkernel... failed"
+        wait("isolinux's timeout", lambda: failed in screen_text(app, "Dogtail PC"), 60)
         click(win.child(name="Reset", roleName="push button"))
         wait("the reset to clear the screen",
-             lambda: "Loading nosuchkernel... failed" not in screen_text(app, "Dogtail PC"), 30)
+             lambda: failed not in screen_text(app, "Dogtail PC"), 30)
         wait_booted(app, "Dogtail PC")
         wait("isolinux's timeout again",
-             lambda: "Loading nosuchkernel... failed" in screen_text(app, "Dogtail PC"), 60)
+             lambda: failed in screen_text(app, "Dogtail PC"), 60)
         log("reset seen")
 
         click(win.child(name="Power off", roleName="push button"))
