@@ -51,6 +51,7 @@ struct _HangarAssistant {
     GtkToggleButton *usb_tablet_check;
     GtkLabel *hardware_error;
     GtkLabel *summary_label, *apply_error;
+    GtkToggleButton *start_check;
 };
 
 G_DEFINE_TYPE(HangarAssistant, hangar_assistant, GTK_TYPE_ASSISTANT)
@@ -742,6 +743,11 @@ static void fill_from_machine(HangarAssistant *self, HangarMachine *m)
     self->filling = FALSE;
 }
 
+gboolean hangar_assistant_get_start(HangarAssistant *self)
+{
+    return !self->machine && toggled(self->start_check);
+}
+
 HangarAssistant *hangar_assistant_new(GtkWindow *parent)
 {
     return g_object_new(HANGAR_TYPE_ASSISTANT, "transient-for", parent, NULL);
@@ -756,6 +762,8 @@ HangarAssistant *hangar_assistant_new_for_machine(GtkWindow *parent, HangarMachi
     g_clear_pointer(&self->disk_users, g_hash_table_unref);
     g_free(self->title);
     self->title = g_strdup_printf(_("Settings of “%s”"), hangar_machine_get_name(machine));
+    /* Settings are for a machine that exists: starting it is the list's business. */
+    gtk_widget_hide(GTK_WIDGET(self->start_check));
     gtk_window_set_title(GTK_WINDOW(self),
                          gtk_assistant_get_page_title(GTK_ASSISTANT(self), self->name_page));
     fill_from_machine(self, machine);
@@ -814,6 +822,7 @@ static void hangar_assistant_class_init(HangarAssistantClass *klass)
     CHILD(hardware_error);
     CHILD(summary_label);
     CHILD(apply_error);
+    CHILD(start_check);
 #undef CHILD
     gtk_widget_class_bind_template_callback(wc, on_field_changed);
     gtk_widget_class_bind_template_callback(wc, on_type_changed);

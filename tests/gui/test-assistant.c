@@ -481,6 +481,7 @@ static void run_checks(GtkApplication *app, const char *tmp)
         gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(by_label(a, "Use an existing image"))));
     g_assert_cmpstr(gtk_entry_get_text(GTK_ENTRY(by_name(a, "MAC address"))), ==,
                     "52:54:00:12:34:56");
+    g_assert_false(gtk_widget_get_visible(by_label(a, "Start the machine when it is created")));
     /* Its own name is not "taken". */
     g_assert_cmpstr(problem(a, "Name problem"), ==, "");
     set_spin(a, "Memory in MiB", 128);
