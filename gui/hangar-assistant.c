@@ -26,6 +26,8 @@ struct _HangarAssistant {
     gboolean filling;       /* fields set by the program, not the person: no preset */
     gboolean apply_failed;  /* the last Apply failed: "close" must not close */
     char *title;            /* "New Machine" or "Settings of “NAME”" */
+    GPtrArray *names;       /* the other machines' names, case-folded (name_taken) */
+    GHashTable *disk_users; /* their disk images: canonical path -> machine name */
 
     GtkWidget *name_page, *memory_page, *medium_page, *disk_page, *hardware_page, *summary_page;
     GtkEntry *name_entry;
@@ -49,6 +51,7 @@ struct _HangarAssistant {
     GtkToggleButton *usb_tablet_check;
     GtkLabel *hardware_error;
     GtkLabel *summary_label, *apply_error;
+    GtkToggleButton *start_check;
 };
 
 G_DEFINE_TYPE(HangarAssistant, hangar_assistant, GTK_TYPE_ASSISTANT)
@@ -95,26 +98,45 @@ void hangar_assistant_random_mac(uint8_t mac[6])
         mac[i] = (uint8_t)g_random_int_range(0, 256);
 }
 
-/* Whether another profile in the machines folder shows this name (ignoring case). */
-static gboolean name_taken(const char *name, const char *own_id)
+/* What the other profiles in the machines folder hold that this one must not clash with:
+ * their names (case-folded) and their hard disk images (path -> machine name). Read once
+ * per assistant rather than at every key press. */
+static void read_other_profiles(HangarAssistant *self)
 {
+    const char *own_id = self->machine ? hangar_machine_get_id(self->machine) : NULL;
+    self->names = g_ptr_array_new_with_free_func(g_free);
+    self->disk_users = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     g_autofree char *probe = hg_profile_dir_for_id("x");
     g_autofree char *root = g_path_get_dirname(probe);
     g_autoptr(GDir) dir = g_dir_open(root, 0, NULL);
-    g_autofree char *want = g_utf8_casefold(name, -1);
     const char *id;
     while (dir && (id = g_dir_read_name(dir))) {
         if (own_id && !strcmp(id, own_id))
             continue;
-        g_autofree char *ini = g_build_filename(root, id, "machine.ini", NULL);
-        g_autoptr(GKeyFile) kf = g_key_file_new();
-        if (!g_key_file_load_from_file(kf, ini, G_KEY_FILE_NONE, NULL))
-            continue;
-        g_autofree char *other = g_key_file_get_string(kf, "Machine", "Name", NULL);
-        g_autofree char *folded = g_utf8_casefold(other && *other ? other : id, -1);
-        if (!strcmp(folded, want))
-            return TRUE;
+        g_autofree char *path = g_build_filename(root, id, NULL);
+        HgConfig cfg;
+        hg_config_init(&cfg);
+        if (hg_config_load_profile(&cfg, path, NULL)) {
+            const char *name = cfg.name && *cfg.name ? cfg.name : id;
+            g_ptr_array_add(self->names, g_utf8_casefold(name, -1));
+            const char *disks[] = {cfg.hda, cfg.hdb};
+            for (size_t i = 0; i < G_N_ELEMENTS(disks); i++)
+                if (disks[i])
+                    g_hash_table_replace(self->disk_users, g_canonicalize_filename(disks[i], NULL),
+                                         g_strdup(name));
+        }
+        hg_config_clear(&cfg);
     }
+}
+
+static gboolean name_taken(HangarAssistant *self, const char *name)
+{
+    if (!self->names)
+        read_other_profiles(self);
+    g_autofree char *want = g_utf8_casefold(name, -1);
+    for (guint i = 0; i < self->names->len; i++)
+        if (!strcmp(self->names->pdata[i], want))
+            return TRUE;
     return FALSE;
 }
 
@@ -182,7 +204,7 @@ static gboolean validate_name(HangarAssistant *self)
         msg = g_strdup(_("Give the machine a name."));
     else if (g_utf8_strlen(name, -1) > 64)
         msg = g_strdup(_("The name is too long: at most 64 characters."));
-    else if (name_taken(name, self->machine ? hangar_machine_get_id(self->machine) : NULL))
+    else if (name_taken(self, name))
         msg =
             g_strdup_printf(_("A machine called “%s” exists already: choose another name."), name);
     show_error(self->name_error, msg);
@@ -238,6 +260,26 @@ static gboolean validate_medium(HangarAssistant *self)
     return msg == NULL;
 }
 
+/* Free bytes on the file system that holds the machines folder (or the nearest folder
+ * above it that exists yet); 0 when unknown. */
+static guint64 free_space_for_profiles(void)
+{
+    g_autofree char *probe = hg_profile_dir_for_id("x");
+    g_autofree char *dir = g_path_get_dirname(probe);
+    while (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+        char *up = g_path_get_dirname(dir);
+        gboolean top = !strcmp(up, dir);
+        g_free(dir);
+        dir = up;
+        if (top)
+            return 0;
+    }
+    g_autoptr(GFile) f = g_file_new_for_path(dir);
+    g_autoptr(GFileInfo) info =
+        g_file_query_filesystem_info(f, G_FILE_ATTRIBUTE_FILESYSTEM_FREE, NULL, NULL);
+    return info ? g_file_info_get_attribute_uint64(info, G_FILE_ATTRIBUTE_FILESYSTEM_FREE) : 0;
+}
+
 static gboolean validate_disk(HangarAssistant *self)
 {
     gboolean is_new = toggled(self->disk_new), existing = toggled(self->disk_existing);
@@ -245,20 +287,40 @@ static gboolean validate_disk(HangarAssistant *self)
     gtk_widget_set_sensitive(GTK_WIDGET(self->disk_format_combo), is_new);
     gtk_widget_set_sensitive(GTK_WIDGET(self->disk_entry), existing);
     gtk_widget_set_sensitive(self->disk_browse, existing);
-    g_autofree char *msg = NULL;
+    g_autofree char *msg = NULL;  /* what stops the page */
+    g_autofree char *warn = NULL; /* advice that does not */
     if (existing) {
         g_autofree char *path = entry_text(self->disk_entry);
         if (!*path)
             msg = g_strdup(_("Choose the disk image, or create a new one."));
         else
             msg = check_file(path, TRUE);
+        if (!msg) {
+            if (!self->names)
+                read_other_profiles(self);
+            g_autofree char *canon = g_canonicalize_filename(path, NULL);
+            const char *user = g_hash_table_lookup(self->disk_users, canon);
+            if (user)
+                warn = g_strdup_printf(_("“%s” uses this image too: never run both machines at "
+                                         "once, or the disk is damaged."),
+                                       user);
+        }
     } else if (toggled(self->disk_none) && toggled(self->medium_none)) {
         msg = g_strdup(_("With no install medium and no hard disk the machine has nothing to "
                          "start from: choose a disk or go back and choose a medium."));
     } else if (is_new && gtk_spin_button_get_value(self->disk_size_spin) < 0.1) {
         msg = g_strdup(_("A disk needs at least 0.1 GiB."));
+    } else if (is_new) {
+        /* New images are sparse: they fill up as the guest writes, so too little room is
+         * a warning, not a refusal. */
+        guint64 want = (guint64)(gtk_spin_button_get_value(self->disk_size_spin) * 1024.0) << 20;
+        guint64 free = free_space_for_profiles();
+        if (free && want > free)
+            warn = g_strdup_printf(_("Only %.1f GiB are free where the machine is kept: the disk "
+                                     "can fill it as the guest writes."),
+                                   free / 1073741824.0);
     }
-    show_error(self->disk_error, msg);
+    show_error(self->disk_error, msg ? msg : warn);
     return msg == NULL;
 }
 
@@ -632,6 +694,19 @@ static void on_title_notify(GObject *object, GParamSpec *pspec, gpointer data)
 
 /* --- Construction --- */
 
+/* Shows mac in its field; an all-zero one (none chosen yet) becomes a new random one. */
+static void show_mac(HangarAssistant *self, const uint8_t given[6])
+{
+    static const uint8_t zero[6];
+    uint8_t mac[6];
+    memcpy(mac, given, 6);
+    if (!memcmp(mac, zero, 6))
+        hangar_assistant_random_mac(mac);
+    g_autofree char *text = g_strdup_printf("%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2],
+                                            mac[3], mac[4], mac[5]);
+    gtk_entry_set_text(self->mac_entry, text);
+}
+
 static void fill_from_machine(HangarAssistant *self, HangarMachine *m)
 {
     const HgConfig *cfg = hangar_machine_get_config(m);
@@ -660,19 +735,17 @@ static void fill_from_machine(HangarAssistant *self, HangarMachine *m)
     combo_select(self->sound_combo, sound, NULL);
     gtk_combo_box_set_active_id(GTK_COMBO_BOX(self->nic_combo), hg_config_nic_name(cfg->nic));
     combo_select(self->net_combo, cfg->net ? cfg->net : "user", NULL);
-    static const uint8_t zero[6];
-    uint8_t mac[6];
-    memcpy(mac, cfg->mac, 6);
-    if (!memcmp(mac, zero, 6))
-        hangar_assistant_random_mac(mac);
-    g_autofree char *mac_text = g_strdup_printf("%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
-                                                mac[2], mac[3], mac[4], mac[5]);
-    gtk_entry_set_text(self->mac_entry, mac_text);
+    show_mac(self, cfg->mac);
     gboolean tablet = FALSE;
     for (char **u = cfg->usb; u && *u; u++)
         tablet = tablet || !strcmp(*u, "tablet");
     gtk_toggle_button_set_active(self->usb_tablet_check, tablet);
     self->filling = FALSE;
+}
+
+gboolean hangar_assistant_get_start(HangarAssistant *self)
+{
+    return !self->machine && toggled(self->start_check);
 }
 
 HangarAssistant *hangar_assistant_new(GtkWindow *parent)
@@ -684,8 +757,13 @@ HangarAssistant *hangar_assistant_new_for_machine(GtkWindow *parent, HangarMachi
 {
     HangarAssistant *self = hangar_assistant_new(parent);
     self->machine = g_object_ref(machine);
+    /* Its own name and disks are not "taken": read the others again without them. */
+    g_clear_pointer(&self->names, g_ptr_array_unref);
+    g_clear_pointer(&self->disk_users, g_hash_table_unref);
     g_free(self->title);
     self->title = g_strdup_printf(_("Settings of “%s”"), hangar_machine_get_name(machine));
+    /* Settings are for a machine that exists: starting it is the list's business. */
+    gtk_widget_hide(GTK_WIDGET(self->start_check));
     gtk_window_set_title(GTK_WINDOW(self),
                          gtk_assistant_get_page_title(GTK_ASSISTANT(self), self->name_page));
     fill_from_machine(self, machine);
@@ -698,6 +776,8 @@ static void hangar_assistant_dispose(GObject *object)
     HangarAssistant *self = HANGAR_ASSISTANT(object);
     g_clear_object(&self->machine);
     g_clear_pointer(&self->title, g_free);
+    g_clear_pointer(&self->names, g_ptr_array_unref);
+    g_clear_pointer(&self->disk_users, g_hash_table_unref);
     G_OBJECT_CLASS(hangar_assistant_parent_class)->dispose(object);
 }
 
@@ -742,6 +822,7 @@ static void hangar_assistant_class_init(HangarAssistantClass *klass)
     CHILD(hardware_error);
     CHILD(summary_label);
     CHILD(apply_error);
+    CHILD(start_check);
 #undef CHILD
     gtk_widget_class_bind_template_callback(wc, on_field_changed);
     gtk_widget_class_bind_template_callback(wc, on_type_changed);
@@ -770,11 +851,8 @@ static void hangar_assistant_init(HangarAssistant *self)
     gtk_combo_box_set_active_id(GTK_COMBO_BOX(self->disk_format_combo), "qcow2");
     gtk_combo_box_set_active_id(GTK_COMBO_BOX(self->net_combo), "user");
     apply_preset(self, &p[0]);
-    uint8_t mac[6];
-    hangar_assistant_random_mac(mac);
-    g_autofree char *mac_text = g_strdup_printf("%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
-                                                mac[2], mac[3], mac[4], mac[5]);
-    gtk_entry_set_text(self->mac_entry, mac_text);
+    static const uint8_t none[6];
+    show_mac(self, none);
     self->filling = FALSE;
     validate_all(self);
 }

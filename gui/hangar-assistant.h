@@ -18,6 +18,8 @@ HangarAssistant *hangar_assistant_new(GtkWindow *parent);
 HangarAssistant *hangar_assistant_new_for_machine(GtkWindow *parent, HangarMachine *machine);
 
 /* Signal "saved" (const char *id): the profile was written; the assistant then closes. */
+/* Whether the person asked to start the new machine at once (the summary's check box). */
+gboolean hangar_assistant_get_start(HangarAssistant *self);
 
 /* Turns a machine name into a profile id ("My DOS PC" -> "my-dos-pc"), unique among the
  * folders in the machines folder (a suffix -2, -3... when taken). */

@@ -49,15 +49,20 @@ static void on_thumbnail_saved(HangarMachine *machine, gpointer data)
     load_thumbnail(HANGAR_MACHINE_ROW(data));
 }
 
-static gboolean update_screen_text(gpointer data)
+static void update_screen_text(HangarMachineRow *self)
 {
-    HangarMachineRow *self = data;
-    self->text_timer = 0;
     HgDisplay *d = hangar_machine_get_display(self->machine);
     g_auto(GStrv) lines = d ? hg_display_text_dump(d) : NULL;
     g_autofree char *text = lines ? g_strjoinv("\n", lines) : NULL;
     atk_object_set_description(gtk_widget_get_accessible(GTK_WIDGET(self->thumbnail_image)),
                                text ? g_strstrip(text) : "");
+}
+
+static gboolean screen_text_timeout(gpointer data)
+{
+    HangarMachineRow *self = data;
+    self->text_timer = 0;
+    update_screen_text(self);
     return G_SOURCE_REMOVE;
 }
 
@@ -65,15 +70,18 @@ static void on_display_changed(HangarMachine *machine, gboolean resized, gpointe
 {
     HangarMachineRow *self = data;
     if (!self->text_timer)
-        self->text_timer = g_timeout_add(500, update_screen_text, self);
+        self->text_timer = g_timeout_add(500, screen_text_timeout, self);
 }
 
 static void on_state_notify(GObject *object, GParamSpec *pspec, gpointer data)
 {
     HangarMachineRow *self = HANGAR_MACHINE_ROW(data);
     update_state(self);
-    if (hangar_machine_get_state(self->machine) == HANGAR_MACHINE_STOPPED)
+    if (hangar_machine_get_state(self->machine) == HANGAR_MACHINE_STOPPED) {
+        /* Powered off: no screen any more, and no pending look at it. */
+        g_clear_handle_id(&self->text_timer, g_source_remove);
         update_screen_text(self);
+    }
 }
 
 GtkWidget *hangar_machine_row_new(HangarMachine *machine)

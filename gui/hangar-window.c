@@ -176,7 +176,8 @@ gboolean hangar_window_select(HangarWindow *self, const char *id)
 static void on_assistant_saved(HangarAssistant *assistant, const char *id, HangarWindow *self)
 {
     hangar_window_reload(self);
-    hangar_window_select(self, id);
+    if (hangar_window_select(self, id) && hangar_assistant_get_start(assistant))
+        start_activated(NULL, NULL, self);
 }
 
 static HangarAssistant *show_assistant(HangarWindow *self, HangarAssistant *a)

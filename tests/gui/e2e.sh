@@ -33,7 +33,8 @@ mkdir -p "$work/iso/isolinux"
 cp /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32 \
     "$work/iso/isolinux/"
 # A line to recognise on the screen, then a 3 s prompt that ends in an error message (no
-# such kernel: "Loading nosuchkernel... failed") and the prompt again: a reset is seen when that message goes away.
+# such kernel: "Loading nosuchkernel... failed") and the prompt again: a reset is seen
+# when that message goes away.
 cat > "$work/iso/isolinux/isolinux.cfg" <<'CFG'
 SAY HANGAR TEST CD BOOTED
 PROMPT 1

@@ -304,7 +304,19 @@ static void check_validation(GtkWidget *a, const char *iso)
     expect_problem(a, "Disk problem", "nothing to start from");
     click(a, "CD or DVD image (ISO file)");
     g_assert_cmpstr(problem(a, "Disk problem"), ==, "");
+    /* Another machine's disk: allowed, with a warning. */
+    g_autofree char *probe = hg_profile_dir_for_id("existing-pc");
+    g_autofree char *shared = g_build_filename(probe, "disk.img", NULL);
+    click(a, "Use an existing image");
+    set_text(a, "Existing disk image", shared);
+    expect_problem(a, "Disk problem", "“Existing PC” uses this image too");
+    g_assert_true(page_complete(as, 3));
     click(a, "Create a new disk image");
+    /* More than the file system holds: a sparse image may still do, so only a warning. */
+    set_spin(a, "Disk size", 2048);
+    if (*problem(a, "Disk problem"))
+        expect_problem(a, "Disk problem", "are free where the machine is kept");
+    g_assert_true(page_complete(as, 3));
     g_assert_true(page_complete(as, 3));
     g_assert_true(gtk_widget_is_sensitive(by_name(a, "Disk size")));
     g_assert_false(gtk_widget_is_sensitive(by_name(a, "Existing disk image")));
@@ -361,6 +373,9 @@ static void run_checks(GtkApplication *app, const char *tmp)
     g_assert_true(GTK_IS_BUTTON(by_name(ww, "New Machine")));
     by_name(ww, "Machine Settings");
     by_name(ww, "Delete Machine");
+    /* Ctrl+N opens the assistant, Delete asks to delete the selected machine. */
+    g_auto(GStrv) accels = gtk_application_get_accels_for_action(app, "win.new-machine");
+    g_assert_cmpstr(accels[0], ==, "<Primary>n");
 
     g_autofree char *iso = g_build_filename(tmp, "install.iso", NULL);
     g_assert_true(g_file_set_contents(iso, "CD001", -1, NULL));
@@ -466,6 +481,7 @@ static void run_checks(GtkApplication *app, const char *tmp)
         gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(by_label(a, "Use an existing image"))));
     g_assert_cmpstr(gtk_entry_get_text(GTK_ENTRY(by_name(a, "MAC address"))), ==,
                     "52:54:00:12:34:56");
+    g_assert_false(gtk_widget_get_visible(by_label(a, "Start the machine when it is created")));
     /* Its own name is not "taken". */
     g_assert_cmpstr(problem(a, "Name problem"), ==, "");
     set_spin(a, "Memory in MiB", 128);
@@ -547,7 +563,7 @@ static void test_assistant(void)
     g_setenv("XDG_DATA_HOME", tmp, TRUE);
     g_autofree char *cfg_home = g_build_filename(tmp, "config", NULL);
     g_setenv("XDG_CONFIG_HOME", cfg_home, TRUE);
-    write_profile("existing-pc", "Existing PC", NULL);
+    write_profile("existing-pc", "Existing PC", "disk.img");
 
     HangarApplication *app = hangar_application_new(G_APPLICATION_NON_UNIQUE);
     g_assert_true(g_application_register(G_APPLICATION(app), NULL, NULL));
