@@ -27,9 +27,11 @@
 #include "hw/pit8254.h"
 #include "hw/resetctl.h"
 #include "hw/rtc.h"
+#include "hw/uhci.h"
 #include "linuxboot.h"
 #include "mmu.h"
 #include "tb.h"
+#include "usb-host.h"
 
 /* Interrupt sources: one bit each in a line's source mask. */
 enum {
@@ -77,6 +79,8 @@ struct HgBoard {
     bool a20_port92, a20_kbc;
     uint8_t post_code;
     HgLinuxBoot lboot;
+    HgUhci *uhci;  /* PIIX3 USB, 00:01.2 */
+    HgUsbHost *usb;
 };
 
 /* ---- interrupt lines ---- */
@@ -361,6 +365,19 @@ static bool setup_fw_cfg(HgBoard *b, GError **error)
     return true;
 }
 
+/* The PIIX3's USB function (00:01.2), always there as on the real chipset, with the
+ * devices the configuration names. */
+static bool setup_usb(HgBoard *b, GError **error)
+{
+    HgMachine *m = b->m;
+    b->uhci = hg_uhci_new(b->pci, m->bus, m->clock, HG_PCI_DEVFN(1, 2));
+    b->usb = hg_usb_host_new(b->uhci);
+    for (char **d = m->cfg.usb; d && *d; d++)
+        if (!hg_usb_host_attach(b->usb, *d, error))
+            return false;
+    return true;
+}
+
 HgBoard *hg_board_new(HgMachine *m, GError **error)
 {
     HgBoard *b = g_new0(HgBoard, 1);
@@ -431,6 +448,8 @@ HgBoard *hg_board_new(HgMachine *m, GError **error)
     }
     if (!setup_ide(b, error))
         goto fail;
+    if (!setup_usb(b, error))
+        goto fail;
     setup_cmos(b);
     return b;
 
@@ -446,6 +465,8 @@ void hg_board_free(HgBoard *b)
         return;
     for (int i = 0; i < 2; i++)
         hg_uart_free(b->com[i].uart);
+    hg_usb_host_free(b->usb);
+    hg_uhci_free(b->uhci);
     hg_ide_bmdma_free(b->bmdma);
     hg_ide_channel_free(b->ide[0]);
     hg_ide_channel_free(b->ide[1]);
@@ -479,6 +500,8 @@ void hg_board_reset(HgBoard *b)
     hg_i440fx_reset(b->i440fx);
     hg_piix3_reset(b->piix3);
     hg_piix4pm_reset(b->pm);
+    if (b->uhci)
+        hg_uhci_reset(b->uhci);
     hg_pci_reset(b->pci);
     hg_fw_cfg_reset(b->fwcfg);
     hg_resetctl_reset(b->resetctl);
@@ -539,4 +562,9 @@ bool hg_board_cdrom_change(HgBoard *b, const char *path, GError **error)
 bool hg_board_cdrom_eject(HgBoard *b, bool force, GError **error)
 {
     return hg_ide_cdrom_eject(b->ide[1], 0, force, error);
+}
+
+HgUsbHost *hg_board_usb(HgBoard *b)
+{
+    return b->usb;
 }

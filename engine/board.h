@@ -27,3 +27,6 @@ bool hg_board_cdrom_change(HgBoard *b, const char *path, GError **error);
 bool hg_board_cdrom_eject(HgBoard *b, bool force, GError **error);
 /* The ACPI power button; false when no ACPI OS listens (the caller powers off). */
 bool hg_board_power_button(HgBoard *b);
+/* The machine's USB devices (engine/usb.h). */
+typedef struct HgUsbHost HgUsbHost;
+HgUsbHost *hg_board_usb(HgBoard *b);

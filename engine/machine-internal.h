@@ -53,3 +53,6 @@ struct HgMachine {
     int exit_status;
 };
 
+
+/* A display pixel coordinate as the USB tablet's 0..0x7FFF (emulation thread). */
+int hg_machine_pointer_scale(HgMachine *m, int v, bool vertical);
