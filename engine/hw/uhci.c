@@ -771,7 +771,8 @@ void hg_uhci_load(HgUhci *u, HgStateReader *r)
                                            : (uint16_t)(ctrl & ~(PORT_PE | PORT_SUSP));
     }
     u->next_frame_ns = (int64_t)hg_state_get_u64(r);
-    u->quiet = MIN(hg_state_get_u32(r), (uint32_t)QUIET_FRAMES);
+    uint32_t quiet = hg_state_get_u32(r);
+    u->quiet = MIN(quiet, (uint32_t)QUIET_FRAMES);
     hg_state_close(r);
     for (int i = 0; i < HG_UHCI_PORTS; i++)
         hg_usb_slot_load(u->ports[i].dev, r);
@@ -793,6 +794,7 @@ void hg_uhci_load(HgUhci *u, HgStateReader *r)
         u->status |= STS_HALTED;
         hg_timer_del(u->timer);
     }
-    u->irq = !u->irq;
+    u->irq = false;
+    hg_pci_set_irq(u->pci, false);
     update_irq(u);
 }
