@@ -60,9 +60,10 @@ static void info_usb(HgMachine *m, GString *out)
         g_string_append(out, "no USB devices (usb_add tablet|keyboard|mouse|storage:FILE)\n");
     for (guint i = 0; i < list->len; i++) {
         HgUsbDeviceInfo *d = g_ptr_array_index(list, i);
-        g_string_append_printf(out, "  Device %d, Port %s, Speed 12 Mb/s, Product %s, ID: %s%s%s%s\n",
-                               d->id, d->port, d->product, d->kind, d->file ? " " : "",
-                               d->file ? d->file : "", d->configured ? "" : " (not configured)");
+        g_string_append_printf(out, "  Device %d, Port %s, Speed 12 Mb/s, Product %s, ID: %s",
+                               d->id, d->port, d->product, d->kind);
+        g_string_append_printf(out, "%s%s%s\n", d->file ? " " : "", d->file ? d->file : "",
+                               d->configured ? "" : " (not configured)");
     }
     g_ptr_array_unref(list);
 }
@@ -91,7 +92,9 @@ static bool cmd_info(HgMachine *m, int argc, char **argv, GString *out)
     } else if (strcmp(argv[1], "version") == 0) {
         g_string_append(out, "Hangar " HG_VERSION "\n");
     } else {
-        g_string_append_printf(out, "info: unknown item \"%s\" (status, registers, screen, usb, version)\n",
+        g_string_append_printf(out,
+                               "info: unknown item \"%s\" (status, registers, screen, usb, "
+                               "version)\n",
                                argv[1]);
     }
     return true;

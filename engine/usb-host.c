@@ -28,8 +28,8 @@ struct HgUsbHost {
     HgUhci *uhci;
     GPtrArray *entries; /* UsbEntry */
     int next_id;
-    HgUsbDevice *hub;   /* on root port HUB_ROOT, or NULL */
-    gint tablets;       /* atomic: read by hg_machine_send_pointer on any thread */
+    HgUsbDevice *hub; /* on root port HUB_ROOT, or NULL */
+    gint tablets;     /* atomic: read by hg_machine_send_pointer on any thread */
 };
 
 static void entry_free(gpointer p)
@@ -171,8 +171,8 @@ bool hg_usb_host_detach(HgUsbHost *h, int id, GError **error)
         g_ptr_array_remove_index(h->entries, i);
         return true;
     }
-    g_set_error(error, HG_ERROR, HG_ERROR_CONFIG,
-                "no USB device with id %d (info usb lists them)", id);
+    g_set_error(error, HG_ERROR, HG_ERROR_CONFIG, "no USB device with id %d (info usb lists them)",
+                id);
     return false;
 }
 
@@ -299,16 +299,12 @@ static void call_fn(HgMachine *m, void *data)
     UsbCall *c = data;
     HgUsbHost *h = hg_board_usb(m->board);
     switch (c->what) {
-    case CALL_ATTACH:
-        c->id = hg_usb_host_attach(h, c->spec, &c->error);
-        break;
+    case CALL_ATTACH: c->id = hg_usb_host_attach(h, c->spec, &c->error); break;
     case CALL_DETACH:
         if (!hg_usb_host_detach(h, c->id, &c->error))
             c->id = 0;
         break;
-    case CALL_LIST:
-        c->list = hg_usb_host_list(h);
-        break;
+    case CALL_LIST: c->list = hg_usb_host_list(h); break;
     }
     g_mutex_lock(&c->lock);
     c->done = true;

@@ -87,12 +87,12 @@ enum {
 
 enum {
     FRAME_NS = 1000000,
-    MAX_LINKS = 512,      /* links followed in one frame */
-    MAX_QH_SEEN = 128,    /* queue heads remembered for loop detection */
-    FRAME_BYTES = 1280,   /* payload per frame, as QEMU's default bandwidth */
-    MAX_CATCHUP = 8,      /* frames walked in one timer tick when busy */
-    QUIET_FRAMES = 64,    /* frames with no completion before the timer defers */
-    MAX_PACKET = 1280,    /* MaxLen 0x4FF + 1: larger values are illegal */
+    MAX_LINKS = 512,    /* links followed in one frame */
+    MAX_QH_SEEN = 128,  /* queue heads remembered for loop detection */
+    FRAME_BYTES = 1280, /* payload per frame, as QEMU's default bandwidth */
+    MAX_CATCHUP = 8,    /* frames walked in one timer tick when busy */
+    QUIET_FRAMES = 64,  /* frames with no completion before the timer defers */
+    MAX_PACKET = 1280,  /* MaxLen 0x4FF + 1: larger values are illegal */
 };
 
 typedef enum { TD_NEXT_QH, TD_COMPLETE, TD_STOP } TdResult;
@@ -108,7 +108,7 @@ struct HgUhci {
     HgClock *clock;
     HgTimer *timer;
     uint16_t cmd, status, intr, frnum;
-    uint8_t status2;     /* which of IOC (1) and short packet (2) caused USBINT */
+    uint8_t status2; /* which of IOC (1) and short packet (2) caused USBINT */
     uint32_t flbase;
     uint8_t sof;
     UhciPort ports[HG_UHCI_PORTS];
@@ -123,11 +123,10 @@ struct HgUhci {
 
 static void update_irq(HgUhci *u)
 {
-    bool level = ((u->status2 & 1) && (u->intr & INTR_IOC)) ||
-                 ((u->status2 & 2) && (u->intr & INTR_SPD)) ||
-                 ((u->status & STS_ERR) && (u->intr & INTR_TIMEOUT)) ||
-                 ((u->status & STS_RD) && (u->intr & INTR_RESUME)) ||
-                 (u->status & (STS_HSE | STS_HCPE));
+    bool level =
+        ((u->status2 & 1) && (u->intr & INTR_IOC)) || ((u->status2 & 2) && (u->intr & INTR_SPD)) ||
+        ((u->status & STS_ERR) && (u->intr & INTR_TIMEOUT)) ||
+        ((u->status & STS_RD) && (u->intr & INTR_RESUME)) || (u->status & (STS_HSE | STS_HCPE));
     if (level != u->irq) {
         u->irq = level;
         hg_pci_set_irq(u->pci, level);
@@ -291,9 +290,7 @@ static TdResult td_error(HgUhci *u, Td *td, HgUsbStatus st, uint32_t *int_mask)
 {
     TdResult r = TD_NEXT_QH;
     switch (st) {
-    case HG_USB_STALL:
-        td->ctrl |= TD_STALL;
-        break;
+    case HG_USB_STALL: td->ctrl |= TD_STALL; break;
     case HG_USB_BABBLE:
         td->ctrl |= TD_BABBLE | TD_STALL;
         r = TD_STOP; /* babble ends the frame */
@@ -304,6 +301,7 @@ static TdResult td_error(HgUhci *u, Td *td, HgUsbStatus st, uint32_t *int_mask)
         break;
     }
     td->ctrl &= ~(uint32_t)TD_ACTIVE;
+    u->stats.tds_failed++;
     u->status |= STS_ERR;
     if (td->ctrl & TD_IOC)
         *int_mask |= 1;
@@ -528,8 +526,7 @@ static void write_cmd(HgUhci *u, uint16_t val)
     }
     u->cmd = val;
     /* Leaving global suspend with a port already signalling resume. */
-    if ((val & CMD_EGSM) &&
-        ((u->ports[0].ctrl & PORT_RD) || (u->ports[1].ctrl & PORT_RD)))
+    if ((val & CMD_EGSM) && ((u->ports[0].ctrl & PORT_RD) || (u->ports[1].ctrl & PORT_RD)))
         resume(u);
 }
 
@@ -554,21 +551,15 @@ static void write_port(HgUhci *u, int n, uint16_t val)
 static uint16_t read16(HgUhci *u, uint32_t off)
 {
     switch (off) {
-    case 0x00:
-        return u->cmd;
-    case 0x02:
-        return u->status;
-    case 0x04:
-        return u->intr;
+    case 0x00: return u->cmd;
+    case 0x02: return u->status;
+    case 0x04: return u->intr;
     case 0x06:
         run_frames(u); /* frames that passed since the last tick */
         return u->frnum & 0x7ff;
-    case 0x08:
-        return (uint16_t)u->flbase;
-    case 0x0a:
-        return (uint16_t)(u->flbase >> 16);
-    case 0x0c:
-        return u->sof;
+    case 0x08: return (uint16_t)u->flbase;
+    case 0x0a: return (uint16_t)(u->flbase >> 16);
+    case 0x0c: return u->sof;
     case 0x10:
     case 0x12: {
         UhciPort *p = &u->ports[(off - 0x10) / 2];
@@ -585,11 +576,9 @@ static uint16_t read16(HgUhci *u, uint32_t off)
 static void write16(HgUhci *u, uint32_t off, uint16_t val)
 {
     switch (off) {
-    case 0x00:
-        write_cmd(u, val);
-        break;
+    case 0x00: write_cmd(u, val); break;
     case 0x02:
-        u->status &= (uint16_t)~(val & 0x1f);
+        u->status &= (uint16_t) ~(val & 0x1f);
         if (val & STS_USBINT)
             u->status2 = 0;
         update_irq(u);
@@ -602,21 +591,12 @@ static void write16(HgUhci *u, uint32_t off, uint16_t val)
         if (u->status & STS_HALTED)
             u->frnum = val & 0x7ff;
         break;
-    case 0x08:
-        u->flbase = (u->flbase & 0xffff0000u) | (val & 0xf000u);
-        break;
-    case 0x0a:
-        u->flbase = (u->flbase & 0xffffu) | (uint32_t)val << 16;
-        break;
-    case 0x0c:
-        u->sof = val & 0x7f;
-        break;
+    case 0x08: u->flbase = (u->flbase & 0xffff0000u) | (val & 0xf000u); break;
+    case 0x0a: u->flbase = (u->flbase & 0xffffu) | (uint32_t)val << 16; break;
+    case 0x0c: u->sof = val & 0x7f; break;
     case 0x10:
-    case 0x12:
-        write_port(u, (int)(off - 0x10) / 2, val);
-        break;
-    default:
-        break;
+    case 0x12: write_port(u, (int)(off - 0x10) / 2, val); break;
+    default: break;
     }
 }
 

@@ -44,7 +44,8 @@ typedef struct HgUhciStats {
     uint64_t frames_walked;
     uint64_t frames_skipped;
     uint64_t tds_completed;
-    uint64_t loops_cut; /* frames ended early by the loop and work bounds */
+    uint64_t tds_failed; /* retired with an error (stall, timeout, babble) */
+    uint64_t loops_cut;  /* frames ended early by the loop and work bounds */
 } HgUhciStats;
 void hg_uhci_stats(const HgUhci *u, HgUhciStats *st);
 

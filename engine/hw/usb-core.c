@@ -13,8 +13,8 @@
 
 #include "state.h"
 
-void hg_usb_device_init(HgUsbDevice *d, const HgUsbDeviceOps *ops,
-                        const HgUsbDescriptors *desc, const char *product, void *priv)
+void hg_usb_device_init(HgUsbDevice *d, const HgUsbDeviceOps *ops, const HgUsbDescriptors *desc,
+                        const char *product, void *priv)
 {
     memset(d, 0, sizeof(*d));
     d->ops = ops;
@@ -106,8 +106,7 @@ static int string_descriptor(const char *s, uint8_t *out)
     return 2 + 2 * n;
 }
 
-static HgUsbCtrlResult get_descriptor(HgUsbDevice *d, const HgUsbSetup *s, uint8_t *data,
-                                      int *len)
+static HgUsbCtrlResult get_descriptor(HgUsbDevice *d, const HgUsbSetup *s, uint8_t *data, int *len)
 {
     int type = s->value >> 8, index = s->value & 0xff;
     switch (type) {
@@ -180,8 +179,7 @@ static HgUsbCtrlResult standard_request(HgUsbDevice *d, const HgUsbSetup *s, uin
         d->pending_addr = (uint8_t)s->value;
         d->addr_pending = true;
         return HG_USB_CTRL_OK;
-    case HG_USB_REQ_GET_DESCRIPTOR:
-        return in ? get_descriptor(d, s, data, len) : HG_USB_CTRL_STALL;
+    case HG_USB_REQ_GET_DESCRIPTOR: return in ? get_descriptor(d, s, data, len) : HG_USB_CTRL_STALL;
     case HG_USB_REQ_GET_CONFIGURATION:
         if (!in)
             return HG_USB_CTRL_STALL;
@@ -205,8 +203,7 @@ static HgUsbCtrlResult standard_request(HgUsbDevice *d, const HgUsbSetup *s, uin
     case HG_USB_REQ_SET_INTERFACE:
         /* One alternate setting per interface. */
         return !in && d->config && s->value == 0 ? HG_USB_CTRL_OK : HG_USB_CTRL_STALL;
-    default:
-        return HG_USB_CTRL_STALL;
+    default: return HG_USB_CTRL_STALL;
     }
 }
 
@@ -232,8 +229,8 @@ static HgUsbStatus control_setup(HgUsbDevice *d, HgUsbPacket *p)
     if (p->len != 8)
         return HG_USB_STALL;
     const uint8_t *b = p->data;
-    d->setup = (HgUsbSetup){b[0], b[1], (uint16_t)(b[2] | b[3] << 8),
-                            (uint16_t)(b[4] | b[5] << 8), (uint16_t)(b[6] | b[7] << 8)};
+    d->setup = (HgUsbSetup){b[0], b[1], (uint16_t)(b[2] | b[3] << 8), (uint16_t)(b[4] | b[5] << 8),
+                            (uint16_t)(b[6] | b[7] << 8)};
     d->ctrl_pos = 0;
     d->ctrl_len = 0;
     if (d->setup.type & HG_USB_DIR_IN) {
@@ -248,9 +245,8 @@ static HgUsbStatus control_setup(HgUsbDevice *d, HgUsbPacket *p)
     }
     if (d->setup.length == 0) {
         int len = 0;
-        d->ctrl_state = run_request(d, d->ctrl_buf, &len) == HG_USB_CTRL_OK
-                            ? HG_USB_CTRL_STATUS_IN
-                            : HG_USB_CTRL_STALLED;
+        d->ctrl_state = run_request(d, d->ctrl_buf, &len) == HG_USB_CTRL_OK ? HG_USB_CTRL_STATUS_IN
+                                                                            : HG_USB_CTRL_STALLED;
         return HG_USB_ACK;
     }
     d->ctrl_state = d->setup.length <= HG_USB_CTRL_BUF ? HG_USB_CTRL_DATA_OUT : HG_USB_CTRL_STALLED;
@@ -277,9 +273,7 @@ static HgUsbStatus control_in(HgUsbDevice *d, HgUsbPacket *p)
         }
         d->ctrl_state = HG_USB_CTRL_IDLE;
         return HG_USB_ACK;
-    default:
-        d->ctrl_state = HG_USB_CTRL_IDLE;
-        return HG_USB_STALL;
+    default: d->ctrl_state = HG_USB_CTRL_IDLE; return HG_USB_STALL;
     }
 }
 
@@ -308,9 +302,7 @@ static HgUsbStatus control_out(HgUsbDevice *d, HgUsbPacket *p)
          * wanted less than the device had). */
         d->ctrl_state = HG_USB_CTRL_IDLE;
         return HG_USB_ACK;
-    default:
-        d->ctrl_state = HG_USB_CTRL_IDLE;
-        return HG_USB_STALL;
+    default: d->ctrl_state = HG_USB_CTRL_IDLE; return HG_USB_STALL;
     }
 }
 
@@ -319,14 +311,10 @@ HgUsbStatus hg_usb_handle_packet(HgUsbDevice *d, HgUsbPacket *p)
     p->actual = 0;
     if (p->ep == 0) {
         switch (p->pid) {
-        case HG_USB_PID_SETUP:
-            return control_setup(d, p);
-        case HG_USB_PID_IN:
-            return control_in(d, p);
-        case HG_USB_PID_OUT:
-            return control_out(d, p);
-        default:
-            return HG_USB_NODEV;
+        case HG_USB_PID_SETUP: return control_setup(d, p);
+        case HG_USB_PID_IN: return control_in(d, p);
+        case HG_USB_PID_OUT: return control_out(d, p);
+        default: return HG_USB_NODEV;
         }
     }
     if (p->pid == HG_USB_PID_SETUP)

@@ -34,10 +34,10 @@ enum {
 
 /* One pointer or keyboard state, as the next report will carry it. */
 typedef struct HidEvent {
-    int32_t x, y;        /* tablet: absolute; mouse: motion still to send */
+    int32_t x, y; /* tablet: absolute; mouse: motion still to send */
     int32_t dz;
     uint8_t buttons;
-    uint8_t modifiers;   /* keyboard */
+    uint8_t modifiers; /* keyboard */
     uint8_t keys[6];
 } HidEvent;
 
@@ -45,10 +45,10 @@ typedef struct Hid {
     int kind;
     HidEvent queue[QUEUE_LEN];
     int head, count;
-    HidEvent last;       /* the state last reported (keyboard, tablet position) */
-    uint8_t protocol;    /* 0 boot, 1 report */
-    uint8_t idle;        /* 4 ms units */
-    uint8_t leds;        /* keyboard LEDs from SET_REPORT */
+    HidEvent last;    /* the state last reported (keyboard, tablet position) */
+    uint8_t protocol; /* 0 boot, 1 report */
+    uint8_t idle;     /* 4 ms units */
+    uint8_t leds;     /* keyboard LEDs from SET_REPORT */
     /* Keyboard: the usages held down, in press order. */
     uint8_t held[32];
     int nheld;
@@ -98,12 +98,12 @@ static const uint8_t tablet_report[] = {
 
 /* The boot mouse report (buttons, X, Y) with a wheel byte after it (HID 1.11 B.2). */
 static const uint8_t mouse_report[] = {
-    0x05, 0x01, 0x09, 0x02, 0xa1, 0x01,       /* Generic Desktop, Mouse, Application */
-    0x09, 0x01, 0xa1, 0x00,                   /*   Pointer, Physical */
-    0x05, 0x09, 0x19, 0x01, 0x29, 0x03,       /*     Buttons 1-3 */
+    0x05, 0x01, 0x09, 0x02, 0xa1, 0x01, /* Generic Desktop, Mouse, Application */
+    0x09, 0x01, 0xa1, 0x00,             /*   Pointer, Physical */
+    0x05, 0x09, 0x19, 0x01, 0x29, 0x03, /*     Buttons 1-3 */
     0x15, 0x00, 0x25, 0x01, 0x95, 0x03, 0x75, 0x01, 0x81, 0x02,
-    0x95, 0x01, 0x75, 0x05, 0x81, 0x01,       /*     padding */
-    0x05, 0x01, 0x09, 0x30, 0x09, 0x31, 0x09, 0x38, /* X, Y, Wheel */
+    0x95, 0x01, 0x75, 0x05, 0x81, 0x01,                         /*     padding */
+    0x05, 0x01, 0x09, 0x30, 0x09, 0x31, 0x09, 0x38,             /* X, Y, Wheel */
     0x15, 0x81, 0x25, 0x7f, 0x75, 0x08, 0x95, 0x03, 0x81, 0x06, /* relative, -127..127 */
     0xc0, 0xc0,
 };
@@ -111,22 +111,23 @@ static const uint8_t mouse_report[] = {
 /* The boot keyboard report of HID 1.11 appendix B.1: modifiers, reserved, six keys; LED
  * output report. */
 static const uint8_t keyboard_report[] = {
-    0x05, 0x01, 0x09, 0x06, 0xa1, 0x01,       /* Generic Desktop, Keyboard, Application */
-    0x05, 0x07, 0x19, 0xe0, 0x29, 0xe7,       /*   modifiers: usages E0-E7 */
-    0x15, 0x00, 0x25, 0x01, 0x75, 0x01, 0x95, 0x08, 0x81, 0x02,
-    0x95, 0x01, 0x75, 0x08, 0x81, 0x01,       /*   reserved byte */
+    0x05, 0x01, 0x09, 0x06, 0xa1, 0x01, /* Generic Desktop, Keyboard, Application */
+    0x05, 0x07, 0x19, 0xe0, 0x29, 0xe7, /*   modifiers: usages E0-E7 */
+    0x15, 0x00, 0x25, 0x01, 0x75, 0x01, 0x95, 0x08, 0x81, 0x02, 0x95, 0x01,
+    0x75, 0x08, 0x81, 0x01,                                                 /*   reserved byte */
     0x95, 0x05, 0x75, 0x01, 0x05, 0x08, 0x19, 0x01, 0x29, 0x05, 0x91, 0x02, /* LEDs */
-    0x95, 0x01, 0x75, 0x03, 0x91, 0x01,       /*   LED padding */
+    0x95, 0x01, 0x75, 0x03, 0x91, 0x01,                                     /*   LED padding */
     0x95, 0x06, 0x75, 0x08, 0x15, 0x00, 0x26, 0xff, 0x00, /* six key usages 0-255 */
-    0x05, 0x07, 0x19, 0x00, 0x2a, 0xff, 0x00, 0x81, 0x00,
-    0xc0,
+    0x05, 0x07, 0x19, 0x00, 0x2a, 0xff, 0x00, 0x81, 0x00, 0xc0,
 };
 
 /* Device descriptor: USB 1.0, full speed, 8-byte control endpoint. Vendor 0627 product
  * 0001 are the ids QEMU's HID devices use, which guests already know. */
-#define HID_DEVICE_DESC(product_lo)                                                    \
-    {0x12, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x08, 0x27, 0x06, product_lo, 0x00, 0x00, \
-     0x00, 0x01, 0x02, 0x03, 0x01}
+#define HID_DEVICE_DESC(product_lo)                                                                \
+    {                                                                                              \
+        0x12, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x08, 0x27, 0x06, product_lo, 0x00, 0x00, 0x00,  \
+            0x01, 0x02, 0x03, 0x01                                                                 \
+    }
 
 static const uint8_t tablet_device[18] = HID_DEVICE_DESC(0x01);
 static const uint8_t mouse_device[18] = HID_DEVICE_DESC(0x01);
@@ -134,12 +135,12 @@ static const uint8_t keyboard_device[18] = HID_DEVICE_DESC(0x01);
 
 /* Configuration 1: bus powered, remote wakeup, 100 mA; one HID interface with one
  * interrupt IN endpoint of 8 bytes polled every 10 ms. */
-#define HID_CONFIG_DESC(subclass, protocol, report_len)                                  \
-    {0x09, 0x02, 34, 0, 0x01, 0x01, 0x00, 0xa0, 50,                                    \
-     0x09, 0x04, 0x00, 0x00, 0x01, 0x03, subclass, protocol, 0x00,                     \
-     0x09, HID_DT_HID, 0x11, 0x01, 0x00, 0x01, HID_DT_REPORT, (report_len) & 0xff,     \
-     (report_len) >> 8,                                                                \
-     0x07, 0x05, 0x81, 0x03, 0x08, 0x00, 0x0a}
+#define HID_CONFIG_DESC(subclass, protocol, report_len)                                            \
+    {                                                                                              \
+        0x09, 0x02, 34, 0, 0x01, 0x01, 0x00, 0xa0, 50, 0x09, 0x04, 0x00, 0x00, 0x01, 0x03,         \
+            subclass, protocol, 0x00, 0x09, HID_DT_HID, 0x11, 0x01, 0x00, 0x01, HID_DT_REPORT,     \
+            (report_len)&0xff, (report_len) >> 8, 0x07, 0x05, 0x81, 0x03, 0x08, 0x00, 0x0a         \
+    }
 
 static const uint8_t tablet_config[34] = HID_CONFIG_DESC(0, 0, sizeof(tablet_report));
 static const uint8_t mouse_config[34] = HID_CONFIG_DESC(1, 2, sizeof(mouse_report));
@@ -244,8 +245,7 @@ static HgUsbStatus hid_data(HgUsbDevice *d, HgUsbPacket *p)
     return HG_USB_ACK;
 }
 
-static HgUsbCtrlResult hid_control(HgUsbDevice *d, const HgUsbSetup *s, uint8_t *data,
-                                   int *len)
+static HgUsbCtrlResult hid_control(HgUsbDevice *d, const HgUsbSetup *s, uint8_t *data, int *len)
 {
     Hid *h = hid_of(d);
     const uint8_t *rd = h->kind == HID_TABLET  ? tablet_report
@@ -271,9 +271,7 @@ static HgUsbCtrlResult hid_control(HgUsbDevice *d, const HgUsbSetup *s, uint8_t 
     if ((s->type & HG_USB_TYPE_MASK) != HG_USB_TYPE_CLASS)
         return HG_USB_CTRL_UNHANDLED;
     switch (s->request) {
-    case HID_REQ_GET_REPORT:
-        *len = current_report(h, data);
-        return HG_USB_CTRL_OK;
+    case HID_REQ_GET_REPORT: *len = current_report(h, data); return HG_USB_CTRL_OK;
     case HID_REQ_SET_REPORT:
         if (h->kind == HID_KEYBOARD && *len >= 1)
             h->leds = data[0];
@@ -282,18 +280,13 @@ static HgUsbCtrlResult hid_control(HgUsbDevice *d, const HgUsbSetup *s, uint8_t 
         data[0] = h->idle;
         *len = 1;
         return HG_USB_CTRL_OK;
-    case HID_REQ_SET_IDLE:
-        h->idle = (uint8_t)(s->value >> 8);
-        return HG_USB_CTRL_OK;
+    case HID_REQ_SET_IDLE: h->idle = (uint8_t)(s->value >> 8); return HG_USB_CTRL_OK;
     case HID_REQ_GET_PROTOCOL:
         data[0] = h->protocol;
         *len = 1;
         return HG_USB_CTRL_OK;
-    case HID_REQ_SET_PROTOCOL:
-        h->protocol = s->value ? 1 : 0;
-        return HG_USB_CTRL_OK;
-    default:
-        return HG_USB_CTRL_STALL;
+    case HID_REQ_SET_PROTOCOL: h->protocol = s->value ? 1 : 0; return HG_USB_CTRL_OK;
+    default: return HG_USB_CTRL_STALL;
     }
 }
 
@@ -392,16 +385,33 @@ static void hid_free(HgUsbDevice *d)
 }
 
 static const HgUsbDeviceOps tablet_ops = {
-    .kind = "tablet", .control = hid_control, .data = hid_data, .set_config = hid_set_config,
-    .reset = hid_reset, .save = hid_save, .load = hid_load, .free = hid_free,
+    .kind = "tablet",
+    .control = hid_control,
+    .data = hid_data,
+    .set_config = hid_set_config,
+    .reset = hid_reset,
+    .save = hid_save,
+    .load = hid_load,
+    .free = hid_free,
 };
 static const HgUsbDeviceOps mouse_ops = {
-    .kind = "mouse", .control = hid_control, .data = hid_data, .set_config = hid_set_config,
-    .reset = hid_reset, .save = hid_save, .load = hid_load, .free = hid_free,
+    .kind = "mouse",
+    .control = hid_control,
+    .data = hid_data,
+    .set_config = hid_set_config,
+    .reset = hid_reset,
+    .save = hid_save,
+    .load = hid_load,
+    .free = hid_free,
 };
 static const HgUsbDeviceOps keyboard_ops = {
-    .kind = "keyboard", .control = hid_control, .data = hid_data,
-    .set_config = hid_set_config, .reset = hid_reset, .save = hid_save, .load = hid_load,
+    .kind = "keyboard",
+    .control = hid_control,
+    .data = hid_data,
+    .set_config = hid_set_config,
+    .reset = hid_reset,
+    .save = hid_save,
+    .load = hid_load,
     .free = hid_free,
 };
 

@@ -63,8 +63,7 @@ static Hub *hub_of(HgUsbDevice *d)
     return d->priv;
 }
 
-static HgUsbCtrlResult hub_control(HgUsbDevice *d, const HgUsbSetup *s, uint8_t *data,
-                                   int *len)
+static HgUsbCtrlResult hub_control(HgUsbDevice *d, const HgUsbSetup *s, uint8_t *data, int *len)
 {
     Hub *h = hub_of(d);
     int bitmap_len = (h->nports + 1 + 7) / 8;
@@ -85,7 +84,7 @@ static HgUsbCtrlResult hub_control(HgUsbDevice *d, const HgUsbSetup *s, uint8_t 
         data[4] = 0;
         data[5] = 0x01; /* power on to power good: 2 ms */
         data[6] = 0;
-        memset(data + 7, 0, (size_t)bitmap_len);         /* every device removable */
+        memset(data + 7, 0, (size_t)bitmap_len);                 /* every device removable */
         memset(data + 7 + bitmap_len, 0xff, (size_t)bitmap_len); /* power control mask */
         *len = data[0];
         return HG_USB_CTRL_OK;
@@ -123,15 +122,12 @@ static HgUsbCtrlResult hub_control(HgUsbDevice *d, const HgUsbSetup *s, uint8_t 
             if (p->dev)
                 p->dev->suspended = true;
             return HG_USB_CTRL_OK;
-        case PORT_POWER:
-            p->status |= ST_POWER;
-            return HG_USB_CTRL_OK;
+        case PORT_POWER: p->status |= ST_POWER; return HG_USB_CTRL_OK;
         case PORT_ENABLE:
             if (p->status & ST_CONNECTION)
                 p->status |= ST_ENABLE;
             return HG_USB_CTRL_OK;
-        default:
-            return HG_USB_CTRL_OK;
+        default: return HG_USB_CTRL_OK;
         }
     case HG_USB_REQ_CLEAR_FEATURE:
         if (recip == HG_USB_RECIP_DEVICE)
@@ -139,30 +135,22 @@ static HgUsbCtrlResult hub_control(HgUsbDevice *d, const HgUsbSetup *s, uint8_t 
         if (!p)
             return HG_USB_CTRL_STALL;
         switch (s->value) {
-        case PORT_ENABLE:
-            p->status &= (uint16_t)~ST_ENABLE;
-            break;
+        case PORT_ENABLE: p->status &= (uint16_t)~ST_ENABLE; break;
         case PORT_SUSPEND:
             p->status &= (uint16_t)~ST_SUSPEND;
             if (p->dev)
                 p->dev->suspended = false;
             break;
-        case PORT_POWER:
-            p->status &= (uint16_t) ~(ST_POWER | ST_ENABLE);
-            break;
+        case PORT_POWER: p->status &= (uint16_t) ~(ST_POWER | ST_ENABLE); break;
         case C_PORT_CONNECTION:
         case C_PORT_ENABLE:
         case C_PORT_SUSPEND:
         case C_PORT_OVER_CURRENT:
-        case C_PORT_RESET:
-            p->change &= (uint16_t)~(1u << (s->value - 16));
-            break;
-        default:
-            break;
+        case C_PORT_RESET: p->change &= (uint16_t) ~(1u << (s->value - 16)); break;
+        default: break;
         }
         return HG_USB_CTRL_OK;
-    default:
-        return HG_USB_CTRL_STALL;
+    default: return HG_USB_CTRL_STALL;
     }
 }
 
@@ -320,8 +308,14 @@ static void hub_free(HgUsbDevice *d)
 }
 
 static const HgUsbDeviceOps hub_ops = {
-    .kind = "hub", .control = hub_control, .data = hub_data, .reset = hub_reset,
-    .save = hub_save, .load = hub_load, .find = hub_find, .free = hub_free,
+    .kind = "hub",
+    .control = hub_control,
+    .data = hub_data,
+    .reset = hub_reset,
+    .save = hub_save,
+    .load = hub_load,
+    .find = hub_find,
+    .free = hub_free,
 };
 
 HgUsbDevice *hg_usb_hub_new(int nports)
@@ -329,9 +323,9 @@ HgUsbDevice *hg_usb_hub_new(int nports)
     Hub *h = g_new0(Hub, 1);
     h->nports = CLAMP(nports, 1, MAX_PORTS);
     static const uint8_t config[25] = {
-        0x09, 0x02, 25, 0, 0x01, 0x01, 0x00, 0xe0, 0, /* self powered, remote wakeup */
+        0x09, 0x02, 25,   0,    0x01, 0x01, 0x00, 0xe0, 0,    /* self powered, remote wakeup */
         0x09, 0x04, 0x00, 0x00, 0x01, 0x09, 0x00, 0x00, 0x00, /* hub interface */
-        0x07, 0x05, 0x81, 0x03, 0x02, 0x00, 0xff,      /* status change: 2 bytes, 255 ms */
+        0x07, 0x05, 0x81, 0x03, 0x02, 0x00, 0xff,             /* status change: 2 bytes, 255 ms */
     };
     memcpy(h->config_desc, config, sizeof(config));
     HgUsbDevice *d = g_new0(HgUsbDevice, 1);

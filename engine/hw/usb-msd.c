@@ -40,12 +40,12 @@ typedef struct Msd {
     HgBlock *blk;
     uint8_t state;
     uint32_t tag;
-    uint32_t host_len;  /* bytes of data phase the host still expects */
-    uint32_t residue;   /* for the CSW */
-    uint8_t status;     /* CSW status: 0 passed, 1 failed, 2 phase error */
-    uint8_t op;         /* image transfer in the data phase */
-    uint64_t lba;       /* next sector to read or write */
-    uint32_t sectors;   /* sectors still to transfer */
+    uint32_t host_len; /* bytes of data phase the host still expects */
+    uint32_t residue;  /* for the CSW */
+    uint8_t status;    /* CSW status: 0 passed, 1 failed, 2 phase error */
+    uint8_t op;        /* image transfer in the data phase */
+    uint64_t lba;      /* next sector to read or write */
+    uint32_t sectors;  /* sectors still to transfer */
     uint32_t buf_len, buf_pos;
     uint8_t sense_key, asc;
     bool io_pending, io_ok;
@@ -59,10 +59,10 @@ static const uint8_t msd_device[18] = {
 };
 
 static const uint8_t msd_config[32] = {
-    0x09, 0x02, 32, 0, 0x01, 0x01, 0x00, 0xc0, 50, /* self powered */
+    0x09, 0x02, 32,   0,    0x01, 0x01, 0x00, 0xc0, 50,   /* self powered */
     0x09, 0x04, 0x00, 0x00, 0x02, 0x08, 0x06, 0x50, 0x00, /* mass storage, SCSI, BOT */
-    0x07, 0x05, 0x81, 0x02, 0x40, 0x00, 0x00,      /* bulk IN 1, 64 bytes */
-    0x07, 0x05, 0x02, 0x02, 0x40, 0x00, 0x00,      /* bulk OUT 2, 64 bytes */
+    0x07, 0x05, 0x81, 0x02, 0x40, 0x00, 0x00,             /* bulk IN 1, 64 bytes */
+    0x07, 0x05, 0x02, 0x02, 0x40, 0x00, 0x00,             /* bulk OUT 2, 64 bytes */
 };
 
 static const char *const msd_strings[] = {"Hangar", "Hangar USB Storage", "HANGAR00000001"};
@@ -182,8 +182,7 @@ static void run_scsi(Msd *s, const uint8_t *cdb, int cdb_len)
     case 0x00: /* TEST UNIT READY */
     case 0x1b: /* START STOP UNIT */
     case 0x1e: /* PREVENT ALLOW MEDIUM REMOVAL */
-    case 0x2f: /* VERIFY (10) */
-        break;
+    case 0x2f: /* VERIFY (10) */ break;
     case 0x35: /* SYNCHRONIZE CACHE (10) */
         s->io_pending = true;
         hg_block_submit(s->blk, HG_BLOCK_FLUSH, 0, NULL, 0, io_done, s);
@@ -267,9 +266,7 @@ static void run_scsi(Msd *s, const uint8_t *cdb, int cdb_len)
         start_rw(s, opcode == 0x2a, be32(cdb + 2), (uint32_t)(cdb[7] << 8 | cdb[8]));
         break;
     case 0xa8: /* READ (12) */
-    case 0xaa: /* WRITE (12) */
-        start_rw(s, opcode == 0xaa, be32(cdb + 2), be32(cdb + 6));
-        break;
+    case 0xaa: /* WRITE (12) */ start_rw(s, opcode == 0xaa, be32(cdb + 2), be32(cdb + 6)); break;
     case 0x88: /* READ (16) */
     case 0x8a: /* WRITE (16) */
         if (cdb_len < 16) {
@@ -278,9 +275,7 @@ static void run_scsi(Msd *s, const uint8_t *cdb, int cdb_len)
         }
         start_rw(s, opcode == 0x8a, be64(cdb + 2), be32(cdb + 10));
         break;
-    default:
-        sense(s, SK_ILLEGAL, ASC_INVALID_OPCODE);
-        break;
+    default: sense(s, SK_ILLEGAL, ASC_INVALID_OPCODE); break;
     }
 }
 
@@ -409,8 +404,7 @@ static void msd_reset_transport(Msd *s)
     s->sectors = 0;
 }
 
-static HgUsbCtrlResult msd_control(HgUsbDevice *d, const HgUsbSetup *st, uint8_t *data,
-                                   int *len)
+static HgUsbCtrlResult msd_control(HgUsbDevice *d, const HgUsbSetup *st, uint8_t *data, int *len)
 {
     Msd *s = msd_of(d);
     if (st->type == 0xa1 && st->request == 0xfe) { /* Get Max LUN */
@@ -472,8 +466,8 @@ static void msd_load(HgUsbDevice *d, HgStateReader *r)
     uint64_t lba = hg_state_get_u64(r);
     uint32_t sectors = hg_state_get_u32(r);
     uint32_t buf_len = hg_state_get_u32(r), buf_pos = hg_state_get_u32(r);
-    if (state > ST_LAST || op > OP_WRITE || buf_len > CHUNK || buf_pos > buf_len ||
-        lba > total || sectors > total - lba) {
+    if (state > ST_LAST || op > OP_WRITE || buf_len > CHUNK || buf_pos > buf_len || lba > total ||
+        sectors > total - lba) {
         hg_usb_state_fail(r, "USB storage transfer state out of range");
         msd_reset_transport(s);
         return;
@@ -499,8 +493,13 @@ static void msd_free(HgUsbDevice *d)
 }
 
 static const HgUsbDeviceOps msd_ops = {
-    .kind = "storage", .control = msd_control, .data = msd_data, .reset = msd_reset,
-    .save = msd_save, .load = msd_load, .free = msd_free,
+    .kind = "storage",
+    .control = msd_control,
+    .data = msd_data,
+    .reset = msd_reset,
+    .save = msd_save,
+    .load = msd_load,
+    .free = msd_free,
 };
 
 HgUsbDevice *hg_usb_storage_new(HgBlock *blk)

@@ -32,11 +32,11 @@ enum {
 
 /* The outcome of one packet. */
 typedef enum {
-    HG_USB_ACK,     /* data moved (p->actual bytes) */
-    HG_USB_NAK,     /* not now: try again later */
-    HG_USB_STALL,   /* the endpoint is halted or the request is not supported */
-    HG_USB_NODEV,   /* no answer at all (the controller reports a timeout) */
-    HG_USB_BABBLE,  /* the device sent more than the packet could hold */
+    HG_USB_ACK,    /* data moved (p->actual bytes) */
+    HG_USB_NAK,    /* not now: try again later */
+    HG_USB_STALL,  /* the endpoint is halted or the request is not supported */
+    HG_USB_NODEV,  /* no answer at all (the controller reports a timeout) */
+    HG_USB_BABBLE, /* the device sent more than the packet could hold */
 } HgUsbStatus;
 
 /* Largest data stage of a control transfer the core buffers (descriptors, class
@@ -45,10 +45,10 @@ enum { HG_USB_CTRL_BUF = 4096 };
 
 typedef struct HgUsbPacket {
     uint8_t pid;
-    uint8_t ep;      /* endpoint number 0-15 */
-    uint8_t *data;   /* OUT/SETUP: the bytes sent; IN: where the answer goes */
-    int len;         /* OUT: bytes sent; IN: most bytes the packet can carry */
-    int actual;      /* IN: bytes answered */
+    uint8_t ep;    /* endpoint number 0-15 */
+    uint8_t *data; /* OUT/SETUP: the bytes sent; IN: where the answer goes */
+    int len;       /* OUT: bytes sent; IN: most bytes the packet can carry */
+    int actual;    /* IN: bytes answered */
 } HgUsbPacket;
 
 /* A SETUP packet's eight bytes, decoded. */
@@ -109,8 +109,7 @@ typedef struct HgUsbDeviceOps {
     /* Class and vendor requests, and standard ones the core does not know (a hub's or
      * HID's GET_DESCRIPTOR for their class descriptors). IN: put at most setup->length
      * bytes in data (HG_USB_CTRL_BUF bytes room), set *len. OUT: data holds *len bytes. */
-    HgUsbCtrlResult (*control)(HgUsbDevice *d, const HgUsbSetup *setup, uint8_t *data,
-                               int *len);
+    HgUsbCtrlResult (*control)(HgUsbDevice *d, const HgUsbSetup *setup, uint8_t *data, int *len);
     /* A packet for endpoint 1-15 (the device is configured). */
     HgUsbStatus (*data)(HgUsbDevice *d, HgUsbPacket *p);
     /* The configuration changed (0: unconfigured): endpoints start afresh. */
@@ -132,26 +131,26 @@ typedef void (*HgUsbWakeup)(void *opaque, HgUsbDevice *d);
 
 typedef enum {
     HG_USB_CTRL_IDLE,
-    HG_USB_CTRL_DATA_IN,   /* answering a device-to-host request */
-    HG_USB_CTRL_DATA_OUT,  /* collecting a host-to-device request's data */
-    HG_USB_CTRL_STATUS_IN, /* host-to-device request done: zero-length IN ends it */
-    HG_USB_CTRL_STATUS_OUT,/* device-to-host request done: zero-length OUT ends it */
-    HG_USB_CTRL_STALLED,   /* the request was refused: the next packet stalls */
+    HG_USB_CTRL_DATA_IN,    /* answering a device-to-host request */
+    HG_USB_CTRL_DATA_OUT,   /* collecting a host-to-device request's data */
+    HG_USB_CTRL_STATUS_IN,  /* host-to-device request done: zero-length IN ends it */
+    HG_USB_CTRL_STATUS_OUT, /* device-to-host request done: zero-length OUT ends it */
+    HG_USB_CTRL_STALLED,    /* the request was refused: the next packet stalls */
 } HgUsbCtrlState;
 
 struct HgUsbDevice {
     const HgUsbDeviceOps *ops;
     HgUsbDescriptors desc;
-    char *product;   /* for info usb */
-    int id;          /* the machine's number for it (usb_del ID) */
+    char *product; /* for info usb */
+    int id;        /* the machine's number for it (usb_del ID) */
     /* Chapter 9 state. */
     uint8_t addr;
     uint8_t pending_addr; /* SET_ADDRESS takes effect after its status stage */
     bool addr_pending;
     uint8_t config;
-    bool remote_wakeup;   /* enabled by the host (SET_FEATURE DEVICE_REMOTE_WAKEUP) */
-    bool suspended;       /* the port is suspended */
-    uint16_t halted;      /* bit n: IN endpoint n halted; bit 8 + n: OUT endpoint n */
+    bool remote_wakeup; /* enabled by the host (SET_FEATURE DEVICE_REMOTE_WAKEUP) */
+    bool suspended;     /* the port is suspended */
+    uint16_t halted;    /* bit n: IN endpoint n halted; bit 8 + n: OUT endpoint n */
     /* Control pipe. */
     HgUsbCtrlState ctrl_state;
     HgUsbSetup setup;
@@ -166,8 +165,8 @@ struct HgUsbDevice {
 /* The first nine descriptor bytes of HG_USB_DT_CONFIG hold bmAttributes at offset 7. */
 enum { HG_USB_CFG_SELF_POWERED = 0x40, HG_USB_CFG_REMOTE_WAKEUP = 0x20 };
 
-void hg_usb_device_init(HgUsbDevice *d, const HgUsbDeviceOps *ops,
-                        const HgUsbDescriptors *desc, const char *product, void *priv);
+void hg_usb_device_init(HgUsbDevice *d, const HgUsbDeviceOps *ops, const HgUsbDescriptors *desc,
+                        const char *product, void *priv);
 void hg_usb_device_free(HgUsbDevice *d);
 /* USB bus reset: address 0, unconfigured, control pipe idle, then the model's reset. */
 void hg_usb_device_reset(HgUsbDevice *d);

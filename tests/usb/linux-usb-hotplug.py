@@ -25,7 +25,10 @@ waitfor /sys/bus/usb/devices/1-2.2/product 200
 last=""
 while [ ! -e /tmp/stop ]; do
     now=$(cd /sys/bus/usb/devices && for d in [0-9]-*; do
-        case $d in *:*) ;; *) [ -f $d/product ] && printf '%s=%s,' $d "$(cat $d/product 2>/dev/null)";; esac
+        case $d in
+            *:*) ;;
+            *) [ -f $d/product ] && printf '%s=%s,' $d "$(cat $d/product 2>/dev/null)";;
+        esac
     done)
     if [ "$now" != "$last" ]; then
         echo "usbtest: devices [$now]"

@@ -5,18 +5,24 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "block/block.h"
 #include "bus.h"
 #include "clock.h"
 #include "hw/pci.h"
 #include "hw/uhci.h"
 #include "hw/usb.h"
-#include "block/block.h"
 #include "state.h"
 #include "usb-host.h"
 
 enum { IO = 0xc000, FL = 0x10000, QH = 0x20000, TDS = 0x21000, BUF = 0x30000 };
-enum { TD_ACTIVE = 1 << 23, TD_IOC = 1 << 24, TD_STALL = 1 << 22, TD_NAK = 1 << 19,
-       TD_CRC = 1 << 18, TD_SPD = 1 << 29 };
+enum {
+    TD_ACTIVE = 1 << 23,
+    TD_IOC = 1 << 24,
+    TD_STALL = 1 << 22,
+    TD_NAK = 1 << 19,
+    TD_CRC = 1 << 18,
+    TD_SPD = 1 << 29
+};
 
 typedef struct T {
     HgBus *bus;
@@ -132,8 +138,14 @@ static int actlen(uint32_t ctrl)
 static int control(T *t, int addr, uint8_t type, uint8_t req, uint16_t value, uint16_t index,
                    uint16_t length, uint32_t *status)
 {
-    uint8_t setup[8] = {type, req, (uint8_t)value, (uint8_t)(value >> 8), (uint8_t)index,
-                        (uint8_t)(index >> 8), (uint8_t)length, (uint8_t)(length >> 8)};
+    uint8_t setup[8] = {type,
+                        req,
+                        (uint8_t)value,
+                        (uint8_t)(value >> 8),
+                        (uint8_t)index,
+                        (uint8_t)(index >> 8),
+                        (uint8_t)length,
+                        (uint8_t)(length >> 8)};
     memcpy(t->ram + BUF - 8, setup, 8);
     uint32_t st = xfer(t, 0x2d, addr, 0, BUF - 8, 8);
     int got = 0;
@@ -560,8 +572,7 @@ static void test_host(void)
     g_assert_no_error(error);
     GPtrArray *l = hg_usb_host_list(h);
     g_assert_cmpint(l->len, ==, 4);
-    const char *want[4][2] = {{"1", "tablet"}, {"2", "hub"}, {"2.1", "keyboard"},
-                              {"2.2", "mouse"}};
+    const char *want[4][2] = {{"1", "tablet"}, {"2", "hub"}, {"2.1", "keyboard"}, {"2.2", "mouse"}};
     for (int i = 0; i < 4; i++) {
         HgUsbDeviceInfo *d = g_ptr_array_index(l, i);
         g_assert_cmpstr(d->port, ==, want[i][0]);
@@ -588,6 +599,131 @@ static void test_host(void)
     teardown(&t);
 }
 
+/* Random schedules: links anywhere in a 64 KiB pool (and a few outside RAM), random
+ * control words, tokens and buffers, with a tablet, a storage device and a hub with a
+ * keyboard attached. Nothing may crash, hang or write outside the pool and buffers. */
+static void test_fuzz_schedule(void)
+{
+    GRand *rng = g_rand_new_with_seed(1234);
+    char *path = make_image(16);
+    uint64_t walked = 0, completed = 0, cut = 0;
+    for (int round = 0; round < 150; round++) {
+        T t;
+        setup(&t);
+        hg_uhci_attach(t.u, 0, hg_usb_tablet_new());
+        HgUsbDevice *hub = hg_usb_hub_new(4);
+        hg_uhci_attach(t.u, 1, hub);
+        hg_usb_hub_set_child(hub, 0, hg_usb_keyboard_new());
+        hg_usb_hub_set_child(hub, 1, hg_usb_storage_new(hg_block_open(path, NULL, false, NULL)));
+        out16(&t, 4, 0x0f);
+        start(&t);
+        enable_port(&t, 0);
+        enable_port(&t, 1);
+        static const uint32_t pids[4] = {0x2d, 0x69, 0xe1, 0x87};
+        for (uint32_t a = QH; a < QH + 0x10000; a += 16) {
+            /* Q and Vf at random; terminate now and then. */
+            uint32_t link = (QH + ((uint32_t)g_rand_int_range(rng, 0, 0x1000) << 4)) |
+                            ((uint32_t)g_rand_int_range(rng, 0, 8) & 6) |
+                            (g_rand_int_range(rng, 0, 16) == 0);
+            if (g_rand_int_range(rng, 0, 4000) == 0)
+                link = g_rand_int(rng); /* anywhere, even outside RAM */
+            wr32(&t, a, link);
+            uint32_t el = (QH + ((uint32_t)g_rand_int_range(rng, 0, 0x1000) << 4)) |
+                          ((uint32_t)g_rand_int_range(rng, 0, 8) & 6) |
+                          (g_rand_int_range(rng, 0, 4) == 0);
+            /* ActLen all ones, as drivers leave it: read as a QH element, a terminate. */
+            uint32_t ctrl = TD_ACTIVE | (g_rand_int(rng) & 0x3f000000u) | 0x7ff;
+            wr32(&t, a + 4, g_rand_boolean(rng) ? ctrl : el);
+            /* Now and then an illegal length or PID (the controller halts: restarted). */
+            bool evil = g_rand_int_range(rng, 0, 4000) == 0;
+            uint32_t maxlen = evil ? g_rand_int(rng) & 0x7ff
+                              : g_rand_int_range(rng, 0, 3) == 0
+                                  ? 0x7ff
+                                  : (uint32_t)g_rand_int_range(rng, 0, 64);
+            wr32(&t, a + 8,
+                 pids[evil ? 3 : g_rand_int_range(rng, 0, 3)] |
+                     (uint32_t)g_rand_int_range(rng, 0, 4) << 8 |
+                     (uint32_t)g_rand_int_range(rng, 0, 3) << 15 | maxlen << 21);
+            wr32(&t, a + 12,
+                 g_rand_int_range(rng, 0, 4000) == 0
+                     ? g_rand_int(rng)
+                     : BUF + (uint32_t)g_rand_int_range(rng, 0, 0x10000));
+        }
+        for (int i = 0; i < 1024; i++)
+            wr32(&t, FL + 4 * i,
+                 g_rand_int_range(rng, 0, 4) == 0
+                     ? 1
+                     : (QH + ((uint32_t)g_rand_int_range(rng, 0, 0x1000) << 4)) |
+                           (uint32_t)g_rand_int_range(rng, 0, 4));
+        for (int burst = 0; burst < 10; burst++) {
+            out16(&t, 2, 0x3f);
+            start(&t);
+            run_ms(&t, 2);
+        }
+        /* The controller still answers its registers. */
+        g_assert_cmphex(in16(&t, 0x10) & 0x80, ==, 0x80);
+        HgUhciStats st;
+        hg_uhci_stats(t.u, &st);
+        walked += st.frames_walked;
+        completed += st.tds_completed + st.tds_failed;
+        cut += st.loops_cut;
+        teardown(&t);
+    }
+    /* The rounds did reach devices and did meet loops. */
+    g_test_message("frames walked %" G_GUINT64_FORMAT ", TDs retired %" G_GUINT64_FORMAT
+                   ", frames cut %" G_GUINT64_FORMAT,
+                   walked, completed, cut);
+    g_assert_cmpuint(walked, >, 1000);
+    g_assert_cmpuint(completed, >, 1000);
+    g_assert_cmpuint(cut, >, 20);
+    g_unlink(path);
+    g_free(path);
+    g_rand_free(rng);
+}
+
+/* Random packets straight at each device model's endpoints. */
+static void test_fuzz_control(void)
+{
+    GRand *rng = g_rand_new_with_seed(99);
+    char *path = make_image(8);
+    HgUsbDevice *devs[5] = {hg_usb_tablet_new(), hg_usb_keyboard_new(), hg_usb_mouse_new(),
+                            hg_usb_storage_new(hg_block_open(path, NULL, false, NULL)),
+                            hg_usb_hub_new(8)};
+    static const uint8_t pids[3] = {HG_USB_PID_SETUP, HG_USB_PID_IN, HG_USB_PID_OUT};
+    uint8_t buf[1280];
+    for (int i = 0; i < 200000; i++) {
+        HgUsbDevice *d = devs[g_rand_int_range(rng, 0, 5)];
+        if (g_rand_int_range(rng, 0, 1000) == 0)
+            hg_usb_device_reset(d);
+        HgUsbPacket p = {.pid = pids[g_rand_int_range(rng, 0, 3)],
+                         .ep = (uint8_t)(g_rand_boolean(rng) ? 0 : g_rand_int_range(rng, 0, 4)),
+                         .data = buf,
+                         .len = g_rand_boolean(rng) ? 8 : g_rand_int_range(rng, 0, 1281)};
+        for (int j = 0; j < 32; j++)
+            buf[j] = (uint8_t)g_rand_int(rng);
+        if (p.pid == HG_USB_PID_SETUP && g_rand_boolean(rng)) {
+            buf[0] = (uint8_t)(g_rand_boolean(rng) ? 0x80 : 0) |
+                     (uint8_t)(g_rand_int_range(rng, 0, 4) << 5) |
+                     (uint8_t)g_rand_int_range(rng, 0, 4);
+            buf[1] = (uint8_t)g_rand_int_range(rng, 0, 16);
+        }
+        if (p.pid == HG_USB_PID_OUT && p.ep == 2 && g_rand_boolean(rng)) {
+            memcpy(buf, "USBC", 4); /* a CBW with random fields */
+            p.len = 31;
+            d->config = 1;
+        }
+        HgUsbStatus st = hg_usb_handle_packet(d, &p);
+        g_assert_cmpint(p.actual, >=, 0);
+        if (st == HG_USB_ACK && p.pid == HG_USB_PID_IN)
+            g_assert_cmpint(p.actual, <=, p.len);
+    }
+    for (int i = 0; i < 5; i++)
+        hg_usb_device_free(devs[i]);
+    g_unlink(path);
+    g_free(path);
+    g_rand_free(rng);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -598,5 +734,7 @@ int main(int argc, char **argv)
     g_test_add_func("/usb/save-load", test_save_load);
     g_test_add_func("/usb/idle", test_idle);
     g_test_add_func("/usb/host", test_host);
+    g_test_add_func("/usb/fuzz-schedule", test_fuzz_schedule);
+    g_test_add_func("/usb/fuzz-control", test_fuzz_control);
     return g_test_run();
 }
