@@ -5,10 +5,14 @@ guest loads the kernel's uhci-hcd, usbhid and hid-generic; each device must appe
 /proc/bus/input/devices and /sys/bus/usb/devices. The test then moves the tablet's pointer
 through the monitor (pointer X Y) and the guest must read the same absolute coordinates
 from the tablet's /dev/input/eventN, and keys typed with sendkey must reach the shell
-through the USB keyboard (its event node sees them).
+through the USB keyboard (its event node sees them). Before that the guest lets every
+device autosuspend: the tablet, keyboard, hub and root hub must all reach "suspended" (the
+UHCI in global suspend), and then wake for the tablet being opened and the keyboard's
+remote wakeup.
 usage: linux-usb-input.py HANGAR_RUN ASSETS_DIR
 """
 import os
+import re
 import sys
 import time
 
@@ -22,6 +26,11 @@ sed 's/^/input: /' /proc/bus/input/devices
 for d in /sys/bus/usb/devices/*; do
     [ -f $d/product ] && echo "usbdev: ${d##*/} $(cat $d/product)"
 done
+# Let every device suspend when idle: the hub, the root hub and the controller follow.
+for d in 1-1 1-2.1 1-2.2; do echo auto > /sys/bus/usb/devices/$d/power/control; done
+sleep 5
+st() { cat /sys/bus/usb/devices/$1/power/runtime_status; }
+echo "usbtest: power tablet=$(st 1-1) keyboard=$(st 1-2.1) hub=$(st 1-2) root=$(st usb1)"
 T=$(evnode "USB Tablet"); K=$(evnode "USB Keyboard")
 echo "usbtest: nodes tablet=$T keyboard=$K"
 dd if=/dev/input/$T of=/tmp/tab bs=16 2>/dev/null & TP=$!
@@ -43,6 +52,12 @@ KEY_CODES = {"h": 35, "e": 18, "l": 38, "o": 24, "ret": 28}
 g = UsbGuest(sys.argv[1], sys.argv[2], SCRIPT, USB + HID, ["--usb", "tablet,keyboard,mouse"])
 g.wait(r"^usbtest: ready", 600)
 log = g.log()
+power = re.search(r"^usbtest: power (.*)", log, re.M).group(1)
+print("idle:", power)
+# Idle, every device suspended, and with them the hub and the root hub (the controller in
+# global suspend); opening the tablet and typing must wake them (resume, remote wakeup).
+if power != "tablet=suspended keyboard=suspended hub=suspended root=suspended":
+    g.fail("the idle devices did not all suspend: " + power)
 for name in ("USB Tablet", "USB Keyboard", "USB Mouse"):
     if 'N: Name="Hangar %s"' % name not in log:
         g.fail("%s is not in /proc/bus/input/devices" % name)
@@ -60,6 +75,9 @@ for x, y, b in ((100, 50, 0), (360, 200, 0), (719, 399, 0), (719, 399, 1), (719,
         g.fail("pointer: unexpected reply %r" % reply)
     sent.append((int(words[1]), int(words[2]), b))
     time.sleep(0.5)  # the guest polls in between: each position is a report of its own
+# Long enough for the idle keyboard (and the hub) to suspend again: the first key must come
+# through the keyboard's remote wakeup.
+time.sleep(4)
 for key in ("h", "e", "l", "l", "o", "ret"):
     g.monitor("sendkey " + key)
 log = g.finish()
