@@ -12,6 +12,7 @@
 #include "hw/uhci.h"
 #include "hw/usb.h"
 #include "state.h"
+#include "hangar.h"
 #include "usb-host.h"
 
 enum { IO = 0xc000, FL = 0x10000, QH = 0x20000, TDS = 0x21000, BUF = 0x30000 };
@@ -724,6 +725,66 @@ static void test_fuzz_control(void)
     g_rand_free(rng);
 }
 
+/* The public API from another thread while the machine's thread runs. */
+static void test_machine_api(void)
+{
+    uint8_t *rom = g_malloc(0x10000);
+    memset(rom, 0xf4, 0x10000); /* HLT everywhere: the CPU idles */
+    char *rom_path = NULL;
+    int fd = g_file_open_tmp("hangar-usb-rom-XXXXXX", &rom_path, NULL);
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(write(fd, rom, 0x10000), ==, 0x10000);
+    close(fd);
+    g_free(rom);
+    HgConfig cfg;
+    hg_config_init(&cfg);
+    cfg.bios = g_strdup(rom_path);
+    cfg.memory_mib = 4;
+    GError *error = NULL;
+    g_assert_true(hg_config_set_usb(&cfg, "keyboard", &error));
+    HgMachine *m = hg_machine_new(&cfg, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_false(hg_machine_send_pointer(m, 1, 1, 0));
+    g_assert_true(hg_machine_start(m, NULL));
+    int id = hg_machine_usb_attach(m, "tablet", &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(id, ==, 2);
+    g_assert_true(hg_machine_send_pointer(m, 1, 1, 0));
+    GPtrArray *l = hg_machine_usb_list(m);
+    g_assert_cmpint(l->len, ==, 2);
+    HgUsbDeviceInfo *d = g_ptr_array_index(l, 1);
+    g_assert_cmpstr(d->kind, ==, "tablet");
+    g_assert_cmpstr(d->port, ==, "2");
+    g_assert_false(d->configured);
+    g_ptr_array_unref(l);
+    g_assert_cmpint(hg_machine_usb_attach(m, "storage:", &error), ==, 0);
+    g_assert_error(error, HG_ERROR, HG_ERROR_CONFIG);
+    g_clear_error(&error);
+    g_assert_true(hg_machine_usb_detach(m, id, &error));
+    g_assert_false(hg_machine_send_pointer(m, 1, 1, 0));
+    g_assert_false(hg_machine_usb_detach(m, id, &error));
+    g_assert_nonnull(strstr(error->message, "info usb"));
+    g_clear_error(&error);
+    GString *out = g_string_new(NULL);
+    hg_machine_stop(m);
+    hg_monitor_execute(m, "usb_add mouse", out);
+    hg_monitor_execute(m, "info usb", out);
+    hg_monitor_execute(m, "usb_del 7", out);
+    g_assert_nonnull(strstr(out->str, "USB device 3 added (mouse)"));
+    g_assert_nonnull(strstr(out->str, "Port 2, Speed 12 Mb/s, Product Hangar USB Mouse"));
+    g_assert_nonnull(strstr(out->str, "no USB device with id 7"));
+    g_string_free(out, TRUE);
+    hg_machine_free(m);
+    /* A missing image stops the machine from being made, with the file's name. */
+    g_assert_true(hg_config_set_usb(&cfg, "storage:/nonexistent/usb.img", &error));
+    g_assert_null(hg_machine_new(&cfg, NULL, &error));
+    g_assert_nonnull(strstr(error->message, "/nonexistent/usb.img"));
+    g_clear_error(&error);
+    hg_config_clear(&cfg);
+    g_unlink(rom_path);
+    g_free(rom_path);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -734,6 +795,7 @@ int main(int argc, char **argv)
     g_test_add_func("/usb/save-load", test_save_load);
     g_test_add_func("/usb/idle", test_idle);
     g_test_add_func("/usb/host", test_host);
+    g_test_add_func("/usb/machine-api", test_machine_api);
     g_test_add_func("/usb/fuzz-schedule", test_fuzz_schedule);
     g_test_add_func("/usb/fuzz-control", test_fuzz_control);
     return g_test_run();
