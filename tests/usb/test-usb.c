@@ -8,11 +8,11 @@
 #include "block/block.h"
 #include "bus.h"
 #include "clock.h"
+#include "hangar.h"
 #include "hw/pci.h"
 #include "hw/uhci.h"
 #include "hw/usb.h"
 #include "state.h"
-#include "hangar.h"
 #include "usb-host.h"
 
 enum { IO = 0xc000, FL = 0x10000, QH = 0x20000, TDS = 0x21000, BUF = 0x30000 };
@@ -367,13 +367,18 @@ static uint32_t cbw(T *t, uint32_t tag, uint32_t len, bool in, const uint8_t *cd
     return xfer(t, 0xe1, 1, 2, BUF, 31);
 }
 
-static void csw(T *t, uint32_t tag, uint8_t status)
+static void csw_at(T *t, int addr, uint32_t tag, uint8_t status)
 {
-    uint32_t st = xfer(t, 0x69, 1, 1, BUF, 64);
+    uint32_t st = xfer(t, 0x69, addr, 1, BUF, 64);
     g_assert_cmpint(actlen(st), ==, 13);
     g_assert_cmpmem(t->ram + BUF, 4, "USBS", 4);
     g_assert_cmpuint(rd32(t, BUF + 4), ==, tag);
     g_assert_cmpint(t->ram[BUF + 12], ==, status);
+}
+
+static void csw(T *t, uint32_t tag, uint8_t status)
+{
+    csw_at(t, 1, tag, status);
 }
 
 static void test_storage(void)
@@ -517,6 +522,77 @@ static void test_save_load(void)
     }
     g_bytes_unref(bytes);
     teardown(&a);
+}
+
+/* A hub with a keyboard and a disk mid-command keeps its whole state. */
+static void test_save_load_tree(void)
+{
+    char *path = make_image(32);
+    T a, b;
+    setup(&a);
+    HgUsbDevice *hub = hg_usb_hub_new(4);
+    hg_uhci_attach(a.u, 1, hub);
+    hg_usb_hub_set_child(hub, 0, hg_usb_keyboard_new());
+    hg_usb_hub_set_child(hub, 2, hg_usb_storage_new(hg_block_open(path, NULL, false, NULL)));
+    start(&a);
+    enumerate(&a, 1, 1);
+    /* Reset and enable hub port 3 (the disk), give it address 6 and configure it. */
+    uint32_t st;
+    control(&a, 1, 0x23, 3, 4, 3, 0, &st); /* SET_FEATURE(PORT_RESET), port 3 */
+    control(&a, 1, 0xa3, 0, 0, 3, 4, &st);
+    g_assert_cmphex(a.ram[BUF] & 3, ==, 3);           /* connected and enabled */
+    g_assert_cmphex(a.ram[BUF + 2] & 0x11, ==, 0x11); /* C_CONNECTION, C_RESET */
+    control(&a, 0, 0x00, 5, 6, 0, 0, &st);
+    control(&a, 6, 0x00, 9, 1, 0, 0, &st);
+    g_assert_cmphex(st & (TD_STALL | TD_CRC), ==, 0);
+    /* A READ (10) of two sectors, the first one transferred. */
+    const uint8_t rd[10] = {0x28, 0, 0, 0, 0, 5, 0, 0, 2, 0};
+    uint8_t c[31] = {'U', 'S', 'B', 'C', 42, 0, 0, 0, 0, 4, 0, 0, 0x80, 0, 10};
+    memcpy(c + 15, rd, 10);
+    memcpy(a.ram + BUF, c, 31);
+    g_assert_cmphex(xfer(&a, 0xe1, 6, 2, BUF, 31) & TD_STALL, ==, 0);
+    for (int i = 0; i < 8; i++)
+        xfer(&a, 0x69, 6, 1, BUF, 64);
+    HgStateWriter w;
+    hg_state_writer_init(&w);
+    hg_uhci_save(a.u, &w);
+    GBytes *bytes = hg_state_writer_finish(&w);
+    gsize n;
+    const uint8_t *p = g_bytes_get_data(bytes, &n);
+
+    setup(&b);
+    HgUsbDevice *hub2 = hg_usb_hub_new(4);
+    hg_uhci_attach(b.u, 1, hub2);
+    hg_usb_hub_set_child(hub2, 0, hg_usb_keyboard_new());
+    hg_usb_hub_set_child(hub2, 2, hg_usb_storage_new(hg_block_open(path, NULL, false, NULL)));
+    HgStateReader r;
+    hg_state_reader_init(&r, p, n);
+    hg_uhci_load(b.u, &r);
+    g_assert_no_error(r.error);
+    b.insns = a.insns;
+    /* The rest of the read (sector 6) and the status, from the restored state. */
+    for (int i = 8; i < 16; i++) {
+        st = xfer(&b, 0x69, 6, 1, BUF, 64);
+        g_assert_cmpint(actlen(st), ==, 64);
+        g_assert_cmpint(b.ram[BUF], ==, 6);
+    }
+    csw_at(&b, 6, 42, 0);
+    teardown(&b);
+    /* The same tree without the disk is refused. */
+    setup(&b);
+    hub2 = hg_usb_hub_new(4);
+    hg_uhci_attach(b.u, 1, hub2);
+    hg_usb_hub_set_child(hub2, 0, hg_usb_keyboard_new());
+    hg_state_reader_init(&r, p, n);
+    hg_uhci_load(b.u, &r);
+    g_assert_nonnull(r.error);
+    g_assert_nonnull(strstr(r.error->message, "storage"));
+    g_clear_error(&r.error);
+    teardown(&b);
+    g_bytes_unref(bytes);
+    teardown(&a);
+    g_unlink(path);
+    g_free(path);
 }
 
 /* An idle schedule stops waking the machine every millisecond. */
@@ -793,6 +869,7 @@ int main(int argc, char **argv)
     g_test_add_func("/usb/hostile", test_hostile);
     g_test_add_func("/usb/storage", test_storage);
     g_test_add_func("/usb/save-load", test_save_load);
+    g_test_add_func("/usb/save-load-tree", test_save_load_tree);
     g_test_add_func("/usb/idle", test_idle);
     g_test_add_func("/usb/host", test_host);
     g_test_add_func("/usb/machine-api", test_machine_api);
