@@ -382,6 +382,7 @@ int main(int argc, char **argv)
     gchar *serial = NULL, *debugcon = NULL, *display = NULL, *clock = NULL, *monitor = NULL;
     gchar *vga = NULL, *loadvm = NULL;
     gchar *audio = NULL, *soundhw = NULL, *record = NULL;
+    gchar *usb = NULL;
     gchar *vnc = NULL, *vnc_password = NULL, *vnc_password_file = NULL;
     HgVnc *vnc_server = NULL;
     gboolean debug_exit = FALSE, no_reboot = FALSE, snapshot = FALSE;
@@ -415,6 +416,8 @@ int main(int argc, char **argv)
          "Display: none or sdl (a window; default none)", "KIND"},
         {"vga", 0, 0, G_OPTION_ARG_STRING, &vga, "Display adapter: cirrus (default) or std",
          "MODEL"},
+        {"usb", 0, 0, G_OPTION_ARG_STRING, &usb,
+         "USB devices: tablet, keyboard, mouse, storage:FILE (comma-separated)", "LIST"},
         {"monitor", 0, 0, G_OPTION_ARG_STRING, &monitor,
          "Monitor console: stdio, unix:PATH or none (default none)", "DEV"},
         {"clock", 0, 0, G_OPTION_ARG_STRING, &clock,
@@ -481,6 +484,10 @@ int main(int argc, char **argv)
         goto err;
     if (boot && !hg_config_set_boot(&cfg, boot, &error))
         goto err;
+    if (usb && !hg_config_set_usb(&cfg, usb, &error)) {
+        g_prefix_error(&error, "--usb: ");
+        goto err;
+    }
     if (!serial)
         serial = g_strdup("stdio");
     if (strcmp(serial, "stdio") == 0 && monitor && strcmp(monitor, "stdio") == 0) {
@@ -663,6 +670,7 @@ done:
     g_free(audio);
     g_free(soundhw);
     g_free(record);
+    g_free(usb);
     g_free(monitor);
     g_free(vnc);
     g_free(vnc_password);

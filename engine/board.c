@@ -28,11 +28,13 @@
 #include "hw/pit8254.h"
 #include "hw/resetctl.h"
 #include "hw/rtc.h"
+#include "hw/uhci.h"
 #include "linuxboot.h"
 #include "state.h"
 #include "sound.h"
 #include "mmu.h"
 #include "tb.h"
+#include "usb-host.h"
 
 /* Interrupt sources: one bit each in a line's source mask. */
 enum {
@@ -82,6 +84,8 @@ struct HgBoard {
     uint8_t post_code;
     HgLinuxBoot lboot;
     HgSound *sound; /* NULL without sound hardware */
+    HgUhci *uhci;   /* PIIX3 USB, 00:01.2 */
+    HgUsbHost *usb;
 };
 
 /* ---- interrupt lines ---- */
@@ -402,6 +406,19 @@ HgSound *hg_board_sound(HgBoard *b)
     return b ? b->sound : NULL;
 }
 
+/* The PIIX3's USB function (00:01.2), always there as on the real chipset, with the
+ * devices the configuration names. */
+static bool setup_usb(HgBoard *b, GError **error)
+{
+    HgMachine *m = b->m;
+    b->uhci = hg_uhci_new(b->pci, m->bus, m->clock, HG_PCI_DEVFN(1, 2));
+    b->usb = hg_usb_host_new(b->uhci);
+    for (char **d = m->cfg.usb; d && *d; d++)
+        if (!hg_usb_host_attach(b->usb, *d, error))
+            return false;
+    return true;
+}
+
 HgBoard *hg_board_new(HgMachine *m, GError **error)
 {
     HgBoard *b = g_new0(HgBoard, 1);
@@ -475,6 +492,8 @@ HgBoard *hg_board_new(HgMachine *m, GError **error)
         goto fail;
     if (!setup_sound(b, error))
         goto fail;
+    if (!setup_usb(b, error))
+        goto fail;
     setup_cmos(b);
     return b;
 
@@ -491,6 +510,8 @@ void hg_board_free(HgBoard *b)
     hg_sound_free(b->sound);
     for (int i = 0; i < 2; i++)
         hg_uart_free(b->com[i].uart);
+    hg_usb_host_free(b->usb);
+    hg_uhci_free(b->uhci);
     hg_ide_bmdma_free(b->bmdma);
     hg_ide_channel_free(b->ide[0]);
     hg_ide_channel_free(b->ide[1]);
@@ -524,6 +545,8 @@ void hg_board_reset(HgBoard *b)
     hg_i440fx_reset(b->i440fx);
     hg_piix3_reset(b->piix3);
     hg_piix4pm_reset(b->pm);
+    if (b->uhci)
+        hg_uhci_reset(b->uhci);
     hg_pci_reset(b->pci);
     hg_fw_cfg_reset(b->fwcfg);
     hg_resetctl_reset(b->resetctl);
@@ -640,6 +663,7 @@ void hg_board_save(const HgBoard *b, HgStateWriter *w)
     hg_i440fx_save(b->i440fx, w);
     hg_piix3_save(b->piix3, w);
     hg_piix4pm_save(b->pm, w);
+    hg_uhci_save(b->uhci, w);
 }
 
 void hg_board_load(HgBoard *b, HgStateReader *r)
@@ -681,6 +705,7 @@ void hg_board_load(HgBoard *b, HgStateReader *r)
     hg_i440fx_load(b->i440fx, r);
     hg_piix3_load(b->piix3, r);
     hg_piix4pm_load(b->pm, r);
+    hg_uhci_load(b->uhci, r);
     update_a20(b);
 }
 
@@ -688,4 +713,9 @@ const char *hg_board_cdrom_path(HgBoard *b)
 {
     HgBlock *cd = hg_ide_cdrom_medium(b->ide[1], 0);
     return cd ? hg_block_filename(cd) : NULL;
+}
+
+HgUsbHost *hg_board_usb(HgBoard *b)
+{
+    return b->usb;
 }

@@ -41,3 +41,6 @@ void hg_board_drain_io(HgBoard *b);
 /* The machine's sound (engine/sound.h), or NULL without sound hardware. */
 typedef struct HgSound HgSound;
 HgSound *hg_board_sound(HgBoard *b);
+/* The machine's USB devices (engine/usb.h). */
+typedef struct HgUsbHost HgUsbHost;
+HgUsbHost *hg_board_usb(HgBoard *b);

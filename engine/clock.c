@@ -13,6 +13,7 @@ struct HgTimer {
     void *opaque;
     int64_t expire; /* valid while pending */
     bool pending;
+    bool deferrable; /* does not wake a halted CPU (see clock.h) */
     HgTimer *next;
 };
 
@@ -157,9 +158,25 @@ int64_t hg_timer_expire(const HgTimer *t)
     return t->pending ? t->expire : INT64_MAX;
 }
 
+void hg_timer_set_deferrable(HgTimer *t, bool deferrable)
+{
+    t->deferrable = deferrable;
+}
+
+/* The timer a halted CPU waits for: the earliest that is not deferrable, or the earliest
+ * of all when only deferrable ones are armed. */
+static const HgTimer *wake_timer(const HgClock *c)
+{
+    for (const HgTimer *t = c->timers; t; t = t->next)
+        if (!t->deferrable)
+            return t;
+    return c->timers;
+}
+
 int64_t hg_clock_deadline(const HgClock *c)
 {
-    return c->timers ? c->timers->expire : INT64_MAX;
+    const HgTimer *t = wake_timer(c);
+    return t ? t->expire : INT64_MAX;
 }
 
 int hg_clock_run_timers(HgClock *c)
@@ -182,11 +199,12 @@ int hg_clock_run_timers(HgClock *c)
 
 bool hg_clock_warp_to_deadline(HgClock *c)
 {
-    if (!c->timers)
+    const HgTimer *t = wake_timer(c);
+    if (!t)
         return false;
     int64_t now = hg_clock_ns(c);
-    if (c->mode == HG_CLOCK_ICOUNT && c->timers->expire > now)
-        c->bias += c->timers->expire - now;
+    if (c->mode == HG_CLOCK_ICOUNT && t->expire > now)
+        c->bias += t->expire - now;
     return true;
 }
 

@@ -50,12 +50,20 @@ void hg_timer_del(HgTimer *t);
 bool hg_timer_pending(const HgTimer *t);
 int64_t hg_timer_expire(const HgTimer *t);
 
-/* Expiry of the earliest armed timer, or INT64_MAX. */
+/* A deferrable timer runs on time while the CPU executes, but does not by itself wake a
+ * halted CPU: the machine sleeps (or, instruction-counted, warps) to the next ordinary
+ * timer and runs the deferrable one then, late. For polling that finds nothing to do
+ * while the guest idles (an idle USB schedule); the device catches up on its own. */
+void hg_timer_set_deferrable(HgTimer *t, bool deferrable);
+
+/* When a halted CPU must wake: the expiry of the earliest armed timer that is not
+ * deferrable (of the earliest deferrable one when no other is armed), or INT64_MAX. */
 int64_t hg_clock_deadline(const HgClock *c);
 /* Runs every timer that has expired; returns how many ran. */
 int hg_clock_run_timers(HgClock *c);
 /* Instruction-counted mode, CPU halted: moves the clock forward to the next deadline (the
- * guest would have idled until then). Returns false when no timer is armed. */
+ * guest would have idled until then; deferrable timers as in hg_clock_deadline). Returns
+ * false when no timer is armed. */
 bool hg_clock_warp_to_deadline(HgClock *c);
 /* Instructions the CPU may run before the next deadline in instruction-counted mode (at
  * least 1), capped at max. In host mode, max. */

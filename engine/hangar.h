@@ -191,6 +191,25 @@ void hg_machine_send_mouse(HgMachine *m, int dx, int dy, int dz, unsigned button
  * grabs the pointer and sends relative motion. */
 bool hg_machine_send_pointer(HgMachine *m, int x, int y, unsigned buttons);
 
+/* USB devices (the UHCI's two root ports, and a hub behind the second for more). spec is
+ * "tablet", "keyboard", "mouse" or "storage:FILE" (a raw disk image). Hot plug: the guest
+ * sees the device arrive or leave. Callable from any thread (carried out on the emulation
+ * thread; the call waits for it). attach returns the device's id (1 and up), or 0 with
+ * an error. */
+typedef struct HgUsbDeviceInfo {
+    int id;
+    char *kind;    /* "tablet", "keyboard", "mouse", "storage", "hub" */
+    char *file;    /* storage: the image; else NULL */
+    char *port;    /* "1", "2", or "2.3" (port 3 of the hub on root port 2) */
+    char *product; /* the product string the guest reads */
+    bool configured; /* the guest's driver has configured it */
+} HgUsbDeviceInfo;
+int hg_machine_usb_attach(HgMachine *m, const char *spec, GError **error);
+bool hg_machine_usb_detach(HgMachine *m, int id, GError **error);
+/* The attached devices (hubs included, with id 0), a GPtrArray of HgUsbDeviceInfo that
+ * frees them. */
+GPtrArray *hg_machine_usb_list(HgMachine *m);
+
 /* The machine's display surface (engine/display.h): frontends read it from any thread. */
 typedef struct HgDisplay HgDisplay;
 HgDisplay *hg_machine_display(HgMachine *m);

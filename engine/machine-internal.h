@@ -57,3 +57,6 @@ struct HgMachine {
 /* A message for the person (HgMachineHooks.message, or GLib's debug log); any thread
  * that runs the machine. */
 void hg_machine_message(HgMachine *m, int level, const char *format, ...) G_GNUC_PRINTF(3, 4);
+
+/* A display pixel coordinate as the USB tablet's 0..0x7FFF (emulation thread). */
+int hg_machine_pointer_scale(HgMachine *m, int v, bool vertical);

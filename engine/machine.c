@@ -24,6 +24,7 @@
 #include "linuxboot.h"
 #include "machine-internal.h"
 #include "multiboot.h"
+#include "usb-host.h"
 
 /* Not G_DEFINE_QUARK: its cache is a static variable, and the engine keeps none. GLib
  * interns the string once; later calls are a hash lookup. */
@@ -512,7 +513,7 @@ HgDisplay *hg_machine_display(HgMachine *m)
 /* ---- input ---- */
 
 typedef struct InputEvent {
-    enum { EV_KEY, EV_MOUSE } kind;
+    enum { EV_KEY, EV_MOUSE, EV_POINTER } kind;
     uint16_t code;
     bool pressed;
     int dx, dy, dz;
@@ -523,9 +524,14 @@ static void input_fn(HgMachine *m, void *data)
 {
     InputEvent *e = data;
     HgI8042 *kbc = hg_board_kbc(m->board);
-    if (e->kind == EV_KEY) {
-        hg_ps2_kbd_key(hg_i8042_kbd(kbc), e->code, e->pressed);
-    } else {
+    HgUsbHost *usb = hg_board_usb(m->board);
+    /* A USB keyboard or mouse the guest drives takes the input; else the PS/2 ones. */
+    if (e->kind == EV_POINTER) {
+        hg_usb_host_pointer(usb, e->dx, e->dy, e->buttons);
+    } else if (e->kind == EV_KEY) {
+        if (!hg_usb_host_key(usb, e->code, e->pressed))
+            hg_ps2_kbd_key(hg_i8042_kbd(kbc), e->code, e->pressed);
+    } else if (!hg_usb_host_mouse(usb, e->dx, e->dy, e->dz, e->buttons)) {
         unsigned b = (e->buttons & HG_BUTTON_LEFT ? HG_PS2_BTN_LEFT : 0) |
                      (e->buttons & HG_BUTTON_RIGHT ? HG_PS2_BTN_RIGHT : 0) |
                      (e->buttons & HG_BUTTON_MIDDLE ? HG_PS2_BTN_MIDDLE : 0);
@@ -553,14 +559,39 @@ void hg_machine_send_mouse(HgMachine *m, int dx, int dy, int dz, unsigned button
     hg_machine_call(m, input_fn, e, g_free);
 }
 
+/* Display pixels to the tablet's 0..0x7FFF: the first and last pixel are the ends. */
+int hg_machine_pointer_scale(HgMachine *m, int v, bool vertical)
+{
+    HgSurface s;
+    hg_display_lock(m->display, &s);
+    int size = vertical ? s.height : s.width;
+    hg_display_unlock(m->display);
+    if (size <= 1)
+        return 0;
+    v = CLAMP(v, 0, size - 1);
+    return (int)(((int64_t)v * 0x7fff + (size - 1) / 2) / (size - 1));
+}
+
+static void pointer_fn(HgMachine *m, void *data)
+{
+    InputEvent *e = data;
+    e->kind = EV_POINTER;
+    e->dx = hg_machine_pointer_scale(m, e->dx, false);
+    e->dy = hg_machine_pointer_scale(m, e->dy, true);
+    input_fn(m, e);
+}
+
 bool hg_machine_send_pointer(HgMachine *m, int x, int y, unsigned buttons)
 {
-    /* No absolute pointing device on the board yet (the USB tablet comes with UHCI). */
-    (void)m;
-    (void)x;
-    (void)y;
-    (void)buttons;
-    return false;
+    /* Absolute positions need an absolute device: the USB tablet. */
+    if (!hg_usb_host_has_tablet(hg_board_usb(m->board)))
+        return false;
+    InputEvent *e = g_new0(InputEvent, 1);
+    e->dx = x;
+    e->dy = y;
+    e->buttons = buttons;
+    hg_machine_call(m, pointer_fn, e, g_free);
+    return true;
 }
 
 unsigned hg_machine_reset_count(HgMachine *m)

@@ -13,6 +13,7 @@
 #include "keymap.h"
 #include "machine-internal.h"
 #include "sound.h"
+#include "usb-host.h"
 
 typedef struct MonCmd {
     const char *name;
@@ -87,10 +88,27 @@ static void info_snapshots(HgMachine *m, GString *out)
     g_strfreev(names);
 }
 
+/* info usb: one line per device, as QEMU's monitor lays it out. */
+static void info_usb(HgMachine *m, GString *out)
+{
+    GPtrArray *list = hg_usb_host_list(hg_board_usb(m->board));
+    if (list->len == 0)
+        g_string_append(out, "no USB devices (usb_add tablet|keyboard|mouse|storage:FILE)\n");
+    for (guint i = 0; i < list->len; i++) {
+        HgUsbDeviceInfo *d = g_ptr_array_index(list, i);
+        g_string_append_printf(out, "  Device %d, Port %s, Speed 12 Mb/s, Product %s, ID: %s",
+                               d->id, d->port, d->product, d->kind);
+        g_string_append_printf(out, "%s%s%s\n", d->file ? " " : "", d->file ? d->file : "",
+                               d->configured ? "" : " (not configured)");
+    }
+    g_ptr_array_unref(list);
+}
+
 static bool cmd_info(HgMachine *m, int argc, char **argv, GString *out)
 {
     if (argc < 2) {
-        g_string_append(out, "info what? status, registers, screen, snapshots, audio, version\n");
+        g_string_append(out,
+                        "info what? status, registers, screen, snapshots, audio, usb, version\n");
         return true;
     }
     if (strcmp(argv[1], "status") == 0) {
@@ -110,12 +128,14 @@ static bool cmd_info(HgMachine *m, int argc, char **argv, GString *out)
         info_snapshots(m, out);
     } else if (strcmp(argv[1], "audio") == 0) {
         hg_sound_info(hg_board_sound(m->board), out);
+    } else if (strcmp(argv[1], "usb") == 0) {
+        info_usb(m, out);
     } else if (strcmp(argv[1], "version") == 0) {
         g_string_append(out, "Hangar " HG_VERSION "\n");
     } else {
         g_string_append_printf(out,
                                "info: unknown item \"%s\" (status, registers, screen, "
-                               "snapshots, audio, version)\n",
+                               "snapshots, audio, usb, version)\n",
                                argv[1]);
     }
     return true;
@@ -172,11 +192,14 @@ static bool cmd_sendkey(HgMachine *m, int argc, char **argv, GString *out)
         codes[n++] = c;
     }
     g_strfreev(names);
+    /* The keyboard the guest uses: a configured USB keyboard, else the PS/2 one. */
     HgPs2Kbd *kbd = hg_i8042_kbd(hg_board_kbc(m->board));
+    HgUsbHost *usb = hg_board_usb(m->board);
     for (int i = 0; i < n; i++)
-        hg_ps2_kbd_key(kbd, codes[i], true);
+        if (!hg_usb_host_key(usb, codes[i], true))
+            hg_ps2_kbd_key(kbd, codes[i], true);
     for (int i = n - 1; i >= 0; i--)
-        if (!(codes[i] & HG_KEY_PAUSE))
+        if (!(codes[i] & HG_KEY_PAUSE) && !hg_usb_host_key(usb, codes[i], false))
             hg_ps2_kbd_key(kbd, codes[i], false);
     return true;
 }
@@ -311,6 +334,39 @@ static bool state_cmd(HgMachine *m, int argc, char **argv, GString *out, StateFn
     return true;
 }
 
+static bool cmd_usb_add(HgMachine *m, int argc, char **argv, GString *out)
+{
+    if (argc != 2) {
+        g_string_append(out, "usage: usb_add tablet|keyboard|mouse|storage:FILE\n");
+        return true;
+    }
+    GError *error = NULL;
+    int id = hg_usb_host_attach(hg_board_usb(m->board), argv[1], &error);
+    if (!id) {
+        g_string_append_printf(out, "usb_add: %s\n", error->message);
+        g_error_free(error);
+        return true;
+    }
+    g_string_append_printf(out, "USB device %d added (%s)\n", id, argv[1]);
+    return true;
+}
+
+static bool cmd_usb_del(HgMachine *m, int argc, char **argv, GString *out)
+{
+    char *end = NULL;
+    long id = argc == 2 ? strtol(argv[1], &end, 10) : 0;
+    if (argc != 2 || !end || *end || id <= 0 || id > G_MAXINT) {
+        g_string_append(out, "usage: usb_del ID (the device number info usb shows)\n");
+        return true;
+    }
+    GError *error = NULL;
+    if (!hg_usb_host_detach(hg_board_usb(m->board), (int)id, &error)) {
+        g_string_append_printf(out, "usb_del: %s\n", error->message);
+        g_error_free(error);
+    }
+    return true;
+}
+
 static bool cmd_savevm(HgMachine *m, int argc, char **argv, GString *out)
 {
     return state_cmd(m, argc, argv, out, hg_machine_save_named_state, "saved the machine as");
@@ -326,9 +382,29 @@ static bool cmd_delvm(HgMachine *m, int argc, char **argv, GString *out)
     return state_cmd(m, argc, argv, out, hg_machine_delete_named_state, "deleted");
 }
 
+/* pointer X Y [BUTTONS]: the absolute pointer (USB tablet) to a display pixel; prints the
+ * tablet coordinates the guest will read. */
+static bool cmd_pointer(HgMachine *m, int argc, char **argv, GString *out)
+{
+    if (argc != 3 && argc != 4) {
+        g_string_append(out, "usage: pointer X Y [BUTTONS] (display pixels; buttons: 1 left, "
+                             "2 right, 4 middle)\n");
+        return true;
+    }
+    int x = atoi(argv[1]), y = atoi(argv[2]);
+    unsigned buttons = argc == 4 ? (unsigned)atoi(argv[3]) & 7 : 0;
+    int tx = hg_machine_pointer_scale(m, x, false), ty = hg_machine_pointer_scale(m, y, true);
+    if (!hg_usb_host_pointer(hg_board_usb(m->board), tx, ty, buttons)) {
+        g_string_append(out, "pointer: no USB tablet (usb_add tablet)\n");
+        return true;
+    }
+    g_string_append_printf(out, "tablet %d %d\n", tx, ty);
+    return true;
+}
+
 static const MonCmd commands[] = {
     {"help", "[COMMAND]", "list the commands, or describe one", cmd_help},
-    {"info", "status|registers|screen|snapshots|audio|version",
+    {"info", "status|registers|screen|snapshots|audio|usb|version",
      "show the machine's state (screen: the text on the display)", cmd_info},
     {"stop", "", "pause the machine", cmd_stop},
     {"cont", "", "resume the machine", cmd_cont},
@@ -344,6 +420,11 @@ static const MonCmd commands[] = {
     {"delvm", "NAME", "delete a saved state", cmd_delvm},
     {"wavcapture", "FILE", "record the guest's sound into a WAV file", cmd_wavcapture},
     {"stopcapture", "", "end the recording wavcapture started", cmd_stopcapture},
+    {"usb_add", "DEVICE", "plug in a USB device: tablet, keyboard, mouse, storage:FILE",
+     cmd_usb_add},
+    {"usb_del", "ID", "unplug the USB device numbered ID (info usb)", cmd_usb_del},
+    {"pointer", "X Y [BUTTONS]", "move the USB tablet's pointer to a display pixel",
+     cmd_pointer},
     {"quit", "", "end the emulator at once", cmd_quit},
 };
 

@@ -123,7 +123,7 @@ static void assert_same_state(const char *pa, const char *pb, int iteration)
 
 static void test_equivalence(void)
 {
-    uint64_t SAVE_AT = 6000000, END_AT = 30000000;
+    uint64_t SAVE_AT = 4000000, END_AT = 45000000;
     uint64_t span = 0;
     const char *marker = NULL;
     if (linux_guest()) {
