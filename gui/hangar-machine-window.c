@@ -35,6 +35,7 @@
 #include "hangar-media-panel.h"
 #include "hangar-states-panel.h"
 #include "hangar-audio-panel.h"
+#include "hangar-usb-panel.h"
 
 enum { RESPONSE_COPY_IMAGE = 1, RESPONSE_POWER_OFF = 2 };
 
@@ -524,6 +525,9 @@ static void build_sections(HangarMachineWindow *self)
     GtkWidget *audio = hangar_audio_panel_new(self->machine);
     g_signal_connect_object(audio, "error", G_CALLBACK(on_panel_error), self, 0);
     hangar_machine_window_add_section(self, audio, "audio", _("Sound"));
+    GtkWidget *usb = hangar_usb_panel_new(self->machine);
+    g_signal_connect_object(usb, "error", G_CALLBACK(on_panel_error), self, 0);
+    hangar_machine_window_add_section(self, usb, "usb", _("USB"));
     self->serial_console = hangar_console_new(self->machine, HANGAR_CONSOLE_SERIAL);
     hangar_machine_window_add_section(self, self->serial_console, "serial", _("Serial Console"));
     self->monitor_console = hangar_console_new(self->machine, HANGAR_CONSOLE_MONITOR);

@@ -13,6 +13,8 @@
  *  - the scaling mode and open panel section come back in a new window (GSettings);
  *  - Saved States: two states saved are listed with their screenshots, one restored, one
  *    deleted; restoring a missing one is refused in words;
+ *  - USB: a tablet attached is listed and makes the pointer absolute, a missing storage
+ *    image is refused in words, detach empties the list;
  *  - a start failure shows in the window's info bar;
  *  - Sound: Record on a guest playing a tone through the SB16 leaves a WAV file with it.
  * Exit 77 (skipped) when there is no display. */
@@ -33,6 +35,7 @@
 #include "hangar-media-panel.h"
 #include "hangar-states-panel.h"
 #include "hangar-audio-panel.h"
+#include "hangar-usb-panel.h"
 
 static gboolean timed_out;
 
@@ -149,6 +152,11 @@ static GtkWidget *find_named(GtkWidget *w, const char *name)
         found = find_named(l->data, name);
     g_list_free(children);
     return found;
+}
+
+static gboolean usb_idle(gpointer data)
+{
+    return !hangar_usb_panel_busy(data);
 }
 
 static gboolean log_has(gpointer data)
@@ -402,6 +410,29 @@ static void run_checks(HangarApplication *app, const char *tmp, const char *flop
     g_assert_nonnull(del);
     gtk_button_clicked(GTK_BUTTON(del));
     g_assert_true(wait_for(states_are, (gpointer[]){states, GUINT_TO_POINTER(1)}, 30));
+
+    /* USB: attach a tablet (listed, and the display's pointer is absolute: no grab
+     * needed), a refused storage image says why, detach empties the list. */
+    HangarUsbPanel *usb = HANGAR_USB_PANEL(hangar_machine_window_get_section(mw, "usb"));
+    g_assert_nonnull(usb);
+    g_assert_true(wait_for(usb_idle, usb, 30));
+    g_assert_false(hangar_machine_send_pointer(m, 10, 10, 0));
+    hangar_usb_panel_attach(usb, "tablet");
+    g_assert_true(wait_for(usb_idle, usb, 30));
+    g_assert_cmpuint(hangar_usb_panel_count(usb), ==, 1);
+    g_assert_true(hangar_machine_send_pointer(m, 10, 10, 0));
+    g_autoptr(GPtrArray) usb_names = g_ptr_array_new_with_free_func(g_free);
+    collect_names(GTK_WIDGET(usb), usb_names);
+    g_assert_true(has_name(usb_names, "Attach Tablet"));
+    g_assert_true(has_name(usb_names, "Detach Tablet"));
+    hangar_usb_panel_attach(usb, "storage:/nonexistent/usb.img");
+    wait_message(mw, "usb.img");
+    GtkWidget *detach = find_named(GTK_WIDGET(usb), "Detach Tablet");
+    g_assert_nonnull(detach);
+    gtk_button_clicked(GTK_BUTTON(detach));
+    g_assert_true(wait_for(usb_idle, usb, 30));
+    g_assert_cmpuint(hangar_usb_panel_count(usb), ==, 0);
+    g_assert_false(hangar_machine_send_pointer(m, 10, 10, 0));
 
     /* Shut Down: a boot sector does not listen to the power button, and the window says
      * so (with a Power Off button). */
