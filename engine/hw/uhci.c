@@ -761,10 +761,12 @@ void hg_uhci_load(HgUhci *u, HgStateReader *r)
     for (int i = 0; i < HG_UHCI_PORTS; i++)
         if (u->ports[i].dev)
             u->ports[i].dev->suspended = (u->ports[i].ctrl & PORT_SUSP) != 0;
-    /* The frame timer follows the restored run state; a frame end far from now (a file
-     * from elsewhere) restarts counting from the present. */
+    /* The frame timer follows the restored run state. A quiet schedule's deferrable timer
+     * lets the frame end lag behind the clock by any amount (frames are counted when
+     * looked at), so only a frame end that cannot be (negative, or beyond the frame that
+     * runs now: a file from elsewhere) restarts counting from the present. */
     int64_t now = hg_clock_ns(u->clock);
-    if (u->next_frame_ns < now - HG_NS_PER_SEC || u->next_frame_ns > now + FRAME_NS)
+    if (u->next_frame_ns < 0 || u->next_frame_ns > now + FRAME_NS)
         u->next_frame_ns = now + FRAME_NS;
     hg_timer_set_deferrable(u->timer, u->quiet >= QUIET_FRAMES);
     if (u->cmd & CMD_RS) {
