@@ -148,6 +148,7 @@ static void vga_outb(HgVga *v, uint16_t port, uint8_t val)
 {
     if (!port_decoded(v, port))
         return;
+    v->regs_written = true;
     if (v->ext && v->ext->outb(v->ext_opaque, port, val))
         return;
     switch (port) {
