@@ -6,7 +6,9 @@ writing like RAM; every refresh takes the dirty pages and makes it map them agai
 lfb-rearm.asm fills the 1024x768x16 screen with blue, waits about a third of a second (the
 display refreshes about 20 times), then stores one red pixel at (100, 100) and says "B"
 on the debug console. The monitor's screendump must show that pixel red and its
-neighbours blue. usage: lfb-rearm.py HANGAR_RUN LFB_REARM_SECTOR
+neighbours blue. Run once for each adapter: the Cirrus (BAR0) and, with "--vga std", the
+standard VGA's Bochs VBE frame buffer.
+usage: lfb-rearm.py HANGAR_RUN LFB_REARM_SECTOR [HANGAR_RUN_OPTION...]
 """
 import os
 import socket
@@ -17,7 +19,7 @@ import tempfile
 import time
 import zlib
 
-run, sector = sys.argv[1], sys.argv[2]
+run, sector, extra = sys.argv[1], sys.argv[2], sys.argv[3:]
 
 
 def read_png(path):
@@ -72,7 +74,7 @@ with tempfile.TemporaryDirectory() as work:
     with open(sector, "rb") as f, open(floppy, "wb") as out:
         out.write(f.read().ljust(1474560, b"\0"))
     proc = subprocess.Popen([run, "-m", "32", "--serial", "none", "--fda", floppy, "--boot", "a",
-                             "--debugcon", "file:" + log, "--monitor", "unix:" + mon_path])
+                             "--debugcon", "file:" + log, "--monitor", "unix:" + mon_path] + extra)
     try:
         deadline = time.time() + 60
         text = ""
