@@ -500,7 +500,7 @@ static HgRegion *direct_region(HgBus *bus, uint32_t addr)
 void hg_bus_set_direct(HgBus *bus, int handle, HgDirectPage page, HgDirectWritten written,
                        void *opaque)
 {
-    g_assert(handle >= 0 && handle < bus->n_regions && bus->regions[handle].movable);
+    g_assert(handle >= 0 && handle < bus->n_regions && !bus->regions[handle].rom);
     HgRegion *r = &bus->regions[handle];
     r->direct_page = page;
     r->direct_written = written;

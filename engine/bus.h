@@ -44,7 +44,7 @@ void hg_bus_move_io(HgBus *bus, int handle, uint32_t port, uint32_t count);
 typedef void (*HgMapChanged)(void *opaque);
 void hg_bus_set_map_changed(HgBus *bus, HgMapChanged cb, void *opaque);
 
-/* Plain memory behind a relocatable MMIO region (a frame buffer), so the CPU can map its
+/* Plain memory behind an MMIO region (a frame buffer), so the CPU can map its
  * pages like RAM instead of calling the handlers for every access. page(opaque, off,
  * &writable) returns the host memory of the 4 KiB page at offset off of the region (a
  * multiple of 4096), or NULL where accesses need the handlers; with *writable false, writes

@@ -1,7 +1,7 @@
 /* The VNC server of a machine (see vnc.h) on libvncserver, speaking RFB 3.8 (RFC 6143).
  *
  * Threads: libvncserver runs entirely on the server's own thread, which loops over
- * rfbProcessEvents (client messages and pending updates, at most 20 ms per round) and then
+ * rfbProcessEvents (client messages and pending updates, at most 10 ms per round) and then
  * pulls the display: under the display's lock it takes the rectangles changed since its
  * last look (the server is a consumer of the display with its own dirty region, see
  * display.h, so a GUI or SDL window watching the same machine takes nothing from it) and
@@ -57,7 +57,10 @@ enum { SHIFT_L = 0x2A, SHIFT_R = 0x36 };
 /* Keys reach the guest at most one per KEY_DELAY_US: a PS/2 keyboard buffers 16 bytes, and
  * a client that sends a burst (a paste, or a fast typist's rollover) would overflow it.
  * QEMU's VNC paces keys the same way (its key-delay-ms, 10 by default). */
-enum { KEY_DELAY_US = 10000, LOOP_US = 20000 };
+enum { KEY_DELAY_US = 10000 };
+/* The display is looked at every LOOP_US (it refreshes at 60 Hz: a change waits at most
+ * this long), and what changed goes out at once, without libvncserver's own deferral. */
+enum { LOOP_US = 10000 };
 struct HgVnc {
     HgMachine *machine;
     HgDisplay *display;
@@ -127,8 +130,8 @@ static void copy_rect(HgVnc *v, const HgSurface *s, int x, int y, int w, int h)
     }
 }
 
-/* Pulls the display's changes into the framebuffer (server thread). */
-static void vnc_refresh(HgVnc *v)
+/* Pulls the display's changes into the framebuffer (server thread); true if any. */
+static bool vnc_refresh(HgVnc *v)
 {
     HgSurface s;
     HgRect rects[MAX_RECTS];
@@ -144,7 +147,7 @@ static void vnc_refresh(HgVnc *v)
         hg_display_unlock(v->display);
         rfbNewFramebuffer(v->screen, v->fb, v->width, v->height, 8, 3, 4);
         g_free(old);
-        return;
+        return true;
     }
     int n = hg_display_take_dirty(v->consumer, rects, MAX_RECTS, NULL);
     for (int i = 0; i < n; i++)
@@ -153,6 +156,7 @@ static void vnc_refresh(HgVnc *v)
     for (int i = 0; i < n; i++)
         rfbMarkRectAsModified(v->screen, rects[i].x, rects[i].y, rects[i].x + rects[i].w,
                               rects[i].y + rects[i].h);
+    return n > 0;
 }
 
 /* ---- input ---- */
@@ -390,7 +394,8 @@ static gpointer vnc_thread(gpointer data)
         if (v->unix_fd >= 0)
             accept_unix(v);
         send_keys(v);
-        vnc_refresh(v);
+        if (vnc_refresh(v))
+            rfbProcessEvents(v->screen, 0); /* send it to clients waiting for an update */
     }
     rfbShutdownServer(v->screen, TRUE);
     return NULL;
@@ -524,6 +529,7 @@ HgVnc *hg_vnc_start(HgMachine *m, const char *spec, const char *password, GError
     v->screen->screenData = v;
     v->screen->desktopName = "Hangar";
     v->screen->alwaysShared = TRUE;
+    v->screen->deferUpdateTime = 0; /* vnc_thread batches at the display's pace */
     v->screen->cursor = NULL; /* the guest draws its own pointer */
     v->screen->kbdAddEvent = key_event;
     v->screen->ptrAddEvent = pointer_event;

@@ -379,6 +379,35 @@ static void test_text_dump_and_dirty(void)
     g_assert_cmpint(b.w, ==, 9);
     g_assert_cmpint(b.h, ==, 16);
     g_assert_cmpuint(hg_display_generation(f.disp), ==, gen);
+    /* Changes made by registers alone (no video memory written) are drawn too, though an
+     * idle text frame is skipped: the cursor turned on at cell 0 (scanlines 14-15)... */
+    crtc(&f, 0x0a, 0x0e);
+    crtc(&f, 0x0b, 0x0f);
+    hg_vga_update(f.vga);
+    n = take_dirty(&f, r, 8, &b);
+    g_assert_cmpint(n, ==, 1);
+    g_assert_cmpint(b.x, ==, 0);
+    g_assert_cmpint(b.y, ==, 14);
+    g_assert_cmpint(b.w, ==, 9);
+    g_assert_cmpint(b.h, ==, 2);
+    hg_vga_update(f.vga);
+    g_assert_cmpint(take_dirty(&f, r, 8, &b), ==, 0);
+    /* ... moved to row 1, column 1 (both cells redrawn)... */
+    crtc(&f, 0x0f, 81);
+    hg_vga_update(f.vga);
+    take_dirty(&f, r, 8, &b);
+    g_assert_cmpint(b.x, ==, 0);
+    g_assert_cmpint(b.y, ==, 14);
+    g_assert_cmpint(b.w, ==, 18);
+    g_assert_cmpint(b.h, ==, 18);
+    /* ... and a DAC colour of the text changed: every cell using it. */
+    outb(&f, 0x3c8, 7);
+    outb(&f, 0x3c9, 0x3f);
+    outb(&f, 0x3c9, 0);
+    outb(&f, 0x3c9, 0);
+    hg_vga_update(f.vga);
+    take_dirty(&f, r, 8, &b);
+    g_assert_cmpint(b.w * b.h, >=, 720 * 90);
     /* Switching to mode 13h resizes: new generation, whole screen dirty, no text. */
     set_mode(&f, &mode13);
     hg_vga_update(f.vga);

@@ -75,6 +75,10 @@ struct HgVga {
      * hg_bus_set_direct): those writes mark no page, so clearing the dirty pages must make
      * it map them again (hg_vga_clear_dirty). */
     bool direct_mapped;
+    /* Text mode redraws only when something can have changed: a register write (any port),
+     * a dirty page, or the cursor or blink phase (text_phase of the last frame drawn). */
+    bool regs_written;
+    int text_phase;
     bool has_dispi;
 
     /* Registers. Arrays are larger than the standard VGA needs so extensions (Cirrus)

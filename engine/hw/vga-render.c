@@ -161,6 +161,26 @@ static uint32_t font_base(const HgVga *v, bool map_a)
     return (uint32_t)((m & 3) * 2 + (m >> 2)) * 0x2000;
 }
 
+static int text_phase(const HgVga *v)
+{
+    int64_t now = v->clock ? hg_clock_ns(v->clock) : 0;
+    return (int)((now / CURSOR_HALF_PERIOD_NS) & 1) | (int)((now / BLINK_HALF_PERIOD_NS) & 1) << 1;
+}
+
+/* Whether a text frame can differ from the last one drawn (full aside): with no register
+ * written, no video memory page dirty and the same cursor and blink phase, every cell's
+ * key (character, attribute, cursor, blink) is what it was, so an idle text screen costs
+ * this scan instead of a walk over every cell of every scanline, 60 times a second. */
+static bool text_may_change(const HgVga *v)
+{
+    if (v->regs_written || text_phase(v) != v->text_phase)
+        return true;
+    for (uint32_t i = 0; i < v->n_pages; i++)
+        if (v->dirty[i])
+            return true;
+    return false;
+}
+
 static void render_text(HgVga *v, const Geo *g, uint32_t *fb, int stride, bool full)
 {
     uint32_t pal256[256], pal16[16];
@@ -169,6 +189,7 @@ static void render_text(HgVga *v, const Geo *g, uint32_t *fb, int stride, bool f
     int64_t now = v->clock ? hg_clock_ns(v->clock) : 0;
     bool cursor_phase = ((now / CURSOR_HALF_PERIOD_NS) & 1) == 0;
     bool blink_phase = ((now / BLINK_HALF_PERIOD_NS) & 1) == 0;
+    v->text_phase = text_phase(v);
     bool blink_en = v->ar[0x10] & 8, mono = v->ar[0x10] & 2, lge = v->ar[0x10] & 4;
     int cur_start = cr[0x0a] & 0x1f, cur_end = cr[0x0b] & 0x1f;
     bool cur_en = !(cr[0x0a] & 0x20) && cursor_phase;
@@ -392,6 +413,9 @@ void hg_vga_render(HgVga *v)
         for (uint32_t i = 0; i < v->n_pages && !full; i++)
             full = v->dirty[i] & VGA_DIRTY_FONT;
     }
+    if (g.kind == KIND_TEXT && !full && v->kind == KIND_TEXT && !text_may_change(v))
+        return;
+    v->regs_written = false;
     if (!v->line_buf)
         v->line_buf = g_new0(uint32_t, VGA_MAX_W + 64);
     int stride;

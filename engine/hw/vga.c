@@ -148,6 +148,7 @@ static void vga_outb(HgVga *v, uint16_t port, uint8_t val)
 {
     if (!port_decoded(v, port))
         return;
+    v->regs_written = true;
     if (v->ext && v->ext->outb(v->ext_opaque, port, val))
         return;
     switch (port) {
@@ -623,9 +624,27 @@ HgVga *hg_vga_new_ext(HgBus *bus, HgClock *clock, HgDisplay *display, uint32_t v
     return v;
 }
 
+/* The CPU's direct access to the linear frame buffer (hg_bus_set_direct): plain video
+ * memory, as in the handlers' fast paths above; a page mapped for writing is dirty until
+ * the next frame clears the dirty pages (hg_vga_clear_dirty maps it again). */
+static uint8_t *lfb_direct_page(void *opaque, uint32_t off, bool *writable)
+{
+    HgVga *v = opaque;
+    *writable = off < v->vram_size && v->vram_size - off >= 0x1000;
+    return *writable ? v->vram + off : NULL;
+}
+
+static void lfb_direct_written(void *opaque, uint32_t off)
+{
+    HgVga *v = opaque;
+    hg_vga_mark_range(v, off, 0x1000);
+    v->direct_mapped = true;
+}
+
 void hg_vga_map_lfb(HgVga *v, uint32_t base)
 {
-    hg_bus_map_mmio(v->bus, base, v->vram_size, hg_vga_lfb_read, hg_vga_lfb_write, v);
+    int h = hg_bus_map_mmio(v->bus, base, v->vram_size, hg_vga_lfb_read, hg_vga_lfb_write, v);
+    hg_bus_set_direct(v->bus, h, lfb_direct_page, lfb_direct_written, v);
 }
 
 void hg_vga_free(HgVga *v)

@@ -3,9 +3,11 @@
 ; through the Cirrus VGA BIOS, 32-bit protected mode, the whole screen filled with blue;
 ; then about a third of a second (six wraps of PIT channel 0, which SeaBIOS runs at
 ; 18.2 Hz) during which the display refreshes many times, then one red pixel at (100, 100)
-; written with a single store into a page the fill had already written, "B" on the debug
-; console (port 0xE9, each line ended), and a halt. The CPU maps frame buffer pages for writing directly;
-; each refresh must make it map them again, or this late store is never seen.
+; written with a single store into a page the fill had already written; on the Cirrus a
+; system-to-screen blit fed by CPU writes to the frame buffer ("C"); "B" on the debug
+; console (port 0xE9, each line ended), and a halt. The CPU maps frame buffer pages for
+; writing directly; each refresh must make it map them again, or the late store is never
+; seen, and a blit must take those writes away from video memory while it runs.
 ; On failure: "E" on the debug console.
 bits 16
 org 0x7c00
@@ -58,8 +60,8 @@ pm:
     mov es, ax
     mov ss, ax
     mov esp, 0x7c00
-    mov edx, [info + 0x28]
-    mov edi, edx
+    mov ebp, [info + 0x28]     ; the frame buffer
+    mov edi, ebp
     mov eax, 0x001f001f        ; blue in RGB 5:6:5, two pixels
     mov ecx, 1024 * 768 * 2 / 4
     cld
@@ -78,7 +80,39 @@ pm:
     jbe .wait
     dec ebx
     jnz .wait
-    mov word [edx + (100 * 1024 + 100) * 2], 0xf800   ; red
+    mov word [ebp + (100 * 1024 + 100) * 2], 0xf800   ; red
+    ; On the Cirrus (SR6 = 12h unlocks its extensions and reads back 12h): a system-to-
+    ; screen blit of 4x2 green pixels to (200, 200), its 16 bytes of data written by the
+    ; CPU to the frame buffer's first page, which the CPU has just mapped for writing (the
+    ; store of the fill colour right before). While the blit takes data, such writes must
+    ; reach the blitter, not video memory: pixels (0, 0) to (7, 0) stay blue.
+    mov dx, 0x3c4
+    mov ax, 0x1206
+    out dx, ax
+    inc dx
+    in al, dx
+    cmp al, 0x12
+    jne .report
+    mov dword [ebp], 0x001f001f
+    mov dx, 0x3ce
+    mov esi, blit_regs
+.reg:
+    lodsw
+    test ax, ax
+    jz .feed
+    out dx, ax
+    jmp .reg
+.feed:
+    mov eax, 0x07e007e0        ; green, two pixels
+    mov [ebp], eax
+    mov [ebp], eax
+    mov [ebp + 4], eax
+    mov [ebp + 8], eax
+    mov al, 'C'
+    out 0xe9, al
+    mov al, 10
+    out 0xe9, al
+.report:
     mov al, 'B'
     out 0xe9, al
     mov al, 10
@@ -86,6 +120,25 @@ pm:
 .done:
     hlt
     jmp .done
+
+; GR index | value << 8, for the blit; then GR31 = 02h starts it.
+blit_regs:
+    dw 0x0720                  ; width - 1 in bytes: 4 pixels of 2 bytes
+    dw 0x0021
+    dw 0x0122                  ; height - 1
+    dw 0x0023
+    dw 0x0024                  ; destination pitch 2048
+    dw 0x0825
+    dw 0x0026
+    dw 0x0027
+    dw 0x9028                  ; destination (200 * 1024 + 200) * 2 = 64190h
+    dw 0x4129
+    dw 0x062a
+    dw 0x1430                  ; 16 bits per pixel, source from the system
+    dw 0x0d32                  ; copy
+    dw 0x0033
+    dw 0x0231                  ; start
+    dw 0
 
 read_pit:                      ; channel 0's count in eax (latched)
     xor eax, eax
