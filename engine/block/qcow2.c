@@ -405,6 +405,12 @@ static bool overlaps_metadata(Qcow2 *q, uint64_t c)
 
 bool qcow2_alloc(Qcow2 *q, uint64_t n, uint64_t *offset, GError **error)
 {
+    /* Each refcount block sits at the start of the clusters it counts (create_refblock), so
+     * no free run is longer than a block's range minus one. */
+    if (n == 0 || n >= q->rb_entries)
+        return qcow2_err(q, error, "cannot allocate %" G_GUINT64_FORMAT " contiguous clusters "
+                         "with %u-bit refcounts and %" G_GUINT64_FORMAT "-byte clusters; use "
+                         "larger clusters or narrower refcounts", n, q->rc_bits, q->cs);
     uint64_t c = q->free_hint, start = c, first_free = UINT64_MAX;
     for (;;) {
         uint64_t ri = c / q->rb_entries;
@@ -676,6 +682,46 @@ static bool write_cluster(Qcow2 *q, uint64_t offset, const uint8_t *data, size_t
     return ok && qcow2_free_entry(q, e, error);
 }
 
+/* Whole new clusters in one L2 table (sequential guest writes, convert): allocated
+ * together, written with one pwrite, their L2 entries set with one pwrite, in that order.
+ * Returns the bytes written, 0 when the fast path does not apply. */
+static size_t write_new_clusters(Qcow2 *q, uint64_t offset, const uint8_t *data, size_t len,
+                                 GError **error, bool *ok)
+{
+    *ok = true;
+    uint64_t gc = offset >> q->cluster_bits;
+    uint64_t idx = gc & (q->l2_entries - 1);
+    uint64_t k = MIN(MIN(len >> q->cluster_bits, q->l2_entries - idx), q->rb_entries / 2);
+    if ((offset & (q->cs - 1)) || k < 2)
+        return 0;
+    uint64_t l2off;
+    uint8_t *t;
+    if (!(*ok = writable_l2(q, gc >> q->l2_bits, &l2off, &t, error)))
+        return 0;
+    uint64_t n = 0;
+    while (n < k) {
+        uint64_t e = q_be64(t + (idx + n) * 8);
+        if (e != 0 && e != QCOW2_OFLAG_ZERO) /* only unallocated or plain zero clusters */
+            break;
+        n++;
+    }
+    if (n < 2)
+        return 0;
+    uint64_t host;
+    if (!(*ok = qcow2_alloc(q, n, &host, error) &&
+                qcow2_fwrite(q, host, data, n << q->cluster_bits, error) &&
+                qcow2_load_l2(q, l2off, &t, error)))
+        return 0;
+    uint8_t *ents = g_malloc(n * 8);
+    for (uint64_t i = 0; i < n; i++)
+        q_put64(ents + i * 8, (host + (i << q->cluster_bits)) | QCOW2_OFLAG_COPIED);
+    *ok = qcow2_fwrite(q, l2off + idx * 8, ents, n * 8, error);
+    if (*ok)
+        memcpy(t + idx * 8, ents, n * 8);
+    g_free(ents);
+    return *ok ? (size_t)(n << q->cluster_bits) : 0;
+}
+
 static bool qcow2_pwrite(HgBlock *b, uint64_t offset, const void *buf, size_t len,
                          GError **error)
 {
@@ -684,6 +730,16 @@ static bool qcow2_pwrite(HgBlock *b, uint64_t offset, const void *buf, size_t le
         return qcow2_corrupt(q, error, "earlier error");
     const uint8_t *p = buf;
     while (len) {
+        bool ok;
+        size_t done = write_new_clusters(q, offset, p, len, error, &ok);
+        if (!ok)
+            return false;
+        if (done) {
+            p += done;
+            offset += done;
+            len -= done;
+            continue;
+        }
         size_t chunk = (size_t)MIN((uint64_t)len, q->cs - (offset & (q->cs - 1)));
         if (!write_cluster(q, offset, p, chunk, error))
             return false;

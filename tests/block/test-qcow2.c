@@ -126,7 +126,8 @@ static void random_run(uint32_t cluster_bits, uint32_t version, uint32_t rc_orde
             uint8_t pat = (uint8_t)g_rand_int(r);
             for (uint64_t i = 0; i < len; i++)
                 buf[i] = (uint8_t)(pat + i * 7 + (i >> 9));
-            g_assert_true(hg_block_pwrite(b, off, buf, len, &e));
+            if (!hg_block_pwrite(b, off, buf, len, &e))
+                g_error("write %" G_GUINT64_FORMAT "+%" G_GUINT64_FORMAT ": %s", off, len, e->message);
             g_assert_no_error(e);
             memcpy(shadow + off, buf, len);
         } else if (op < 80) {
