@@ -387,14 +387,23 @@ static int cmd_convert(int argc, char **argv)
         size_t n = (size_t)MIN((uint64_t)bufsz, size - off);
         if (!(ok = hg_block_pread(src, off, buf, n, &e)))
             break;
-        for (size_t p = 0; ok && p < n; p += unit) {
+        for (size_t p = 0; ok && p < n;) {
             size_t len = MIN(unit, n - p);
-            if (all_zero(buf + p, len))
-                continue; /* the new image reads zeros there already */
-            if (compress && len == unit)
+            if (all_zero(buf + p, len)) {
+                p += len; /* the new image reads zeros there already */
+                continue;
+            }
+            if (compress && len == unit) {
                 ok = hg_qcow2_write_compressed(q, off + p, buf + p, &e);
-            else
-                ok = hg_block_pwrite(dst, off + p, buf + p, len, &e);
+                p += len;
+                continue;
+            }
+            /* A run of non-zero units goes down in one write. */
+            size_t run = len;
+            while (p + run < n && !all_zero(buf + p + run, MIN(unit, n - p - run)))
+                run += MIN(unit, n - p - run);
+            ok = hg_block_pwrite(dst, off + p, buf + p, run, &e);
+            p += run;
         }
     }
     g_free(buf);
