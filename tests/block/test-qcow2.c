@@ -237,6 +237,12 @@ static void random_run(uint32_t cluster_bits, uint32_t version, uint32_t rc_orde
         g_free(name);
     }
     g_unlink(base);
+    for (guint i = 0; i < snaps->len; i++) {
+        Snap *s = snaps->pdata[i];
+        g_free(s->name);
+        g_free(s->data);
+        g_free(s);
+    }
     g_ptr_array_free(snaps, true);
     g_free(base);
     g_free(top);
@@ -546,6 +552,42 @@ static void test_leak_repair(void)
     g_free(p);
 }
 
+/* A refcount below the references (corruption) and a wrong COPIED flag: reported, left
+ * alone by -r leaks, repaired by -r all, and then QEMU agrees. */
+static void test_corruption_repair(void)
+{
+    char *p = make_image("corrupt.qcow2", 12);
+    HgBlock *b = open_ok(p, "qcow2", true);
+    Qcow2 *q = hg_qcow2_from_block(b);
+    uint64_t l2 = q->l1[0] & QCOW2_OFFSET_MASK, rb = q->rt[0];
+    uint8_t *t;
+    GError *e = NULL;
+    g_assert_true(qcow2_load_l2(q, l2, &t, &e));
+    uint64_t data = q_be64(t) & QCOW2_OFFSET_MASK;
+    hg_block_close(b);
+    uint8_t zero[2] = {0, 0};
+    poke(p, rb + 2 * (data >> 12), zero, 2); /* the data cluster's refcount: 1 -> 0 */
+    HgQcow2Check res;
+    GString *log = g_string_new(NULL);
+    for (int fix = 0; fix <= 2; fix++) {
+        b = open_ok(p, "qcow2", fix == 0);
+        g_assert_true(hg_qcow2_check(hg_qcow2_from_block(b), fix, &res, log, &e));
+        g_assert_no_error(e);
+        if (fix < 2) {
+            g_assert_cmpuint(res.corruptions, >=, 2); /* the refcount and the COPIED flag */
+        } else {
+            g_assert_cmpuint(res.corruptions, ==, 0);
+            g_assert_cmpuint(res.corruptions_fixed, >=, 1);
+        }
+        hg_block_close(b);
+    }
+    if (have_qemu())
+        qemu_check_clean(p);
+    g_string_free(log, true);
+    g_unlink(p);
+    g_free(p);
+}
+
 /* ---- Format detection ---- */
 
 static void test_probe_guard(void)
@@ -605,6 +647,7 @@ int main(int argc, char **argv)
     g_test_add_func("/qcow2/qemu-images", test_qemu_images);
     g_test_add_func("/qcow2/hostile", test_hostile);
     g_test_add_func("/qcow2/leak-repair", test_leak_repair);
+    g_test_add_func("/qcow2/corruption-repair", test_corruption_repair);
     g_test_add_func("/qcow2/probe-guard", test_probe_guard);
     g_test_add_func("/qcow2/throwaway-overlay", test_throwaway_overlay);
     int rc = g_test_run();
