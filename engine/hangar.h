@@ -73,6 +73,7 @@ typedef struct HgConfig {
     uint8_t mac[6];    /* all zero: none chosen yet */
     char **usb;        /* USB devices at start ("tablet", "keyboard", "storage:FILE"), or NULL */
     bool snapshot;     /* hard disks run on throw-away qcow2 overlays (hangar-run --snapshot) */
+    char *hda_format, *hdb_format; /* "raw" or "qcow2" as the user said; NULL: detected */
 } HgConfig;
 
 void hg_config_init(HgConfig *cfg);

@@ -52,10 +52,10 @@ const char *hg_block_format(const HgBlock *b)
     return b->drv->name;
 }
 
-HgBlock *hg_block_open_snapshot(const char *filename, GError **error)
+HgBlock *hg_block_open_snapshot(const char *filename, const char *format, GError **error)
 {
     /* The base is opened read-only first so an unusable file gets its own message. */
-    HgBlock *base = hg_block_open(filename, NULL, true, error);
+    HgBlock *base = hg_block_open(filename, format, true, error);
     if (!base)
         return NULL;
     char *abs = g_canonicalize_filename(filename, NULL);

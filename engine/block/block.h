@@ -84,7 +84,7 @@ HgBlock *hg_block_open_qcow2(const char *filename, bool read_only, HgBlockChain 
 const char *hg_block_format(const HgBlock *b);
 /* Opens a throw-away overlay over filename (hangar-run --snapshot): a qcow2 image in the
  * temporary directory, deleted as soon as it is open, so the base image is never written. */
-HgBlock *hg_block_open_snapshot(const char *filename, GError **error);
+HgBlock *hg_block_open_snapshot(const char *filename, const char *format, GError **error);
 void hg_block_close(HgBlock *b);
 
 uint64_t hg_block_size(const HgBlock *b);

@@ -61,7 +61,7 @@ boot() {
     grep -q "^sector: GUEST-WROTE-THIS" "$log" || fail "the sector read back differs"
 }
 
-boot --hda "$work/disk.qcow2"
+boot --hda "$work/disk.qcow2" --hda-format qcow2
 if command -v qemu-img >/dev/null; then
     qemu-img check "$work/disk.qcow2" || fail "qemu-img check found errors"
     qemu-img convert -O raw "$work/disk.qcow2" "$work/out.raw"

@@ -621,7 +621,7 @@ static void test_throwaway_overlay(void)
     char *p = tmp("keep.raw");
     GError *e = NULL;
     g_assert_true(hg_image_create(p, "raw", 1 << 20, NULL, NULL, &e));
-    HgBlock *b = hg_block_open_snapshot(p, &e);
+    HgBlock *b = hg_block_open_snapshot(p, NULL, &e);
     g_assert_no_error(e);
     uint8_t d[1024], z[1024] = {0};
     memset(d, 7, sizeof(d));
@@ -633,6 +633,38 @@ static void test_throwaway_overlay(void)
     hg_block_close(b);
     g_unlink(p);
     g_free(p);
+}
+
+/* machine.ini keeps the disk formats a user gave ([Drives] HDAFormat=, HDBFormat=). */
+static void test_profile_formats(void)
+{
+    char *dir = tmp("profile");
+    g_mkdir(dir, 0700);
+    HgConfig c, d;
+    hg_config_init(&c);
+    hg_config_init(&d);
+    c.hda = tmp("disk.img");
+    c.hda_format = g_strdup("raw");
+    c.hdb = tmp("other.qcow2");
+    c.hdb_format = g_strdup("qcow2");
+    GError *e = NULL;
+    g_assert_true(hg_config_save_profile(&c, dir, &e));
+    g_assert_true(hg_config_load_profile(&d, dir, &e));
+    g_assert_no_error(e);
+    g_assert_cmpstr(d.hda_format, ==, "raw");
+    g_assert_cmpstr(d.hdb_format, ==, "qcow2");
+    char *ini = g_build_filename(dir, "machine.ini", NULL);
+    g_assert_true(g_file_set_contents(ini, "[Machine]\nMemory=64\n[Drives]\nHDAFormat=vmdk\n",
+                                      -1, NULL));
+    g_assert_false(hg_config_load_profile(&d, dir, &e));
+    g_assert_nonnull(strstr(e->message, "HDAFormat=vmdk"));
+    g_clear_error(&e);
+    hg_config_clear(&c);
+    hg_config_clear(&d);
+    g_unlink(ini);
+    g_rmdir(dir);
+    g_free(ini);
+    g_free(dir);
 }
 
 int main(int argc, char **argv)
@@ -650,6 +682,7 @@ int main(int argc, char **argv)
     g_test_add_func("/qcow2/corruption-repair", test_corruption_repair);
     g_test_add_func("/qcow2/probe-guard", test_probe_guard);
     g_test_add_func("/qcow2/throwaway-overlay", test_throwaway_overlay);
+    g_test_add_func("/qcow2/profile-formats", test_profile_formats);
     int rc = g_test_run();
     g_rmdir(tmpdir);
     g_free(tmpdir);
