@@ -282,7 +282,8 @@ static int cmd_check(int argc, char **argv)
     if (!check_format(fmt))
         return usage_error("formats are raw and qcow2");
     GError *e = NULL;
-    HgBlock *b = hg_block_open(argv[optind], fmt, fix == 0, &e);
+    HgBlockChain chain = {.repair = true};
+    HgBlock *b = hg_block_open_chain(argv[optind], fmt, fix == 0, &chain, &e);
     if (!b)
         return fail(e);
     Qcow2 *q = hg_qcow2_from_block(b);

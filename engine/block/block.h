@@ -71,6 +71,7 @@ HgBlock *hg_block_open(const char *filename, const char *format, bool read_only,
 HgBlock *hg_block_open_raw(const char *filename, bool read_only, GError **error);
 /* Driver entry points with the backing chain walked so far (loop and depth detection). */
 typedef struct HgBlockChain {
+    bool repair; /* hangar-img check -r: open images marked dirty or corrupt writable */
     int depth;
     uint64_t dev[32], ino[32];
 } HgBlockChain;

@@ -7,6 +7,8 @@
  * that disagrees with a refcount of 1, is a corruption. */
 #include "qcow2.h"
 
+#include <unistd.h>
+
 typedef struct Refs {
     uint32_t *n;
     uint64_t len;
@@ -214,5 +216,15 @@ bool hg_qcow2_check(Qcow2 *q, int fix, HgQcow2Check *res, GString *log, GError *
     }
     res->total_clusters = (q->size + q->cs - 1) >> q->cluster_bits;
     res->image_end = q->file_size;
+    /* Refcounts rebuilt from the references: a dirty (lazy refcounts) or corrupt mark goes. */
+    if (fix >= 2 && !res->corruptions &&
+        (q->incompat & (QCOW2_INCOMPAT_DIRTY | QCOW2_INCOMPAT_CORRUPT))) {
+        uint8_t be[8];
+        q_put64(be, q->incompat & ~(QCOW2_INCOMPAT_DIRTY | QCOW2_INCOMPAT_CORRUPT));
+        if (fsync(q->fd) != 0 || !qcow2_write_header_field(q, 72, be, 8, error))
+            return false;
+        q->incompat &= ~(QCOW2_INCOMPAT_DIRTY | QCOW2_INCOMPAT_CORRUPT);
+        g_string_append(log, "The image's dirty/corrupt mark was cleared.\n");
+    }
     return true;
 }

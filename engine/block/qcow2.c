@@ -1144,7 +1144,7 @@ HgBlock *hg_block_open_qcow2(const char *filename, bool read_only, HgBlockChain 
     if (!ok)
         goto fail;
     b->size = q->size;
-    if (!read_only) {
+    if (!read_only && !(chain->repair && chain->depth == 0)) {
         if (q->incompat & QCOW2_INCOMPAT_CORRUPT) {
             open_fail(q, error, "the image is marked corrupt; repair it with "
                       "'hangar-img check -r all' or open it read-only");
@@ -1155,6 +1155,8 @@ HgBlock *hg_block_open_qcow2(const char *filename, bool read_only, HgBlockChain 
                       "with 'hangar-img check -r all' first");
             goto fail;
         }
+    }
+    if (!read_only) {
         q->read_only = false;
         /* Unknown autoclear features (bitmaps) are invalid once we have written. */
         if (q->autoclear) {

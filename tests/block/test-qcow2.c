@@ -583,6 +583,22 @@ static void test_corruption_repair(void)
     }
     if (have_qemu())
         qemu_check_clean(p);
+    /* An image marked dirty (QEMU's lazy refcounts, killed) or corrupt: refused writable
+     * until check -r all has rebuilt the refcounts and cleared the mark. */
+    for (int bit = 0; bit < 2; bit++) {
+        uint8_t be[8];
+        q_put64(be, 1ull << bit);
+        poke(p, 72, be, 8);
+        expect_refused(p, "check -r all");
+        HgBlockChain chain = {.repair = true};
+        b = hg_block_open_chain(p, NULL, false, &chain, &e);
+        g_assert_no_error(e);
+        g_assert_true(hg_qcow2_check(hg_qcow2_from_block(b), 2, &res, log, &e));
+        g_assert_no_error(e);
+        hg_block_close(b);
+        b = open_ok(p, NULL, false);
+        hg_block_close(b);
+    }
     g_string_free(log, true);
     g_unlink(p);
     g_free(p);
