@@ -100,7 +100,8 @@ def guest_bench(run, cache, work):
     subprocess.run([os.path.join(BOOT_DIR, 'mkinitramfs.sh'), os.path.join(cache, 'busybox'),
                     script, initrd, os.path.join(cache, 'modules')] + MODULES, check=True)
     results = {}
-    for fmt in ('raw', 'qcow2'):
+    # Each format twice, alternating; the better run of each counts (shared machines).
+    for fmt in ('raw', 'qcow2', 'raw', 'qcow2'):
         disk = os.path.join(work, 'disk.' + fmt)
         subprocess.run([HANGAR_IMG, 'create', '-f', fmt, disk, f'{IO_MIB + 16}M'], check=True,
                        stdout=subprocess.DEVNULL)
@@ -113,7 +114,9 @@ def guest_bench(run, cache, work):
             print(f'guest on {fmt}: no result\n' + out[-2000:])
             return 1
         w, r = (x.split('=')[1].split(',') for x in line[0].split()[1:])
-        results[fmt] = (float(w[1]) - float(w[0]), float(r[1]) - float(r[0]))
+        t = (float(w[1]) - float(w[0]), float(r[1]) - float(r[0]))
+        old = results.get(fmt, t)
+        results[fmt] = (min(old[0], t[0]), min(old[1], t[1]))
         os.unlink(disk)
     print(f'guest sequential I/O, {IO_MIB} MiB with dd bs=1M (guest seconds):')
     print(f'  {"":8} {"raw":>8} {"qcow2":>8} {"qcow2/raw":>10}')
