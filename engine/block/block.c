@@ -164,6 +164,11 @@ bool hg_block_discard(HgBlock *b, uint64_t offset, uint64_t len, GError **error)
         return true;
     if (b->drv->discard)
         return b->drv->discard(b, offset, len, error);
+    return hg_block_write_zeros(b, offset, len, error);
+}
+
+bool hg_block_write_zeros(HgBlock *b, uint64_t offset, uint64_t len, GError **error)
+{
     uint8_t *z = g_malloc0(65536);
     bool ok = true;
     while (ok && len) {

@@ -97,6 +97,8 @@ const char *hg_block_filename(const HgBlock *b);
 bool hg_block_pread(HgBlock *b, uint64_t offset, void *buf, size_t len, GError **error);
 bool hg_block_pwrite(HgBlock *b, uint64_t offset, const void *buf, size_t len, GError **error);
 bool hg_block_flush(HgBlock *b, GError **error);
+/* Writes zeros over the range through the driver (the fallback of discards). */
+bool hg_block_write_zeros(HgBlock *b, uint64_t offset, uint64_t len, GError **error);
 /* Afterwards the range reads as zeros; unused clusters of an image go back to it. */
 bool hg_block_discard(HgBlock *b, uint64_t offset, uint64_t len, GError **error);
 

@@ -81,16 +81,7 @@ static bool raw_discard(HgBlock *b, uint64_t offset, uint64_t len, GError **erro
                   (off_t)len) == 0)
         return true;
     /* No hole punching here (block device, old file system): write zeros. */
-    uint8_t *z = g_malloc0(65536);
-    bool ok = true;
-    while (ok && len) {
-        size_t n = (size_t)MIN(len, 65536);
-        ok = raw_pwrite(b, offset, z, n, error);
-        offset += n;
-        len -= n;
-    }
-    g_free(z);
-    return ok;
+    return hg_block_write_zeros(b, offset, len, error);
 }
 
 static bool raw_flush(HgBlock *b, GError **error)

@@ -102,7 +102,8 @@ qcheck over.qcow2
 "$img" create -f qcow2 -o cluster_size=512 small.qcow2 64K >/dev/null
 qemu-io -c 'write -P 0x44 0 64k' small.qcow2 >/dev/null
 "$img" resize small.qcow2 +10M >/dev/null
-qemu-img info small.qcow2 | grep -q "virtual size: 10.1 MiB" || fail "resize: $(qemu-img info small.qcow2)"
+qemu-img info small.qcow2 | grep -q "virtual size: 10.1 MiB" ||
+    fail "resize: $(qemu-img info small.qcow2)"
 qemu-io -c 'read -P 0x44 0 64k' -c 'read -P 0 64k 10M' small.qcow2 | grep -q "failed" &&
     fail "resize lost data or grew with garbage"
 qcheck small.qcow2

@@ -34,7 +34,8 @@ dd if=/tmp/d of=/dev/sda bs=64k seek=16 2>/dev/null
 printf 'GUEST-WROTE-THIS' | dd of=/dev/sda bs=512 seek=30000 conv=sync 2>/dev/null
 sync
 echo 3 > /proc/sys/vm/drop_caches
-echo "disk md5: \$(dd if=/dev/sda bs=1M skip=1 count=2 2>/dev/null | head -c \$(wc -c < /tmp/d) | md5sum)"
+n=\$(wc -c < /tmp/d)
+echo "disk md5: \$(dd if=/dev/sda bs=1M skip=1 count=2 2>/dev/null | head -c \$n | md5sum)"
 echo "sector: \$(dd if=/dev/sda bs=512 skip=30000 count=1 2>/dev/null | head -c 16)"
 SCRIPT
 # shellcheck disable=SC2086

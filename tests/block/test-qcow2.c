@@ -74,8 +74,8 @@ static void assert_reads(HgBlock *b, uint64_t off, const uint8_t *want, size_t l
         size_t i = 0;
         while (buf[i] == want[i])
             i++;
-        g_error("%s: byte %" G_GUINT64_FORMAT " is %#x, shadow says %#x",
-                hg_block_filename(b), off + i, buf[i], want[i]);
+        g_error("%s: byte %" G_GUINT64_FORMAT " is %#x, shadow says %#x", hg_block_filename(b),
+                off + i, buf[i], want[i]);
     }
     g_free(buf);
 }
@@ -96,8 +96,8 @@ typedef struct Snap {
     uint8_t *data;
 } Snap;
 
-static void random_run(uint32_t cluster_bits, uint32_t version, uint32_t rc_order,
-                       uint64_t size, int rounds, bool raw_base)
+static void random_run(uint32_t cluster_bits, uint32_t version, uint32_t rc_order, uint64_t size,
+                       int rounds, bool raw_base)
 {
     GRand *r = g_rand_new_with_seed((guint32)(cluster_bits * 131 + version * 7 + rc_order));
     uint8_t *shadow = g_malloc0(size);
@@ -106,8 +106,7 @@ static void random_run(uint32_t cluster_bits, uint32_t version, uint32_t rc_orde
     if (raw_base) {
         g_assert_true(hg_image_create(base, "raw", size, NULL, NULL, &e));
     } else {
-        g_assert_true(hg_qcow2_create(base, size, NULL, NULL, cluster_bits, version, rc_order,
-                                      &e));
+        g_assert_true(hg_qcow2_create(base, size, NULL, NULL, cluster_bits, version, rc_order, &e));
     }
     g_assert_no_error(e);
     char *top = g_strdup(base);
@@ -127,7 +126,8 @@ static void random_run(uint32_t cluster_bits, uint32_t version, uint32_t rc_orde
             for (uint64_t i = 0; i < len; i++)
                 buf[i] = (uint8_t)(pat + i * 7 + (i >> 9));
             if (!hg_block_pwrite(b, off, buf, len, &e))
-                g_error("write %" G_GUINT64_FORMAT "+%" G_GUINT64_FORMAT ": %s", off, len, e->message);
+                g_error("write %" G_GUINT64_FORMAT "+%" G_GUINT64_FORMAT ": %s", off, len,
+                        e->message);
             g_assert_no_error(e);
             memcpy(shadow + off, buf, len);
         } else if (op < 80) {
@@ -174,8 +174,7 @@ static void random_run(uint32_t cluster_bits, uint32_t version, uint32_t rc_orde
             char *name = g_strdup_printf("overlay%d.qcow2", ++overlays);
             char *path = tmp(name);
             const char *bf = g_strrstr(top, "/") + 1;
-            g_assert_true(hg_qcow2_create(path, 0, bf, NULL, cluster_bits, version, rc_order,
-                                          &e));
+            g_assert_true(hg_qcow2_create(path, 0, bf, NULL, cluster_bits, version, rc_order, &e));
             g_assert_no_error(e);
             g_free(top);
             g_free(name);
@@ -295,16 +294,22 @@ static void test_qemu_images(void)
     char *base = tmp("q-base.qcow2"), *ov = tmp("q-ov.qcow2"), *ref = tmp("q-ref.raw");
     char *src = tmp("q-src.raw"), *comp = tmp("q-comp.qcow2");
     g_assert_cmpint(run(NULL, "qemu-img create -q -f qcow2 -o compat=0.10 %s 8M", base), ==, 0);
-    g_assert_cmpint(run(NULL, "qemu-io -c 'write -P 0x5a 0 1M' -c 'write -P 0x11 3M 70k' %s",
-                        base), ==, 0);
+    g_assert_cmpint(run(NULL, "qemu-io -c 'write -P 0x5a 0 1M' -c 'write -P 0x11 3M 70k' %s", base),
+                    ==, 0);
     g_assert_cmpint(run(NULL, "qemu-img create -q -f qcow2 -b %s -F qcow2 %s", base, ov), ==, 0);
-    g_assert_cmpint(run(NULL, "qemu-io -c 'write -P 0x77 512k 4k' -c 'write -z 3M 64k' "
-                        "-c 'discard 0 64k' -c 'write -P 0x99 7M 1k' %s", ov), ==, 0);
+    g_assert_cmpint(run(NULL,
+                        "qemu-io -c 'write -P 0x77 512k 4k' -c 'write -z 3M 64k' "
+                        "-c 'discard 0 64k' -c 'write -P 0x99 7M 1k' %s",
+                        ov),
+                    ==, 0);
     g_assert_cmpint(run(NULL, "qemu-img snapshot -c one %s", ov), ==, 0);
     g_assert_cmpint(run(NULL, "qemu-io -c 'write -P 0x42 5k 9k' %s", ov), ==, 0);
     /* A compressed image: qemu-img convert -c of text-like data. */
-    g_assert_cmpint(run(NULL, "yes hangar | head -c 3000000 > %s && truncate -s 4M %s && "
-                        "qemu-img convert -c -f raw -O qcow2 %s %s", src, src, src, comp), ==, 0);
+    g_assert_cmpint(run(NULL,
+                        "yes hangar | head -c 3000000 > %s && truncate -s 4M %s && "
+                        "qemu-img convert -c -f raw -O qcow2 %s %s",
+                        src, src, src, comp),
+                    ==, 0);
     const char *imgs[] = {base, ov, comp};
     for (int i = 0; i < 3; i++) {
         g_assert_cmpint(run(NULL, "qemu-img convert -O raw %s %s", imgs[i], ref), ==, 0);
@@ -329,8 +334,11 @@ static void test_qemu_images(void)
     hg_block_close(b);
     qemu_check_clean(ov);
     char *out;
-    g_assert_cmpint(run(&out, "qemu-io -c 'read -P 0xc3 12345 3000' -c 'read -P 0x77 512k 4k' "
-                        "-c 'read -P 0 3M 64k' -c 'read -P 0 0 12345' %s", ov), ==, 0);
+    g_assert_cmpint(run(&out,
+                        "qemu-io -c 'read -P 0xc3 12345 3000' -c 'read -P 0x77 512k 4k' "
+                        "-c 'read -P 0 3M 64k' -c 'read -P 0 0 12345' %s",
+                        ov),
+                    ==, 0);
     g_assert_null(strstr(out, "Pattern verification failed"));
     g_free(out);
     char *names[] = {base, ov, ref, src, comp};
@@ -393,14 +401,14 @@ static void test_hostile(void)
     } cases[] = {
         {4, 4, 7, "version 7"},
         {20, 4, 31, "cluster size"},
-        {24, 8, 1ull << 62, "too large"},                   /* virtual size */
-        {36, 4, 0x7fffffff, "L1 table"},                   /* L1 past memory */
-        {36, 4, 200000, "L1 table"},                       /* L1 past the file */
+        {24, 8, 1ull << 62, "too large"}, /* virtual size */
+        {36, 4, 0x7fffffff, "L1 table"},  /* L1 past memory */
+        {36, 4, 200000, "L1 table"},      /* L1 past the file */
         {40, 8, 1ull << 40, "L1 table"},
-        {40, 8, 0x10200, "L1 table"},                      /* unaligned */
+        {40, 8, 0x10200, "L1 table"}, /* unaligned */
         {48, 8, 1ull << 40, "refcount table"},
         {56, 4, 100000, "refcount table"},
-        {60, 4, 3, "snapshot"},                            /* table offset 0 */
+        {60, 4, 3, "snapshot"}, /* table offset 0 */
         {72, 8, 1ull << 20, "incompatible"},
         {96, 4, 9, "refcount width"},
         {100, 4, 65536 * 2, "header length"},
@@ -670,8 +678,8 @@ static void test_profile_formats(void)
     g_assert_cmpstr(d.hda_format, ==, "raw");
     g_assert_cmpstr(d.hdb_format, ==, "qcow2");
     char *ini = g_build_filename(dir, "machine.ini", NULL);
-    g_assert_true(g_file_set_contents(ini, "[Machine]\nMemory=64\n[Drives]\nHDAFormat=vmdk\n",
-                                      -1, NULL));
+    g_assert_true(
+        g_file_set_contents(ini, "[Machine]\nMemory=64\n[Drives]\nHDAFormat=vmdk\n", -1, NULL));
     g_assert_false(hg_config_load_profile(&d, dir, &e));
     g_assert_nonnull(strstr(e->message, "HDAFormat=vmdk"));
     g_clear_error(&e);
