@@ -62,6 +62,14 @@ qemu-io -f raw -c 'write -P 0x61 0 2M' -c 'write -P 0x62 6M 100k' base.raw >/dev
 qemu-img info over.qcow2 | grep -q "backing file format: raw" || fail "qemu-img: backing format"
 qemu-io -c 'write -P 0x71 1M 64k' -c 'write -z 6M 64k' over.qcow2 >/dev/null
 qcheck over.qcow2
+# An overlay larger than its base reads zeros past the base's end; a chain of three.
+"$img" create -f qcow2 -b base.raw -F raw wide.qcow2 20M >/dev/null
+"$img" create -f qcow2 -b wide.qcow2 top.qcow2 >/dev/null
+qemu-io -c 'write -P 0x66 7M 2M' top.qcow2 >/dev/null
+qemu-img convert -O raw top.qcow2 top-q.raw
+"$img" convert -O raw top.qcow2 top-h.raw
+cmp top-q.raw top-h.raw || fail "a chain of three reads differently from qemu-img"
+qcheck top.qcow2
 # Snapshots: made by us, seen and applied by QEMU and by us.
 "$img" snapshot -c before over.qcow2
 qemu-img snapshot -l over.qcow2 | grep -q " before " || fail "qemu-img does not list it"
