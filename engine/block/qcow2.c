@@ -294,6 +294,9 @@ bool qcow2_update_refcount(Qcow2 *q, uint64_t first, uint64_t n, int64_t delta, 
             rc_set(q, blk, idx + k, v);
             if (v == 0) {
                 qcow2_cache_forget(q, (first + k) << q->cluster_bits);
+                /* The partly filled cluster of compressed writes is gone: start a new one. */
+                if (q->cfree && q->cfree >> q->cluster_bits == first + k)
+                    q->cfree = 0;
                 if (first + k < q->free_hint)
                     q->free_hint = first + k;
             }
