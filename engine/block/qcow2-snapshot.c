@@ -498,7 +498,7 @@ bool hg_qcow2_write_compressed(Qcow2 *q, uint64_t guest_offset, const uint8_t *d
     }
     bool ok = true;
     uint64_t off = q->cfree;
-    if (!off || (off & (q->cs - 1)) + clen > q->cs) {
+    if (!off || !(off & (q->cs - 1)) || (off & (q->cs - 1)) + clen > q->cs) {
         ok = qcow2_alloc(q, 1, &off, error);
     } else {
         ok = qcow2_update_refcount(q, off >> q->cluster_bits, 1, 1, error);
