@@ -405,9 +405,20 @@ static int cmd_convert(int argc, char **argv)
     size_t unit = q ? (size_t)q->cs : 65536;
     size_t bufsz = MAX(unit, (size_t)2 << 20);
     uint8_t *buf = g_malloc(bufsz);
-    for (uint64_t off = 0; ok && off < size; off += bufsz) {
-        size_t n = (size_t)MIN((uint64_t)bufsz, size - off);
-        if (!(ok = hg_block_pread(src, off, buf, n, &e)))
+    for (uint64_t off = 0, n; ok && off < size; off += n) {
+        /* Whole units that surely read as zeros are skipped without reading them. */
+        bool data;
+        uint64_t pnum;
+        n = MIN((uint64_t)bufsz, size - off);
+        if (!(ok = hg_block_data_status(src, off, n, &data, &pnum, &e)))
+            break;
+        if (!data && pnum >= unit) {
+            n = pnum - pnum % unit;
+            continue;
+        }
+        if (data && pnum < n)
+            n = MIN(n, (pnum + unit - 1) / unit * unit);
+        if (!(ok = hg_block_pread(src, off, buf, (size_t)n, &e)))
             break;
         for (size_t p = 0; ok && p < n;) {
             size_t len = MIN(unit, n - p);

@@ -167,6 +167,16 @@ bool hg_block_discard(HgBlock *b, uint64_t offset, uint64_t len, GError **error)
     return hg_block_write_zeros(b, offset, len, error);
 }
 
+bool hg_block_data_status(HgBlock *b, uint64_t offset, uint64_t len, bool *data, uint64_t *pnum,
+                          GError **error)
+{
+    *data = true;
+    *pnum = len;
+    if (len == 0 || !b->drv->data_status || offset >= b->size)
+        return true;
+    return b->drv->data_status(b, offset, MIN(len, b->size - offset), data, pnum, error);
+}
+
 bool hg_block_write_zeros(HgBlock *b, uint64_t offset, uint64_t len, GError **error)
 {
     uint8_t *z = g_malloc0(65536);

@@ -49,6 +49,10 @@ typedef struct HgBlockDriver {
     /* Optional: afterwards [offset, offset+len) reads as zeros (block.c writes zeros when a
      * driver has none). */
     bool (*discard)(HgBlock *b, uint64_t offset, uint64_t len, GError **error);
+    /* Optional: whether [offset, offset+*pnum) may hold data (false: it reads as zeros);
+     * sets *pnum to the length, at most len, that has the same answer. */
+    bool (*data_status)(HgBlock *b, uint64_t offset, uint64_t len, bool *data, uint64_t *pnum,
+                        GError **error);
     void (*close)(HgBlock *b);
 } HgBlockDriver;
 
@@ -97,6 +101,11 @@ const char *hg_block_filename(const HgBlock *b);
 bool hg_block_pread(HgBlock *b, uint64_t offset, void *buf, size_t len, GError **error);
 bool hg_block_pwrite(HgBlock *b, uint64_t offset, const void *buf, size_t len, GError **error);
 bool hg_block_flush(HgBlock *b, GError **error);
+/* Whether [offset, offset+*pnum) may hold data or surely reads as zeros (holes of raw
+ * files, unallocated and zero clusters of qcow2 chains); *pnum is at most len. Lets convert
+ * skip what it need not read. */
+bool hg_block_data_status(HgBlock *b, uint64_t offset, uint64_t len, bool *data, uint64_t *pnum,
+                          GError **error);
 /* Writes zeros over the range through the driver (the fallback of discards). */
 bool hg_block_write_zeros(HgBlock *b, uint64_t offset, uint64_t len, GError **error);
 /* Afterwards the range reads as zeros; unused clusters of an image go back to it. */

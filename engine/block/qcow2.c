@@ -797,6 +797,41 @@ static bool qcow2_discard(HgBlock *b, uint64_t offset, uint64_t len, GError **er
     return true;
 }
 
+/* Unallocated clusters ask the backing file; zero clusters read as zeros. */
+static bool qcow2_data_status(HgBlock *b, uint64_t offset, uint64_t len, bool *data,
+                              uint64_t *pnum, GError **error)
+{
+    Qcow2 *q = b->priv;
+    uint64_t done = 0;
+    bool first = true, state = true;
+    while (done < len) {
+        uint64_t off = offset + done;
+        uint64_t chunk = MIN(len - done, q->cs - (off & (q->cs - 1)));
+        uint64_t e;
+        if (!get_entry(q, off >> q->cluster_bits, &e, error))
+            return false;
+        bool d;
+        if (e & QCOW2_OFLAG_ZERO && !(e & QCOW2_OFLAG_COMPRESSED)) {
+            d = false;
+        } else if (e) {
+            d = true;
+        } else if (!q->backing) {
+            d = false;
+        } else {
+            if (!hg_block_data_status(q->backing, off, chunk, &d, &chunk, error))
+                return false;
+        }
+        if (!first && d != state)
+            break;
+        state = d;
+        first = false;
+        done += chunk;
+    }
+    *data = state;
+    *pnum = done;
+    return true;
+}
+
 static bool qcow2_flush(HgBlock *b, GError **error)
 {
     Qcow2 *q = b->priv;
@@ -847,6 +882,7 @@ static const HgBlockDriver qcow2_driver = {
     .pwrite = qcow2_pwrite,
     .flush = qcow2_flush,
     .discard = qcow2_discard,
+    .data_status = qcow2_data_status,
     .close = qcow2_close,
 };
 

@@ -84,6 +84,27 @@ static bool raw_discard(HgBlock *b, uint64_t offset, uint64_t len, GError **erro
     return hg_block_write_zeros(b, offset, len, error);
 }
 
+static bool raw_data_status(HgBlock *b, uint64_t offset, uint64_t len, bool *data,
+                            uint64_t *pnum, GError **error)
+{
+    (void)error;
+    off_t d = lseek(raw_fd(b), (off_t)offset, SEEK_DATA);
+    if (d < 0) { /* ENXIO: only a hole up to the end; other errors: say data */
+        *data = errno != ENXIO;
+        *pnum = len;
+        return true;
+    }
+    if ((uint64_t)d > offset) {
+        *data = false;
+        *pnum = MIN(len, (uint64_t)d - offset);
+        return true;
+    }
+    off_t h = lseek(raw_fd(b), (off_t)offset, SEEK_HOLE);
+    *data = true;
+    *pnum = h > (off_t)offset ? MIN(len, (uint64_t)h - offset) : len;
+    return true;
+}
+
 static bool raw_flush(HgBlock *b, GError **error)
 {
     if (fdatasync(raw_fd(b)) < 0 && errno != EINVAL) {
@@ -107,6 +128,7 @@ static const HgBlockDriver raw_driver = {
     .pwrite = raw_pwrite,
     .flush = raw_flush,
     .discard = raw_discard,
+    .data_status = raw_data_status,
     .close = raw_close,
 };
 
