@@ -798,18 +798,25 @@ static bool qcow2_discard(HgBlock *b, uint64_t offset, uint64_t len, GError **er
 }
 
 /* Unallocated clusters ask the backing file; zero clusters read as zeros. */
-static bool qcow2_data_status(HgBlock *b, uint64_t offset, uint64_t len, bool *data,
-                              uint64_t *pnum, GError **error)
+static bool qcow2_data_status(HgBlock *b, uint64_t offset, uint64_t len, bool *data, uint64_t *pnum,
+                              GError **error)
 {
     Qcow2 *q = b->priv;
     uint64_t done = 0;
     bool first = true, state = true;
-    while (done < len) {
+    /* A bounded look: callers ask again from where the answer stops. */
+    for (int steps = 0; done < len && steps < 65536; steps++) {
         uint64_t off = offset + done;
         uint64_t chunk = MIN(len - done, q->cs - (off & (q->cs - 1)));
-        uint64_t e;
-        if (!get_entry(q, off >> q->cluster_bits, &e, error))
+        uint64_t l1i = off >> (q->cluster_bits + q->l2_bits), e;
+        if (l1i >= q->l1_size || !(q->l1[l1i] & QCOW2_OFFSET_MASK)) {
+            /* No L2 table: the whole table's range is the backing file's (or zeros). */
+            uint64_t span = (q->cs << q->l2_bits) - (off & ((q->cs << q->l2_bits) - 1));
+            chunk = MIN(len - done, span);
+            e = 0;
+        } else if (!get_entry(q, off >> q->cluster_bits, &e, error)) {
             return false;
+        }
         bool d;
         if (e & QCOW2_OFLAG_ZERO && !(e & QCOW2_OFLAG_COMPRESSED)) {
             d = false;
