@@ -14,8 +14,9 @@
  *   tables that move (L1 on growth, refcount table, snapshot table): the new copy is written
  *   in full, then the header fields that name it in one pwrite, then the old copy freed.
  * Every metadata change is written through immediately (no write-back cache), so the order
- * of the system calls is the order on disk for a killed process; a flush (fdatasync) from
- * the guest makes it durable against power loss. Snapshot create/apply/delete change
+ * of the system calls is the order on disk for a killed process. Against power loss only
+ * what a guest flush (fdatasync) covered is safe: there are no write barriers between the
+ * steps, so metadata written after the last flush may reach the disk out of order. Snapshot create/apply/delete change
  * refcounts and COPIED flags of many tables and are done by hangar-img on an image no
  * machine is running: an interruption there can leave flags a check -r all repairs. */
 #pragma once
