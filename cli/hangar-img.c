@@ -69,12 +69,31 @@ static bool parse_size(const char *s, uint64_t *out)
         return false;
     uint64_t mul = 1;
     switch (*end) {
-    case 'k': case 'K': mul = 1ull << 10; end++; break;
-    case 'M': mul = 1ull << 20; end++; break;
-    case 'G': mul = 1ull << 30; end++; break;
-    case 'T': mul = 1ull << 40; end++; break;
-    case 'P': mul = 1ull << 50; end++; break;
-    case 'E': mul = 1ull << 60; end++; break;
+    case 'k':
+    case 'K':
+        mul = 1ull << 10;
+        end++;
+        break;
+    case 'M':
+        mul = 1ull << 20;
+        end++;
+        break;
+    case 'G':
+        mul = 1ull << 30;
+        end++;
+        break;
+    case 'T':
+        mul = 1ull << 40;
+        end++;
+        break;
+    case 'P':
+        mul = 1ull << 50;
+        end++;
+        break;
+    case 'E':
+        mul = 1ull << 60;
+        end++;
+        break;
     default: break;
     }
     if (*end == 'B' && mul > 1)
@@ -174,12 +193,13 @@ static int cmd_create(int argc, char **argv)
     Qopts o = {16, 3, 4};
     if (!parse_opts(opts, &o) || (opts && strcmp(fmt, "qcow2") != 0))
         return usage_error("bad -o options '%s' (qcow2: cluster_size=SIZE, compat=0.10|1.1, "
-                           "refcount_bits=1..64)", opts);
+                           "refcount_bits=1..64)",
+                           opts);
     GError *e = NULL;
     bool ok;
     if (strcmp(fmt, "qcow2") == 0)
-        ok = hg_qcow2_create(file, size, backing, bfmt, o.cluster_bits, o.version,
-                             o.refcount_order, &e);
+        ok = hg_qcow2_create(file, size, backing, bfmt, o.cluster_bits, o.version, o.refcount_order,
+                             &e);
     else
         ok = hg_image_create(file, fmt, size, backing, bfmt, &e);
     if (!ok)
@@ -204,8 +224,8 @@ static void print_snapshots(const Qcow2 *q)
         char *vm = human(s->vm_state_size);
         uint64_t ms = s->vm_clock_nsec / 1000000;
         printf("%-9s %-16s %8s %19s %02u:%02u:%02u.%03u %10s\n", s->id, s->name, vm, date,
-               (unsigned)(ms / 3600000), (unsigned)(ms / 60000 % 60),
-               (unsigned)(ms / 1000 % 60), (unsigned)(ms % 1000), "--");
+               (unsigned)(ms / 3600000), (unsigned)(ms / 60000 % 60), (unsigned)(ms / 1000 % 60),
+               (unsigned)(ms % 1000), "--");
         g_free(vm);
     }
 }
@@ -282,7 +302,8 @@ static int cmd_check(int argc, char **argv)
     if (!check_format(fmt))
         return usage_error("formats are raw and qcow2");
     GError *e = NULL;
-    HgBlock *b = hg_block_open(argv[optind], fmt, fix == 0, &e);
+    HgBlockChain chain = {.repair = true};
+    HgBlock *b = hg_block_open_chain(argv[optind], fmt, fix == 0, &chain, &e);
     if (!b)
         return fail(e);
     Qcow2 *q = hg_qcow2_from_block(b);
@@ -323,9 +344,9 @@ static int cmd_check(int argc, char **argv)
                "compressed clusters\n",
                r.allocated_clusters, r.total_clusters,
                100.0 * (double)r.allocated_clusters / (double)r.total_clusters,
-               r.allocated_clusters ? 100.0 * (double)r.compressed_clusters /
-                                          (double)r.allocated_clusters
-                                    : 0.0);
+               r.allocated_clusters
+                   ? 100.0 * (double)r.compressed_clusters / (double)r.allocated_clusters
+                   : 0.0);
     printf("Image end offset: %" G_GUINT64_FORMAT "\n", r.image_end);
     hg_block_close(b);
     return r.corruptions ? 2 : r.leaks ? 3 : 0;
@@ -349,7 +370,8 @@ static int cmd_convert(int argc, char **argv)
         case 'f': fmt = optarg; break;
         case 'O': ofmt = optarg; break;
         case 'o': opts = optarg; break;
-        case 'p': case 'q': break;
+        case 'p':
+        case 'q': break;
         default: return usage_error("unknown option");
         }
     }
@@ -383,18 +405,38 @@ static int cmd_convert(int argc, char **argv)
     size_t unit = q ? (size_t)q->cs : 65536;
     size_t bufsz = MAX(unit, (size_t)2 << 20);
     uint8_t *buf = g_malloc(bufsz);
-    for (uint64_t off = 0; ok && off < size; off += bufsz) {
-        size_t n = (size_t)MIN((uint64_t)bufsz, size - off);
-        if (!(ok = hg_block_pread(src, off, buf, n, &e)))
+    for (uint64_t off = 0, n; ok && off < size; off += n) {
+        /* Whole units that surely read as zeros are skipped without reading them. */
+        bool data;
+        uint64_t pnum;
+        n = MIN((uint64_t)bufsz, size - off);
+        if (!(ok = hg_block_data_status(src, off, n, &data, &pnum, &e)))
             break;
-        for (size_t p = 0; ok && p < n; p += unit) {
+        if (!data && pnum >= unit) {
+            n = pnum - pnum % unit;
+            continue;
+        }
+        if (data && pnum < n)
+            n = MIN(n, (pnum + unit - 1) / unit * unit);
+        if (!(ok = hg_block_pread(src, off, buf, (size_t)n, &e)))
+            break;
+        for (size_t p = 0; ok && p < n;) {
             size_t len = MIN(unit, n - p);
-            if (all_zero(buf + p, len))
-                continue; /* the new image reads zeros there already */
-            if (compress && len == unit)
+            if (all_zero(buf + p, len)) {
+                p += len; /* the new image reads zeros there already */
+                continue;
+            }
+            if (compress && len == unit) {
                 ok = hg_qcow2_write_compressed(q, off + p, buf + p, &e);
-            else
-                ok = hg_block_pwrite(dst, off + p, buf + p, len, &e);
+                p += len;
+                continue;
+            }
+            /* A run of non-zero units goes down in one write. */
+            size_t run = len;
+            while (p + run < n && !all_zero(buf + p + run, MIN(unit, n - p - run)))
+                run += MIN(unit, n - p - run);
+            ok = hg_block_pwrite(dst, off + p, buf + p, run, &e);
+            p += run;
         }
     }
     g_free(buf);
@@ -412,7 +454,10 @@ static int cmd_snapshot(int argc, char **argv)
     const char *name = NULL;
     while ((c = getopt_long(argc, argv, "lc:a:d:f:q", long_opts, NULL)) != -1) {
         switch (c) {
-        case 'l': case 'c': case 'a': case 'd':
+        case 'l':
+        case 'c':
+        case 'a':
+        case 'd':
             if (op)
                 return usage_error("give one of -l, -c, -a, -d");
             op = c;
@@ -438,8 +483,10 @@ static int cmd_snapshot(int argc, char **argv)
     bool ok = true;
     if (!q) {
         hg_block_close(b);
-        fprintf(stderr, "hangar-img snapshot: %s is not a qcow2 image; only qcow2 images hold "
-                "snapshots\n", argv[optind]);
+        fprintf(stderr,
+                "hangar-img snapshot: %s is not a qcow2 image; only qcow2 images hold "
+                "snapshots\n",
+                argv[optind]);
         return 1;
     }
     if (op == 'l')
@@ -468,7 +515,8 @@ static int cmd_rebase(int argc, char **argv)
         case 'b': backing = optarg; break;
         case 'F': bfmt = optarg; break;
         case 'u': unsafe = true; break;
-        case 'p': case 'q': break;
+        case 'p':
+        case 'q': break;
         default: return usage_error("unknown option");
         }
     }
@@ -493,8 +541,8 @@ static int cmd_rebase(int argc, char **argv)
     bool ok = true;
     if (*backing) {
         char *dir = g_path_get_dirname(file);
-        char *path = g_path_is_absolute(backing) ? g_strdup(backing)
-                                                 : g_build_filename(dir, backing, NULL);
+        char *path =
+            g_path_is_absolute(backing) ? g_strdup(backing) : g_build_filename(dir, backing, NULL);
         g_free(dir);
         nb = hg_block_open(path, bfmt, true, &e);
         g_free(path);
@@ -524,8 +572,8 @@ static int cmd_rebase(int argc, char **argv)
         g_free(a);
         g_free(n);
     }
-    ok = ok && hg_qcow2_set_backing(q, *backing ? backing : NULL, bfmt, &e) &&
-         hg_block_flush(b, &e);
+    ok =
+        ok && hg_qcow2_set_backing(q, *backing ? backing : NULL, bfmt, &e) && hg_block_flush(b, &e);
     hg_block_close(nb);
     hg_block_close(b);
     return ok ? 0 : fail(e);
@@ -566,7 +614,7 @@ static int cmd_resize(int argc, char **argv)
     if (size < old && !shrink) {
         hg_block_close(b);
         fprintf(stderr, "hangar-img resize: shrinking loses the data at the end; give "
-                "--shrink if that is what you want\n");
+                        "--shrink if that is what you want\n");
         return 1;
     }
     Qcow2 *q = hg_qcow2_from_block(b);

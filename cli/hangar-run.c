@@ -378,6 +378,7 @@ int main(int argc, char **argv)
 {
     gint memory = -1;
     gchar *bios = NULL, *kernel = NULL, *initrd = NULL, *append = NULL;
+    gchar *hda_format = NULL, *hdb_format = NULL;
     gchar *hda = NULL, *hdb = NULL, *cdrom = NULL, *fda = NULL, *boot = NULL;
     gchar *serial = NULL, *debugcon = NULL, *display = NULL, *clock = NULL, *monitor = NULL;
     gchar *vga = NULL, *loadvm = NULL;
@@ -396,6 +397,10 @@ int main(int argc, char **argv)
         {"append", 0, 0, G_OPTION_ARG_STRING, &append, "Kernel command line", "TEXT"},
         {"hda", 0, 0, G_OPTION_ARG_FILENAME, &hda, "Primary master hard disk image", "FILE"},
         {"hdb", 0, 0, G_OPTION_ARG_FILENAME, &hdb, "Primary slave hard disk image", "FILE"},
+        {"hda-format", 0, 0, G_OPTION_ARG_STRING, &hda_format,
+         "Format of the --hda image: raw or qcow2 (default: detected)", "FMT"},
+        {"hdb-format", 0, 0, G_OPTION_ARG_STRING, &hdb_format,
+         "Format of the --hdb image: raw or qcow2 (default: detected)", "FMT"},
         {"cdrom", 0, 0, G_OPTION_ARG_FILENAME, &cdrom, "CD-ROM image (ISO)", "FILE"},
         {"fda", 0, 0, G_OPTION_ARG_FILENAME, &fda, "Floppy image for drive A", "FILE"},
         {"boot", 0, 0, G_OPTION_ARG_STRING, &boot,
@@ -511,6 +516,15 @@ int main(int argc, char **argv)
     replace(&cfg.append, g_steal_pointer(&append));
     replace(&cfg.hda, g_steal_pointer(&hda));
     replace(&cfg.hdb, g_steal_pointer(&hdb));
+    const char *fmts[2] = {hda_format, hdb_format};
+    for (int i = 0; i < 2; i++)
+        if (fmts[i] && strcmp(fmts[i], "raw") != 0 && strcmp(fmts[i], "qcow2") != 0) {
+            g_set_error(&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                        "--hd%c-format: expected raw or qcow2, not \"%s\"", 'a' + i, fmts[i]);
+            goto err;
+        }
+    replace(&cfg.hda_format, g_steal_pointer(&hda_format));
+    replace(&cfg.hdb_format, g_steal_pointer(&hdb_format));
     replace(&cfg.cdrom, g_steal_pointer(&cdrom));
     replace(&cfg.fda, g_steal_pointer(&fda));
     if (debug_exit)
@@ -658,6 +672,8 @@ done:
     g_free(append);
     g_free(hda);
     g_free(hdb);
+    g_free(hda_format);
+    g_free(hdb_format);
     g_free(cdrom);
     g_free(fda);
     g_free(boot);

@@ -263,11 +263,12 @@ static bool load_firmware(HgBoard *b, GError **error)
 
 /* Disks: hda and hdb on the primary channel, the CD-ROM drive (always there, maybe empty)
  * as the secondary master, where QEMU's "pc" puts them and SeaBIOS looks. */
-static bool attach_disk(HgBoard *b, int channel, int unit, const char *path, GError **error)
+static bool attach_disk(HgBoard *b, int channel, int unit, const char *path, const char *fmt,
+                        GError **error)
 {
     /* With --snapshot the guest writes into a temporary overlay; the image stays as it was. */
-    HgBlock *blk = b->m->cfg.snapshot ? hg_block_open_snapshot(path, error)
-                                      : hg_block_open(path, NULL, false, error);
+    HgBlock *blk = b->m->cfg.snapshot ? hg_block_open_snapshot(path, fmt, error)
+                                      : hg_block_open(path, fmt, false, error);
     if (!blk)
         return false;
     hg_block_set_aio(blk, b->m->aio);
@@ -301,9 +302,9 @@ static bool setup_ide(HgBoard *b, GError **error)
         wm[i] = 0xff;
     hg_pci_set_bar(b->ide_pci, 4, 16, HG_PCI_BAR_IO, hg_ide_bmdma_bar_read,
                    hg_ide_bmdma_bar_write);
-    if (m->cfg.hda && !attach_disk(b, 0, 0, m->cfg.hda, error))
+    if (m->cfg.hda && !attach_disk(b, 0, 0, m->cfg.hda, m->cfg.hda_format, error))
         return false;
-    if (m->cfg.hdb && !attach_disk(b, 0, 1, m->cfg.hdb, error))
+    if (m->cfg.hdb && !attach_disk(b, 0, 1, m->cfg.hdb, m->cfg.hdb_format, error))
         return false;
     HgBlock *cd = NULL;
     if (m->cfg.cdrom) {

@@ -24,6 +24,8 @@ void hg_config_clear(HgConfig *cfg)
     g_free(cfg->append);
     g_free(cfg->hda);
     g_free(cfg->hdb);
+    g_free(cfg->hda_format);
+    g_free(cfg->hdb_format);
     g_free(cfg->cdrom);
     g_free(cfg->fda);
     g_free(cfg->audio);
@@ -45,6 +47,8 @@ void hg_config_copy(HgConfig *dst, const HgConfig *src)
     dst->append = g_strdup(src->append);
     dst->hda = g_strdup(src->hda);
     dst->hdb = g_strdup(src->hdb);
+    dst->hda_format = g_strdup(src->hda_format);
+    dst->hdb_format = g_strdup(src->hdb_format);
     dst->cdrom = g_strdup(src->cdrom);
     dst->fda = g_strdup(src->fda);
     dst->audio = g_strdup(src->audio);
@@ -367,6 +371,17 @@ bool hg_config_load_profile(HgConfig *cfg, const char *dir, GError **error)
     c.append = read_string(kf, "Firmware", "Append");
     c.hda = read_path(kf, "Drives", "HDA", dir);
     c.hdb = read_path(kf, "Drives", "HDB", dir);
+    c.hda_format = read_string(kf, "Drives", "HDAFormat");
+    c.hdb_format = read_string(kf, "Drives", "HDBFormat");
+    const char *fmts[2] = {c.hda_format, c.hdb_format};
+    for (int i = 0; i < 2; i++)
+        if (fmts[i] && strcmp(fmts[i], "raw") != 0 && strcmp(fmts[i], "qcow2") != 0) {
+            g_set_error(error, HG_ERROR, HG_ERROR_CONFIG,
+                        "%s: [Drives] HD%cFormat=%s: expected raw or qcow2", path, 'A' + i,
+                        fmts[i]);
+            hg_config_clear(&c);
+            goto out;
+        }
     c.cdrom = read_path(kf, "Drives", "CDROM", dir);
     c.fda = read_path(kf, "Drives", "FDA", dir);
     c.audio = read_string(kf, "Audio", "Output");
@@ -469,6 +484,10 @@ bool hg_config_save_profile(const HgConfig *cfg, const char *dir, GError **error
     set_or_remove(kf, "Firmware", "Append", cfg->append);
     write_path(kf, "Drives", "HDA", cfg->hda, dir);
     write_path(kf, "Drives", "HDB", cfg->hdb, dir);
+    if (cfg->hda_format)
+        g_key_file_set_string(kf, "Drives", "HDAFormat", cfg->hda_format);
+    if (cfg->hdb_format)
+        g_key_file_set_string(kf, "Drives", "HDBFormat", cfg->hdb_format);
     write_path(kf, "Drives", "CDROM", cfg->cdrom, dir);
     write_path(kf, "Drives", "FDA", cfg->fda, dir);
     char *cards = hg_config_soundhw_string(cfg);

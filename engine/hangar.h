@@ -74,6 +74,7 @@ typedef struct HgConfig {
     char **usb;        /* USB devices at start ("tablet", "keyboard", "storage:FILE"), or NULL */
     char *profile_dir; /* the profile folder this was loaded from (saved states, screenshots) */
     bool snapshot;     /* hard disks run on throw-away qcow2 overlays (hangar-run --snapshot) */
+    char *hda_format, *hdb_format; /* "raw" or "qcow2" as the user said; NULL: detected */
 } HgConfig;
 
 void hg_config_init(HgConfig *cfg);

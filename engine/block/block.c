@@ -58,10 +58,10 @@ const char *hg_block_format(const HgBlock *b)
     return b->drv->name;
 }
 
-HgBlock *hg_block_open_snapshot(const char *filename, GError **error)
+HgBlock *hg_block_open_snapshot(const char *filename, const char *format, GError **error)
 {
     /* The base is opened read-only first so an unusable file gets its own message. */
-    HgBlock *base = hg_block_open(filename, NULL, true, error);
+    HgBlock *base = hg_block_open(filename, format, true, error);
     if (!base)
         return NULL;
     char *abs = g_canonicalize_filename(filename, NULL);
@@ -172,8 +172,26 @@ bool hg_block_discard(HgBlock *b, uint64_t offset, uint64_t len, GError **error)
         return false;
     if (len == 0)
         return true;
+    hg_block_drain(b);
     if (b->drv->discard)
         return b->drv->discard(b, offset, len, error);
+    return hg_block_write_zeros(b, offset, len, error);
+}
+
+bool hg_block_data_status(HgBlock *b, uint64_t offset, uint64_t len, bool *data, uint64_t *pnum,
+                          GError **error)
+{
+    *data = true;
+    *pnum = len;
+    if (len == 0 || !b->drv->data_status || offset >= b->size)
+        return true;
+    hg_block_drain(b);
+    return b->drv->data_status(b, offset, MIN(len, b->size - offset), data, pnum, error);
+}
+
+bool hg_block_write_zeros(HgBlock *b, uint64_t offset, uint64_t len, GError **error)
+{
+    hg_block_drain(b);
     uint8_t *z = g_malloc0(65536);
     bool ok = true;
     while (ok && len) {

@@ -49,6 +49,10 @@ typedef struct HgBlockDriver {
     /* Optional: afterwards [offset, offset+len) reads as zeros (block.c writes zeros when a
      * driver has none). */
     bool (*discard)(HgBlock *b, uint64_t offset, uint64_t len, GError **error);
+    /* Optional: whether [offset, offset+*pnum) may hold data (false: it reads as zeros);
+     * sets *pnum to the length, at most len, that has the same answer. */
+    bool (*data_status)(HgBlock *b, uint64_t offset, uint64_t len, bool *data, uint64_t *pnum,
+                        GError **error);
     void (*close)(HgBlock *b);
 } HgBlockDriver;
 
@@ -72,6 +76,7 @@ HgBlock *hg_block_open(const char *filename, const char *format, bool read_only,
 HgBlock *hg_block_open_raw(const char *filename, bool read_only, GError **error);
 /* Driver entry points with the backing chain walked so far (loop and depth detection). */
 typedef struct HgBlockChain {
+    bool repair; /* hangar-img check -r: open images marked dirty or corrupt writable */
     int depth;
     uint64_t dev[32], ino[32];
 } HgBlockChain;
@@ -85,7 +90,7 @@ HgBlock *hg_block_open_qcow2(const char *filename, bool read_only, HgBlockChain 
 const char *hg_block_format(const HgBlock *b);
 /* Opens a throw-away overlay over filename (hangar-run --snapshot): a qcow2 image in the
  * temporary directory, deleted as soon as it is open, so the base image is never written. */
-HgBlock *hg_block_open_snapshot(const char *filename, GError **error);
+HgBlock *hg_block_open_snapshot(const char *filename, const char *format, GError **error);
 void hg_block_close(HgBlock *b);
 
 uint64_t hg_block_size(const HgBlock *b);
@@ -97,6 +102,13 @@ const char *hg_block_filename(const HgBlock *b);
 bool hg_block_pread(HgBlock *b, uint64_t offset, void *buf, size_t len, GError **error);
 bool hg_block_pwrite(HgBlock *b, uint64_t offset, const void *buf, size_t len, GError **error);
 bool hg_block_flush(HgBlock *b, GError **error);
+/* Whether [offset, offset+*pnum) may hold data or surely reads as zeros (holes of raw
+ * files, unallocated and zero clusters of qcow2 chains); *pnum is at most len. Lets convert
+ * skip what it need not read. */
+bool hg_block_data_status(HgBlock *b, uint64_t offset, uint64_t len, bool *data, uint64_t *pnum,
+                          GError **error);
+/* Writes zeros over the range through the driver (the fallback of discards). */
+bool hg_block_write_zeros(HgBlock *b, uint64_t offset, uint64_t len, GError **error);
 /* Afterwards the range reads as zeros; unused clusters of an image go back to it. */
 bool hg_block_discard(HgBlock *b, uint64_t offset, uint64_t len, GError **error);
 

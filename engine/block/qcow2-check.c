@@ -7,6 +7,8 @@
  * that disagrees with a refcount of 1, is a corruption. */
 #include "qcow2.h"
 
+#include <unistd.h>
+
 typedef struct Refs {
     uint32_t *n;
     uint64_t len;
@@ -39,8 +41,10 @@ static bool walk_l1(Qcow2 *q, const uint64_t *l1, uint32_t n, bool active, Refs 
         if (!l2)
             continue;
         if ((l2 & (q->cs - 1)) || l2 >= q->file_size) {
-            g_string_append_printf(log, "ERROR L2 table offset %#" G_GINT64_MODIFIER
-                                   "x unaligned or past the end of the file\n", l2);
+            g_string_append_printf(log,
+                                   "ERROR L2 table offset %#" G_GINT64_MODIFIER
+                                   "x unaligned or past the end of the file\n",
+                                   l2);
             res->corruptions++;
             continue;
         }
@@ -57,13 +61,16 @@ static bool walk_l1(Qcow2 *q, const uint64_t *l1, uint32_t n, bool active, Refs 
             if (v & QCOW2_OFLAG_COMPRESSED) {
                 uint64_t first, cnt;
                 if (v & QCOW2_OFLAG_COPIED) {
-                    g_string_append_printf(log, "ERROR compressed cluster with the COPIED "
-                                           "flag in L2 table %#" G_GINT64_MODIFIER "x\n", l2);
+                    g_string_append_printf(log,
+                                           "ERROR compressed cluster with the COPIED "
+                                           "flag in L2 table %#" G_GINT64_MODIFIER "x\n",
+                                           l2);
                     res->corruptions++;
                 }
                 if ((v & q->coffset_mask) >= q->file_size) {
-                    g_string_append_printf(log, "ERROR compressed cluster at %#"
-                                           G_GINT64_MODIFIER "x past the end of the file\n",
+                    g_string_append_printf(log,
+                                           "ERROR compressed cluster at %#" G_GINT64_MODIFIER
+                                           "x past the end of the file\n",
                                            v & q->coffset_mask);
                     res->corruptions++;
                     continue;
@@ -80,8 +87,10 @@ static bool walk_l1(Qcow2 *q, const uint64_t *l1, uint32_t n, bool active, Refs 
             if (!host)
                 continue;
             if ((host & (q->cs - 1)) || host >= q->file_size) {
-                g_string_append_printf(log, "ERROR data cluster offset %#" G_GINT64_MODIFIER
-                                       "x is unaligned or past the end of the file\n", host);
+                g_string_append_printf(log,
+                                       "ERROR data cluster offset %#" G_GINT64_MODIFIER
+                                       "x is unaligned or past the end of the file\n",
+                                       host);
                 res->corruptions++;
                 continue;
             }
@@ -105,8 +114,10 @@ static bool check_copied(Qcow2 *q, HgQcow2Check *res, GString *log, GError **err
         if (!qcow2_get_refcount(q, l2 >> q->cluster_bits, &rc, error))
             return false;
         if ((rc == 1) != !!(q->l1[i] & QCOW2_OFLAG_COPIED)) {
-            g_string_append_printf(log, "ERROR OFLAG_COPIED L2 cluster: l1_index=%u "
-                                   "refcount=%" G_GUINT64_FORMAT "\n", i, rc);
+            g_string_append_printf(log,
+                                   "ERROR OFLAG_COPIED L2 cluster: l1_index=%u "
+                                   "refcount=%" G_GUINT64_FORMAT "\n",
+                                   i, rc);
             bad++;
         }
         uint8_t *t;
@@ -123,9 +134,11 @@ static bool check_copied(Qcow2 *q, HgQcow2Check *res, GString *log, GError **err
             if (!qcow2_get_refcount(q, host >> q->cluster_bits, &rc, error))
                 return false;
             if ((rc == 1) != !!(v & QCOW2_OFLAG_COPIED)) {
-                g_string_append_printf(log, "ERROR OFLAG_COPIED data cluster: l2_entry=%"
-                                       G_GINT64_MODIFIER "x refcount=%" G_GUINT64_FORMAT "\n",
-                                       v, rc);
+                g_string_append_printf(
+                    log,
+                    "ERROR OFLAG_COPIED data cluster: l2_entry=%" G_GINT64_MODIFIER
+                    "x refcount=%" G_GUINT64_FORMAT "\n",
+                    v, rc);
                 bad++;
             }
             if (!qcow2_load_l2(q, l2, &t, error))
@@ -182,10 +195,11 @@ bool hg_qcow2_check(Qcow2 *q, int fix, HgQcow2Check *res, GString *log, GError *
             continue;
         bool leak = rc > want;
         uint64_t ri = c / q->rb_entries;
-        bool can = (leak ? fix >= 1 : fix >= 2) && ri < q->rt_entries && q->rt[ri] &&
-                   want <= q->rc_max;
-        g_string_append_printf(log, "%s cluster %" G_GUINT64_FORMAT " refcount=%"
-                               G_GUINT64_FORMAT " reference=%" G_GUINT64_FORMAT "\n",
+        bool can =
+            (leak ? fix >= 1 : fix >= 2) && ri < q->rt_entries && q->rt[ri] && want <= q->rc_max;
+        g_string_append_printf(log,
+                               "%s cluster %" G_GUINT64_FORMAT " refcount=%" G_GUINT64_FORMAT
+                               " reference=%" G_GUINT64_FORMAT "\n",
                                can ? "Repairing" : (leak ? "Leaked" : "ERROR"), c, rc, want);
         if (can) {
             ok = qcow2_update_refcount(q, c, 1, (int64_t)(want - rc), error);
@@ -214,5 +228,15 @@ bool hg_qcow2_check(Qcow2 *q, int fix, HgQcow2Check *res, GString *log, GError *
     }
     res->total_clusters = (q->size + q->cs - 1) >> q->cluster_bits;
     res->image_end = q->file_size;
+    /* Refcounts rebuilt from the references: a dirty (lazy refcounts) or corrupt mark goes. */
+    if (fix >= 2 && !res->corruptions &&
+        (q->incompat & (QCOW2_INCOMPAT_DIRTY | QCOW2_INCOMPAT_CORRUPT))) {
+        uint8_t be[8];
+        q_put64(be, q->incompat & ~(QCOW2_INCOMPAT_DIRTY | QCOW2_INCOMPAT_CORRUPT));
+        if (fsync(q->fd) != 0 || !qcow2_write_header_field(q, 72, be, 8, error))
+            return false;
+        q->incompat &= ~(QCOW2_INCOMPAT_DIRTY | QCOW2_INCOMPAT_CORRUPT);
+        g_string_append(log, "The image's dirty/corrupt mark was cleared.\n");
+    }
     return true;
 }

@@ -30,7 +30,8 @@ bool qcow2_read_snapshots(Qcow2 *q, uint8_t *hdr, GError **error)
     if (off < q->cs || (off & (q->cs - 1)) || off >= q->file_size) {
         g_set_error(error, HG_BLOCK_ERROR, HG_BLOCK_ERROR_OPEN,
                     "%s: snapshot table at %#" G_GINT64_MODIFIER "x is unaligned or outside "
-                    "the file", q->b->filename, off);
+                    "the file",
+                    q->b->filename, off);
         return false;
     }
     q->snaps = g_new0(Qcow2Snapshot, n);
@@ -77,12 +78,13 @@ bool qcow2_read_snapshots(Qcow2 *q, uint8_t *hdr, GError **error)
         g_free(strs);
         q->nb_snapshots = i + 1;
         if ((uint64_t)s->l1_size * 8 > QCOW2_MAX_L1_BYTES ||
-            (s->l1_size && ((s->l1_offset & (q->cs - 1)) || s->l1_offset < q->cs ||
-                            s->l1_offset > q->file_size ||
-                            (uint64_t)s->l1_size * 8 > q->file_size - s->l1_offset))) {
+            (s->l1_size &&
+             ((s->l1_offset & (q->cs - 1)) || s->l1_offset < q->cs || s->l1_offset > q->file_size ||
+              (uint64_t)s->l1_size * 8 > q->file_size - s->l1_offset))) {
             g_set_error(error, HG_BLOCK_ERROR, HG_BLOCK_ERROR_OPEN,
                         "%s: the L1 table of snapshot '%s' is too large, unaligned or outside "
-                        "the file", q->b->filename, s->name);
+                        "the file",
+                        q->b->filename, s->name);
             return false;
         }
         off += (total + 7) & ~7ull;
@@ -135,8 +137,8 @@ static bool write_snapshot_table(Qcow2 *q, Qcow2Snapshot *snaps, uint32_t n, GEr
         q->snaps = snaps;
         q->nb_snapshots = n;
         if (old_n)
-            ok = qcow2_update_refcount(q, old_off >> q->cluster_bits,
-                                       clusters_for(q, old_size), -1, error);
+            ok = qcow2_update_refcount(q, old_off >> q->cluster_bits, clusters_for(q, old_size), -1,
+                                       error);
     }
     g_byte_array_unref(t);
     return ok;
@@ -198,8 +200,8 @@ bool qcow2_tree_refcount(Qcow2 *q, const uint64_t *l1, uint32_t l1_size, int add
         if (ok && addend)
             ok = qcow2_update_refcount(q, l2 >> q->cluster_bits, 1, addend, error);
         uint64_t rc;
-        if (ok && update_copied && (ok = qcow2_get_refcount(q, l2 >> q->cluster_bits, &rc,
-                                                            error))) {
+        if (ok && update_copied &&
+            (ok = qcow2_get_refcount(q, l2 >> q->cluster_bits, &rc, error))) {
             uint64_t ne = rc == 1 ? q->l1[i] | QCOW2_OFLAG_COPIED : q->l1[i] & ~QCOW2_OFLAG_COPIED;
             if (ne != q->l1[i]) {
                 q->l1[i] = ne;
@@ -247,9 +249,11 @@ static bool tree_can_share(Qcow2 *q, const uint64_t *l1, uint32_t l1_size, GErro
                 return false;
         }
         if (full)
-            return qcow2_err(q, error, "a cluster would be shared more often than %u-bit "
+            return qcow2_err(q, error,
+                             "a cluster would be shared more often than %u-bit "
                              "refcounts can count; convert the image with wider refcounts "
-                             "(-o refcount_bits=16)", q->rc_bits);
+                             "(-o refcount_bits=16)",
+                             q->rc_bits);
     }
     return true;
 }
@@ -302,8 +306,10 @@ bool hg_qcow2_snapshot_create(Qcow2 *q, const char *name, GError **error)
     if (!writable(q, error))
         return false;
     if (!*name || strlen(name) > 65535 || find_snapshot(q, name) >= 0)
-        return qcow2_err(q, error, "a snapshot named '%s' exists already (or the name is "
-                         "empty)", name);
+        return qcow2_err(q, error,
+                         "a snapshot named '%s' exists already (or the name is "
+                         "empty)",
+                         name);
     /* The id: one more than the largest numeric id. */
     if (!tree_can_share(q, q->l1, q->l1_size, error))
         return false;
@@ -409,17 +415,25 @@ static bool set_size(Qcow2 *q, uint64_t size, GError **error)
     return true;
 }
 
-bool hg_qcow2_snapshot_apply(Qcow2 *q, const char *name, GError **error)
+/* The snapshot named (by id or name) and its L1 table, for apply and delete. */
+static bool snapshot_l1(Qcow2 *q, const char *name, int *index, uint64_t **l1, GError **error)
 {
     if (!writable(q, error))
         return false;
-    int i = find_snapshot(q, name);
-    if (i < 0)
+    *index = find_snapshot(q, name);
+    if (*index < 0)
         return qcow2_err(q, error, "no snapshot named '%s'", name);
-    Qcow2Snapshot s = q->snaps[i];
+    const Qcow2Snapshot *s = &q->snaps[*index];
+    return read_l1(q, s->l1_offset, s->l1_size, l1, error);
+}
+
+bool hg_qcow2_snapshot_apply(Qcow2 *q, const char *name, GError **error)
+{
+    int i;
     uint64_t *sl1;
-    if (!read_l1(q, s.l1_offset, s.l1_size, &sl1, error))
+    if (!snapshot_l1(q, name, &i, &sl1, error))
         return false;
+    Qcow2Snapshot s = q->snaps[i];
     uint64_t *old = g_new0(uint64_t, q->l1_size + 1);
     memcpy(old, q->l1, (size_t)q->l1_size * 8);
     uint32_t old_n = q->l1_size;
@@ -439,15 +453,11 @@ bool hg_qcow2_snapshot_apply(Qcow2 *q, const char *name, GError **error)
 
 bool hg_qcow2_snapshot_delete(Qcow2 *q, const char *name, GError **error)
 {
-    if (!writable(q, error))
-        return false;
-    int i = find_snapshot(q, name);
-    if (i < 0)
-        return qcow2_err(q, error, "no snapshot named '%s'", name);
-    Qcow2Snapshot s = q->snaps[i];
+    int i;
     uint64_t *sl1;
-    if (!read_l1(q, s.l1_offset, s.l1_size, &sl1, error))
+    if (!snapshot_l1(q, name, &i, &sl1, error))
         return false;
+    Qcow2Snapshot s = q->snaps[i];
     Qcow2Snapshot *snaps = copy_snaps(q, 0);
     g_free(snaps[i].id);
     g_free(snaps[i].name);
@@ -464,16 +474,14 @@ bool hg_qcow2_snapshot_delete(Qcow2 *q, const char *name, GError **error)
 
 /* ---- Compressed writes (convert -c) ---- */
 
-bool hg_qcow2_write_compressed(Qcow2 *q, uint64_t guest_offset, const uint8_t *data,
-                               GError **error)
+bool hg_qcow2_write_compressed(Qcow2 *q, uint64_t guest_offset, const uint8_t *data, GError **error)
 {
     if (!writable(q, error))
         return false;
     uint8_t *out = g_malloc(q->cs);
     z_stream z = {0};
     size_t clen = 0;
-    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -12, 9, Z_DEFAULT_STRATEGY) ==
-        Z_OK) {
+    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -12, 9, Z_DEFAULT_STRATEGY) == Z_OK) {
         z.next_in = (uint8_t *)data;
         z.avail_in = (uInt)q->cs;
         z.next_out = out;
@@ -485,12 +493,12 @@ bool hg_qcow2_write_compressed(Qcow2 *q, uint64_t guest_offset, const uint8_t *d
     uint64_t vend = hg_block_sectors(q->b) * HG_BLOCK_SECTOR;
     if (clen == 0 || clen > q->cs - 512 || guest_offset + q->cs > vend) {
         g_free(out); /* no gain, or the partial last cluster: stored as it is */
-        return hg_block_pwrite(q->b, guest_offset, data,
-                               (size_t)MIN(q->cs, vend - guest_offset), error);
+        return hg_block_pwrite(q->b, guest_offset, data, (size_t)MIN(q->cs, vend - guest_offset),
+                               error);
     }
     bool ok = true;
     uint64_t off = q->cfree;
-    if (!off || (off & (q->cs - 1)) + clen > q->cs) {
+    if (!off || !(off & (q->cs - 1)) || (off & (q->cs - 1)) + clen > q->cs) {
         ok = qcow2_alloc(q, 1, &off, error);
     } else {
         ok = qcow2_update_refcount(q, off >> q->cluster_bits, 1, 1, error);
@@ -578,7 +586,8 @@ bool hg_qcow2_create(const char *path, uint64_t size, const char *backing,
         refcount_order > 6 || (version == 2 && refcount_order != 4)) {
         g_set_error(error, HG_BLOCK_ERROR, HG_BLOCK_ERROR_OPEN,
                     "%s: bad qcow2 options (cluster size 512 B to 2 MiB, version 2 or 3, "
-                    "refcount bits 1 to 64, 16 for version 2)", path);
+                    "refcount bits 1 to 64, 16 for version 2)",
+                    path);
         return false;
     }
     if (backing && strlen(backing) > 1023) {
@@ -618,7 +627,10 @@ bool hg_qcow2_create(const char *path, uint64_t size, const char *backing,
         return false;
     }
     HgBlock hb = {.filename = (char *)path};
-    Qcow2 q = {.b = &hb, .fd = fd, .version = version, .cluster_bits = cluster_bits,
+    Qcow2 q = {.b = &hb,
+               .fd = fd,
+               .version = version,
+               .cluster_bits = cluster_bits,
                .refcount_order = refcount_order};
     q.cs = 1ull << cluster_bits;
     q.l2_bits = cluster_bits - 3;
@@ -670,8 +682,7 @@ bool hg_qcow2_create(const char *path, uint64_t size, const char *backing,
         if (ok && fsync(fd) != 0) {
             int e = errno;
             ok = false;
-            g_set_error(error, HG_BLOCK_ERROR, HG_BLOCK_ERROR_IO, "%s: %s", path,
-                        g_strerror(e));
+            g_set_error(error, HG_BLOCK_ERROR, HG_BLOCK_ERROR_IO, "%s: %s", path, g_strerror(e));
         }
     }
     g_free(meta);

@@ -12,14 +12,20 @@
 #include <unistd.h>
 #include <zlib.h>
 
+static bool set_error(Qcow2 *q, GError **error, int code, const char *fmt, va_list ap)
+{
+    char *msg = g_strdup_vprintf(fmt, ap);
+    g_set_error(error, HG_BLOCK_ERROR, code, "%s: %s", q->b->filename, msg);
+    g_free(msg);
+    return false;
+}
+
 bool qcow2_err(Qcow2 *q, GError **error, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *msg = g_strdup_vprintf(fmt, ap);
+    set_error(q, error, HG_BLOCK_ERROR_IO, fmt, ap);
     va_end(ap);
-    g_set_error(error, HG_BLOCK_ERROR, HG_BLOCK_ERROR_IO, "%s: %s", q->b->filename, msg);
-    g_free(msg);
     return false;
 }
 
@@ -81,8 +87,7 @@ bool qcow2_fwrite(Qcow2 *q, uint64_t off, const void *buf, size_t len, GError **
     return true;
 }
 
-bool qcow2_write_header_field(Qcow2 *q, uint64_t off, const void *data, size_t len,
-                              GError **error)
+bool qcow2_write_header_field(Qcow2 *q, uint64_t off, const void *data, size_t len, GError **error)
 {
     return qcow2_fwrite(q, off, data, len, error);
 }
@@ -172,8 +177,9 @@ static bool validate_l2(Qcow2 *q, uint64_t offset, const uint8_t *t, GError **er
             return qcow2_corrupt(q, error, "zero cluster in a version 2 image");
         if (host && ((host & (q->cs - 1)) || host >= q->file_size))
             return qcow2_corrupt(q, error,
-                                 "L2 table at %#" G_GINT64_MODIFIER "x points at %#"
-                                 G_GINT64_MODIFIER "x (unaligned or past the end of the file)",
+                                 "L2 table at %#" G_GINT64_MODIFIER
+                                 "x points at %#" G_GINT64_MODIFIER
+                                 "x (unaligned or past the end of the file)",
                                  offset, host);
     }
     return true;
@@ -270,9 +276,8 @@ bool qcow2_update_refcount(Qcow2 *q, uint64_t first, uint64_t n, int64_t delta, 
         uint64_t ri = first / q->rb_entries, idx = first % q->rb_entries;
         uint64_t cnt = MIN(n, q->rb_entries - idx);
         if (ri >= q->rt_entries || q->rt[ri] == 0)
-            return qcow2_corrupt(q, error,
-                                 "cluster %" G_GUINT64_FORMAT " is in use but has no refcount",
-                                 first);
+            return qcow2_corrupt(
+                q, error, "cluster %" G_GUINT64_FORMAT " is in use but has no refcount", first);
         uint8_t *blk;
         if (!load_rb(q, q->rt[ri], &blk, error))
             return false;
@@ -280,16 +285,18 @@ bool qcow2_update_refcount(Qcow2 *q, uint64_t first, uint64_t n, int64_t delta, 
             uint64_t v = rc_get(q, blk, idx + k);
             if ((delta < 0 && v < (uint64_t)-delta) ||
                 (delta > 0 && q->rc_max - v < (uint64_t)delta))
-                return qcow2_corrupt(q, error,
-                                     "refcount of cluster %" G_GUINT64_FORMAT
-                                     " would go out of range",
-                                     first + k);
+                return qcow2_corrupt(
+                    q, error, "refcount of cluster %" G_GUINT64_FORMAT " would go out of range",
+                    first + k);
         }
         for (uint64_t k = 0; k < cnt; k++) {
             uint64_t v = rc_get(q, blk, idx + k) + (uint64_t)delta;
             rc_set(q, blk, idx + k, v);
             if (v == 0) {
                 qcow2_cache_forget(q, (first + k) << q->cluster_bits);
+                /* The partly filled cluster of compressed writes is gone: start a new one. */
+                if (q->cfree && q->cfree >> q->cluster_bits == first + k)
+                    q->cfree = 0;
                 if (first + k < q->free_hint)
                     q->free_hint = first + k;
             }
@@ -397,14 +404,21 @@ static bool overlaps_metadata(Qcow2 *q, uint64_t c)
         if (q->l2c[i].offset && q->l2c[i].offset >> q->cluster_bits == c)
             return true;
     for (uint32_t i = 0; i < q->nb_snapshots; i++)
-        if (in_range(c, q->snaps[i].l1_offset, (uint64_t)q->snaps[i].l1_size * 8,
-                     q->cluster_bits))
+        if (in_range(c, q->snaps[i].l1_offset, (uint64_t)q->snaps[i].l1_size * 8, q->cluster_bits))
             return true;
     return false;
 }
 
 bool qcow2_alloc(Qcow2 *q, uint64_t n, uint64_t *offset, GError **error)
 {
+    /* Each refcount block sits at the start of the clusters it counts (create_refblock), so
+     * no free run is longer than a block's range minus one. */
+    if (n == 0 || n >= q->rb_entries)
+        return qcow2_err(q, error,
+                         "cannot allocate %" G_GUINT64_FORMAT " contiguous clusters "
+                         "with %u-bit refcounts and %" G_GUINT64_FORMAT "-byte clusters; use "
+                         "larger clusters or narrower refcounts",
+                         n, q->rc_bits, q->cs);
     uint64_t c = q->free_hint, start = c, first_free = UINT64_MAX;
     for (;;) {
         uint64_t ri = c / q->rb_entries;
@@ -435,8 +449,10 @@ bool qcow2_alloc(Qcow2 *q, uint64_t n, uint64_t *offset, GError **error)
     }
     for (uint64_t c = start; c < start + n; c++)
         if (overlaps_metadata(q, c))
-            return qcow2_corrupt(q, error, "cluster %" G_GUINT64_FORMAT " holds metadata but "
-                                 "its refcount is 0", c);
+            return qcow2_corrupt(q, error,
+                                 "cluster %" G_GUINT64_FORMAT " holds metadata but "
+                                 "its refcount is 0",
+                                 c);
     /* Everything below the first free cluster seen is in use. */
     q->free_hint = first_free == start ? start + n : first_free;
     if (!qcow2_update_refcount(q, start, n, 1, error))
@@ -477,8 +493,7 @@ static bool get_entry(Qcow2 *q, uint64_t gc, uint64_t *entry, GError **error)
     return true;
 }
 
-bool hg_qcow2_cluster_allocated(Qcow2 *q, uint64_t guest_offset, bool *allocated,
-                                GError **error)
+bool hg_qcow2_cluster_allocated(Qcow2 *q, uint64_t guest_offset, bool *allocated, GError **error)
 {
     uint64_t e;
     if (!get_entry(q, guest_offset >> q->cluster_bits, &e, error))
@@ -514,8 +529,10 @@ static bool decompress(Qcow2 *q, uint64_t e, GError **error)
             inflateEnd(&z);
         }
         if (!ok)
-            qcow2_err(q, error, "compressed cluster at %#" G_GINT64_MODIFIER "x does not "
-                      "decompress; run 'hangar-img check'", coff);
+            qcow2_err(q, error,
+                      "compressed cluster at %#" G_GINT64_MODIFIER "x does not "
+                      "decompress; run 'hangar-img check'",
+                      coff);
     }
     g_free(in);
     if (ok)
@@ -570,8 +587,8 @@ static bool qcow2_pread(HgBlock *b, uint64_t offset, void *buf, size_t len, GErr
                 if (!get_entry(q, gc + 1, &e2, error))
                     return false;
                 if ((e2 & (QCOW2_OFLAG_COMPRESSED | QCOW2_OFLAG_ZERO)) ||
-                    (e2 & QCOW2_OFFSET_MASK) != host + ((gc + 1 - (offset >> q->cluster_bits))
-                                                        << q->cluster_bits))
+                    (e2 & QCOW2_OFFSET_MASK) !=
+                        host + ((gc + 1 - (offset >> q->cluster_bits)) << q->cluster_bits))
                     break;
                 gc++;
                 chunk = (size_t)MIN((uint64_t)len, chunk + q->cs);
@@ -588,8 +605,7 @@ static bool qcow2_pread(HgBlock *b, uint64_t offset, void *buf, size_t len, GErr
 
 /* Makes the L2 table of l1 index l1i private to the active image (allocating it, or copying
  * it when a snapshot shares it) and returns it. */
-static bool writable_l2(Qcow2 *q, uint64_t l1i, uint64_t *l2off, uint8_t **table,
-                        GError **error)
+static bool writable_l2(Qcow2 *q, uint64_t l1i, uint64_t *l2off, uint8_t **table, GError **error)
 {
     uint64_t e = q->l1[l1i], old = e & QCOW2_OFFSET_MASK;
     if (old && (e & QCOW2_OFLAG_COPIED)) {
@@ -676,14 +692,63 @@ static bool write_cluster(Qcow2 *q, uint64_t offset, const uint8_t *data, size_t
     return ok && qcow2_free_entry(q, e, error);
 }
 
-static bool qcow2_pwrite(HgBlock *b, uint64_t offset, const void *buf, size_t len,
-                         GError **error)
+/* Whole new clusters in one L2 table (sequential guest writes, convert): allocated
+ * together, written with one pwrite, their L2 entries set with one pwrite, in that order.
+ * Returns the bytes written, 0 when the fast path does not apply. */
+static size_t write_new_clusters(Qcow2 *q, uint64_t offset, const uint8_t *data, size_t len,
+                                 GError **error, bool *ok)
+{
+    *ok = true;
+    uint64_t gc = offset >> q->cluster_bits;
+    uint64_t idx = gc & (q->l2_entries - 1);
+    uint64_t k = MIN(MIN(len >> q->cluster_bits, q->l2_entries - idx), q->rb_entries / 2);
+    if ((offset & (q->cs - 1)) || k < 2)
+        return 0;
+    uint64_t l2off;
+    uint8_t *t;
+    if (!(*ok = writable_l2(q, gc >> q->l2_bits, &l2off, &t, error)))
+        return 0;
+    uint64_t n = 0;
+    while (n < k) {
+        uint64_t e = q_be64(t + (idx + n) * 8);
+        if (e != 0 && e != QCOW2_OFLAG_ZERO) /* only unallocated or plain zero clusters */
+            break;
+        n++;
+    }
+    if (n < 2)
+        return 0;
+    uint64_t host;
+    if (!(*ok = qcow2_alloc(q, n, &host, error) &&
+                qcow2_fwrite(q, host, data, n << q->cluster_bits, error) &&
+                qcow2_load_l2(q, l2off, &t, error)))
+        return 0;
+    uint8_t *ents = g_malloc(n * 8);
+    for (uint64_t i = 0; i < n; i++)
+        q_put64(ents + i * 8, (host + (i << q->cluster_bits)) | QCOW2_OFLAG_COPIED);
+    *ok = qcow2_fwrite(q, l2off + idx * 8, ents, n * 8, error);
+    if (*ok)
+        memcpy(t + idx * 8, ents, n * 8);
+    g_free(ents);
+    return *ok ? (size_t)(n << q->cluster_bits) : 0;
+}
+
+static bool qcow2_pwrite(HgBlock *b, uint64_t offset, const void *buf, size_t len, GError **error)
 {
     Qcow2 *q = b->priv;
     if (q->broken)
         return qcow2_corrupt(q, error, "earlier error");
     const uint8_t *p = buf;
     while (len) {
+        bool ok;
+        size_t done = write_new_clusters(q, offset, p, len, error, &ok);
+        if (!ok)
+            return false;
+        if (done) {
+            p += done;
+            offset += done;
+            len -= done;
+            continue;
+        }
         size_t chunk = (size_t)MIN((uint64_t)len, q->cs - (offset & (q->cs - 1)));
         if (!write_cluster(q, offset, p, chunk, error))
             return false;
@@ -729,6 +794,48 @@ static bool qcow2_discard(HgBlock *b, uint64_t offset, uint64_t len, GError **er
         offset += chunk;
         len -= chunk;
     }
+    return true;
+}
+
+/* Unallocated clusters ask the backing file; zero clusters read as zeros. */
+static bool qcow2_data_status(HgBlock *b, uint64_t offset, uint64_t len, bool *data, uint64_t *pnum,
+                              GError **error)
+{
+    Qcow2 *q = b->priv;
+    uint64_t done = 0;
+    bool first = true, state = true;
+    /* A bounded look: callers ask again from where the answer stops. */
+    for (int steps = 0; done < len && steps < 65536; steps++) {
+        uint64_t off = offset + done;
+        uint64_t chunk = MIN(len - done, q->cs - (off & (q->cs - 1)));
+        uint64_t l1i = off >> (q->cluster_bits + q->l2_bits), e;
+        if (l1i >= q->l1_size || !(q->l1[l1i] & QCOW2_OFFSET_MASK)) {
+            /* No L2 table: the whole table's range is the backing file's (or zeros). */
+            uint64_t span = (q->cs << q->l2_bits) - (off & ((q->cs << q->l2_bits) - 1));
+            chunk = MIN(len - done, span);
+            e = 0;
+        } else if (!get_entry(q, off >> q->cluster_bits, &e, error)) {
+            return false;
+        }
+        bool d;
+        if (e & QCOW2_OFLAG_ZERO && !(e & QCOW2_OFLAG_COMPRESSED)) {
+            d = false;
+        } else if (e) {
+            d = true;
+        } else if (!q->backing) {
+            d = false;
+        } else {
+            if (!hg_block_data_status(q->backing, off, chunk, &d, &chunk, error))
+                return false;
+        }
+        if (!first && d != state)
+            break;
+        state = d;
+        first = false;
+        done += chunk;
+    }
+    *data = state;
+    *pnum = done;
     return true;
 }
 
@@ -782,6 +889,7 @@ static const HgBlockDriver qcow2_driver = {
     .pwrite = qcow2_pwrite,
     .flush = qcow2_flush,
     .discard = qcow2_discard,
+    .data_status = qcow2_data_status,
     .close = qcow2_close,
 };
 
@@ -859,10 +967,8 @@ static bool open_fail(Qcow2 *q, GError **error, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *msg = g_strdup_vprintf(fmt, ap);
+    set_error(q, error, HG_BLOCK_ERROR_OPEN, fmt, ap);
     va_end(ap);
-    g_set_error(error, HG_BLOCK_ERROR, HG_BLOCK_ERROR_OPEN, "%s: %s", q->b->filename, msg);
-    g_free(msg);
     return false;
 }
 
@@ -879,8 +985,7 @@ static bool parse_header(Qcow2 *q, uint8_t *hdr, size_t hdr_len, GError **error)
         return open_fail(q, error, "not a qcow2 image");
     q->version = q_be32(hdr + 4);
     if (q->version != 2 && q->version != 3)
-        return open_fail(q, error, "qcow2 version %u is not supported (2 and 3 are)",
-                         q->version);
+        return open_fail(q, error, "qcow2 version %u is not supported (2 and 3 are)", q->version);
     q->cluster_bits = q_be32(hdr + 20);
     if (q->cluster_bits < 9 || q->cluster_bits > 21)
         return open_fail(q, error, "bad cluster size (2^%u bytes; 512 B to 2 MiB)",
@@ -914,11 +1019,12 @@ static bool parse_header(Qcow2 *q, uint8_t *hdr, size_t hdr_len, GError **error)
             return open_fail(q, error, "bad refcount width (order %u)", q->refcount_order);
         uint64_t unknown = q->incompat & ~QCOW2_INCOMPAT_KNOWN;
         if (unknown)
-            return open_fail(q, error,
-                             "uses features this version cannot read (incompatible bits %#"
-                             G_GINT64_MODIFIER "x: external data file, zstd compression or "
-                             "extended L2 entries)",
-                             unknown);
+            return open_fail(
+                q, error,
+                "uses features this version cannot read (incompatible bits %#" G_GINT64_MODIFIER
+                "x: external data file, zstd compression or "
+                "extended L2 entries)",
+                unknown);
         if (q->header_length > 104 && hdr[104] != 0)
             return open_fail(q, error, "compression type %u is not supported (deflate is)",
                              hdr[104]);
@@ -927,21 +1033,23 @@ static bool parse_header(Qcow2 *q, uint8_t *hdr, size_t hdr_len, GError **error)
     q->rb_entries = q->cs * 8 / q->rc_bits;
     q->rc_max = q->rc_bits == 64 ? UINT64_MAX : (1ull << q->rc_bits) - 1;
     if (q->size > (1ull << 55))
-        return open_fail(q, error, "virtual size %" G_GUINT64_FORMAT " is too large",
-                         q->size);
+        return open_fail(q, error, "virtual size %" G_GUINT64_FORMAT " is too large", q->size);
     if ((uint64_t)q->l1_size * 8 > QCOW2_MAX_L1_BYTES)
         return open_fail(q, error, "L1 table of %u entries is too large", q->l1_size);
     if (q->l1_size < qcow2_l1_entries_for(q, q->size))
         return open_fail(q, error, "L1 table of %u entries is too small for the virtual size",
                          q->l1_size);
     if (q->l1_size && !table_ok(q, q->l1_offset, (uint64_t)q->l1_size * 8))
-        return open_fail(q, error, "L1 table at %#" G_GINT64_MODIFIER "x (%u entries) lies "
-                         "outside the file or is unaligned", q->l1_offset, q->l1_size);
+        return open_fail(q, error,
+                         "L1 table at %#" G_GINT64_MODIFIER "x (%u entries) lies "
+                         "outside the file or is unaligned",
+                         q->l1_offset, q->l1_size);
     if (q->rt_clusters == 0 || (uint64_t)q->rt_clusters * q->cs > QCOW2_MAX_REFTABLE_BYTES ||
         !table_ok(q, q->rt_offset, (uint64_t)q->rt_clusters * q->cs))
-        return open_fail(q, error, "refcount table at %#" G_GINT64_MODIFIER "x (%u clusters) "
-                         "is too large, unaligned or outside the file", q->rt_offset,
-                         q->rt_clusters);
+        return open_fail(q, error,
+                         "refcount table at %#" G_GINT64_MODIFIER "x (%u clusters) "
+                         "is too large, unaligned or outside the file",
+                         q->rt_offset, q->rt_clusters);
     if (q->nb_snapshots > QCOW2_MAX_SNAPSHOTS)
         return open_fail(q, error, "%u snapshots is too many", q->nb_snapshots);
     /* Header extensions, then the backing file name, all inside cluster 0. */
@@ -955,8 +1063,7 @@ static bool parse_header(Qcow2 *q, uint8_t *hdr, size_t hdr_len, GError **error)
             break;
         uint64_t padded = ((uint64_t)len + 7) & ~7ull;
         if (off + 8 + padded > hdr_len)
-            return open_fail(q, error, "header extension %#x runs past the first cluster",
-                             type);
+            return open_fail(q, error, "header extension %#x runs past the first cluster", type);
         if (type == QCOW2_EXT_BACKING_FORMAT) {
             if (len == 0 || len > 16)
                 return open_fail(q, error, "bad backing format extension");
@@ -971,8 +1078,8 @@ static bool parse_header(Qcow2 *q, uint8_t *hdr, size_t hdr_len, GError **error)
     uint32_t bl = q_be32(hdr + 16);
     if (bo) {
         if (bl == 0 || bl > 1023 || bo > hdr_len || bl > hdr_len - bo)
-            return open_fail(q, error, "bad backing file name (offset %" G_GUINT64_FORMAT
-                             ", %u bytes)", bo, bl);
+            return open_fail(
+                q, error, "bad backing file name (offset %" G_GUINT64_FORMAT ", %u bytes)", bo, bl);
         q->backing_name = g_strndup((const char *)hdr + bo, bl);
         if (strlen(q->backing_name) != bl)
             return open_fail(q, error, "the backing file name holds a NUL byte");
@@ -989,8 +1096,10 @@ static bool load_tables(Qcow2 *q, GError **error)
         q->l1[i] = q_be64(raw + i * 8);
         uint64_t l2 = q->l1[i] & QCOW2_OFFSET_MASK;
         if (l2 && ((l2 & (q->cs - 1)) || l2 >= q->file_size))
-            ok = open_fail(q, error, "L1 entry %u points at %#" G_GINT64_MODIFIER "x, "
-                           "unaligned or past the end of the file", i, l2);
+            ok = open_fail(q, error,
+                           "L1 entry %u points at %#" G_GINT64_MODIFIER "x, "
+                           "unaligned or past the end of the file",
+                           i, l2);
     }
     q->rt_entries = (uint64_t)q->rt_clusters * q->cs / 8;
     q->rt = g_new0(uint64_t, q->rt_entries);
@@ -999,9 +1108,10 @@ static bool load_tables(Qcow2 *q, GError **error)
     for (uint64_t i = 0; ok && i < q->rt_entries; i++) {
         q->rt[i] = q_be64(raw + i * 8) & ~511ull;
         if (q->rt[i] && ((q->rt[i] & (q->cs - 1)) || q->rt[i] >= q->file_size))
-            ok = open_fail(q, error, "refcount block %" G_GUINT64_FORMAT " at %#"
-                           G_GINT64_MODIFIER "x is unaligned or past the end of the file", i,
-                           q->rt[i]);
+            ok = open_fail(q, error,
+                           "refcount block %" G_GUINT64_FORMAT " at %#" G_GINT64_MODIFIER
+                           "x is unaligned or past the end of the file",
+                           i, q->rt[i]);
         else if (q->rt[i])
             g_hash_table_add(q->refblocks, GSIZE_TO_POINTER(q->rt[i] >> q->cluster_bits));
     }
@@ -1088,17 +1198,21 @@ HgBlock *hg_block_open_qcow2(const char *filename, bool read_only, HgBlockChain 
     if (!ok)
         goto fail;
     b->size = q->size;
-    if (!read_only) {
+    if (!read_only && !(chain->repair && chain->depth == 0)) {
         if (q->incompat & QCOW2_INCOMPAT_CORRUPT) {
-            open_fail(q, error, "the image is marked corrupt; repair it with "
+            open_fail(q, error,
+                      "the image is marked corrupt; repair it with "
                       "'hangar-img check -r all' or open it read-only");
             goto fail;
         }
         if (q->incompat & QCOW2_INCOMPAT_DIRTY) {
-            open_fail(q, error, "the image was not closed cleanly (lazy refcounts); repair it "
+            open_fail(q, error,
+                      "the image was not closed cleanly (lazy refcounts); repair it "
                       "with 'hangar-img check -r all' first");
             goto fail;
         }
+    }
+    if (!read_only) {
         q->read_only = false;
         /* Unknown autoclear features (bitmaps) are invalid once we have written. */
         if (q->autoclear) {

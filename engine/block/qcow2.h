@@ -14,8 +14,9 @@
  *   tables that move (L1 on growth, refcount table, snapshot table): the new copy is written
  *   in full, then the header fields that name it in one pwrite, then the old copy freed.
  * Every metadata change is written through immediately (no write-back cache), so the order
- * of the system calls is the order on disk for a killed process; a flush (fdatasync) from
- * the guest makes it durable against power loss. Snapshot create/apply/delete change
+ * of the system calls is the order on disk for a killed process. Against power loss only
+ * what a guest flush (fdatasync) covered is safe: there are no write barriers between the
+ * steps, so metadata written after the last flush may reach the disk out of order. Snapshot create/apply/delete change
  * refcounts and COPIED flags of many tables and are done by hangar-img on an image no
  * machine is running: an interruption there can leave flags a check -r all repairs. */
 #pragma once
@@ -38,10 +39,10 @@
 #define QCOW2_EXT_BACKING_FORMAT 0xe2792acau
 
 enum {
-    QCOW2_MAX_L1_BYTES = 32 << 20,       /* QEMU's limit */
-    QCOW2_MAX_REFTABLE_BYTES = 8 << 20,  /* QEMU's limit */
+    QCOW2_MAX_L1_BYTES = 32 << 20,      /* QEMU's limit */
+    QCOW2_MAX_REFTABLE_BYTES = 8 << 20, /* QEMU's limit */
     QCOW2_MAX_SNAPSHOTS = 65536,
-    QCOW2_MAX_CHAIN = 32,                /* backing-chain depth */
+    QCOW2_MAX_CHAIN = 32, /* backing-chain depth */
     QCOW2_L2_CACHE = 32,
     QCOW2_RB_CACHE = 8,
 };
@@ -104,7 +105,7 @@ typedef struct Qcow2 {
     GByteArray *other_ext; /* header extensions we keep as they are */
 
     GHashTable *refblocks; /* cluster indices of the refcount blocks (overlap checks) */
-    uint64_t free_hint; /* no free cluster below this index */
+    uint64_t free_hint;    /* no free cluster below this index */
     uint64_t tick;
     Qcow2CacheSlot l2c[QCOW2_L2_CACHE];
     Qcow2CacheSlot rbc[QCOW2_RB_CACHE];
@@ -163,8 +164,7 @@ bool qcow2_load_l2(Qcow2 *q, uint64_t offset, uint8_t **table, GError **error);
 void qcow2_cache_forget(Qcow2 *q, uint64_t offset);
 /* The host clusters a compressed entry occupies. */
 void qcow2_compressed_range(const Qcow2 *q, uint64_t entry, uint64_t *first, uint64_t *n);
-bool qcow2_write_header_field(Qcow2 *q, uint64_t off, const void *data, size_t len,
-                              GError **error);
+bool qcow2_write_header_field(Qcow2 *q, uint64_t off, const void *data, size_t len, GError **error);
 /* Rewrites cluster 0's header, extensions and backing name from the state in memory. */
 bool qcow2_write_full_header(Qcow2 *q, GError **error);
 uint64_t qcow2_l1_entries_for(const Qcow2 *q, uint64_t size);
@@ -204,5 +204,4 @@ bool hg_qcow2_resize(Qcow2 *q, uint64_t new_size, GError **error);
 /* Changes the backing file named in the header (rebase -u; rebase copies data first). */
 bool hg_qcow2_set_backing(Qcow2 *q, const char *name, const char *format, GError **error);
 /* Whether the image itself (not its backing file) defines the cluster at guest_offset. */
-bool hg_qcow2_cluster_allocated(Qcow2 *q, uint64_t guest_offset, bool *allocated,
-                                GError **error);
+bool hg_qcow2_cluster_allocated(Qcow2 *q, uint64_t guest_offset, bool *allocated, GError **error);

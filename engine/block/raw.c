@@ -81,16 +81,28 @@ static bool raw_discard(HgBlock *b, uint64_t offset, uint64_t len, GError **erro
                   (off_t)len) == 0)
         return true;
     /* No hole punching here (block device, old file system): write zeros. */
-    uint8_t *z = g_malloc0(65536);
-    bool ok = true;
-    while (ok && len) {
-        size_t n = (size_t)MIN(len, 65536);
-        ok = raw_pwrite(b, offset, z, n, error);
-        offset += n;
-        len -= n;
+    return hg_block_write_zeros(b, offset, len, error);
+}
+
+static bool raw_data_status(HgBlock *b, uint64_t offset, uint64_t len, bool *data,
+                            uint64_t *pnum, GError **error)
+{
+    (void)error;
+    off_t d = lseek(raw_fd(b), (off_t)offset, SEEK_DATA);
+    if (d < 0) { /* ENXIO: only a hole up to the end; other errors: say data */
+        *data = errno != ENXIO;
+        *pnum = len;
+        return true;
     }
-    g_free(z);
-    return ok;
+    if ((uint64_t)d > offset) {
+        *data = false;
+        *pnum = MIN(len, (uint64_t)d - offset);
+        return true;
+    }
+    off_t h = lseek(raw_fd(b), (off_t)offset, SEEK_HOLE);
+    *data = true;
+    *pnum = h > (off_t)offset ? MIN(len, (uint64_t)h - offset) : len;
+    return true;
 }
 
 static bool raw_flush(HgBlock *b, GError **error)
@@ -116,6 +128,7 @@ static const HgBlockDriver raw_driver = {
     .pwrite = raw_pwrite,
     .flush = raw_flush,
     .discard = raw_discard,
+    .data_status = raw_data_status,
     .close = raw_close,
 };
 

@@ -28,6 +28,15 @@ static void exercise(HgBlock *b, uint64_t seed)
         hg_block_pread(b, off, buf, len, &e);
         g_clear_error(&e);
     }
+    bool data;
+    uint64_t pnum;
+    uint64_t off = 0;
+    for (int i = 0; i < 64 && off < end; i++, off += pnum) {
+        if (!hg_block_data_status(b, off, end - off, &data, &pnum, &e) || pnum == 0) {
+            g_clear_error(&e);
+            break;
+        }
+    }
     Qcow2 *q = hg_qcow2_from_block(b);
     if (q) {
         HgQcow2Check r;
@@ -39,7 +48,7 @@ static void exercise(HgBlock *b, uint64_t seed)
     if (hg_block_read_only(b))
         return;
     memset(buf, 0x5a, sizeof(buf));
-    uint64_t off = (seed % end) & ~511ull;
+    off = (seed % end) & ~511ull;
     hg_block_pwrite(b, off, buf, (size_t)MIN((uint64_t)sizeof(buf), end - off), &e);
     g_clear_error(&e);
     hg_block_discard(b, 0, MIN(end, 65536), &e);

@@ -34,7 +34,8 @@ dd if=/tmp/d of=/dev/sda bs=64k seek=16 2>/dev/null
 printf 'GUEST-WROTE-THIS' | dd of=/dev/sda bs=512 seek=30000 conv=sync 2>/dev/null
 sync
 echo 3 > /proc/sys/vm/drop_caches
-echo "disk md5: \$(dd if=/dev/sda bs=1M skip=1 count=2 2>/dev/null | head -c \$(wc -c < /tmp/d) | md5sum)"
+n=\$(wc -c < /tmp/d)
+echo "disk md5: \$(dd if=/dev/sda bs=1M skip=1 count=2 2>/dev/null | head -c \$n | md5sum)"
 echo "sector: \$(dd if=/dev/sda bs=512 skip=30000 count=1 2>/dev/null | head -c 16)"
 SCRIPT
 # shellcheck disable=SC2086
@@ -61,7 +62,7 @@ boot() {
     grep -q "^sector: GUEST-WROTE-THIS" "$log" || fail "the sector read back differs"
 }
 
-boot --hda "$work/disk.qcow2"
+boot --hda "$work/disk.qcow2" --hda-format qcow2
 if command -v qemu-img >/dev/null; then
     qemu-img check "$work/disk.qcow2" || fail "qemu-img check found errors"
     qemu-img convert -O raw "$work/disk.qcow2" "$work/out.raw"

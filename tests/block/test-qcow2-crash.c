@@ -68,7 +68,8 @@ static void writer(const char *image, const char *journal, uint64_t g)
         if (!hg_block_pwrite(b, off, buf, len, &e))
             _exit(3);
         for (int k = 0; k < 24; k++) {
-            uint64_t so = (uint64_t)SLOTS * SLOT + (uint64_t)g_rand_int_range(r, 0, SCRATCH - 280000);
+            uint64_t so =
+                (uint64_t)SLOTS * SLOT + (uint64_t)g_rand_int_range(r, 0, SCRATCH - 280000);
             size_t sl = (size_t)g_rand_int_range(r, 1, 70000);
             /* Large discards free whole clusters, so later writes allocate again. */
             bool ok = g_rand_boolean(r) ? hg_block_pwrite(b, so, buf, sl, &e)
@@ -105,9 +106,9 @@ static void crash_runs(uint32_t cluster_bits, uint32_t rc_order, bool with_base)
     /* On tmpfs when there is one: a flush there costs nothing, so the kills land in the
      * writes and metadata updates rather than after an fdatasync (during which a SIGKILL
      * waits, landing every time at the same quiet point). */
-    char *dir = g_access("/dev/shm", W_OK) == 0 ? g_strdup("/dev/shm/hangar-crash-XXXXXX")
-                                                : g_build_filename(g_get_tmp_dir(),
-                                                                   "hangar-crash-XXXXXX", NULL);
+    char *dir = g_access("/dev/shm", W_OK) == 0
+                    ? g_strdup("/dev/shm/hangar-crash-XXXXXX")
+                    : g_build_filename(g_get_tmp_dir(), "hangar-crash-XXXXXX", NULL);
     g_assert_nonnull(g_mkdtemp(dir));
     char *image = g_build_filename(dir, "disk.qcow2", NULL);
     char *base = g_build_filename(dir, "base.raw", NULL);
@@ -149,8 +150,8 @@ static void crash_runs(uint32_t cluster_bits, uint32_t rc_order, bool with_base)
             char *argv[] = {qemu_img, "check", image, NULL};
             char *out = NULL, *err = NULL;
             int st;
-            g_assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out,
-                                       &err, &st, NULL));
+            g_assert_true(
+                g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &st, NULL));
             int rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
             if (rc != 0 && rc != 3) /* 3: leaked clusters only */
                 g_error("run %d: qemu-img check exit %d\n%s%s", run, rc, out, err);
@@ -191,14 +192,16 @@ static void crash_runs(uint32_t cluster_bits, uint32_t rc_order, bool with_base)
             for (size_t i = 0; i < len; i++)
                 if (buf[i] != byte_of((uint64_t)g, i))
                     g_error("run %d: generation %" G_GINT64_FORMAT " (synced) lost its byte "
-                            "%zu at %" G_GUINT64_FORMAT, run, g, i, off + i);
+                            "%zu at %" G_GUINT64_FORMAT,
+                            run, g, i, off + i);
         }
         g_free(buf);
         hg_block_close(b);
     }
-    g_test_message("%d kills, %" G_GINT64_FORMAT " generations synced, leaks after %"
-                   G_GUINT64_FORMAT " kills (qemu-img: %" G_GUINT64_FORMAT ")", RUNS,
-                   last_synced(journal) + 1, our_leaks, leaks_seen);
+    g_test_message("%d kills, %" G_GINT64_FORMAT
+                   " generations synced, leaks after %" G_GUINT64_FORMAT
+                   " kills (qemu-img: %" G_GUINT64_FORMAT ")",
+                   RUNS, last_synced(journal) + 1, our_leaks, leaks_seen);
     g_assert_cmpint(last_synced(journal), >, 10); /* the writer did get work done */
     g_rand_free(r);
     g_free(qemu_img);

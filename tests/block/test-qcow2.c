@@ -74,8 +74,8 @@ static void assert_reads(HgBlock *b, uint64_t off, const uint8_t *want, size_t l
         size_t i = 0;
         while (buf[i] == want[i])
             i++;
-        g_error("%s: byte %" G_GUINT64_FORMAT " is %#x, shadow says %#x",
-                hg_block_filename(b), off + i, buf[i], want[i]);
+        g_error("%s: byte %" G_GUINT64_FORMAT " is %#x, shadow says %#x", hg_block_filename(b),
+                off + i, buf[i], want[i]);
     }
     g_free(buf);
 }
@@ -96,8 +96,8 @@ typedef struct Snap {
     uint8_t *data;
 } Snap;
 
-static void random_run(uint32_t cluster_bits, uint32_t version, uint32_t rc_order,
-                       uint64_t size, int rounds, bool raw_base)
+static void random_run(uint32_t cluster_bits, uint32_t version, uint32_t rc_order, uint64_t size,
+                       int rounds, bool raw_base)
 {
     GRand *r = g_rand_new_with_seed((guint32)(cluster_bits * 131 + version * 7 + rc_order));
     uint8_t *shadow = g_malloc0(size);
@@ -106,8 +106,7 @@ static void random_run(uint32_t cluster_bits, uint32_t version, uint32_t rc_orde
     if (raw_base) {
         g_assert_true(hg_image_create(base, "raw", size, NULL, NULL, &e));
     } else {
-        g_assert_true(hg_qcow2_create(base, size, NULL, NULL, cluster_bits, version, rc_order,
-                                      &e));
+        g_assert_true(hg_qcow2_create(base, size, NULL, NULL, cluster_bits, version, rc_order, &e));
     }
     g_assert_no_error(e);
     char *top = g_strdup(base);
@@ -126,7 +125,9 @@ static void random_run(uint32_t cluster_bits, uint32_t version, uint32_t rc_orde
             uint8_t pat = (uint8_t)g_rand_int(r);
             for (uint64_t i = 0; i < len; i++)
                 buf[i] = (uint8_t)(pat + i * 7 + (i >> 9));
-            g_assert_true(hg_block_pwrite(b, off, buf, len, &e));
+            if (!hg_block_pwrite(b, off, buf, len, &e))
+                g_error("write %" G_GUINT64_FORMAT "+%" G_GUINT64_FORMAT ": %s", off, len,
+                        e->message);
             g_assert_no_error(e);
             memcpy(shadow + off, buf, len);
         } else if (op < 80) {
@@ -173,8 +174,7 @@ static void random_run(uint32_t cluster_bits, uint32_t version, uint32_t rc_orde
             char *name = g_strdup_printf("overlay%d.qcow2", ++overlays);
             char *path = tmp(name);
             const char *bf = g_strrstr(top, "/") + 1;
-            g_assert_true(hg_qcow2_create(path, 0, bf, NULL, cluster_bits, version, rc_order,
-                                          &e));
+            g_assert_true(hg_qcow2_create(path, 0, bf, NULL, cluster_bits, version, rc_order, &e));
             g_assert_no_error(e);
             g_free(top);
             g_free(name);
@@ -236,6 +236,12 @@ static void random_run(uint32_t cluster_bits, uint32_t version, uint32_t rc_orde
         g_free(name);
     }
     g_unlink(base);
+    for (guint i = 0; i < snaps->len; i++) {
+        Snap *s = snaps->pdata[i];
+        g_free(s->name);
+        g_free(s->data);
+        g_free(s);
+    }
     g_ptr_array_free(snaps, true);
     g_free(base);
     g_free(top);
@@ -288,16 +294,22 @@ static void test_qemu_images(void)
     char *base = tmp("q-base.qcow2"), *ov = tmp("q-ov.qcow2"), *ref = tmp("q-ref.raw");
     char *src = tmp("q-src.raw"), *comp = tmp("q-comp.qcow2");
     g_assert_cmpint(run(NULL, "qemu-img create -q -f qcow2 -o compat=0.10 %s 8M", base), ==, 0);
-    g_assert_cmpint(run(NULL, "qemu-io -c 'write -P 0x5a 0 1M' -c 'write -P 0x11 3M 70k' %s",
-                        base), ==, 0);
+    g_assert_cmpint(run(NULL, "qemu-io -c 'write -P 0x5a 0 1M' -c 'write -P 0x11 3M 70k' %s", base),
+                    ==, 0);
     g_assert_cmpint(run(NULL, "qemu-img create -q -f qcow2 -b %s -F qcow2 %s", base, ov), ==, 0);
-    g_assert_cmpint(run(NULL, "qemu-io -c 'write -P 0x77 512k 4k' -c 'write -z 3M 64k' "
-                        "-c 'discard 0 64k' -c 'write -P 0x99 7M 1k' %s", ov), ==, 0);
+    g_assert_cmpint(run(NULL,
+                        "qemu-io -c 'write -P 0x77 512k 4k' -c 'write -z 3M 64k' "
+                        "-c 'discard 0 64k' -c 'write -P 0x99 7M 1k' %s",
+                        ov),
+                    ==, 0);
     g_assert_cmpint(run(NULL, "qemu-img snapshot -c one %s", ov), ==, 0);
     g_assert_cmpint(run(NULL, "qemu-io -c 'write -P 0x42 5k 9k' %s", ov), ==, 0);
     /* A compressed image: qemu-img convert -c of text-like data. */
-    g_assert_cmpint(run(NULL, "yes hangar | head -c 3000000 > %s && truncate -s 4M %s && "
-                        "qemu-img convert -c -f raw -O qcow2 %s %s", src, src, src, comp), ==, 0);
+    g_assert_cmpint(run(NULL,
+                        "yes hangar | head -c 3000000 > %s && truncate -s 4M %s && "
+                        "qemu-img convert -c -f raw -O qcow2 %s %s",
+                        src, src, src, comp),
+                    ==, 0);
     const char *imgs[] = {base, ov, comp};
     for (int i = 0; i < 3; i++) {
         g_assert_cmpint(run(NULL, "qemu-img convert -O raw %s %s", imgs[i], ref), ==, 0);
@@ -308,6 +320,31 @@ static void test_qemu_images(void)
         g_assert_cmpuint(hg_block_size(b), ==, len);
         assert_reads(b, 0, (uint8_t *)want, len);
         hg_block_close(b);
+        g_free(want);
+    }
+    /* Our partial writes into QEMU's compressed clusters (copied out, their shared host
+     * clusters' refcounts dropped), a discard of some, then QEMU's opinion. */
+    {
+        gchar *want;
+        gsize len;
+        g_assert_cmpint(run(NULL, "qemu-img convert -O raw %s %s", comp, ref), ==, 0);
+        g_assert_true(g_file_get_contents(ref, &want, &len, NULL));
+        HgBlock *b = open_ok(comp, NULL, false);
+        GError *e = NULL;
+        uint8_t patch[5000];
+        memset(patch, 0xee, sizeof(patch));
+        for (uint64_t off = 1000; off < 2500000; off += 300000) {
+            g_assert_true(hg_block_pwrite(b, off, patch, sizeof(patch), &e));
+            memcpy(want + off, patch, sizeof(patch));
+        }
+        g_assert_true(hg_block_discard(b, 1 << 20, 1 << 18, &e));
+        memset(want + (1 << 20), 0, 1 << 18);
+        g_assert_no_error(e);
+        assert_reads(b, 0, (uint8_t *)want, len);
+        hg_block_close(b);
+        qemu_check_clean(comp);
+        g_assert_true(g_file_set_contents(ref, want, (gssize)len, NULL));
+        g_assert_cmpint(run(NULL, "qemu-img compare -f raw %s %s", ref, comp), ==, 0);
         g_free(want);
     }
     /* Our writes into QEMU's overlay, a snapshot applied by us, then QEMU's opinion. */
@@ -322,8 +359,11 @@ static void test_qemu_images(void)
     hg_block_close(b);
     qemu_check_clean(ov);
     char *out;
-    g_assert_cmpint(run(&out, "qemu-io -c 'read -P 0xc3 12345 3000' -c 'read -P 0x77 512k 4k' "
-                        "-c 'read -P 0 3M 64k' -c 'read -P 0 0 12345' %s", ov), ==, 0);
+    g_assert_cmpint(run(&out,
+                        "qemu-io -c 'read -P 0xc3 12345 3000' -c 'read -P 0x77 512k 4k' "
+                        "-c 'read -P 0 3M 64k' -c 'read -P 0 0 12345' %s",
+                        ov),
+                    ==, 0);
     g_assert_null(strstr(out, "Pattern verification failed"));
     g_free(out);
     char *names[] = {base, ov, ref, src, comp};
@@ -386,14 +426,14 @@ static void test_hostile(void)
     } cases[] = {
         {4, 4, 7, "version 7"},
         {20, 4, 31, "cluster size"},
-        {24, 8, 1ull << 62, "too large"},                   /* virtual size */
-        {36, 4, 0x7fffffff, "L1 table"},                   /* L1 past memory */
-        {36, 4, 200000, "L1 table"},                       /* L1 past the file */
+        {24, 8, 1ull << 62, "too large"}, /* virtual size */
+        {36, 4, 0x7fffffff, "L1 table"},  /* L1 past memory */
+        {36, 4, 200000, "L1 table"},      /* L1 past the file */
         {40, 8, 1ull << 40, "L1 table"},
-        {40, 8, 0x10200, "L1 table"},                      /* unaligned */
+        {40, 8, 0x10200, "L1 table"}, /* unaligned */
         {48, 8, 1ull << 40, "refcount table"},
         {56, 4, 100000, "refcount table"},
-        {60, 4, 3, "snapshot"},                            /* table offset 0 */
+        {60, 4, 3, "snapshot"}, /* table offset 0 */
         {72, 8, 1ull << 20, "incompatible"},
         {96, 4, 9, "refcount width"},
         {100, 4, 65536 * 2, "header length"},
@@ -545,6 +585,58 @@ static void test_leak_repair(void)
     g_free(p);
 }
 
+/* A refcount below the references (corruption) and a wrong COPIED flag: reported, left
+ * alone by -r leaks, repaired by -r all, and then QEMU agrees. */
+static void test_corruption_repair(void)
+{
+    char *p = make_image("corrupt.qcow2", 12);
+    HgBlock *b = open_ok(p, "qcow2", true);
+    Qcow2 *q = hg_qcow2_from_block(b);
+    uint64_t l2 = q->l1[0] & QCOW2_OFFSET_MASK, rb = q->rt[0];
+    uint8_t *t;
+    GError *e = NULL;
+    g_assert_true(qcow2_load_l2(q, l2, &t, &e));
+    uint64_t data = q_be64(t) & QCOW2_OFFSET_MASK;
+    hg_block_close(b);
+    uint8_t zero[2] = {0, 0};
+    poke(p, rb + 2 * (data >> 12), zero, 2); /* the data cluster's refcount: 1 -> 0 */
+    HgQcow2Check res;
+    GString *log = g_string_new(NULL);
+    for (int fix = 0; fix <= 2; fix++) {
+        b = open_ok(p, "qcow2", fix == 0);
+        g_assert_true(hg_qcow2_check(hg_qcow2_from_block(b), fix, &res, log, &e));
+        g_assert_no_error(e);
+        if (fix < 2) {
+            g_assert_cmpuint(res.corruptions, >=, 2); /* the refcount and the COPIED flag */
+        } else {
+            g_assert_cmpuint(res.corruptions, ==, 0);
+            g_assert_cmpuint(res.corruptions_fixed, >=, 1);
+        }
+        hg_block_close(b);
+    }
+    if (have_qemu())
+        qemu_check_clean(p);
+    /* An image marked dirty (QEMU's lazy refcounts, killed) or corrupt: refused writable
+     * until check -r all has rebuilt the refcounts and cleared the mark. */
+    for (int bit = 0; bit < 2; bit++) {
+        uint8_t be[8];
+        q_put64(be, 1ull << bit);
+        poke(p, 72, be, 8);
+        expect_refused(p, "check -r all");
+        HgBlockChain chain = {.repair = true};
+        b = hg_block_open_chain(p, NULL, false, &chain, &e);
+        g_assert_no_error(e);
+        g_assert_true(hg_qcow2_check(hg_qcow2_from_block(b), 2, &res, log, &e));
+        g_assert_no_error(e);
+        hg_block_close(b);
+        b = open_ok(p, NULL, false);
+        hg_block_close(b);
+    }
+    g_string_free(log, true);
+    g_unlink(p);
+    g_free(p);
+}
+
 /* ---- Format detection ---- */
 
 static void test_probe_guard(void)
@@ -578,7 +670,7 @@ static void test_throwaway_overlay(void)
     char *p = tmp("keep.raw");
     GError *e = NULL;
     g_assert_true(hg_image_create(p, "raw", 1 << 20, NULL, NULL, &e));
-    HgBlock *b = hg_block_open_snapshot(p, &e);
+    HgBlock *b = hg_block_open_snapshot(p, NULL, &e);
     g_assert_no_error(e);
     uint8_t d[1024], z[1024] = {0};
     memset(d, 7, sizeof(d));
@@ -590,6 +682,38 @@ static void test_throwaway_overlay(void)
     hg_block_close(b);
     g_unlink(p);
     g_free(p);
+}
+
+/* machine.ini keeps the disk formats a user gave ([Drives] HDAFormat=, HDBFormat=). */
+static void test_profile_formats(void)
+{
+    char *dir = tmp("profile");
+    g_mkdir(dir, 0700);
+    HgConfig c, d;
+    hg_config_init(&c);
+    hg_config_init(&d);
+    c.hda = tmp("disk.img");
+    c.hda_format = g_strdup("raw");
+    c.hdb = tmp("other.qcow2");
+    c.hdb_format = g_strdup("qcow2");
+    GError *e = NULL;
+    g_assert_true(hg_config_save_profile(&c, dir, &e));
+    g_assert_true(hg_config_load_profile(&d, dir, &e));
+    g_assert_no_error(e);
+    g_assert_cmpstr(d.hda_format, ==, "raw");
+    g_assert_cmpstr(d.hdb_format, ==, "qcow2");
+    char *ini = g_build_filename(dir, "machine.ini", NULL);
+    g_assert_true(
+        g_file_set_contents(ini, "[Machine]\nMemory=64\n[Drives]\nHDAFormat=vmdk\n", -1, NULL));
+    g_assert_false(hg_config_load_profile(&d, dir, &e));
+    g_assert_nonnull(strstr(e->message, "HDAFormat=vmdk"));
+    g_clear_error(&e);
+    hg_config_clear(&c);
+    hg_config_clear(&d);
+    g_unlink(ini);
+    g_rmdir(dir);
+    g_free(ini);
+    g_free(dir);
 }
 
 int main(int argc, char **argv)
@@ -604,8 +728,10 @@ int main(int argc, char **argv)
     g_test_add_func("/qcow2/qemu-images", test_qemu_images);
     g_test_add_func("/qcow2/hostile", test_hostile);
     g_test_add_func("/qcow2/leak-repair", test_leak_repair);
+    g_test_add_func("/qcow2/corruption-repair", test_corruption_repair);
     g_test_add_func("/qcow2/probe-guard", test_probe_guard);
     g_test_add_func("/qcow2/throwaway-overlay", test_throwaway_overlay);
+    g_test_add_func("/qcow2/profile-formats", test_profile_formats);
     int rc = g_test_run();
     g_rmdir(tmpdir);
     g_free(tmpdir);
