@@ -5,6 +5,8 @@
 #include "board.h"
 #include "clock.h"
 #include "hangar.h"
+#include "hw/es1370.h"
+#include "hw/pci.h"
 #include "hw/pcspk.h"
 #include "hw/sb16.h"
 #include "machine-internal.h"
@@ -20,6 +22,7 @@ struct HgSound {
     int64_t next_tick;
     HgSb16 *sb16;
     HgPcspk *pcspk;
+    HgEs1370 *es1370;
     HgSoundWiring w;
 };
 
@@ -66,6 +69,14 @@ HgSound *hg_sound_new(unsigned soundhw, const char *output, const HgSoundWiring 
         s->sb16 = hg_sb16_new(w->bus, w->clock, w->dma, audio, 0x220, sb16_irq, s);
     if (soundhw & HG_SOUND_PCSPK)
         s->pcspk = hg_pcspk_new(w->pit, w->clock, audio);
+    if (soundhw & HG_SOUND_ES1370) {
+        /* The first free slot from 5 (QEMU's "pc" puts a -soundhw card after the VGA and
+         * the network card). */
+        int slot = 5;
+        while (slot < 31 && hg_pci_find(w->pci, HG_PCI_DEVFN(slot, 0)))
+            slot++;
+        s->es1370 = hg_es1370_new(w->pci, HG_PCI_DEVFN(slot, 0), w->bus, w->clock, audio);
+    }
     start_ticks(s);
     return s;
 }
@@ -77,6 +88,7 @@ void hg_sound_free(HgSound *s)
     hg_timer_free(s->tick);
     hg_sb16_free(s->sb16);
     hg_pcspk_free(s->pcspk);
+    hg_es1370_free(s->es1370);
     hg_audio_free(s->audio);
     g_free(s);
 }
@@ -89,6 +101,8 @@ void hg_sound_reset(HgSound *s)
         hg_sb16_reset(s->sb16);
     if (s->pcspk)
         hg_pcspk_reset(s->pcspk);
+    if (s->es1370)
+        hg_es1370_reset(s->es1370);
 }
 
 HgAudio *hg_sound_audio(HgSound *s)
@@ -125,6 +139,8 @@ void hg_sound_save(const HgSound *s, HgStateWriter *w)
         hg_sb16_save(s->sb16, w);
     if (s->pcspk)
         hg_pcspk_save(s->pcspk, w);
+    if (s->es1370)
+        hg_es1370_save(s->es1370, w);
 }
 
 void hg_sound_load(HgSound *s, HgStateReader *r)
@@ -144,6 +160,8 @@ void hg_sound_load(HgSound *s, HgStateReader *r)
         hg_sb16_load(s->sb16, r);
     if (s->pcspk)
         hg_pcspk_load(s->pcspk, r);
+    if (s->es1370)
+        hg_es1370_load(s->es1370, r);
     start_ticks(s);
 }
 
