@@ -6,6 +6,7 @@
 #include "clock.h"
 #include "hangar.h"
 #include "hw/es1370.h"
+#include "hw/opl2.h"
 #include "hw/pci.h"
 #include "hw/pcspk.h"
 #include "hw/sb16.h"
@@ -23,6 +24,7 @@ struct HgSound {
     HgSb16 *sb16;
     HgPcspk *pcspk;
     HgEs1370 *es1370;
+    HgOpl2 *opl;
     HgSoundWiring w;
 };
 
@@ -69,6 +71,16 @@ HgSound *hg_sound_new(unsigned soundhw, const char *output, const HgSoundWiring 
         s->sb16 = hg_sb16_new(w->bus, w->clock, w->dma, audio, 0x220, sb16_irq, s);
     if (soundhw & HG_SOUND_PCSPK)
         s->pcspk = hg_pcspk_new(w->pit, w->clock, audio);
+    if (soundhw & (HG_SOUND_ADLIB | HG_SOUND_SB16)) {
+        /* One FM chip: the AdLib's ports, and the SB16's own when there is one (its
+         * OPL3's first bank at base+0 and the OPL2-compatible pair at base+8). */
+        s->opl = hg_opl2_new(w->clock, audio);
+        hg_opl2_map(s->opl, w->bus, 0x388);
+        if (soundhw & HG_SOUND_SB16) {
+            hg_opl2_map(s->opl, w->bus, 0x220);
+            hg_opl2_map(s->opl, w->bus, 0x228);
+        }
+    }
     if (soundhw & HG_SOUND_ES1370) {
         /* The first free slot from 5 (QEMU's "pc" puts a -soundhw card after the VGA and
          * the network card). */
@@ -89,6 +101,7 @@ void hg_sound_free(HgSound *s)
     hg_sb16_free(s->sb16);
     hg_pcspk_free(s->pcspk);
     hg_es1370_free(s->es1370);
+    hg_opl2_free(s->opl);
     hg_audio_free(s->audio);
     g_free(s);
 }
@@ -103,6 +116,8 @@ void hg_sound_reset(HgSound *s)
         hg_pcspk_reset(s->pcspk);
     if (s->es1370)
         hg_es1370_reset(s->es1370);
+    if (s->opl)
+        hg_opl2_reset(s->opl);
 }
 
 HgAudio *hg_sound_audio(HgSound *s)
@@ -141,6 +156,8 @@ void hg_sound_save(const HgSound *s, HgStateWriter *w)
         hg_pcspk_save(s->pcspk, w);
     if (s->es1370)
         hg_es1370_save(s->es1370, w);
+    if (s->opl)
+        hg_opl2_save(s->opl, w);
 }
 
 void hg_sound_load(HgSound *s, HgStateReader *r)
@@ -162,6 +179,8 @@ void hg_sound_load(HgSound *s, HgStateReader *r)
         hg_pcspk_load(s->pcspk, r);
     if (s->es1370)
         hg_es1370_load(s->es1370, r);
+    if (s->opl)
+        hg_opl2_load(s->opl, r);
     start_ticks(s);
 }
 
