@@ -16,9 +16,9 @@
 #include "wav.h"
 
 enum {
-    CHUNK = 512,                  /* output frames mixed per inner pass */
+    CHUNK = 512,                    /* output frames mixed per inner pass */
     MAX_MIX_FRAMES = HG_AUDIO_RATE, /* at most a second per call: later frames are skipped */
-    SINK_FRAMES = 16384,          /* output ring: about 370 ms */
+    SINK_FRAMES = 16384,            /* output ring: about 370 ms */
 };
 
 struct HgVoice {
@@ -297,8 +297,7 @@ uint64_t hg_audio_frames_mixed(const HgAudio *a)
 
 bool hg_audio_capture_start(HgAudio *a, const char *path, GError **error)
 {
-    HgWavWriter *w = hg_wav_writer_new(path, a->rate, HG_AUDIO_CHANNELS, HG_WAV_PATCH_MS,
-                                       error);
+    HgWavWriter *w = hg_wav_writer_new(path, a->rate, HG_AUDIO_CHANNELS, HG_WAV_PATCH_MS, error);
     if (!w)
         return false;
     g_mutex_lock(&a->capture_lock);
@@ -352,7 +351,7 @@ void hg_audio_get_stats(HgAudio *a, HgAudioStats *s)
 /* ---- the consumer side shared by the outputs ---- */
 
 enum {
-    PREFILL_FRAMES = HG_AUDIO_RATE / 50, /* 20 ms */
+    PREFILL_FRAMES = HG_AUDIO_RATE / 50,  /* 20 ms */
     MAX_LEVEL_FRAMES = HG_AUDIO_RATE / 5, /* 200 ms: beyond, the guest ran ahead */
 };
 

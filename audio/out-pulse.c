@@ -140,8 +140,7 @@ static bool connect(Pulse *p, GError **error)
             return fail(p, error, "cannot connect to the PulseAudio server");
         pa_threaded_mainloop_wait(p->ml);
     }
-    pa_sample_spec ss = {.format = PA_SAMPLE_S16LE, .rate = (uint32_t)p->sink->rate,
-                         .channels = 2};
+    pa_sample_spec ss = {.format = PA_SAMPLE_S16LE, .rate = (uint32_t)p->sink->rate, .channels = 2};
     p->stream = pa_stream_new(p->ctx, "Guest sound", &ss, NULL);
     if (!p->stream)
         return fail(p, error, "cannot create a PulseAudio stream");
@@ -155,9 +154,8 @@ static bool connect(Pulse *p, GError **error)
         .minreq = (uint32_t)-1,
         .fragsize = (uint32_t)-1,
     };
-    if (pa_stream_connect_playback(p->stream, NULL, &attr,
-                                   PA_STREAM_ADJUST_LATENCY,
-                                   NULL, NULL) < 0)
+    if (pa_stream_connect_playback(p->stream, NULL, &attr, PA_STREAM_ADJUST_LATENCY, NULL, NULL) <
+        0)
         return fail(p, error, "cannot start PulseAudio playback");
     for (;;) {
         pa_stream_state_t st = pa_stream_get_state(p->stream);

@@ -11,9 +11,9 @@
 typedef struct HgAudioSink {
     HgAudioRing ring;
     int rate;
-    _Atomic bool playing;        /* a voice is active: a short ring is an underrun */
+    _Atomic bool playing; /* a voice is active: a short ring is an underrun */
     _Atomic uint64_t underruns;
-    bool started;                /* consumer only: prefilled and playing out */
+    bool started; /* consumer only: prefilled and playing out */
 } HgAudioSink;
 
 /* Consumer side: fills n frames from the ring. It waits for a prefill of about 20 ms

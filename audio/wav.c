@@ -21,9 +21,9 @@ struct HgWavWriter {
     GThread *thread;
     GMutex lock;
     GCond cond;
-    bool stop;                 /* under lock */
-    uint64_t data_bytes;       /* thread only */
-    int err;                   /* first errno of the thread, under lock */
+    bool stop;           /* under lock */
+    uint64_t data_bytes; /* thread only */
+    int err;             /* first errno of the thread, under lock */
     _Atomic uint64_t dropped;
 };
 
@@ -151,8 +151,8 @@ HgWavWriter *hg_wav_writer_new(const char *path, int rate, int channels, int pat
     if (fd < 0) {
         int e = errno;
         g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e),
-                    "cannot create the recording %s: %s (choose a folder you can write to)",
-                    path, g_strerror(e));
+                    "cannot create the recording %s: %s (choose a folder you can write to)", path,
+                    g_strerror(e));
         return NULL;
     }
     HgWavWriter *w = g_new0(HgWavWriter, 1);

@@ -53,8 +53,7 @@ static void sb16_irq(void *opaque, int line, bool level)
     s->w.isa_irq(s->w.opaque, line, level);
 }
 
-HgSound *hg_sound_new(unsigned soundhw, const char *output, const HgSoundWiring *w,
-                      GError **error)
+HgSound *hg_sound_new(unsigned soundhw, const char *output, const HgSoundWiring *w, GError **error)
 {
     if (!soundhw)
         return NULL;
@@ -139,9 +138,8 @@ void hg_sound_info(HgSound *s, GString *out)
                            "sound hardware: %s\noutput: %s, %d Hz stereo\n"
                            "mixed: %" G_GUINT64_FORMAT " frames, underruns: %" G_GUINT64_FORMAT
                            ", dropped: %" G_GUINT64_FORMAT "\nrecording: %s\n",
-                           names, hg_audio_output_name(s->audio), HG_AUDIO_RATE,
-                           st.frames_mixed, st.underruns, st.dropped,
-                           hg_audio_capturing(s->audio) ? "on" : "off");
+                           names, hg_audio_output_name(s->audio), HG_AUDIO_RATE, st.frames_mixed,
+                           st.underruns, st.dropped, hg_audio_capturing(s->audio) ? "on" : "off");
     g_free(names);
 }
 
@@ -169,8 +167,8 @@ void hg_sound_load(HgSound *s, HgStateReader *r)
     if (hw != s->soundhw) {
         if (!r->error)
             g_set_error(&r->error, HG_ERROR, HG_ERROR_FORMAT,
-                        "the saved machine had other sound hardware (0x%x, this one 0x%x)",
-                        hw, s->soundhw);
+                        "the saved machine had other sound hardware (0x%x, this one 0x%x)", hw,
+                        s->soundhw);
         return;
     }
     if (s->sb16)

@@ -30,8 +30,7 @@ typedef struct HgSoundWiring {
 } HgSoundWiring;
 
 /* NULL without error when soundhw is 0 (no sound at all). */
-HgSound *hg_sound_new(unsigned soundhw, const char *output, const HgSoundWiring *w,
-                      GError **error);
+HgSound *hg_sound_new(unsigned soundhw, const char *output, const HgSoundWiring *w, GError **error);
 void hg_sound_free(HgSound *s);
 void hg_sound_reset(HgSound *s);
 HgAudio *hg_sound_audio(HgSound *s);

@@ -156,8 +156,8 @@ static void arm_timer(Chan *c, int64_t at)
         return;
     }
     /* The interrupt comes after left + 1 more frames; the voice runs a frame behind. */
-    int64_t when = at + frames_ns(es, c->n, (uint64_t)c->left + 1) +
-                   2 * 1000000000ll / HG_AUDIO_RATE + 1000;
+    int64_t when =
+        at + frames_ns(es, c->n, (uint64_t)c->left + 1) + 2 * 1000000000ll / HG_AUDIO_RATE + 1000;
     hg_timer_mod(c->timer, when);
 }
 
@@ -258,7 +258,7 @@ static uint32_t reg_read(HgEs1370 *es, uint32_t off)
     switch (off) {
     case REG_CONTROL: return es->ctl;
     case REG_STATUS: return es->status; /* codec never busy (CSTAT, CBUSY clear) */
-    case REG_UART: return 0x00000200;    /* UART status: transmitter ready */
+    case REG_UART: return 0x00000200;   /* UART status: transmitter ready */
     case REG_MEMPAGE: return es->mempage;
     case REG_CODEC: return es->codec;
     case REG_SERIAL: return es->sctl;
@@ -373,8 +373,7 @@ static void bar_write(void *opaque, uint32_t off, uint32_t value, int size)
     reg_write(es, base, (old & ~mask) | ((value << shift) & mask));
 }
 
-HgEs1370 *hg_es1370_new(HgPciBus *pci, int devfn, HgBus *bus, HgClock *clock,
-                        HgAudio *audio)
+HgEs1370 *hg_es1370_new(HgPciBus *pci, int devfn, HgBus *bus, HgClock *clock, HgAudio *audio)
 {
     HgEs1370 *es = g_new0(HgEs1370, 1);
     es->bus = bus;

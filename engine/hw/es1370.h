@@ -17,8 +17,7 @@ typedef struct HgPciBus HgPciBus;
 typedef struct HgStateWriter HgStateWriter;
 typedef struct HgStateReader HgStateReader;
 
-HgEs1370 *hg_es1370_new(HgPciBus *pci, int devfn, HgBus *bus, HgClock *clock,
-                        HgAudio *audio);
+HgEs1370 *hg_es1370_new(HgPciBus *pci, int devfn, HgBus *bus, HgClock *clock, HgAudio *audio);
 void hg_es1370_free(HgEs1370 *es);
 void hg_es1370_reset(HgEs1370 *es);
 void hg_es1370_save(const HgEs1370 *es, HgStateWriter *w);

@@ -59,7 +59,7 @@ struct HgOpl2 {
     uint8_t addr;
     /* timers: start time and period in ns, 0 when stopped */
     int64_t t_start[2], t_period[2];
-    uint8_t flags; /* status bits 6 (T1) and 5 (T2) latched */
+    uint8_t flags;         /* status bits 6 (T1) and 5 (T2) latched */
     uint32_t status_reads; /* since the last timer start */
     Op op[NOPS];
     uint32_t lfo_am, lfo_vib; /* LFO phases, 32-bit per cycle */
@@ -254,7 +254,7 @@ static int16_t sample(HgOpl2 *opl)
     int tri_am = x < 32768 ? x : 65535 - x; /* 0-32767 */
     int trem = ((opl->regs[0xbd] & 0x80) ? 26 : 5) * tri_am / 32768;
     int32_t vib_tri = (int32_t)(opl->lfo_vib >> 16) - 32768; /* -32768..32767 saw */
-    vib_tri = vib_tri < 0 ? -vib_tri : vib_tri;             /* 0..32768 triangle */
+    vib_tri = vib_tri < 0 ? -vib_tri : vib_tri;              /* 0..32768 triangle */
     vib_tri = vib_tri * 2 - 32768;
     double vib_depth = (opl->regs[0xbd] & 0x40) ? 0.0081 : 0.0040; /* 14 / 7 cents */
     uint32_t noise_bit = ((opl->noise >> 22) ^ (opl->noise >> 8)) & 1;

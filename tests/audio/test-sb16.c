@@ -226,7 +226,7 @@ static void test_dma_progress(void)
     g_assert_cmpint(f.rises[5], ==, 1);
     hg_bus_in(f.bus, 0x22e, 1);
     g_assert_false(f.line[5]);
-    advance(&f, 1000000000); /* ten more blocks, the DMA buffer wraps */
+    advance(&f, 1000000000);            /* ten more blocks, the DMA buffer wraps */
     g_assert_cmpint(f.rises[5], ==, 2); /* not acknowledged: the line stayed high */
     for (int i = 0; i < 20; i++) {
         hg_bus_in(f.bus, 0x22e, 1);

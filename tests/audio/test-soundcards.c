@@ -154,7 +154,7 @@ static void test_es1370_dac2(void)
     g_assert_cmphex(inl(&f, 0x04), ==, 0);
     outl(&f, 0x20, 0x200);
     int before = f.rises;
-    advance(&f, 1000000000); /* eight more periods; the buffer wraps */
+    advance(&f, 1000000000);                  /* eight more periods; the buffer wraps */
     g_assert_cmpint(f.rises, ==, before + 1); /* the line stays high until acknowledged */
     /* Pause (P2_PAUSE) freezes the position. */
     outl(&f, 0x20, 0x200 | 0x1000);
@@ -254,8 +254,8 @@ static void test_opl2_fuzz(void)
         uint32_t off = (uint32_t)g_rand_int_range(rng, 0, 64);
         int size = 1 << g_rand_int_range(rng, 0, 3);
         if (g_rand_boolean(rng))
-            hg_bus_out(f.bus, (uint16_t)(IOB + (off & ~(uint32_t)(size - 1))),
-                       g_rand_int(rng), size);
+            hg_bus_out(f.bus, (uint16_t)(IOB + (off & ~(uint32_t)(size - 1))), g_rand_int(rng),
+                       size);
         else
             hg_bus_in(f.bus, (uint16_t)(IOB + (off & ~(uint32_t)(size - 1))), size);
         if (i % 64 == 0)
