@@ -94,11 +94,33 @@ static void pulse_kick(void *state)
     pa_threaded_mainloop_unlock(p->ml);
 }
 
+static void drained(pa_stream *s, int success, void *opaque)
+{
+    Pulse *p = opaque;
+    pa_threaded_mainloop_signal(p->ml, 0);
+}
+
 static void pulse_close(void *state)
 {
     Pulse *p = state;
     if (!p)
         return;
+    if (p->ml && p->stream && pa_stream_get_state(p->stream) == PA_STREAM_READY) {
+        /* Let the server play what it holds (the last tens of milliseconds), at most a
+         * second. */
+        pa_threaded_mainloop_lock(p->ml);
+        pa_operation *op = pa_stream_drain(p->stream, drained, p);
+        gint64 until = g_get_monotonic_time() + G_USEC_PER_SEC;
+        while (op && pa_operation_get_state(op) == PA_OPERATION_RUNNING &&
+               g_get_monotonic_time() < until) {
+            pa_threaded_mainloop_unlock(p->ml);
+            g_usleep(10000);
+            pa_threaded_mainloop_lock(p->ml);
+        }
+        if (op)
+            pa_operation_unref(op);
+        pa_threaded_mainloop_unlock(p->ml);
+    }
     if (p->ml)
         pa_threaded_mainloop_stop(p->ml);
     if (p->stream) {

@@ -1,7 +1,7 @@
 /* The machine's sound: its HgAudio (mixer, output, recording) and the sound cards the
  * configuration asks for (HG_SOUND_* bits), created and wired here so the board only
  * hands over its buses and interrupt lines. A timer on the virtual clock runs the mixer
- * every 10 ms of guest time; cards make it catch up at their own block ends.
+ * every 5 ms of guest time; cards make it catch up at their own block ends.
  */
 #pragma once
 
