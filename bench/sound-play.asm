@@ -5,6 +5,8 @@
 %include "sound.inc"
 
 HALF    equ 2205
+TONE_L  equ 1494
+TONE_R  equ 2237
 %ifndef SECONDS
 %define SECONDS 60
 %endif
@@ -20,41 +22,15 @@ test_main:
         call mixer_full_volume
         mov word [PHASE_L], 0
         mov word [PHASE_R], 0
+        mov word [STEP_L], TONE_L
+        mov word [STEP_R], TONE_R
         mov ax, 0x4000
         mov es, ax
         xor di, di
         call fill_half
         call fill_half
-        mov al, 5
-        out 0xd4, al
-        out 0xd8, al
-        mov al, 0x59
-        out 0xd6, al
-        xor al, al
-        out 0xc4, al
-        out 0xc4, al
-        mov al, 4
-        out 0x8b, al
-        mov al, (HALF * 4 - 1) & 0xff
-        out 0xc6, al
-        mov al, (HALF * 4 - 1) >> 8
-        out 0xc6, al
-        mov al, 1
-        out 0xd4, al
-        mov al, 0x41
-        call dsp_write
-        mov al, 44100 >> 8
-        call dsp_write
-        mov al, 44100 & 0xff
-        call dsp_write
-        mov al, 0xb6
-        call dsp_write
-        mov al, 0x30
-        call dsp_write
-        mov al, (HALF * 2 - 1) & 0xff
-        call dsp_write
-        mov al, (HALF * 2 - 1) >> 8
-        call dsp_write
+        mov ax, HALF
+        call sb16_play16
 .wait:  sti
 %if BUSY
         mov ecx, 100000
@@ -70,20 +46,10 @@ test_main:
         jb .wait
         EXIT 0
 
+; fill_half: HALF frames of the tones at ES:DI; DI moves past them.
 fill_half:
         mov cx, HALF
-.f:     mov bx, [PHASE_L]
-        call tri_sample
-        stosw
-        add bx, 1494
-        mov [PHASE_L], bx
-        mov bx, [PHASE_R]
-        call tri_sample
-        stosw
-        add bx, 2237
-        mov [PHASE_R], bx
-        loop .f
-        ret
+        jmp fill_stereo
 
 irq_handler:
         pushad

@@ -11,8 +11,8 @@
 
 HALF    equ 2205
 BLOCKS  equ 20
-STEP_L  equ 1494
-STEP_R  equ 2237
+TONE_L  equ 1494
+TONE_R  equ 2237
 ESB     equ 0xc000
 SCTL    equ 0x020c                  ; P2_INT_EN | P2 16-bit | P2 stereo
 CTL     equ (30 << 16)              ; 1411200 / (30 + 2) = 44100 Hz
@@ -60,6 +60,8 @@ test_main:
         out dx, al
         mov word [PHASE_L], 0
         mov word [PHASE_R], 0
+        mov word [STEP_L], TONE_L
+        mov word [STEP_R], TONE_R
         mov ax, 0x4000
         mov es, ax
         xor di, di
@@ -113,20 +115,10 @@ test_main:
         jnz .spin
         EXIT 0
 
+; fill_half: HALF frames of the tones at ES:DI; DI moves past them.
 fill_half:
         mov cx, HALF
-.f:     mov bx, [PHASE_L]
-        call tri_sample
-        stosw
-        add bx, STEP_L
-        mov [PHASE_L], bx
-        mov bx, [PHASE_R]
-        call tri_sample
-        stosw
-        add bx, STEP_R
-        mov [PHASE_R], bx
-        loop .f
-        ret
+        jmp fill_stereo
 
 irq_handler:
         push eax

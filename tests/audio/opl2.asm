@@ -97,16 +97,6 @@ opl_write:
         pop dx
         ret
 
-irq_handler:
-        push ax
-        push ds
-        xor ax, ax
-        mov ds, ax
-        inc word [IRQ_COUNT]
-        mov al, 0x20
-        out 0x20, al
-        pop ds
-        pop ax
-        iret
+        PIT_IRQ_HANDLER
 
         ROM_END

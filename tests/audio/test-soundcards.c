@@ -13,12 +13,12 @@
 #include "hw/opl2.h"
 #include "hw/pci.h"
 #include "state.h"
+#include "test-time.h"
 
 enum { DEVFN = HG_PCI_DEVFN(5, 0), IOB = 0xc000 };
 
 typedef struct Fx {
-    uint64_t insns;
-    HgClock *clock;
+    TestTime t;
     HgBus *bus;
     HgPciBus *pci;
     HgAudio *audio;
@@ -27,11 +27,6 @@ typedef struct Fx {
     bool pirq[4];
     int rises;
 } Fx;
-
-static uint64_t counter(void *opaque)
-{
-    return ((Fx *)opaque)->insns;
-}
 
 static void pirq(void *opaque, int n, bool level)
 {
@@ -49,13 +44,13 @@ static bool irq(const Fx *f)
 static void fx_init(Fx *f)
 {
     memset(f, 0, sizeof(*f));
-    f->clock = hg_clock_new(HG_CLOCK_ICOUNT, 1, counter, f);
+    test_time_init(&f->t);
     f->bus = hg_bus_new(1 << 20);
     f->pci = hg_pci_new(f->bus);
     hg_pci_set_pirq_handler(f->pci, pirq, f);
     f->audio = hg_audio_new("none", NULL);
-    f->es = hg_es1370_new(f->pci, DEVFN, f->bus, f->clock, f->audio);
-    f->opl = hg_opl2_new(f->clock, f->audio);
+    f->es = hg_es1370_new(f->pci, DEVFN, f->bus, f->t.clock, f->audio);
+    f->opl = hg_opl2_new(f->t.clock, f->audio);
     hg_opl2_map(f->opl, f->bus, 0x388);
     hg_pci_config_write(f->pci, DEVFN, 0x10, IOB, 4);
     hg_pci_config_write(f->pci, DEVFN, 0x04, 5, 2);
@@ -68,22 +63,12 @@ static void fx_free(Fx *f)
     hg_audio_free(f->audio);
     hg_pci_free(f->pci);
     hg_bus_free(f->bus);
-    hg_clock_free(f->clock);
+    hg_clock_free(f->t.clock);
 }
 
 static void advance(Fx *f, uint64_t ns)
 {
-    uint64_t end = f->insns + ns;
-    while (f->insns < end) {
-        int64_t dl = hg_clock_deadline(f->clock);
-        int64_t now = hg_clock_ns(f->clock);
-        uint64_t step = end - f->insns;
-        if (dl != INT64_MAX && dl > now && (uint64_t)(dl - now) < step)
-            step = (uint64_t)(dl - now);
-        f->insns += MAX(step, 1);
-        hg_clock_run_timers(f->clock);
-    }
-    hg_audio_mix_to(f->audio, hg_clock_ns(f->clock));
+    test_time_advance(&f->t, f->audio, ns);
 }
 
 static void outl(Fx *f, uint32_t off, uint32_t v)
@@ -231,7 +216,7 @@ static void test_opl2_detect(void)
     opl(&f, 2, 0xff);
     opl(&f, 4, 0x21);
     g_assert_cmphex(hg_bus_in(f.bus, 0x388, 1) & 0xe0, ==, 0);
-    f.insns += 81000; /* 80 us: timer 1 overflowed */
+    f.t.insns += 81000; /* 80 us: timer 1 overflowed */
     g_assert_cmphex(hg_bus_in(f.bus, 0x388, 1) & 0xe0, ==, 0xc0);
     opl(&f, 4, 0x60);
     opl(&f, 4, 0x80);
@@ -239,7 +224,7 @@ static void test_opl2_detect(void)
     /* Timer 2 (320 us units), masked timer 1. */
     opl(&f, 3, 0xfe);
     opl(&f, 4, 0x42);
-    f.insns += 700000;
+    f.t.insns += 700000;
     g_assert_cmphex(hg_bus_in(f.bus, 0x388, 1) & 0xe0, ==, 0xa0);
     fx_free(&f);
 }
