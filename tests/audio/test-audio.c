@@ -267,6 +267,32 @@ static void test_wav_close_mono(void)
     g_free(dir);
 }
 
+/* An instruction-counted run makes sound far faster than real time: ten seconds of it
+ * written at once must all reach the file. */
+static void test_wav_fast_producer(void)
+{
+    gchar *dir = g_dir_make_tmp("hangar-wav-XXXXXX", NULL);
+    gchar *path = g_build_filename(dir, "fast.wav", NULL);
+    HgWavWriter *w = hg_wav_writer_new(path, 44100, 2, 2000, NULL);
+    uint32_t next = 0;
+    write_counting(w, &next, 441000);
+    g_assert_cmpuint(hg_wav_writer_dropped(w), ==, 0);
+    g_assert_true(hg_wav_writer_close(w, NULL));
+    int16_t *d;
+    size_t n;
+    uint32_t riff, data;
+    int ch, rate;
+    read_wav(path, &d, &n, &riff, &data, &ch, &rate);
+    g_assert_cmpuint(n, ==, 441000);
+    for (size_t i = 0; i < n; i += 997)
+        g_assert_cmpint(d[i * 2], ==, (int16_t)(i & 0x7fff));
+    g_free(d);
+    g_unlink(path);
+    g_rmdir(dir);
+    g_free(path);
+    g_free(dir);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -276,5 +302,6 @@ int main(int argc, char **argv)
     g_test_add_func("/audio/bad-output", test_bad_output);
     g_test_add_func("/audio/wav-killed", test_wav_killed);
     g_test_add_func("/audio/wav-close-mono", test_wav_close_mono);
+    g_test_add_func("/audio/wav-fast-producer", test_wav_fast_producer);
     return g_test_run();
 }
