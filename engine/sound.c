@@ -79,6 +79,7 @@ HgSound *hg_sound_new(unsigned soundhw, const char *output, const HgSoundWiring 
         if (soundhw & HG_SOUND_SB16) {
             hg_opl2_map(s->opl, w->bus, 0x220);
             hg_opl2_map(s->opl, w->bus, 0x228);
+            hg_sb16_set_fm_voice(s->sb16, hg_opl2_voice(s->opl));
         }
     }
     if (soundhw & HG_SOUND_ES1370) {

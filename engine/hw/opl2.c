@@ -426,6 +426,11 @@ void hg_opl2_map(HgOpl2 *opl, HgBus *bus, uint16_t port)
     hg_bus_map_io(bus, port, 2, opl_read, opl_write, opl);
 }
 
+HgVoice *hg_opl2_voice(HgOpl2 *opl)
+{
+    return opl->voice;
+}
+
 void hg_opl2_free(HgOpl2 *opl)
 {
     if (!opl)

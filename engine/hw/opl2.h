@@ -23,6 +23,9 @@ typedef struct HgStateReader HgStateReader;
 HgOpl2 *hg_opl2_new(HgClock *clock, HgAudio *audio);
 void hg_opl2_map(HgOpl2 *opl, HgBus *bus, uint16_t port);
 void hg_opl2_free(HgOpl2 *opl);
+/* Its voice (a mixer in front of the chip, the SB16's, sets its gain). */
+typedef struct HgVoice HgVoice;
+HgVoice *hg_opl2_voice(HgOpl2 *opl);
 void hg_opl2_reset(HgOpl2 *opl);
 void hg_opl2_save(const HgOpl2 *opl, HgStateWriter *w);
 void hg_opl2_load(HgOpl2 *opl, HgStateReader *r);

@@ -42,6 +42,7 @@ struct HgSb16 {
     HgDma *dma;
     HgAudio *audio;
     HgVoice *voice;
+    HgVoice *fm_voice; /* the OPL's, or NULL */
     HgTimer *timer;
     HgSb16Irq set_irq;
     void *irq_opaque;
@@ -135,8 +136,22 @@ static void ack_irq(HgSb16 *s, bool sixteen)
 
 /* ---- mixer ---- */
 
+/* Master times one input's volume pair (5-bit registers reg, reg + 1), as gains. */
+static void pair_gain(const HgSb16 *s, int reg, uint32_t *l, uint32_t *r)
+{
+    uint64_t gl = (uint64_t)vol_gain[s->mixer[0x30] >> 3] * vol_gain[s->mixer[reg] >> 3];
+    uint64_t gr = (uint64_t)vol_gain[s->mixer[0x31] >> 3] * vol_gain[s->mixer[reg + 1] >> 3];
+    *l = (uint32_t)(gl >> 16);
+    *r = (uint32_t)(gr >> 16);
+}
+
 static void update_gain(HgSb16 *s)
 {
+    if (s->fm_voice) {
+        uint32_t l, r;
+        pair_gain(s, 0x34, &l, &r);
+        hg_voice_set_gain(s->fm_voice, l, r);
+    }
     uint64_t l = (uint64_t)vol_gain[s->mixer[0x30] >> 3] * vol_gain[s->mixer[0x32] >> 3];
     uint64_t r = (uint64_t)vol_gain[s->mixer[0x31] >> 3] * vol_gain[s->mixer[0x33] >> 3];
     /* Output gain (0x41/0x42 bits 7-6): x1, x2, x4, x8. */
@@ -739,6 +754,12 @@ void hg_sb16_reset(HgSb16 *s)
     s->test_reg = 0;
     s->last_read = 0xff;
     dsp_reset(s);
+}
+
+void hg_sb16_set_fm_voice(HgSb16 *s, HgVoice *fm)
+{
+    s->fm_voice = fm;
+    update_gain(s);
 }
 
 void hg_sb16_save(const HgSb16 *s, HgStateWriter *w)
