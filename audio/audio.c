@@ -235,6 +235,7 @@ static void mix_voice(HgAudio *a, HgVoice *v, int32_t *acc, int n, uint64_t firs
 static void emit(HgAudio *a, const int16_t *frames, int n, bool playing)
 {
     atomic_store(&a->sink.playing, playing);
+    atomic_store(&a->sink.last_emit, g_get_monotonic_time());
     if (a->backend) {
         uint32_t done = hg_audio_ring_write(&a->sink.ring, frames, (uint32_t)n);
         if (done < (uint32_t)n)
@@ -391,7 +392,13 @@ void hg_audio_sink_pull(HgAudioSink *s, int16_t *frames, uint32_t n)
     if (got < n) {
         memset(frames + got * 2, 0, (size_t)(n - got) * 4);
         s->started = false;
-        if (atomic_load(&s->playing))
-            atomic_fetch_add(&s->underruns, 1);
+        hg_audio_sink_underrun(s);
     }
+}
+
+void hg_audio_sink_underrun(HgAudioSink *s)
+{
+    int64_t idle = g_get_monotonic_time() - atomic_load(&s->last_emit);
+    if (atomic_load(&s->playing) && idle < 100 * 1000)
+        atomic_fetch_add(&s->underruns, 1);
 }

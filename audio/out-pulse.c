@@ -76,8 +76,7 @@ static void stream_write(pa_stream *s, size_t nbytes, void *opaque)
 static void stream_underflow(pa_stream *s, void *opaque)
 {
     Pulse *p = opaque;
-    if (atomic_load(&p->sink->playing))
-        atomic_fetch_add(&p->sink->underruns, 1);
+    hg_audio_sink_underrun(p->sink);
 }
 
 /* The mixer added frames (emulation thread): pass them on now rather than at the
