@@ -16,9 +16,9 @@
 #include "wav.h"
 
 enum {
-    CHUNK = 512,                  /* output frames mixed per inner pass */
+    CHUNK = 512,                    /* output frames mixed per inner pass */
     MAX_MIX_FRAMES = HG_AUDIO_RATE, /* at most a second per call: later frames are skipped */
-    SINK_FRAMES = 16384,          /* output ring: about 370 ms */
+    SINK_FRAMES = 16384,            /* output ring: about 370 ms */
 };
 
 struct HgVoice {
@@ -235,6 +235,7 @@ static void mix_voice(HgAudio *a, HgVoice *v, int32_t *acc, int n, uint64_t firs
 static void emit(HgAudio *a, const int16_t *frames, int n, bool playing)
 {
     atomic_store(&a->sink.playing, playing);
+    atomic_store(&a->sink.last_emit, g_get_monotonic_time());
     if (a->backend) {
         uint32_t done = hg_audio_ring_write(&a->sink.ring, frames, (uint32_t)n);
         if (done < (uint32_t)n)
@@ -297,8 +298,7 @@ uint64_t hg_audio_frames_mixed(const HgAudio *a)
 
 bool hg_audio_capture_start(HgAudio *a, const char *path, GError **error)
 {
-    HgWavWriter *w = hg_wav_writer_new(path, a->rate, HG_AUDIO_CHANNELS, HG_WAV_PATCH_MS,
-                                       error);
+    HgWavWriter *w = hg_wav_writer_new(path, a->rate, HG_AUDIO_CHANNELS, HG_WAV_PATCH_MS, error);
     if (!w)
         return false;
     g_mutex_lock(&a->capture_lock);
@@ -352,7 +352,7 @@ void hg_audio_get_stats(HgAudio *a, HgAudioStats *s)
 /* ---- the consumer side shared by the outputs ---- */
 
 enum {
-    PREFILL_FRAMES = HG_AUDIO_RATE / 50, /* 20 ms */
+    PREFILL_FRAMES = HG_AUDIO_RATE / 50,  /* 20 ms */
     MAX_LEVEL_FRAMES = HG_AUDIO_RATE / 5, /* 200 ms: beyond, the guest ran ahead */
 };
 
@@ -392,7 +392,13 @@ void hg_audio_sink_pull(HgAudioSink *s, int16_t *frames, uint32_t n)
     if (got < n) {
         memset(frames + got * 2, 0, (size_t)(n - got) * 4);
         s->started = false;
-        if (atomic_load(&s->playing))
-            atomic_fetch_add(&s->underruns, 1);
+        hg_audio_sink_underrun(s);
     }
+}
+
+void hg_audio_sink_underrun(HgAudioSink *s)
+{
+    int64_t idle = g_get_monotonic_time() - atomic_load(&s->last_emit);
+    if (atomic_load(&s->playing) && idle < 100 * 1000)
+        atomic_fetch_add(&s->underruns, 1);
 }

@@ -76,8 +76,7 @@ static void stream_write(pa_stream *s, size_t nbytes, void *opaque)
 static void stream_underflow(pa_stream *s, void *opaque)
 {
     Pulse *p = opaque;
-    if (atomic_load(&p->sink->playing))
-        atomic_fetch_add(&p->sink->underruns, 1);
+    hg_audio_sink_underrun(p->sink);
 }
 
 /* The mixer added frames (emulation thread): pass them on now rather than at the
@@ -94,11 +93,33 @@ static void pulse_kick(void *state)
     pa_threaded_mainloop_unlock(p->ml);
 }
 
+static void drained(pa_stream *s, int success, void *opaque)
+{
+    Pulse *p = opaque;
+    pa_threaded_mainloop_signal(p->ml, 0);
+}
+
 static void pulse_close(void *state)
 {
     Pulse *p = state;
     if (!p)
         return;
+    if (p->ml && p->stream && pa_stream_get_state(p->stream) == PA_STREAM_READY) {
+        /* Let the server play what it holds (the last tens of milliseconds), at most a
+         * second. */
+        pa_threaded_mainloop_lock(p->ml);
+        pa_operation *op = pa_stream_drain(p->stream, drained, p);
+        gint64 until = g_get_monotonic_time() + G_USEC_PER_SEC;
+        while (op && pa_operation_get_state(op) == PA_OPERATION_RUNNING &&
+               g_get_monotonic_time() < until) {
+            pa_threaded_mainloop_unlock(p->ml);
+            g_usleep(10000);
+            pa_threaded_mainloop_lock(p->ml);
+        }
+        if (op)
+            pa_operation_unref(op);
+        pa_threaded_mainloop_unlock(p->ml);
+    }
     if (p->ml)
         pa_threaded_mainloop_stop(p->ml);
     if (p->stream) {
@@ -140,8 +161,7 @@ static bool connect(Pulse *p, GError **error)
             return fail(p, error, "cannot connect to the PulseAudio server");
         pa_threaded_mainloop_wait(p->ml);
     }
-    pa_sample_spec ss = {.format = PA_SAMPLE_S16LE, .rate = (uint32_t)p->sink->rate,
-                         .channels = 2};
+    pa_sample_spec ss = {.format = PA_SAMPLE_S16LE, .rate = (uint32_t)p->sink->rate, .channels = 2};
     p->stream = pa_stream_new(p->ctx, "Guest sound", &ss, NULL);
     if (!p->stream)
         return fail(p, error, "cannot create a PulseAudio stream");
@@ -155,9 +175,8 @@ static bool connect(Pulse *p, GError **error)
         .minreq = (uint32_t)-1,
         .fragsize = (uint32_t)-1,
     };
-    if (pa_stream_connect_playback(p->stream, NULL, &attr,
-                                   PA_STREAM_ADJUST_LATENCY,
-                                   NULL, NULL) < 0)
+    if (pa_stream_connect_playback(p->stream, NULL, &attr, PA_STREAM_ADJUST_LATENCY, NULL, NULL) <
+        0)
         return fail(p, error, "cannot start PulseAudio playback");
     for (;;) {
         pa_stream_state_t st = pa_stream_get_state(p->stream);

@@ -25,8 +25,8 @@ static void callback(void *opaque, Uint8 *stream, int len)
 static void *sdl_open(HgAudioSink *sink, GError **error)
 {
     if (SDL_InitSubSystem(SDL_INIT_AUDIO) < 0) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                    "SDL cannot start its audio: %s", SDL_GetError());
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "SDL cannot start its audio: %s",
+                    SDL_GetError());
         return NULL;
     }
     Sdl *s = g_new0(Sdl, 1);
@@ -40,8 +40,8 @@ static void *sdl_open(HgAudioSink *sink, GError **error)
     want.userdata = s;
     s->dev = SDL_OpenAudioDevice(NULL, 0, &want, &have, 0);
     if (!s->dev) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                    "SDL cannot open an audio device: %s", SDL_GetError());
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "SDL cannot open an audio device: %s",
+                    SDL_GetError());
         g_free(s);
         SDL_QuitSubSystem(SDL_INIT_AUDIO);
         return NULL;

@@ -11,10 +11,15 @@
 typedef struct HgAudioSink {
     HgAudioRing ring;
     int rate;
-    _Atomic bool playing;        /* a voice is active: a short ring is an underrun */
+    _Atomic bool playing;      /* a voice is active: a short ring is an underrun */
+    _Atomic int64_t last_emit; /* monotonic us of the mixer's last frames */
     _Atomic uint64_t underruns;
-    bool started;                /* consumer only: prefilled and playing out */
+    bool started; /* consumer only: prefilled and playing out */
 } HgAudioSink;
+
+/* An output found the ring short: counted as an underrun when a voice was playing and
+ * the mixer is running (a paused machine produces nothing, and that is no underrun). */
+void hg_audio_sink_underrun(HgAudioSink *s);
 
 /* Consumer side: fills n frames from the ring. It waits for a prefill of about 20 ms
  * before playing out (silence meanwhile), pads a short ring with silence and counts an

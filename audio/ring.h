@@ -7,10 +7,10 @@
 #include <stdint.h>
 
 typedef struct HgAudioRing {
-    int16_t *buf;              /* capacity frames of two samples */
-    uint32_t capacity;         /* a power of two */
-    _Atomic uint64_t head;     /* frames written (producer) */
-    _Atomic uint64_t tail;     /* frames read (consumer) */
+    int16_t *buf;          /* capacity frames of two samples */
+    uint32_t capacity;     /* a power of two */
+    _Atomic uint64_t head; /* frames written (producer) */
+    _Atomic uint64_t tail; /* frames read (consumer) */
 } HgAudioRing;
 
 void hg_audio_ring_init(HgAudioRing *r, uint32_t min_frames);

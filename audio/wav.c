@@ -20,10 +20,11 @@ struct HgWavWriter {
     HgAudioRing ring;
     GThread *thread;
     GMutex lock;
-    GCond cond;
-    bool stop;                 /* under lock */
-    uint64_t data_bytes;       /* thread only */
-    int err;                   /* first errno of the thread, under lock */
+    GCond cond;          /* wakes the thread */
+    GCond room;          /* the thread made room in the ring */
+    bool stop;           /* under lock */
+    uint64_t data_bytes; /* thread only */
+    int err;             /* first errno of the thread, under lock */
     _Atomic uint64_t dropped;
 };
 
@@ -120,6 +121,9 @@ static gpointer writer_main(gpointer data)
         stop = w->stop;
         g_mutex_unlock(&w->lock);
         int e = drain(w);
+        g_mutex_lock(&w->lock);
+        g_cond_broadcast(&w->room);
+        g_mutex_unlock(&w->lock);
         int64_t now = g_get_monotonic_time();
         if (!e && (stop || now >= next_patch)) {
             if ((int64_t)w->data_bytes != patched)
@@ -151,8 +155,8 @@ HgWavWriter *hg_wav_writer_new(const char *path, int rate, int channels, int pat
     if (fd < 0) {
         int e = errno;
         g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e),
-                    "cannot create the recording %s: %s (choose a folder you can write to)",
-                    path, g_strerror(e));
+                    "cannot create the recording %s: %s (choose a folder you can write to)", path,
+                    g_strerror(e));
         return NULL;
     }
     HgWavWriter *w = g_new0(HgWavWriter, 1);
@@ -165,6 +169,7 @@ HgWavWriter *hg_wav_writer_new(const char *path, int rate, int channels, int pat
     hg_audio_ring_init(&w->ring, (uint32_t)rate * 2);
     g_mutex_init(&w->lock);
     g_cond_init(&w->cond);
+    g_cond_init(&w->room);
     int e = patch_header(w);
     if (!e && lseek(fd, 44, SEEK_SET) < 0)
         e = errno;
@@ -175,6 +180,7 @@ HgWavWriter *hg_wav_writer_new(const char *path, int rate, int channels, int pat
         hg_audio_ring_clear(&w->ring);
         g_mutex_clear(&w->lock);
         g_cond_clear(&w->cond);
+        g_cond_clear(&w->room);
         g_free(w->path);
         g_free(w);
         return NULL;
@@ -186,6 +192,19 @@ HgWavWriter *hg_wav_writer_new(const char *path, int rate, int channels, int pat
 void hg_wav_writer_write(HgWavWriter *w, const int16_t *stereo_frames, uint32_t n)
 {
     uint32_t done = hg_audio_ring_write(&w->ring, stereo_frames, n);
+    if (done == n)
+        return;
+    /* The disk fell two seconds behind (or an instruction-counted run produces sound
+     * much faster than real time): wait for room a little rather than leave a hole in
+     * the recording; only a stalled disk makes us drop. */
+    gint64 until = g_get_monotonic_time() + 250 * 1000;
+    g_mutex_lock(&w->lock);
+    while (done < n && !w->err && g_get_monotonic_time() < until) {
+        g_cond_signal(&w->cond);
+        g_cond_wait_until(&w->room, &w->lock, until);
+        done += hg_audio_ring_write(&w->ring, stereo_frames + (size_t)done * 2, n - done);
+    }
+    g_mutex_unlock(&w->lock);
     if (done < n)
         atomic_fetch_add(&w->dropped, n - done);
 }
@@ -213,6 +232,7 @@ bool hg_wav_writer_close(HgWavWriter *w, GError **error)
     hg_audio_ring_clear(&w->ring);
     g_mutex_clear(&w->lock);
     g_cond_clear(&w->cond);
+    g_cond_clear(&w->room);
     g_free(w->path);
     g_free(w);
     return e == 0;

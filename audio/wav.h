@@ -16,8 +16,9 @@ enum { HG_WAV_PATCH_MS = 2000 };
 /* Creates (truncates) path. channels is 1 or 2. */
 HgWavWriter *hg_wav_writer_new(const char *path, int rate, int channels, int patch_ms,
                                GError **error);
-/* Queues n frames (never blocks; frames that do not fit in the ring, about two seconds,
- * are dropped and counted). Mono files take the first channel. */
+/* Queues n frames. When the ring (about two seconds) is full it waits up to 250 ms for
+ * the thread to make room, then drops and counts what does not fit. Mono files take the
+ * first channel. */
 void hg_wav_writer_write(HgWavWriter *w, const int16_t *stereo_frames, uint32_t n);
 uint64_t hg_wav_writer_dropped(HgWavWriter *w);
 /* Writes what is queued, the final header, closes and frees. Returns false with a message

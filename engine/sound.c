@@ -5,11 +5,15 @@
 #include "board.h"
 #include "clock.h"
 #include "hangar.h"
+#include "hw/es1370.h"
+#include "hw/opl2.h"
+#include "hw/pci.h"
 #include "hw/pcspk.h"
 #include "hw/sb16.h"
 #include "machine-internal.h"
 #include "state.h"
 
+/* 5 ms: what the output receives lags the guest by at most this, out of its 30 ms. */
 enum { MIX_PERIOD_NS = 10 * 1000 * 1000 };
 
 struct HgSound {
@@ -20,6 +24,8 @@ struct HgSound {
     int64_t next_tick;
     HgSb16 *sb16;
     HgPcspk *pcspk;
+    HgEs1370 *es1370;
+    HgOpl2 *opl;
     HgSoundWiring w;
 };
 
@@ -48,8 +54,7 @@ static void sb16_irq(void *opaque, int line, bool level)
     s->w.isa_irq(s->w.opaque, line, level);
 }
 
-HgSound *hg_sound_new(unsigned soundhw, const char *output, const HgSoundWiring *w,
-                      GError **error)
+HgSound *hg_sound_new(unsigned soundhw, const char *output, const HgSoundWiring *w, GError **error)
 {
     if (!soundhw)
         return NULL;
@@ -66,6 +71,25 @@ HgSound *hg_sound_new(unsigned soundhw, const char *output, const HgSoundWiring 
         s->sb16 = hg_sb16_new(w->bus, w->clock, w->dma, audio, 0x220, sb16_irq, s);
     if (soundhw & HG_SOUND_PCSPK)
         s->pcspk = hg_pcspk_new(w->pit, w->clock, audio);
+    if (soundhw & (HG_SOUND_ADLIB | HG_SOUND_SB16)) {
+        /* One FM chip: the AdLib's ports, and the SB16's own when there is one (its
+         * OPL3's first bank at base+0 and the OPL2-compatible pair at base+8). */
+        s->opl = hg_opl2_new(w->clock, audio);
+        hg_opl2_map(s->opl, w->bus, 0x388);
+        if (soundhw & HG_SOUND_SB16) {
+            hg_opl2_map(s->opl, w->bus, 0x220);
+            hg_opl2_map(s->opl, w->bus, 0x228);
+            hg_sb16_set_fm_voice(s->sb16, hg_opl2_voice(s->opl));
+        }
+    }
+    if (soundhw & HG_SOUND_ES1370) {
+        /* The first free slot from 5 (QEMU's "pc" puts a -soundhw card after the VGA and
+         * the network card). */
+        int slot = 5;
+        while (slot < 31 && hg_pci_find(w->pci, HG_PCI_DEVFN(slot, 0)))
+            slot++;
+        s->es1370 = hg_es1370_new(w->pci, HG_PCI_DEVFN(slot, 0), w->bus, w->clock, audio);
+    }
     start_ticks(s);
     return s;
 }
@@ -77,6 +101,8 @@ void hg_sound_free(HgSound *s)
     hg_timer_free(s->tick);
     hg_sb16_free(s->sb16);
     hg_pcspk_free(s->pcspk);
+    hg_es1370_free(s->es1370);
+    hg_opl2_free(s->opl);
     hg_audio_free(s->audio);
     g_free(s);
 }
@@ -89,6 +115,10 @@ void hg_sound_reset(HgSound *s)
         hg_sb16_reset(s->sb16);
     if (s->pcspk)
         hg_pcspk_reset(s->pcspk);
+    if (s->es1370)
+        hg_es1370_reset(s->es1370);
+    if (s->opl)
+        hg_opl2_reset(s->opl);
 }
 
 HgAudio *hg_sound_audio(HgSound *s)
@@ -110,9 +140,8 @@ void hg_sound_info(HgSound *s, GString *out)
                            "sound hardware: %s\noutput: %s, %d Hz stereo\n"
                            "mixed: %" G_GUINT64_FORMAT " frames, underruns: %" G_GUINT64_FORMAT
                            ", dropped: %" G_GUINT64_FORMAT "\nrecording: %s\n",
-                           names, hg_audio_output_name(s->audio), HG_AUDIO_RATE,
-                           st.frames_mixed, st.underruns, st.dropped,
-                           hg_audio_capturing(s->audio) ? "on" : "off");
+                           names, hg_audio_output_name(s->audio), HG_AUDIO_RATE, st.frames_mixed,
+                           st.underruns, st.dropped, hg_audio_capturing(s->audio) ? "on" : "off");
     g_free(names);
 }
 
@@ -125,6 +154,10 @@ void hg_sound_save(const HgSound *s, HgStateWriter *w)
         hg_sb16_save(s->sb16, w);
     if (s->pcspk)
         hg_pcspk_save(s->pcspk, w);
+    if (s->es1370)
+        hg_es1370_save(s->es1370, w);
+    if (s->opl)
+        hg_opl2_save(s->opl, w);
 }
 
 void hg_sound_load(HgSound *s, HgStateReader *r)
@@ -136,14 +169,18 @@ void hg_sound_load(HgSound *s, HgStateReader *r)
     if (hw != s->soundhw) {
         if (!r->error)
             g_set_error(&r->error, HG_ERROR, HG_ERROR_FORMAT,
-                        "the saved machine had other sound hardware (0x%x, this one 0x%x)",
-                        hw, s->soundhw);
+                        "the saved machine had other sound hardware (0x%x, this one 0x%x)", hw,
+                        s->soundhw);
         return;
     }
     if (s->sb16)
         hg_sb16_load(s->sb16, r);
     if (s->pcspk)
         hg_pcspk_load(s->pcspk, r);
+    if (s->es1370)
+        hg_es1370_load(s->es1370, r);
+    if (s->opl)
+        hg_opl2_load(s->opl, r);
     start_ticks(s);
 }
 

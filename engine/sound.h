@@ -1,7 +1,7 @@
 /* The machine's sound: its HgAudio (mixer, output, recording) and the sound cards the
  * configuration asks for (HG_SOUND_* bits), created and wired here so the board only
  * hands over its buses and interrupt lines. A timer on the virtual clock runs the mixer
- * every 10 ms of guest time; cards make it catch up at their own block ends.
+ * every 5 ms of guest time; cards make it catch up at their own block ends.
  */
 #pragma once
 
@@ -30,8 +30,7 @@ typedef struct HgSoundWiring {
 } HgSoundWiring;
 
 /* NULL without error when soundhw is 0 (no sound at all). */
-HgSound *hg_sound_new(unsigned soundhw, const char *output, const HgSoundWiring *w,
-                      GError **error);
+HgSound *hg_sound_new(unsigned soundhw, const char *output, const HgSoundWiring *w, GError **error);
 void hg_sound_free(HgSound *s);
 void hg_sound_reset(HgSound *s);
 HgAudio *hg_sound_audio(HgSound *s);

@@ -42,6 +42,7 @@ struct HgSb16 {
     HgDma *dma;
     HgAudio *audio;
     HgVoice *voice;
+    HgVoice *fm_voice; /* the OPL's, or NULL */
     HgTimer *timer;
     HgSb16Irq set_irq;
     void *irq_opaque;
@@ -53,7 +54,7 @@ struct HgSb16 {
     bool irq_level;
 
     /* DSP command parser and output FIFO */
-    uint8_t cmd;       /* command collecting its arguments, or 0 */
+    uint8_t cmd; /* command collecting its arguments, or 0 */
     uint8_t args[4];
     int nargs, need;
     uint8_t fifo[FIFO_SIZE];
@@ -68,7 +69,7 @@ struct HgSb16 {
     uint16_t block_size;        /* 0x48: bytes per block of the 8-bit legacy commands */
 
     /* the transfer in progress */
-    bool active;    /* a DMA (or silence) transfer is programmed */
+    bool active; /* a DMA (or silence) transfer is programmed */
     bool paused;
     bool bits16, stereo, is_signed, input, autoinit, silence, exit_autoinit;
     uint32_t rate;
@@ -86,9 +87,9 @@ struct HgSb16 {
 
 /* 2 dB steps below 0 dB of the 5-bit volume registers, as 1/65536 gains. */
 static const uint32_t vol_gain[32] = {
-    52,    66,    83,    104,   131,   165,   207,   261,   328,   414,   521,
-    655,   825,   1039,  1308,  1646,  2072,  2609,  3285,  4135,  5206,  6554,
-    8250,  10387, 13076, 16462, 20724, 26090, 32846, 41350, 52057, 65536,
+    52,   66,    83,    104,   131,   165,   207,   261,   328,   414,   521,
+    655,  825,   1039,  1308,  1646,  2072,  2609,  3285,  4135,  5206,  6554,
+    8250, 10387, 13076, 16462, 20724, 26090, 32846, 41350, 52057, 65536,
 };
 
 static const char copyright[] = "COPYRIGHT (C) CREATIVE TECHNOLOGY LTD, 1992.";
@@ -135,8 +136,22 @@ static void ack_irq(HgSb16 *s, bool sixteen)
 
 /* ---- mixer ---- */
 
+/* Master times one input's volume pair (5-bit registers reg, reg + 1), as gains. */
+static void pair_gain(const HgSb16 *s, int reg, uint32_t *l, uint32_t *r)
+{
+    uint64_t gl = (uint64_t)vol_gain[s->mixer[0x30] >> 3] * vol_gain[s->mixer[reg] >> 3];
+    uint64_t gr = (uint64_t)vol_gain[s->mixer[0x31] >> 3] * vol_gain[s->mixer[reg + 1] >> 3];
+    *l = (uint32_t)(gl >> 16);
+    *r = (uint32_t)(gr >> 16);
+}
+
 static void update_gain(HgSb16 *s)
 {
+    if (s->fm_voice) {
+        uint32_t l, r;
+        pair_gain(s, 0x34, &l, &r);
+        hg_voice_set_gain(s->fm_voice, l, r);
+    }
     uint64_t l = (uint64_t)vol_gain[s->mixer[0x30] >> 3] * vol_gain[s->mixer[0x32] >> 3];
     uint64_t r = (uint64_t)vol_gain[s->mixer[0x31] >> 3] * vol_gain[s->mixer[0x33] >> 3];
     /* Output gain (0x41/0x42 bits 7-6): x1, x2, x4, x8. */
@@ -488,13 +503,26 @@ static int args_needed(uint8_t cmd)
     if (cmd >= 0xb0 && cmd <= 0xcf)
         return 3;
     switch (cmd) {
-    case 0x10: case 0x38: case 0x40: case 0xe0: case 0xe2: case 0xe4: case 0xf9:
-        return 1;
-    case 0x14: case 0x16: case 0x17: case 0x24: case 0x41: case 0x42: case 0x48:
-    case 0x74: case 0x75: case 0x76: case 0x77: case 0x80:
-        return 2;
-    default:
-        return 0;
+    case 0x10:
+    case 0x38:
+    case 0x40:
+    case 0xe0:
+    case 0xe2:
+    case 0xe4:
+    case 0xf9: return 1;
+    case 0x14:
+    case 0x16:
+    case 0x17:
+    case 0x24:
+    case 0x41:
+    case 0x42:
+    case 0x48:
+    case 0x74:
+    case 0x75:
+    case 0x76:
+    case 0x77:
+    case 0x80: return 2;
+    default: return 0;
     }
 }
 
@@ -517,40 +545,47 @@ static void dsp_command(HgSb16 *s)
         return;
     }
     switch (c) {
-    case 0x10: /* direct DAC: one sample, not paced; heard as nothing */
-        break;
+    case 0x10: /* direct DAC: one sample, not paced; heard as nothing */ break;
     case 0x14: /* 8-bit single-cycle output */
-    case 0x16: case 0x17: /* ADPCM single-cycle: played as silence */
+    case 0x16:
+    case 0x17: /* ADPCM single-cycle: played as silence */
     case 0x24: /* 8-bit single-cycle input */
         start_transfer(s, false, c == 0x24, false, s->mixer[0x0e] & 2, false,
                        (uint32_t)arg16(s, 0) + 1);
         if (c == 0x16 || c == 0x17)
             s->silence = true;
         break;
-    case 0x1c: case 0x90: /* 8-bit auto-init output (normal, high-speed) */
-    case 0x2c: case 0x98:
+    case 0x1c:
+    case 0x90: /* 8-bit auto-init output (normal, high-speed) */
+    case 0x2c:
+    case 0x98:
         start_transfer(s, false, c == 0x2c || c == 0x98, true, s->mixer[0x0e] & 2, false,
                        s->block_size);
         break;
-    case 0x91: case 0x99: /* high-speed single-cycle */
+    case 0x91:
+    case 0x99: /* high-speed single-cycle */
         start_transfer(s, false, c == 0x99, false, s->mixer[0x0e] & 2, false, s->block_size);
         break;
-    case 0x1f: case 0x7d: case 0x7f: /* ADPCM auto-init */
+    case 0x1f:
+    case 0x7d:
+    case 0x7f: /* ADPCM auto-init */
         start_transfer(s, false, false, true, false, false, s->block_size);
         s->silence = true;
         break;
-    case 0x74: case 0x75: case 0x76: case 0x77: /* ADPCM single-cycle */
+    case 0x74:
+    case 0x75:
+    case 0x76:
+    case 0x77: /* ADPCM single-cycle */
         start_transfer(s, false, false, false, false, false, (uint32_t)arg16(s, 0) + 1);
         s->silence = true;
         break;
-    case 0x20: /* direct ADC: mid-scale */
-        fifo_push(s, 0x80);
-        break;
+    case 0x20: /* direct ADC: mid-scale */ fifo_push(s, 0x80); break;
     case 0x40:
         s->time_const = s->args[0];
         s->rate_from_tc = true;
         break;
-    case 0x41: case 0x42: {
+    case 0x41:
+    case 0x42: {
         /* Rate high byte first. */
         uint16_t rate = (uint16_t)(s->args[0] << 8 | s->args[1]);
         rate = CLAMP(rate, RATE_MIN, RATE_MAX);
@@ -561,7 +596,8 @@ static void dsp_command(HgSb16 *s)
         s->rate_from_tc = false;
         break;
     }
-    case 0x45: case 0x47: /* continue auto-init */
+    case 0x45:
+    case 0x47: /* continue auto-init */
         catch_up(s);
         s->exit_autoinit = false;
         break;
@@ -574,13 +610,15 @@ static void dsp_command(HgSb16 *s)
         start_transfer(s, false, false, false, false, false, (uint32_t)arg16(s, 0) + 1);
         s->silence = true;
         break;
-    case 0xd0: case 0xd5: /* pause */
+    case 0xd0:
+    case 0xd5: /* pause */
         catch_up(s);
         s->paused = true;
         update_voice(s);
         hg_timer_del(s->timer);
         break;
-    case 0xd4: case 0xd6: /* continue */
+    case 0xd4:
+    case 0xd6: /* continue */
         catch_up(s);
         s->paused = false;
         update_voice(s);
@@ -589,7 +627,8 @@ static void dsp_command(HgSb16 *s)
     case 0xd1: s->speaker = true; break;
     case 0xd3: s->speaker = false; break;
     case 0xd8: fifo_push(s, s->speaker ? 0xff : 0x00); break;
-    case 0xd9: case 0xda: /* leave auto-init at the end of the block */
+    case 0xd9:
+    case 0xda: /* leave auto-init at the end of the block */
         catch_up(s);
         if (s->active)
             s->exit_autoinit = true;
@@ -645,12 +684,8 @@ static uint32_t sb_read(void *opaque, uint32_t port, int size)
         }
         return s->last_read;
     case 0xc: return 0x7f; /* bit 7 clear: ready for a command */
-    case 0xe:
-        ack_irq(s, false);
-        return s->fifo_len ? 0xff : 0x7f;
-    case 0xf:
-        ack_irq(s, true);
-        return 0xff;
+    case 0xe: ack_irq(s, false); return s->fifo_len ? 0xff : 0x7f;
+    case 0xf: ack_irq(s, true); return 0xff;
     case 0x4: return s->mixer_index;
     default: return 0xff;
     }
@@ -721,6 +756,12 @@ void hg_sb16_reset(HgSb16 *s)
     dsp_reset(s);
 }
 
+void hg_sb16_set_fm_voice(HgSb16 *s, HgVoice *fm)
+{
+    s->fm_voice = fm;
+    update_gain(s);
+}
+
 void hg_sb16_save(const HgSb16 *s, HgStateWriter *w)
 {
     hg_state_begin(w, "sb16", 1);
@@ -741,9 +782,9 @@ void hg_sb16_save(const HgSb16 *s, HgStateWriter *w)
     hg_state_put_u16(w, s->in_rate);
     hg_state_put_u8(w, s->rate_from_tc);
     hg_state_put_u16(w, s->block_size);
-    uint8_t flags = (uint8_t)(s->active | s->paused << 1 | s->bits16 << 2 | s->stereo << 3 |
-                              s->is_signed << 4 | s->input << 5 | s->autoinit << 6 |
-                              s->silence << 7);
+    uint8_t flags =
+        (uint8_t)(s->active | s->paused << 1 | s->bits16 << 2 | s->stereo << 3 | s->is_signed << 4 |
+                  s->input << 5 | s->autoinit << 6 | s->silence << 7);
     hg_state_put_u8(w, flags);
     hg_state_put_u8(w, s->exit_autoinit);
     hg_state_put_u32(w, s->rate);

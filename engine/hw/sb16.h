@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 typedef struct HgAudio HgAudio;
+typedef struct HgVoice HgVoice;
 typedef struct HgBus HgBus;
 typedef struct HgClock HgClock;
 typedef struct HgDma HgDma;
@@ -29,6 +30,10 @@ HgSb16 *hg_sb16_new(HgBus *bus, HgClock *clock, HgDma *dma, HgAudio *audio, uint
                     HgSb16Irq set_irq, void *opaque);
 void hg_sb16_free(HgSb16 *s);
 void hg_sb16_reset(HgSb16 *s);
+
+/* The voice of the FM chip on the card: the mixer's master and FM volumes (0x30/0x31,
+ * 0x34/0x35) apply to it. */
+void hg_sb16_set_fm_voice(HgSb16 *s, HgVoice *fm);
 
 void hg_sb16_save(const HgSb16 *s, HgStateWriter *w);
 void hg_sb16_load(HgSb16 *s, HgStateReader *r);

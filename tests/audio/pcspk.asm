@@ -33,16 +33,6 @@ test_main:
         WAIT_IRQS 10
         EXIT 0
 
-irq_handler:
-        push ax
-        push ds
-        xor ax, ax
-        mov ds, ax
-        inc word [IRQ_COUNT]
-        mov al, 0x20
-        out 0x20, al
-        pop ds
-        pop ax
-        iret
+        PIT_IRQ_HANDLER
 
         ROM_END

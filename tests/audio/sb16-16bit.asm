@@ -10,8 +10,8 @@
 
 HALF    equ 2205                    ; frames per block
 BLOCKS  equ 20
-STEP_L  equ 1494
-STEP_R  equ 2237
+TONE_L  equ 1494
+TONE_R  equ 2237
 IRQ8_COUNT equ 0x510
 
 test_main:
@@ -21,42 +21,15 @@ test_main:
         call mixer_full_volume
         mov word [PHASE_L], 0
         mov word [PHASE_R], 0
+        mov word [STEP_L], TONE_L
+        mov word [STEP_R], TONE_R
         mov ax, 0x4000
         mov es, ax
         xor di, di
         call fill_half
         call fill_half
-        ; 8237 channel 5: auto-init, memory to device, 0x40000, both halves (in words).
-        mov al, 5
-        out 0xd4, al                ; mask channel 5
-        out 0xd8, al                ; clear the flip-flop
-        mov al, 0x59
-        out 0xd6, al
-        xor al, al
-        out 0xc4, al
-        out 0xc4, al
-        mov al, 4
-        out 0x8b, al
-        mov al, (HALF * 4 - 1) & 0xff
-        out 0xc6, al
-        mov al, (HALF * 4 - 1) >> 8
-        out 0xc6, al
-        mov al, 1
-        out 0xd4, al                ; unmask
-        mov al, 0x41
-        call dsp_write
-        mov al, 44100 >> 8
-        call dsp_write
-        mov al, 44100 & 0xff
-        call dsp_write
-        mov al, 0xb6                ; 16-bit, auto-init, FIFO
-        call dsp_write
-        mov al, 0x30                ; signed stereo
-        call dsp_write
-        mov al, (HALF * 2 - 1) & 0xff ; samples per block, minus one
-        call dsp_write
-        mov al, (HALF * 2 - 1) >> 8
-        call dsp_write
+        mov ax, HALF
+        call sb16_play16
         mov si, 1                   ; next interrupt expected
 .next:  WAIT_IRQS si
         cmp si, BLOCKS - 1
@@ -101,21 +74,10 @@ test_main:
 .more:  PUTS "interrupts after auto-init ended", 10
         EXIT 3
 
-; fill_half: HALF frames at ES:DI, advancing both phases. DI moves past them.
+; fill_half: HALF frames of the tones at ES:DI; DI moves past them.
 fill_half:
         mov cx, HALF
-.f:     mov bx, [PHASE_L]
-        call tri_sample
-        stosw
-        add bx, STEP_L
-        mov [PHASE_L], bx
-        mov bx, [PHASE_R]
-        call tri_sample
-        stosw
-        add bx, STEP_R
-        mov [PHASE_R], bx
-        loop .f
-        ret
+        jmp fill_stereo
 
 irq_handler:
         push ax

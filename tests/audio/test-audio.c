@@ -52,8 +52,8 @@ static double measure_freq(const int16_t *st, size_t frames, int rate)
     return (count - 1) / (last - first) * rate;
 }
 
-static void read_wav(const char *path, int16_t **frames, size_t *n, uint32_t *riff,
-                     uint32_t *data, int *channels, int *rate)
+static void read_wav(const char *path, int16_t **frames, size_t *n, uint32_t *riff, uint32_t *data,
+                     int *channels, int *rate)
 {
     gchar *buf;
     gsize len;
@@ -76,8 +76,8 @@ static void read_wav(const char *path, int16_t **frames, size_t *n, uint32_t *ri
 }
 
 /* Renders seconds of a tone voice through the mixer into a WAV file and returns it. */
-static int16_t *render(int src_rate, int channels, double freq, double seconds,
-                       int steps, size_t *frames, Tone *tone_out)
+static int16_t *render(int src_rate, int channels, double freq, double seconds, int steps,
+                       size_t *frames, Tone *tone_out)
 {
     gchar *dir = g_dir_make_tmp("hangar-audio-XXXXXX", NULL);
     gchar *path = g_build_filename(dir, "out.wav", NULL);
@@ -120,14 +120,13 @@ static void test_resample_pitch(void)
         int rate, channels;
         double freq;
     } cases[] = {
-        {8000, 1, 440}, {11025, 1, 1000}, {22050, 2, 1000}, {44100, 2, 3000},
-        {48000, 2, 1000}, {5512, 1, 700}, {96000, 1, 2500},
+        {8000, 1, 440},   {11025, 1, 1000}, {22050, 2, 1000}, {44100, 2, 3000},
+        {48000, 2, 1000}, {5512, 1, 700},   {96000, 1, 2500},
     };
     for (size_t c = 0; c < G_N_ELEMENTS(cases); c++) {
         size_t n;
         Tone tone;
-        int16_t *d = render(cases[c].rate, cases[c].channels, cases[c].freq, 1.0, 100, &n,
-                            &tone);
+        int16_t *d = render(cases[c].rate, cases[c].channels, cases[c].freq, 1.0, 100, &n, &tone);
         double f = measure_freq(d, n, HG_AUDIO_RATE);
         g_test_message("%d Hz source, %.0f Hz tone: %.3f Hz", cases[c].rate, cases[c].freq, f);
         g_assert_cmpfloat(fabs(f - cases[c].freq) / cases[c].freq, <, 0.001);
@@ -191,7 +190,7 @@ static void write_counting(HgWavWriter *w, uint32_t *next, uint32_t n)
         uint32_t k = MIN(n, 1024u);
         for (uint32_t i = 0; i < k; i++) {
             buf[i * 2] = (int16_t)(*next & 0x7fff);
-            buf[i * 2 + 1] = (int16_t)-(int16_t)(*next & 0x7fff);
+            buf[i * 2 + 1] = (int16_t) - (int16_t)(*next & 0x7fff);
             (*next)++;
         }
         hg_wav_writer_write(w, buf, k);
@@ -230,7 +229,7 @@ static void test_wav_killed(void)
     g_assert_cmpuint(n, <=, 441 * 30);
     for (size_t i = 0; i < n; i++) {
         g_assert_cmpint(d[i * 2], ==, (int16_t)(i & 0x7fff));
-        g_assert_cmpint(d[i * 2 + 1], ==, (int16_t)-(int16_t)(i & 0x7fff));
+        g_assert_cmpint(d[i * 2 + 1], ==, (int16_t) - (int16_t)(i & 0x7fff));
     }
     g_free(d);
     g_unlink(path);
@@ -268,6 +267,32 @@ static void test_wav_close_mono(void)
     g_free(dir);
 }
 
+/* An instruction-counted run makes sound far faster than real time: ten seconds of it
+ * written at once must all reach the file. */
+static void test_wav_fast_producer(void)
+{
+    gchar *dir = g_dir_make_tmp("hangar-wav-XXXXXX", NULL);
+    gchar *path = g_build_filename(dir, "fast.wav", NULL);
+    HgWavWriter *w = hg_wav_writer_new(path, 44100, 2, 2000, NULL);
+    uint32_t next = 0;
+    write_counting(w, &next, 441000);
+    g_assert_cmpuint(hg_wav_writer_dropped(w), ==, 0);
+    g_assert_true(hg_wav_writer_close(w, NULL));
+    int16_t *d;
+    size_t n;
+    uint32_t riff, data;
+    int ch, rate;
+    read_wav(path, &d, &n, &riff, &data, &ch, &rate);
+    g_assert_cmpuint(n, ==, 441000);
+    for (size_t i = 0; i < n; i += 997)
+        g_assert_cmpint(d[i * 2], ==, (int16_t)(i & 0x7fff));
+    g_free(d);
+    g_unlink(path);
+    g_rmdir(dir);
+    g_free(path);
+    g_free(dir);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -277,5 +302,6 @@ int main(int argc, char **argv)
     g_test_add_func("/audio/bad-output", test_bad_output);
     g_test_add_func("/audio/wav-killed", test_wav_killed);
     g_test_add_func("/audio/wav-close-mono", test_wav_close_mono);
+    g_test_add_func("/audio/wav-fast-producer", test_wav_fast_producer);
     return g_test_run();
 }

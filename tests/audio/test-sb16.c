@@ -12,10 +12,10 @@
 #include "hw/dma8237.h"
 #include "hw/sb16.h"
 #include "state.h"
+#include "test-time.h"
 
 typedef struct Fx {
-    uint64_t insns;
-    HgClock *clock;
+    TestTime t;
     HgBus *bus;
     HgDma *dma;
     HgAudio *audio;
@@ -23,11 +23,6 @@ typedef struct Fx {
     bool line[16];
     int rises[16];
 } Fx;
-
-static uint64_t counter(void *opaque)
-{
-    return ((Fx *)opaque)->insns;
-}
 
 static void set_irq(void *opaque, int line, bool level)
 {
@@ -42,11 +37,11 @@ static void set_irq(void *opaque, int line, bool level)
 static void fx_init(Fx *f)
 {
     memset(f, 0, sizeof(*f));
-    f->clock = hg_clock_new(HG_CLOCK_ICOUNT, 1, counter, f);
+    test_time_init(&f->t);
     f->bus = hg_bus_new(1 << 20);
     f->dma = hg_dma_new(f->bus);
     f->audio = hg_audio_new("none", NULL);
-    f->sb = hg_sb16_new(f->bus, f->clock, f->dma, f->audio, 0x220, set_irq, f);
+    f->sb = hg_sb16_new(f->bus, f->t.clock, f->dma, f->audio, 0x220, set_irq, f);
     /* SeaBIOS: channel 4 cascades controller 1. */
     hg_bus_out(f->bus, 0xd6, 0xc0, 1);
     hg_bus_out(f->bus, 0xd4, 0, 1);
@@ -58,23 +53,13 @@ static void fx_free(Fx *f)
     hg_audio_free(f->audio);
     hg_dma_free(f->dma);
     hg_bus_free(f->bus);
-    hg_clock_free(f->clock);
+    hg_clock_free(f->t.clock);
 }
 
 /* Moves guest time forward and lets timers and the mixer run, as the machine loop does. */
 static void advance(Fx *f, uint64_t ns)
 {
-    uint64_t end = f->insns + ns;
-    while (f->insns < end) {
-        int64_t dl = hg_clock_deadline(f->clock);
-        int64_t now = hg_clock_ns(f->clock);
-        uint64_t step = end - f->insns;
-        if (dl != INT64_MAX && dl > now && (uint64_t)(dl - now) < step)
-            step = (uint64_t)(dl - now);
-        f->insns += MAX(step, 1);
-        hg_clock_run_timers(f->clock);
-    }
-    hg_audio_mix_to(f->audio, hg_clock_ns(f->clock));
+    test_time_advance(&f->t, f->audio, ns);
 }
 
 static void dsp(Fx *f, uint8_t v)
@@ -226,7 +211,7 @@ static void test_dma_progress(void)
     g_assert_cmpint(f.rises[5], ==, 1);
     hg_bus_in(f.bus, 0x22e, 1);
     g_assert_false(f.line[5]);
-    advance(&f, 1000000000); /* ten more blocks, the DMA buffer wraps */
+    advance(&f, 1000000000);            /* ten more blocks, the DMA buffer wraps */
     g_assert_cmpint(f.rises[5], ==, 2); /* not acknowledged: the line stayed high */
     for (int i = 0; i < 20; i++) {
         hg_bus_in(f.bus, 0x22e, 1);

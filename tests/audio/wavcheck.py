@@ -6,6 +6,9 @@ usage: wavcheck.py FILE.wav [--channels N] [--rate HZ] --tone CH:FREQ[:SECONDS] 
        [--longest SECONDS]   (real-time outputs: judge the longest unbroken stretch of
                               the tone, which must last at least SECONDS)
 
+A channel named by several --tone options holds that many tones one after the other,
+separated by at least 50 ms of quiet; each is judged on its own, in order.
+
 For each --tone, the channel's audible region (samples above 10 % of its peak) must last
 SECONDS (within 1 % plus two periods), its pitch by rising zero crossings must be within
 1 % of FREQ, and every crossing must fall where a steady tone puts it (no gap, no
@@ -47,17 +50,39 @@ def main():
         diff = sum(1 for x, y in zip(chans[0], chans[1]) if x != y)
         fail(f"the channels differ in {diff} frames; a mono source plays on both")
 
+    per_chan = {}
     for spec in a.tone:
-        parts = spec.split(":")
-        c, freq = int(parts[0]), float(parts[1])
-        secs = float(parts[2]) if len(parts) > 2 else None
+        per_chan.setdefault(int(spec.split(":")[0]), []).append(spec)
+    segments = {}
+    for c, specs in per_chan.items():
         x = chans[c]
         peak = max(abs(v) for v in x)
         if peak < 500:
             fail(f"channel {c}: silent (peak {peak})")
         thr = peak // 10
         loud = [i for i, v in enumerate(x) if abs(v) > thr]
-        start, end = loud[0], loud[-1]
+        segs = [[loud[0], loud[0]]]
+        for i in loud[1:]:
+            if i - segs[-1][1] > rate // 20:
+                segs.append([i, i])
+            else:
+                segs[-1][1] = i
+        if len(specs) > 1 and len(segs) != len(specs):
+            fail(f"channel {c}: {len(segs)} separate sounds, expected {len(specs)}")
+        if len(specs) == 1:
+            segs = [[loud[0], loud[-1]]]
+        segments[c] = segs
+
+    done = {}
+    for spec in a.tone:
+        parts = spec.split(":")
+        c, freq = int(parts[0]), float(parts[1])
+        secs = float(parts[2]) if len(parts) > 2 else None
+        x = chans[c]
+        peak = max(abs(v) for v in x)
+        k = done.get(c, 0)
+        done[c] = k + 1
+        start, end = segments[c][k]
         dur = (end - start) / rate
         period = rate / freq
         cross = []
