@@ -372,3 +372,8 @@ GPtrArray *hg_machine_usb_list(HgMachine *m)
     call_unref(c);
     return list ? list : g_ptr_array_new();
 }
+
+HgUhci *hg_usb_host_uhci(HgUsbHost *h)
+{
+    return h->uhci;
+}

@@ -23,6 +23,7 @@ int hg_usb_host_attach(HgUsbHost *h, const char *spec, GError **error);
 bool hg_usb_host_detach(HgUsbHost *h, int id, GError **error);
 /* HgUsbDeviceInfo entries. */
 GPtrArray *hg_usb_host_list(HgUsbHost *h);
+HgUhci *hg_usb_host_uhci(HgUsbHost *h);
 /* Any thread: whether a tablet is plugged in. */
 bool hg_usb_host_has_tablet(HgUsbHost *h);
 /* Input for the first configured device of the kind; false when there is none (the
