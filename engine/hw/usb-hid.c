@@ -129,9 +129,7 @@ static const uint8_t keyboard_report[] = {
             0x01, 0x02, 0x03, 0x01                                                                 \
     }
 
-static const uint8_t tablet_device[18] = HID_DEVICE_DESC(0x01);
-static const uint8_t mouse_device[18] = HID_DEVICE_DESC(0x01);
-static const uint8_t keyboard_device[18] = HID_DEVICE_DESC(0x01);
+static const uint8_t hid_device[18] = HID_DEVICE_DESC(0x01);
 
 /* Configuration 1: bus powered, remote wakeup, 100 mA; one HID interface with one
  * interrupt IN endpoint of 8 bytes polled every 10 ms. */
@@ -384,36 +382,15 @@ static void hid_free(HgUsbDevice *d)
     g_free(d->priv);
 }
 
-static const HgUsbDeviceOps tablet_ops = {
-    .kind = "tablet",
-    .control = hid_control,
-    .data = hid_data,
-    .set_config = hid_set_config,
-    .reset = hid_reset,
-    .save = hid_save,
-    .load = hid_load,
-    .free = hid_free,
-};
-static const HgUsbDeviceOps mouse_ops = {
-    .kind = "mouse",
-    .control = hid_control,
-    .data = hid_data,
-    .set_config = hid_set_config,
-    .reset = hid_reset,
-    .save = hid_save,
-    .load = hid_load,
-    .free = hid_free,
-};
-static const HgUsbDeviceOps keyboard_ops = {
-    .kind = "keyboard",
-    .control = hid_control,
-    .data = hid_data,
-    .set_config = hid_set_config,
-    .reset = hid_reset,
-    .save = hid_save,
-    .load = hid_load,
-    .free = hid_free,
-};
+/* The three kinds share every hook; only the name differs. */
+#define HID_OPS(name)                                                                              \
+    {                                                                                              \
+        .kind = name, .control = hid_control, .data = hid_data, .set_config = hid_set_config,      \
+        .reset = hid_reset, .save = hid_save, .load = hid_load, .free = hid_free,                  \
+    }
+static const HgUsbDeviceOps tablet_ops = HID_OPS("tablet");
+static const HgUsbDeviceOps mouse_ops = HID_OPS("mouse");
+static const HgUsbDeviceOps keyboard_ops = HID_OPS("keyboard");
 
 static HgUsbDevice *hid_new(int kind)
 {
@@ -422,13 +399,13 @@ static HgUsbDevice *hid_new(int kind)
     HgUsbDevice *d = g_new0(HgUsbDevice, 1);
     HgUsbDescriptors desc;
     if (kind == HID_TABLET) {
-        desc = (HgUsbDescriptors){tablet_device, tablet_config, 34, tablet_strings, 3};
+        desc = (HgUsbDescriptors){hid_device, tablet_config, 34, tablet_strings, 3};
         hg_usb_device_init(d, &tablet_ops, &desc, "Hangar USB Tablet", h);
     } else if (kind == HID_MOUSE) {
-        desc = (HgUsbDescriptors){mouse_device, mouse_config, 34, mouse_strings, 3};
+        desc = (HgUsbDescriptors){hid_device, mouse_config, 34, mouse_strings, 3};
         hg_usb_device_init(d, &mouse_ops, &desc, "Hangar USB Mouse", h);
     } else {
-        desc = (HgUsbDescriptors){keyboard_device, keyboard_config, 34, keyboard_strings, 3};
+        desc = (HgUsbDescriptors){hid_device, keyboard_config, 34, keyboard_strings, 3};
         hg_usb_device_init(d, &keyboard_ops, &desc, "Hangar USB Keyboard", h);
     }
     hid_reset(d);
