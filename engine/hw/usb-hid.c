@@ -52,6 +52,9 @@ typedef struct Hid {
     /* Keyboard: the usages held down, in press order. */
     uint8_t held[32];
     int nheld;
+    /* Tablet: a count of configured tablets kept for other threads (may be NULL). */
+    gint *counter;
+    bool counted;
 } Hid;
 
 /* ---- descriptors ---- */
@@ -297,11 +300,32 @@ static void hid_reset(HgUsbDevice *d)
     h->leds = 0;
 }
 
+/* Brings the configured-tablet count in line with the device's configuration. */
+static void sync_counter(HgUsbDevice *d)
+{
+    Hid *h = hid_of(d);
+    bool want = h->counter && d->config != 0;
+    if (want != h->counted && h->counter)
+        g_atomic_int_add(h->counter, want ? 1 : -1);
+    h->counted = want;
+}
+
+void hg_usb_tablet_set_counter(HgUsbDevice *d, gint *counter)
+{
+    Hid *h = hid_of(d);
+    if (h->counted)
+        g_atomic_int_add(h->counter, -1);
+    h->counted = false;
+    h->counter = counter;
+    sync_counter(d);
+}
+
 static void hid_set_config(HgUsbDevice *d, int config)
 {
     /* Input queued before the guest configured the device is stale by now. */
     Hid *h = hid_of(d);
     h->head = h->count = 0;
+    sync_counter(d);
 }
 
 static void put_event(HgStateWriter *w, const HidEvent *e)
@@ -375,11 +399,15 @@ static void hid_load(HgUsbDevice *d, HgStateReader *r)
     h->nheld = nheld;
     hg_state_get_bytes(r, h->held, (size_t)nheld);
     hg_state_close(r);
+    sync_counter(d); /* the core restored the configuration */
 }
 
 static void hid_free(HgUsbDevice *d)
 {
-    g_free(d->priv);
+    Hid *h = hid_of(d);
+    if (h->counted)
+        g_atomic_int_add(h->counter, -1);
+    g_free(h);
 }
 
 /* The three kinds share every hook; only the name differs. */
