@@ -188,8 +188,9 @@ void hg_machine_send_key(HgMachine *m, uint16_t code, bool pressed);
 /* Relative pointer motion (dy grows downwards, dz > 0 scrolls down) and the buttons held. */
 void hg_machine_send_mouse(HgMachine *m, int dx, int dy, int dz, unsigned buttons);
 /* Absolute pointer position in display pixels, for an absolute pointing device (the USB
- * tablet, when one is attached). Returns false when the guest has none: the frontend then
- * grabs the pointer and sends relative motion. */
+ * tablet, once the guest's driver has configured it). Returns false when the guest has none
+ * (no tablet, or a guest or firmware that does not drive it): the frontend then grabs the
+ * pointer and sends relative motion. */
 bool hg_machine_send_pointer(HgMachine *m, int x, int y, unsigned buttons);
 
 /* USB devices (the UHCI's two root ports, and a hub behind the second for more). spec is

@@ -102,6 +102,13 @@ static void info_usb(HgMachine *m, GString *out)
                                d->configured ? "" : " (not configured)");
     }
     g_ptr_array_unref(list);
+    HgUhciStats st;
+    hg_uhci_stats(hg_usb_host_uhci(hg_board_usb(m->board)), &st);
+    g_string_append_printf(out,
+                           "  UHCI: %" G_GUINT64_FORMAT " frames walked, %" G_GUINT64_FORMAT
+                           " counted idle, %" G_GUINT64_FORMAT " TDs done, %" G_GUINT64_FORMAT
+                           " failed\n",
+                           st.frames_walked, st.frames_skipped, st.tds_completed, st.tds_failed);
 }
 
 static bool cmd_info(HgMachine *m, int argc, char **argv, GString *out)

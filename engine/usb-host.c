@@ -29,7 +29,8 @@ struct HgUsbHost {
     GPtrArray *entries; /* UsbEntry */
     int next_id;
     HgUsbDevice *hub; /* on root port HUB_ROOT, or NULL */
-    gint tablets;     /* atomic: read by hg_machine_send_pointer on any thread */
+    gint tablets;     /* tablets the guest configured (atomic: hg_machine_send_pointer
+                       * reads it on any thread) */
 };
 
 static void entry_free(gpointer p)
@@ -153,7 +154,7 @@ int hg_usb_host_attach(HgUsbHost *h, const char *spec, GError **error)
     else
         hg_uhci_attach(h->uhci, root, dev);
     if (!strcmp(dev->ops->kind, "tablet"))
-        g_atomic_int_inc(&h->tablets);
+        hg_usb_tablet_set_counter(dev, &h->tablets);
     return e->id;
 }
 
@@ -165,8 +166,6 @@ bool hg_usb_host_detach(HgUsbHost *h, int id, GError **error)
             continue;
         HgUsbDevice *dev = e->hub_port >= 0 ? hg_usb_hub_set_child(h->hub, e->hub_port, NULL)
                                             : hg_uhci_detach(h->uhci, e->root);
-        if (!strcmp(dev->ops->kind, "tablet"))
-            g_atomic_int_add(&h->tablets, -1);
         hg_usb_device_free(dev);
         g_ptr_array_remove_index(h->entries, i);
         return true;
@@ -371,4 +370,9 @@ GPtrArray *hg_machine_usb_list(HgMachine *m)
     GPtrArray *list = c->done && c->list ? g_ptr_array_ref(c->list) : NULL;
     call_unref(c);
     return list ? list : g_ptr_array_new();
+}
+
+HgUhci *hg_usb_host_uhci(HgUsbHost *h)
+{
+    return h->uhci;
 }

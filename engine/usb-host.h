@@ -23,7 +23,8 @@ int hg_usb_host_attach(HgUsbHost *h, const char *spec, GError **error);
 bool hg_usb_host_detach(HgUsbHost *h, int id, GError **error);
 /* HgUsbDeviceInfo entries. */
 GPtrArray *hg_usb_host_list(HgUsbHost *h);
-/* Any thread: whether a tablet is plugged in. */
+HgUhci *hg_usb_host_uhci(HgUsbHost *h);
+/* Any thread: whether a tablet is plugged in and the guest drives it (configured it). */
 bool hg_usb_host_has_tablet(HgUsbHost *h);
 /* Input for the first configured device of the kind; false when there is none (the
  * caller then uses the PS/2 devices). Tablet coordinates are 0..0x7FFF. */

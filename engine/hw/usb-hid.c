@@ -52,6 +52,9 @@ typedef struct Hid {
     /* Keyboard: the usages held down, in press order. */
     uint8_t held[32];
     int nheld;
+    /* Tablet: a count of configured tablets kept for other threads (may be NULL). */
+    gint *counter;
+    bool counted;
 } Hid;
 
 /* ---- descriptors ---- */
@@ -129,9 +132,7 @@ static const uint8_t keyboard_report[] = {
             0x01, 0x02, 0x03, 0x01                                                                 \
     }
 
-static const uint8_t tablet_device[18] = HID_DEVICE_DESC(0x01);
-static const uint8_t mouse_device[18] = HID_DEVICE_DESC(0x01);
-static const uint8_t keyboard_device[18] = HID_DEVICE_DESC(0x01);
+static const uint8_t hid_device[18] = HID_DEVICE_DESC(0x01);
 
 /* Configuration 1: bus powered, remote wakeup, 100 mA; one HID interface with one
  * interrupt IN endpoint of 8 bytes polled every 10 ms. */
@@ -299,11 +300,32 @@ static void hid_reset(HgUsbDevice *d)
     h->leds = 0;
 }
 
+/* Brings the configured-tablet count in line with the device's configuration. */
+static void sync_counter(HgUsbDevice *d)
+{
+    Hid *h = hid_of(d);
+    bool want = h->counter && d->config != 0;
+    if (want != h->counted && h->counter)
+        g_atomic_int_add(h->counter, want ? 1 : -1);
+    h->counted = want;
+}
+
+void hg_usb_tablet_set_counter(HgUsbDevice *d, gint *counter)
+{
+    Hid *h = hid_of(d);
+    if (h->counted)
+        g_atomic_int_add(h->counter, -1);
+    h->counted = false;
+    h->counter = counter;
+    sync_counter(d);
+}
+
 static void hid_set_config(HgUsbDevice *d, int config)
 {
     /* Input queued before the guest configured the device is stale by now. */
     Hid *h = hid_of(d);
     h->head = h->count = 0;
+    sync_counter(d);
 }
 
 static void put_event(HgStateWriter *w, const HidEvent *e)
@@ -377,43 +399,26 @@ static void hid_load(HgUsbDevice *d, HgStateReader *r)
     h->nheld = nheld;
     hg_state_get_bytes(r, h->held, (size_t)nheld);
     hg_state_close(r);
+    sync_counter(d); /* the core restored the configuration */
 }
 
 static void hid_free(HgUsbDevice *d)
 {
-    g_free(d->priv);
+    Hid *h = hid_of(d);
+    if (h->counted)
+        g_atomic_int_add(h->counter, -1);
+    g_free(h);
 }
 
-static const HgUsbDeviceOps tablet_ops = {
-    .kind = "tablet",
-    .control = hid_control,
-    .data = hid_data,
-    .set_config = hid_set_config,
-    .reset = hid_reset,
-    .save = hid_save,
-    .load = hid_load,
-    .free = hid_free,
-};
-static const HgUsbDeviceOps mouse_ops = {
-    .kind = "mouse",
-    .control = hid_control,
-    .data = hid_data,
-    .set_config = hid_set_config,
-    .reset = hid_reset,
-    .save = hid_save,
-    .load = hid_load,
-    .free = hid_free,
-};
-static const HgUsbDeviceOps keyboard_ops = {
-    .kind = "keyboard",
-    .control = hid_control,
-    .data = hid_data,
-    .set_config = hid_set_config,
-    .reset = hid_reset,
-    .save = hid_save,
-    .load = hid_load,
-    .free = hid_free,
-};
+/* The three kinds share every hook; only the name differs. */
+#define HID_OPS(name)                                                                              \
+    {                                                                                              \
+        .kind = name, .control = hid_control, .data = hid_data, .set_config = hid_set_config,      \
+        .reset = hid_reset, .save = hid_save, .load = hid_load, .free = hid_free,                  \
+    }
+static const HgUsbDeviceOps tablet_ops = HID_OPS("tablet");
+static const HgUsbDeviceOps mouse_ops = HID_OPS("mouse");
+static const HgUsbDeviceOps keyboard_ops = HID_OPS("keyboard");
 
 static HgUsbDevice *hid_new(int kind)
 {
@@ -422,13 +427,13 @@ static HgUsbDevice *hid_new(int kind)
     HgUsbDevice *d = g_new0(HgUsbDevice, 1);
     HgUsbDescriptors desc;
     if (kind == HID_TABLET) {
-        desc = (HgUsbDescriptors){tablet_device, tablet_config, 34, tablet_strings, 3};
+        desc = (HgUsbDescriptors){hid_device, tablet_config, 34, tablet_strings, 3};
         hg_usb_device_init(d, &tablet_ops, &desc, "Hangar USB Tablet", h);
     } else if (kind == HID_MOUSE) {
-        desc = (HgUsbDescriptors){mouse_device, mouse_config, 34, mouse_strings, 3};
+        desc = (HgUsbDescriptors){hid_device, mouse_config, 34, mouse_strings, 3};
         hg_usb_device_init(d, &mouse_ops, &desc, "Hangar USB Mouse", h);
     } else {
-        desc = (HgUsbDescriptors){keyboard_device, keyboard_config, 34, keyboard_strings, 3};
+        desc = (HgUsbDescriptors){hid_device, keyboard_config, 34, keyboard_strings, 3};
         hg_usb_device_init(d, &keyboard_ops, &desc, "Hangar USB Keyboard", h);
     }
     hid_reset(d);

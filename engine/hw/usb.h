@@ -210,5 +210,7 @@ HgUsbDevice *hg_usb_hub_set_child(HgUsbDevice *hub, int port, HgUsbDevice *dev);
 void hg_usb_tablet_event(HgUsbDevice *d, int x, int y, int dz, unsigned buttons);
 void hg_usb_mouse_event(HgUsbDevice *d, int dx, int dy, int dz, unsigned buttons);
 void hg_usb_keyboard_key(HgUsbDevice *d, uint16_t code, bool pressed);
+/* Keeps *counter (atomic) counting this tablet while the guest has it configured. */
+void hg_usb_tablet_set_counter(HgUsbDevice *d, gint *counter);
 /* The HID usage of a PC key code (hangar.h HG_KEYCODE_*), 0 for none. */
 uint8_t hg_usb_hid_usage(uint16_t code);

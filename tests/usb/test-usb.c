@@ -644,6 +644,17 @@ static void test_host(void)
     GError *error = NULL;
     g_assert_cmpint(hg_usb_host_attach(h, "tablet", &error), ==, 1);
     g_assert_cmpint(hg_usb_host_attach(h, "keyboard", &error), ==, 2);
+    /* A tablet counts once the guest configured it, until it is unplugged. */
+    g_assert_false(hg_usb_host_has_tablet(h));
+    hg_bus_out(t.bus, IO + 8, FL, 4);
+    start(&t);
+    enumerate(&t, 0, 3);
+    g_assert_true(hg_usb_host_has_tablet(h));
+    hg_uhci_reset(t.u); /* a system reset unconfigures it */
+    g_assert_false(hg_usb_host_has_tablet(h));
+    hg_bus_out(t.bus, IO + 8, FL, 4);
+    start(&t);
+    enumerate(&t, 0, 3);
     g_assert_true(hg_usb_host_has_tablet(h));
     g_assert_cmpint(hg_usb_host_attach(h, "mouse", &error), ==, 3);
     g_assert_no_error(error);
@@ -825,7 +836,8 @@ static void test_machine_api(void)
     int id = hg_machine_usb_attach(m, "tablet", &error);
     g_assert_no_error(error);
     g_assert_cmpint(id, ==, 2);
-    g_assert_true(hg_machine_send_pointer(m, 1, 1, 0));
+    /* Attached but not configured by the guest: the frontend keeps its grab. */
+    g_assert_false(hg_machine_send_pointer(m, 1, 1, 0));
     GPtrArray *l = hg_machine_usb_list(m);
     g_assert_cmpint(l->len, ==, 2);
     HgUsbDeviceInfo *d = g_ptr_array_index(l, 1);
