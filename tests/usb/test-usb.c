@@ -464,6 +464,50 @@ static void test_storage(void)
     g_free(path);
 }
 
+/* A qcow2 image behind the storage device (detected by its magic, as hangar-run's
+ * storage:FILE opens it): a sector written through USB reads back through USB and is in
+ * the image afterwards, and the untouched sectors read as zeros. */
+static void test_storage_qcow2(void)
+{
+    char *path = g_build_filename(g_get_tmp_dir(), "hangar-usb-qcow2-XXXXXX", NULL);
+    int fd = g_mkstemp(path);
+    g_assert_cmpint(fd, >=, 0);
+    close(fd);
+    g_assert_true(hg_image_create(path, "qcow2", 64 * 512, NULL, NULL, NULL));
+    HgBlock *blk = hg_block_open(path, NULL, false, NULL);
+    g_assert_nonnull(blk);
+    g_assert_cmpstr(hg_block_format(blk), ==, "qcow2");
+    T t;
+    setup(&t);
+    hg_uhci_attach(t.u, 0, hg_usb_storage_new(blk));
+    start(&t);
+    enumerate(&t, 0, 1);
+    const uint8_t wr[10] = {0x2a, 0, 0, 0, 0, 5, 0, 0, 1, 0};
+    cbw(&t, 21, 512, false, wr, 10);
+    for (int i = 0; i < 8; i++) {
+        memset(t.ram + BUF, 0x50 + i, 64);
+        g_assert_cmphex(xfer(&t, 0xe1, 1, 2, BUF, 64) & (TD_STALL | TD_ACTIVE), ==, 0);
+    }
+    csw(&t, 21, 0);
+    const uint8_t rd[10] = {0x28, 0, 0, 0, 0, 4, 0, 0, 2, 0};
+    cbw(&t, 22, 1024, true, rd, 10);
+    for (int i = 0; i < 16; i++) {
+        g_assert_cmpint(actlen(xfer(&t, 0x69, 1, 1, BUF, 64)), ==, 64);
+        g_assert_cmpint(t.ram[BUF + 63], ==, i < 8 ? 0 : 0x50 + (i - 8));
+    }
+    csw(&t, 22, 0);
+    teardown(&t);
+    blk = hg_block_open(path, "qcow2", true, NULL);
+    g_assert_nonnull(blk);
+    uint8_t sector[512];
+    g_assert_true(hg_block_pread(blk, 5 * 512, sector, 512, NULL));
+    g_assert_cmpint(sector[0], ==, 0x50);
+    g_assert_cmpint(sector[511], ==, 0x57);
+    hg_block_close(blk);
+    g_unlink(path);
+    g_free(path);
+}
+
 static void test_save_load(void)
 {
     T a, b;
@@ -880,6 +924,7 @@ int main(int argc, char **argv)
     g_test_add_func("/usb/keyboard-mouse", test_keyboard_mouse);
     g_test_add_func("/usb/hostile", test_hostile);
     g_test_add_func("/usb/storage", test_storage);
+    g_test_add_func("/usb/storage-qcow2", test_storage_qcow2);
     g_test_add_func("/usb/save-load", test_save_load);
     g_test_add_func("/usb/save-load-tree", test_save_load_tree);
     g_test_add_func("/usb/idle", test_idle);
