@@ -214,7 +214,18 @@ def password_test(work, from_file):
         wait_for(mon_path, proc)
 
         def connect(password):
-            return rfb.Client(socket.create_connection(("127.0.0.1", 5900 + n)), password)
+            # The server listens once the machine's thread runs, which may be a moment after
+            # the monitor's socket appeared (on a loaded machine).
+            end = time.monotonic() + 20
+            while True:
+                try:
+                    sock = socket.create_connection(("127.0.0.1", 5900 + n))
+                    break
+                except ConnectionRefusedError:
+                    if time.monotonic() > end or proc.poll() is not None:
+                        raise
+                    time.sleep(0.1)
+            return rfb.Client(sock, password)
 
         try:
             connect(None)
