@@ -716,6 +716,11 @@ const char *hg_board_cdrom_path(HgBoard *b)
     return cd ? hg_block_filename(cd) : NULL;
 }
 
+HgBlock *hg_board_disk(HgBoard *b, int n)
+{
+    return n == 0 || n == 1 ? hg_ide_disk(b->ide[0], n) : NULL;
+}
+
 HgUsbHost *hg_board_usb(HgBoard *b)
 {
     return b->usb;

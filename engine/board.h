@@ -44,3 +44,6 @@ HgSound *hg_board_sound(HgBoard *b);
 /* The machine's USB devices (engine/usb.h). */
 typedef struct HgUsbHost HgUsbHost;
 HgUsbHost *hg_board_usb(HgBoard *b);
+/* The hard disks' images: 0 the primary master (hda), 1 the slave (hdb); NULL if none. */
+typedef struct HgBlock HgBlock;
+HgBlock *hg_board_disk(HgBoard *b, int n);

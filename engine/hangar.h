@@ -233,16 +233,26 @@ typedef struct HgStateInfo {
     int64_t guest_ns;   /* guest clock by then */
     uint32_t memory_mib;
     char *cdrom; /* the CD image in the drive then, or NULL */
+    unsigned disk_snapshots; /* bit n: hard disk n has an internal snapshot of the state */
 } HgStateInfo;
 /* Named states live in the profile folder as states/NAME.hgstate with a screenshot
  * states/NAME.png beside; a name containing '/' or ending in .hgstate is a file path
- * instead (machines without a profile). Same threading rules as above. */
+ * instead. A named state also takes an internal snapshot NAME in each writable qcow2 hard
+ * disk, restored and deleted with it, so the disks come back as they were. A machine
+ * without a profile keeps a named state inside its first writable qcow2 disk instead, as
+ * an internal snapshot with the machine state in it (QEMU's savevm layout: qemu-img
+ * snapshot -l shows its size). Same threading rules as above. */
 char *hg_machine_state_path(HgMachine *m, const char *name, bool for_writing, GError **error);
 bool hg_machine_save_named_state(HgMachine *m, const char *name, GError **error);
 bool hg_machine_load_named_state(HgMachine *m, const char *name, GError **error);
 bool hg_machine_delete_named_state(HgMachine *m, const char *name, GError **error);
 /* The names of the profile's states, sorted; free with g_strfreev. Any thread. */
 char **hg_machine_list_states(HgMachine *m);
+/* The states kept inside the disks (machines without a profile), sorted, and one's header;
+ * emulation thread only (as above). */
+char **hg_machine_image_states(HgMachine *m);
+bool hg_machine_image_state_info(HgMachine *m, const char *name, HgStateInfo *info,
+                                 GError **error);
 char *hg_state_screenshot_path(const char *state_path);
 /* Reads a state file's header without loading it. */
 bool hg_state_file_info(const char *path, HgStateInfo *info, GError **error);

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "block/qcow2.h"
 #include "board.h"
 #include "display.h"
 #include "machine-internal.h"
@@ -31,7 +32,7 @@
 #include "tb.h"
 
 enum {
-    STATE_FORMAT_VERSION = 1,
+    STATE_FORMAT_VERSION = 2, /* 2: the header names the disks with internal snapshots */
     MACHINE_SECTION_VERSION = 1,
     RAM_SECTION_VERSION = 1,
     DIGEST_LEN = 32, /* SHA-256 */
@@ -101,7 +102,7 @@ static void fingerprint_clear(Fingerprint *f)
     g_free(f->hdb);
 }
 
-static void save_header(HgMachine *m, HgStateWriter *w)
+static void save_header(HgMachine *m, HgStateWriter *w, unsigned disk_snapshots)
 {
     Fingerprint f;
     fingerprint_of(m, &f);
@@ -117,6 +118,7 @@ static void save_header(HgMachine *m, HgStateWriter *w)
     hg_state_put_u64(w, (uint64_t)g_get_real_time());
     hg_state_put_u64(w, hg_machine_icount(m));
     hg_state_put_u64(w, (uint64_t)hg_clock_ns(m->clock));
+    hg_state_put_u8(w, (uint8_t)disk_snapshots);
     hg_state_end(w);
     fingerprint_clear(&f);
 }
@@ -125,7 +127,8 @@ static bool read_header(HgStateReader *r, Fingerprint *f, HgStateInfo *info)
 {
     memset(f, 0, sizeof(*f));
     memset(info, 0, sizeof(*info));
-    if (!hg_state_open(r, "header", 1, STATE_FORMAT_VERSION))
+    uint32_t version = hg_state_open(r, "header", 1, STATE_FORMAT_VERSION);
+    if (!version)
         return false;
     f->memory_mib = hg_state_get_u32(r);
     f->vga = hg_state_get_u32(r);
@@ -138,6 +141,8 @@ static bool read_header(HgStateReader *r, Fingerprint *f, HgStateInfo *info)
     info->saved_usec = (int64_t)hg_state_get_u64(r);
     info->icount = hg_state_get_u64(r);
     info->guest_ns = (int64_t)hg_state_get_u64(r);
+    if (version >= 2)
+        info->disk_snapshots = hg_state_get_u8(r) & 3;
     info->memory_mib = f->memory_mib;
     hg_state_close(r);
     if (info->cdrom && !*info->cdrom)
@@ -240,13 +245,13 @@ static uint8_t *read_ram(HgMachine *m, HgStateReader *r)
     return ram;
 }
 
-static GBytes *save_to_bytes(HgMachine *m)
+static GBytes *save_to_bytes(HgMachine *m, unsigned disk_snapshots)
 {
     /* A device in the middle of host I/O has nothing a state could hold: finish it. */
     hg_board_drain_io(m->board);
     HgStateWriter w;
     hg_state_writer_init(&w);
-    save_header(m, &w);
+    save_header(m, &w, disk_snapshots);
     hg_state_begin(&w, "machine", MACHINE_SECTION_VERSION);
     hg_state_put_u64(&w, m->icount_base);
     hg_state_end(&w);
@@ -350,7 +355,7 @@ static bool load_from_bytes(HgMachine *m, const uint8_t *data, size_t len, GErro
     }
     size_t rest_pos = probe.pos;
 
-    GBytes *backup = save_to_bytes(m);
+    GBytes *backup = save_to_bytes(m, 0);
     bool loaded = load_devices(m, &r);
     if (loaded) {
         r.pos = rest_pos;
@@ -377,9 +382,10 @@ static bool load_from_bytes(HgMachine *m, const uint8_t *data, size_t len, GErro
     return loaded;
 }
 
-bool hg_machine_save_state(HgMachine *m, const char *path, GError **error)
+static bool save_state_file(HgMachine *m, const char *path, unsigned disk_snapshots,
+                            GError **error)
 {
-    GBytes *b = save_to_bytes(m);
+    GBytes *b = save_to_bytes(m, disk_snapshots);
     gsize len;
     const char *data = g_bytes_get_data(b, &len);
     GError *err = NULL;
@@ -394,6 +400,11 @@ bool hg_machine_save_state(HgMachine *m, const char *path, GError **error)
     }
     g_bytes_unref(b);
     return ok;
+}
+
+bool hg_machine_save_state(HgMachine *m, const char *path, GError **error)
+{
+    return save_state_file(m, path, 0, error);
 }
 
 bool hg_machine_load_state(HgMachine *m, const char *path, GError **error)
@@ -414,6 +425,25 @@ bool hg_machine_load_state(HgMachine *m, const char *path, GError **error)
     return ok;
 }
 
+/* The header of a state in memory (a file, or the VM state of a qcow2 snapshot). */
+static bool state_info_from_bytes(const uint8_t *data, size_t len, HgStateInfo *info,
+                                  GError **error)
+{
+    HgStateReader r;
+    hg_state_reader_init(&r, data, len);
+    Fingerprint fp = {0};
+    memset(info, 0, sizeof(*info));
+    bool ok = is_state(data, len) && read_header(&r, &fp, info);
+    fingerprint_clear(&fp);
+    if (!ok) {
+        g_set_error(error, HG_ERROR, HG_ERROR_FORMAT, "%s",
+                    r.error ? r.error->message : "not a Hangar machine state");
+        hg_state_info_clear(info);
+    }
+    g_clear_error(&r.error);
+    return ok;
+}
+
 bool hg_state_file_info(const char *path, HgStateInfo *info, GError **error)
 {
     GMappedFile *f = g_mapped_file_new(path, false, NULL);
@@ -421,20 +451,10 @@ bool hg_state_file_info(const char *path, HgStateInfo *info, GError **error)
         g_set_error(error, HG_ERROR, HG_ERROR_FILE, "cannot read the state %s", path);
         return false;
     }
-    HgStateReader r;
-    hg_state_reader_init(&r, g_mapped_file_get_contents(f), g_mapped_file_get_length(f));
-    Fingerprint fp = {0};
-    memset(info, 0, sizeof(*info));
-    bool ok = is_state((const uint8_t *)g_mapped_file_get_contents(f),
-                       g_mapped_file_get_length(f)) &&
-              read_header(&r, &fp, info);
-    fingerprint_clear(&fp);
-    if (!ok) {
-        g_set_error(error, HG_ERROR, HG_ERROR_FORMAT, "%s: %s", path,
-                    r.error ? r.error->message : "not a Hangar machine state");
-        hg_state_info_clear(info);
-    }
-    g_clear_error(&r.error);
+    bool ok = state_info_from_bytes((const uint8_t *)g_mapped_file_get_contents(f),
+                                    g_mapped_file_get_length(f), info, error);
+    if (!ok)
+        g_prefix_error(error, "%s: ", path);
     g_mapped_file_unref(f);
     return ok;
 }
@@ -451,28 +471,35 @@ static bool is_path(const char *name)
     return strchr(name, G_DIR_SEPARATOR) || g_str_has_suffix(name, ".hgstate");
 }
 
-char *hg_machine_state_path(HgMachine *m, const char *name, bool for_writing, GError **error)
+static bool check_name(const char *name, GError **error)
 {
     if (!*name) {
         g_set_error(error, HG_ERROR, HG_ERROR_CONFIG, "give the state a name");
-        return NULL;
+        return false;
     }
-    if (is_path(name))
-        return g_strdup(name);
     for (const char *p = name; *p; p++) {
         if (!g_ascii_isalnum(*p) && !strchr("._- ", *p)) {
             g_set_error(error, HG_ERROR, HG_ERROR_CONFIG,
                         "state name \"%s\": use letters, digits, '.', '_', '-' and spaces, or "
                         "give a file path ending in .hgstate",
                         name);
-            return NULL;
+            return false;
         }
     }
     if (name[0] == '.') {
         g_set_error(error, HG_ERROR, HG_ERROR_CONFIG,
                     "state name \"%s\" may not start with a dot", name);
-        return NULL;
+        return false;
     }
+    return true;
+}
+
+char *hg_machine_state_path(HgMachine *m, const char *name, bool for_writing, GError **error)
+{
+    if (*name && is_path(name))
+        return g_strdup(name);
+    if (!check_name(name, error))
+        return NULL;
     if (!m->cfg.profile_dir) {
         g_set_error(error, HG_ERROR, HG_ERROR_CONFIG,
                     "this machine has no profile folder to keep states in: give a file path, "
@@ -528,12 +555,248 @@ char *hg_state_screenshot_path(const char *state_path)
     return g_strdup_printf("%.*s.png", (int)n, state_path);
 }
 
+/* A hard disk whose internal snapshots travel with the machine's named states: a writable
+ * qcow2 image, not a --snapshot run's throw-away overlay. */
+static Qcow2 *snapshot_disk(HgMachine *m, int n)
+{
+    HgBlock *b = m->cfg.snapshot ? NULL : hg_board_disk(m->board, n);
+    if (!b || hg_block_read_only(b) || strcmp(hg_block_format(b), "qcow2") != 0)
+        return NULL;
+    return b->priv;
+}
+
+static const char *disk_name(HgMachine *m, int n)
+{
+    const char *p = n == 0 ? m->cfg.hda : m->cfg.hdb;
+    return p ? p : "(none)";
+}
+
+static unsigned snapshot_disks(HgMachine *m)
+{
+    unsigned disks = 0;
+    for (int n = 0; n < 2; n++)
+        if (snapshot_disk(m, n))
+            disks |= 1u << n;
+    return disks;
+}
+
+/* A machine without a profile keeps named states inside its first qcow2 disk, as QEMU's
+ * savevm does. */
+static bool in_image(HgMachine *m, const char *name)
+{
+    return !m->cfg.profile_dir && !is_path(name);
+}
+
+static int state_disk(HgMachine *m)
+{
+    unsigned disks = snapshot_disks(m);
+    return disks ? (int)__builtin_ctz(disks) : -1;
+}
+
+/* Takes the disk snapshots NAME of the disks in mask (except skip), replacing older ones of
+ * that name; on failure removes the ones it took. */
+static bool take_disk_snapshots(HgMachine *m, const char *name, unsigned mask, int skip,
+                                GError **error)
+{
+    for (int n = 0; n < 2; n++) {
+        if (!(mask & (1u << n)) || n == skip)
+            continue;
+        Qcow2 *q = snapshot_disk(m, n);
+        GError *err = NULL;
+        if ((hg_qcow2_snapshot_exists(q, name) && !hg_qcow2_snapshot_delete(q, name, &err)) ||
+            !hg_qcow2_snapshot_create(q, name, &err)) {
+            g_set_error(error, HG_ERROR, HG_ERROR_FILE,
+                        "cannot take the snapshot \"%s\" of the disk %s: %s", name,
+                        disk_name(m, n), err->message);
+            g_error_free(err);
+            for (int k = 0; k < n; k++)
+                if ((mask & (1u << k)) && k != skip)
+                    hg_qcow2_snapshot_delete(snapshot_disk(m, k), name, NULL);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Every disk snapshot a state goes with must be there before anything changes. */
+static bool disk_snapshots_present(HgMachine *m, const char *name, unsigned mask, GError **error)
+{
+    for (int n = 0; n < 2; n++) {
+        Qcow2 *q = snapshot_disk(m, n);
+        if ((mask & (1u << n)) && (!q || !hg_qcow2_snapshot_exists(q, name))) {
+            g_set_error(error, HG_ERROR, HG_ERROR_FILE,
+                        "the state \"%s\" goes with a snapshot of the disk %s that is not "
+                        "there (was the disk replaced?)",
+                        name, disk_name(m, n));
+            return false;
+        }
+    }
+    return true;
+}
+
+/* After the machine state loaded: the disks go back to their snapshots too. */
+static bool apply_disk_snapshots(HgMachine *m, const char *name, unsigned mask, GError **error)
+{
+    for (int n = 0; n < 2; n++) {
+        GError *err = NULL;
+        if ((mask & (1u << n)) && !hg_qcow2_snapshot_apply(snapshot_disk(m, n), name, &err)) {
+            /* The machine runs on the saved state now: stop it rather than let it run on
+             * a disk from another time. */
+            g_set_error(error, HG_ERROR, HG_ERROR_FILE,
+                        "the machine state was restored but the disk %s could not go back to "
+                        "its snapshot (%s): the machine is paused",
+                        disk_name(m, n), err->message);
+            g_error_free(err);
+            m->paused = true;
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool save_in_image(HgMachine *m, const char *name, GError **error)
+{
+    int primary = state_disk(m);
+    if (primary < 0) {
+        g_set_error(error, HG_ERROR, HG_ERROR_CONFIG,
+                    "this machine has no profile folder and no writable qcow2 disk to keep "
+                    "states in: give a file path, for example /tmp/%s.hgstate",
+                    name);
+        return false;
+    }
+    unsigned disks = snapshot_disks(m);
+    GBytes *b = save_to_bytes(m, disks);
+    gsize len;
+    const void *data = g_bytes_get_data(b, &len);
+    Qcow2 *q = snapshot_disk(m, primary);
+    GError *err = NULL;
+    bool ok = (!hg_qcow2_snapshot_exists(q, name) || hg_qcow2_snapshot_delete(q, name, &err)) &&
+              hg_qcow2_snapshot_create_vmstate(q, name, data, len,
+                                               (uint64_t)hg_clock_ns(m->clock), &err);
+    g_bytes_unref(b);
+    if (!ok) {
+        g_set_error(error, HG_ERROR, HG_ERROR_FILE,
+                    "cannot save the state \"%s\" in the disk %s: %s", name,
+                    disk_name(m, primary), err->message);
+        g_error_free(err);
+        return false;
+    }
+    if (!take_disk_snapshots(m, name, disks, primary, error)) {
+        hg_qcow2_snapshot_delete(q, name, NULL);
+        return false;
+    }
+    return true;
+}
+
+/* The disk holding the machine state NAME (a snapshot with VM state), or -1. */
+static int image_state_disk(HgMachine *m, const char *name)
+{
+    for (int n = 0; n < 2; n++) {
+        Qcow2 *q = snapshot_disk(m, n);
+        const Qcow2Snapshot *s = q ? hg_qcow2_snapshot_find(q, name) : NULL;
+        if (s && s->vm_state_size)
+            return n;
+    }
+    return -1;
+}
+
+static bool load_in_image(HgMachine *m, const char *name, GError **error)
+{
+    int n = image_state_disk(m, name);
+    if (n < 0) {
+        g_set_error(error, HG_ERROR, HG_ERROR_FILE, "no saved state \"%s\" in the disks", name);
+        return false;
+    }
+    GBytes *b;
+    HgStateInfo info;
+    gsize len;
+    const uint8_t *data;
+    if (!hg_qcow2_snapshot_read_vmstate(snapshot_disk(m, n), name, &b, error))
+        return false;
+    data = g_bytes_get_data(b, &len);
+    bool ok = state_info_from_bytes(data, len, &info, error);
+    unsigned disks = ok ? info.disk_snapshots : 0;
+    if (ok)
+        hg_state_info_clear(&info);
+    ok = ok && disk_snapshots_present(m, name, disks, error) &&
+         load_from_bytes(m, data, len, error) && apply_disk_snapshots(m, name, disks, error);
+    if (!ok)
+        g_prefix_error(error, "the state \"%s\" in %s: ", name, disk_name(m, n));
+    g_bytes_unref(b);
+    return ok;
+}
+
+static bool delete_in_image(HgMachine *m, const char *name, GError **error)
+{
+    bool found = false;
+    for (int n = 0; n < 2; n++) {
+        Qcow2 *q = snapshot_disk(m, n);
+        if (q && hg_qcow2_snapshot_exists(q, name)) {
+            if (!hg_qcow2_snapshot_delete(q, name, error))
+                return false;
+            found = true;
+        }
+    }
+    if (!found)
+        g_set_error(error, HG_ERROR, HG_ERROR_FILE,
+                    "cannot delete the state \"%s\": the disks have no snapshot of that name",
+                    name);
+    return found;
+}
+
+char **hg_machine_image_states(HgMachine *m)
+{
+    GPtrArray *names = g_ptr_array_new();
+    int n = state_disk(m);
+    for (int k = n; k >= 0 && k < 2; k++) {
+        Qcow2 *q = snapshot_disk(m, k);
+        for (uint32_t i = 0; q && i < q->nb_snapshots; i++) {
+            bool seen = false;
+            for (guint j = 0; j < names->len; j++)
+                seen |= strcmp(names->pdata[j], q->snaps[i].name) == 0;
+            if (q->snaps[i].vm_state_size && !seen)
+                g_ptr_array_add(names, g_strdup(q->snaps[i].name));
+        }
+    }
+    g_ptr_array_sort(names, compare_names);
+    g_ptr_array_add(names, NULL);
+    return (char **)g_ptr_array_free(names, false);
+}
+
+bool hg_machine_image_state_info(HgMachine *m, const char *name, HgStateInfo *info,
+                                 GError **error)
+{
+    int n = image_state_disk(m, name);
+    GBytes *b;
+    if (n < 0 || !hg_qcow2_snapshot_read_vmstate(snapshot_disk(m, n), name, &b, error)) {
+        if (n < 0)
+            g_set_error(error, HG_ERROR, HG_ERROR_FILE, "no saved state \"%s\"", name);
+        return false;
+    }
+    gsize len;
+    const uint8_t *data = g_bytes_get_data(b, &len);
+    bool ok = state_info_from_bytes(data, len, info, error);
+    g_bytes_unref(b);
+    return ok;
+}
+
 bool hg_machine_save_named_state(HgMachine *m, const char *name, GError **error)
 {
+    hg_board_drain_io(m->board);
+    if (in_image(m, name))
+        return check_name(name, error) && save_in_image(m, name, error);
     char *path = hg_machine_state_path(m, name, true, error);
     if (!path)
         return false;
-    bool ok = hg_machine_save_state(m, path, error);
+    /* A named state of a profile takes an internal snapshot of the same name in each qcow2
+     * disk, so restoring it brings back the disks as they were too (savevm in QEMU does
+     * the same). The disks are quiet once the I/O drained, and nothing runs meanwhile. */
+    unsigned disks = is_path(name) ? 0 : snapshot_disks(m);
+    bool ok = save_state_file(m, path, disks, error);
+    if (ok && !take_disk_snapshots(m, name, disks, -1, error)) {
+        g_unlink(path);
+        ok = false;
+    }
     if (ok) {
         /* The picture is a convenience for the state list: a failure is not the save's. */
         char *png = hg_state_screenshot_path(path);
@@ -544,8 +807,12 @@ bool hg_machine_save_named_state(HgMachine *m, const char *name, GError **error)
     return ok;
 }
 
+
 bool hg_machine_load_named_state(HgMachine *m, const char *name, GError **error)
 {
+    hg_board_drain_io(m->board);
+    if (in_image(m, name))
+        return check_name(name, error) && load_in_image(m, name, error);
     char *path = hg_machine_state_path(m, name, false, error);
     if (!path)
         return false;
@@ -554,13 +821,25 @@ bool hg_machine_load_named_state(HgMachine *m, const char *name, GError **error)
         g_free(path);
         return false;
     }
-    bool ok = hg_machine_load_state(m, path, error);
+    HgStateInfo info;
+    if (!hg_state_file_info(path, &info, error)) {
+        g_free(path);
+        return false;
+    }
+    unsigned disks = info.disk_snapshots;
+    hg_state_info_clear(&info);
+    bool ok = disk_snapshots_present(m, name, disks, error) &&
+              hg_machine_load_state(m, path, error) &&
+              apply_disk_snapshots(m, name, disks, error);
     g_free(path);
     return ok;
 }
 
 bool hg_machine_delete_named_state(HgMachine *m, const char *name, GError **error)
 {
+    hg_board_drain_io(m->board);
+    if (in_image(m, name))
+        return check_name(name, error) && delete_in_image(m, name, error);
     char *path = hg_machine_state_path(m, name, false, error);
     if (!path)
         return false;
@@ -573,6 +852,11 @@ bool hg_machine_delete_named_state(HgMachine *m, const char *name, GError **erro
         char *png = hg_state_screenshot_path(path);
         g_unlink(png);
         g_free(png);
+        for (int n = 0; n < 2 && !is_path(name); n++) {
+            Qcow2 *q = snapshot_disk(m, n);
+            if (q && hg_qcow2_snapshot_exists(q, name))
+                hg_qcow2_snapshot_delete(q, name, NULL);
+        }
     }
     g_free(path);
     return ok;

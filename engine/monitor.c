@@ -56,18 +56,21 @@ static void info_registers(HgMachine *m, GString *out)
 /* The profile's saved states: name, when saved, the guest's clock then. */
 static void info_snapshots(HgMachine *m, GString *out)
 {
-    char **names = hg_machine_list_states(m);
+    bool image = !m->cfg.profile_dir;
+    char **names = image ? hg_machine_image_states(m) : hg_machine_list_states(m);
     if (!names[0])
-        g_string_append(out, m->cfg.profile_dir ? "no saved states\n"
-                                                : "no saved states (this machine has no profile "
-                                                  "folder; savevm takes a file path)\n");
+        g_string_append(out, !image ? "no saved states\n"
+                                    : "no saved states (this machine has no profile folder: "
+                                      "savevm keeps states in its first qcow2 disk, or takes a "
+                                      "file path)\n");
     else
         g_string_append_printf(out, "%-24s %-19s %12s\n", "NAME", "DATE", "GUEST TIME");
     for (int i = 0; names[i]; i++) {
-        char *path = hg_machine_state_path(m, names[i], false, NULL);
+        char *path = image ? NULL : hg_machine_state_path(m, names[i], false, NULL);
         HgStateInfo info;
         GError *error = NULL;
-        if (path && hg_state_file_info(path, &info, &error)) {
+        if (image ? hg_machine_image_state_info(m, names[i], &info, &error)
+                  : path && hg_state_file_info(path, &info, &error)) {
             GDateTime *dt = g_date_time_new_from_unix_local(info.saved_usec / G_USEC_PER_SEC);
             char *date = dt ? g_date_time_format(dt, "%Y-%m-%d %H:%M:%S") : g_strdup("?");
             int64_t s = info.guest_ns / HG_NS_PER_SEC;

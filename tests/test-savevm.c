@@ -215,6 +215,94 @@ static void test_equivalence(void)
     g_free(dir);
 }
 
+/* A machine without a profile keeps a named state inside its qcow2 disk (an internal
+ * snapshot with the machine state, as QEMU's savevm): a second machine on the same image,
+ * after the first is gone, restores it and continues exactly as the first did. */
+static void test_in_image(void)
+{
+    const uint64_t SAVE_AT = 4000000, END_AT = 30000000;
+    if (!g_file_test(SEABIOS, G_FILE_TEST_EXISTS)) {
+        g_test_skip("Debian's seabios package is not installed");
+        return;
+    }
+    char *dir = g_dir_make_tmp("hangar-savevm-XXXXXX", NULL);
+    char *disk = g_build_filename(dir, "disk.qcow2", NULL);
+    GError *error = NULL;
+    g_assert_true(hg_image_create(disk, "qcow2", 4 << 20, NULL, NULL, &error));
+    g_assert_no_error(error);
+
+    Run a;
+    run_new(&a, disk);
+    run_to(&a, SAVE_AT);
+    g_assert_true(hg_machine_save_named_state(a.m, "post", &error));
+    g_assert_no_error(error);
+    /* Saving again under the same name replaces it. */
+    g_assert_true(hg_machine_save_named_state(a.m, "post", &error));
+    g_assert_no_error(error);
+    char **names = hg_machine_image_states(a.m);
+    g_assert_cmpuint(g_strv_length(names), ==, 1);
+    g_assert_cmpstr(names[0], ==, "post");
+    g_strfreev(names);
+    HgStateInfo info;
+    g_assert_true(hg_machine_image_state_info(a.m, "post", &info, &error));
+    g_assert_cmpuint(info.icount, >=, SAVE_AT);
+    g_assert_cmpuint(info.disk_snapshots, ==, 1);
+    hg_state_info_clear(&info);
+    gsize log_at_save = a.log->len;
+    run_to(&a, END_AT);
+    g_assert_cmpuint(a.log->len, >, log_at_save + 200);
+    char *sa = state_path(dir, "a.hgstate"), *sb = state_path(dir, "b.hgstate");
+    g_assert_true(hg_machine_save_state(a.m, sa, NULL));
+    uint64_t end = hg_machine_icount(a.m);
+    char *want = g_strdup(a.log->str + log_at_save);
+    run_free(&a);
+
+    Run b;
+    run_new(&b, disk);
+    run_to(&b, 1000);
+    g_assert_false(hg_machine_load_named_state(b.m, "other", &error));
+    g_assert_error(error, HG_ERROR, HG_ERROR_FILE);
+    g_clear_error(&error);
+    g_assert_true(hg_machine_load_named_state(b.m, "post", &error));
+    g_assert_no_error(error);
+    g_string_truncate(b.log, 0);
+    run_to(&b, end);
+    g_assert_cmpuint(hg_machine_icount(b.m), ==, end);
+    g_assert_cmpstr(b.log->str, ==, want);
+    g_assert_true(hg_machine_save_state(b.m, sb, NULL));
+    assert_same_state(sa, sb, 0);
+    g_assert_true(hg_machine_delete_named_state(b.m, "post", &error));
+    g_assert_no_error(error);
+    names = hg_machine_image_states(b.m);
+    g_assert_null(names[0]);
+    g_strfreev(names);
+    g_assert_false(hg_machine_delete_named_state(b.m, "post", &error));
+    g_clear_error(&error);
+    run_free(&b);
+
+    /* qemu-img, where installed, finds the image consistent. */
+    char *qemu_img = g_find_program_in_path("qemu-img");
+    if (qemu_img) {
+        char *argv[] = {qemu_img, "check", disk, NULL};
+        int status;
+        char *out = NULL;
+        g_assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+                                   &out, NULL, &status, NULL));
+        g_assert_true(g_spawn_check_wait_status(status, NULL));
+        g_free(out);
+        g_free(qemu_img);
+    }
+    g_unlink(sa);
+    g_unlink(sb);
+    g_unlink(disk);
+    g_rmdir(dir);
+    g_free(sa);
+    g_free(sb);
+    g_free(want);
+    g_free(disk);
+    g_free(dir);
+}
+
 /* A damaged state is refused with a reason, and the machine stays exactly as it was. */
 static void test_damaged(void)
 {
@@ -312,6 +400,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/savevm/equivalence", test_equivalence);
+    g_test_add_func("/savevm/in-image", test_in_image);
     if (!linux_guest())
         g_test_add_func("/savevm/damaged", test_damaged);
     return g_test_run();

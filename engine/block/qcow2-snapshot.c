@@ -301,7 +301,21 @@ static bool replace_snapshots(Qcow2 *q, Qcow2Snapshot *snaps, uint32_t n, GError
     return true;
 }
 
-bool hg_qcow2_snapshot_create(Qcow2 *q, const char *name, GError **error)
+bool hg_qcow2_snapshot_exists(const Qcow2 *q, const char *name)
+{
+    return find_snapshot(q, name) >= 0;
+}
+
+const Qcow2Snapshot *hg_qcow2_snapshot_find(const Qcow2 *q, const char *name)
+{
+    int i = find_snapshot(q, name);
+    return i >= 0 ? &q->snaps[i] : NULL;
+}
+
+/* A snapshot of the active tables; vm_state_size bytes of machine state lie in them after
+ * the disk (0: a disk-only snapshot). */
+static bool create_snapshot(Qcow2 *q, const char *name, uint64_t vm_state_size,
+                            uint64_t vm_clock_ns, GError **error)
 {
     if (!writable(q, error))
         return false;
@@ -335,8 +349,15 @@ bool hg_qcow2_snapshot_create(Qcow2 *q, const char *name, GError **error)
     s->date_sec = (uint32_t)(now / G_USEC_PER_SEC);
     s->date_nsec = (uint32_t)(now % G_USEC_PER_SEC * 1000);
     s->disk_size = q->size;
+    s->vm_state_size = vm_state_size;
+    s->vm_clock_nsec = vm_clock_ns;
     s->extra_size = 16;
     return replace_snapshots(q, snaps, q->nb_snapshots + 1, error);
+}
+
+bool hg_qcow2_snapshot_create(Qcow2 *q, const char *name, GError **error)
+{
+    return create_snapshot(q, name, 0, 0, error);
 }
 
 static bool read_l1(Qcow2 *q, uint64_t off, uint32_t n, uint64_t **out, GError **error)
@@ -415,6 +436,120 @@ static bool set_size(Qcow2 *q, uint64_t size, GError **error)
     return true;
 }
 
+/* ---- Machine states in snapshots ---- */
+
+/* Where the VM state of an image of disk_size bytes starts in its guest address space: the
+ * first L1 entry the disk does not use (QEMU's qcow2_vm_state_offset), so the state never
+ * shares an L2 table with the disk. */
+static uint64_t vmstate_offset(const Qcow2 *q, uint64_t disk_size)
+{
+    return qcow2_l1_entries_for(q, disk_size) << (q->cluster_bits + q->l2_bits);
+}
+
+/* Active L1 entries [first, end) let go of their L2 tables. A table and the clusters it maps
+ * carry one reference for each L1 table that reaches them (a shared table's clusters are
+ * counted once per snapshot that shares it, as qemu-img check counts): both lose one. */
+static bool drop_l1_entries(Qcow2 *q, uint64_t first, uint64_t end, GError **error)
+{
+    static const uint8_t zero[8];
+    for (uint64_t i = first; i < MIN(end, (uint64_t)q->l1_size); i++) {
+        uint64_t e = q->l1[i], l2 = e & QCOW2_OFFSET_MASK;
+        if (!l2)
+            continue;
+        if (!qcow2_fwrite(q, q->l1_offset + i * 8, zero, 8, error))
+            return false;
+        q->l1[i] = 0;
+        uint8_t *t, *copy = g_malloc(q->cs);
+        bool ok = qcow2_load_l2(q, l2, &t, error);
+        if (ok)
+            memcpy(copy, t, q->cs);
+        for (uint64_t k = 0; ok && k < q->l2_entries; k++)
+            ok = qcow2_free_entry(q, q_be64(copy + k * 8), error);
+        g_free(copy);
+        if (!ok)
+            return false;
+        qcow2_cache_forget(q, l2);
+        if (!qcow2_update_refcount(q, l2 >> q->cluster_bits, 1, -1, error))
+            return false;
+    }
+    return true;
+}
+
+bool hg_qcow2_snapshot_create_vmstate(Qcow2 *q, const char *name, const void *state, size_t len,
+                                      uint64_t vm_clock_ns, GError **error)
+{
+    if (!writable(q, error))
+        return false;
+    if (!len || find_snapshot(q, name) >= 0 || !*name)
+        return qcow2_err(q, error, "a snapshot named '%s' exists already (or the name is empty)",
+                         name);
+    uint64_t off = vmstate_offset(q, q->size), padded = clusters_for(q, len) << q->cluster_bits;
+    uint64_t l1_first = qcow2_l1_entries_for(q, q->size);
+    uint64_t l1_end = qcow2_l1_entries_for(q, off + padded);
+    if (l1_end > UINT32_MAX || l1_end * 8 > QCOW2_MAX_L1_BYTES)
+        return qcow2_err(q, error, "the machine state is too large for this image's L1 table");
+    if (l1_end > q->l1_size && !grow_l1(q, (uint32_t)l1_end, q->size, error))
+        return false;
+    /* The state area is empty before (a failed save may have left clusters: drop them),
+     * written whole clusters at a time, taken into the snapshot, and dropped from the
+     * active tables, as QEMU does: the running disk never carries it. */
+    uint8_t *buf = g_malloc0(padded);
+    memcpy(buf, state, len);
+    bool ok = drop_l1_entries(q, l1_first, l1_end, error) &&
+              qcow2_write_guest(q, off, buf, padded, error) &&
+              create_snapshot(q, name, len, vm_clock_ns, error);
+    g_free(buf);
+    return ok && drop_l1_entries(q, l1_first, l1_end, error);
+}
+
+bool hg_qcow2_snapshot_read_vmstate(Qcow2 *q, const char *name, GBytes **state, GError **error)
+{
+    int i = find_snapshot(q, name);
+    if (i < 0)
+        return qcow2_err(q, error, "no snapshot named '%s'", name);
+    Qcow2Snapshot s = q->snaps[i];
+    if (!s.vm_state_size)
+        return qcow2_err(q, error, "the snapshot '%s' holds no machine state (a disk-only "
+                                   "snapshot)",
+                         name);
+    /* The state is written uncompressed: it cannot be larger than the file. */
+    if (s.vm_state_size > q->file_size || s.vm_state_size > G_MAXSIZE / 2)
+        return qcow2_corrupt(q, error, "the snapshot '%s' claims a machine state larger than "
+                                       "the image",
+                             name);
+    uint64_t *l1;
+    if (!read_l1(q, s.l1_offset, s.l1_size, &l1, error))
+        return false;
+    uint64_t off = vmstate_offset(q, s.disk_size);
+    size_t len = (size_t)s.vm_state_size;
+    uint8_t *buf = g_malloc(len);
+    bool ok = true;
+    for (size_t done = 0; ok && done < len;) {
+        uint64_t pos = off + done, gc = pos >> q->cluster_bits, l1i = gc >> q->l2_bits;
+        size_t chunk = (size_t)MIN((uint64_t)(len - done), q->cs - (pos & (q->cs - 1)));
+        uint64_t l2 = l1i < s.l1_size ? l1[l1i] & QCOW2_OFFSET_MASK : 0, e = 0;
+        uint8_t *t;
+        if (l2) {
+            ok = qcow2_load_l2(q, l2, &t, error);
+            if (ok)
+                e = q_be64(t + (gc & (q->l2_entries - 1)) * 8);
+        }
+        /* The state never comes from a backing file: an unmapped cluster is zeros. */
+        if (ok && !(e & (QCOW2_OFFSET_MASK | QCOW2_OFLAG_COMPRESSED)))
+            memset(buf + done, 0, chunk);
+        else if (ok)
+            ok = qcow2_read_cluster_part(q, e, pos, buf + done, chunk, error);
+        done += chunk;
+    }
+    g_free(l1);
+    if (!ok) {
+        g_free(buf);
+        return false;
+    }
+    *state = g_bytes_new_take(buf, len);
+    return true;
+}
+
 /* The snapshot named (by id or name) and its L1 table, for apply and delete. */
 static bool snapshot_l1(Qcow2 *q, const char *name, int *index, uint64_t **l1, GError **error)
 {
@@ -446,6 +581,9 @@ bool hg_qcow2_snapshot_apply(Qcow2 *q, const char *name, GError **error)
          qcow2_tree_refcount(q, q->l1, q->l1_size, 0, true, error);
     if (ok && s.disk_size != q->size && qcow2_l1_entries_for(q, s.disk_size) <= q->l1_size)
         ok = set_size(q, s.disk_size, error);
+    /* A machine state came along in the tables: the running disk does not keep it. */
+    if (ok && s.vm_state_size)
+        ok = drop_l1_entries(q, qcow2_l1_entries_for(q, q->size), q->l1_size, error);
     g_free(sl1);
     g_free(old);
     return ok;

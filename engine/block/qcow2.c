@@ -541,8 +541,8 @@ static bool decompress(Qcow2 *q, uint64_t e, GError **error)
 }
 
 /* Reads len bytes of one guest cluster (from offset off) as the image defines them. */
-static bool read_cluster_part(Qcow2 *q, uint64_t e, uint64_t off, uint8_t *buf, size_t len,
-                              GError **error)
+bool qcow2_read_cluster_part(Qcow2 *q, uint64_t e, uint64_t off, uint8_t *buf, size_t len,
+                             GError **error)
 {
     uint64_t in = off & (q->cs - 1);
     if (e & QCOW2_OFLAG_COMPRESSED) {
@@ -594,7 +594,7 @@ static bool qcow2_pread(HgBlock *b, uint64_t offset, void *buf, size_t len, GErr
                 chunk = (size_t)MIN((uint64_t)len, chunk + q->cs);
             }
         }
-        if (!read_cluster_part(q, e, offset, p, chunk, error))
+        if (!qcow2_read_cluster_part(q, e, offset, p, chunk, error))
             return false;
         p += chunk;
         offset += chunk;
@@ -677,7 +677,7 @@ static bool write_cluster(Qcow2 *q, uint64_t offset, const uint8_t *data, size_t
         uint64_t base = gc << q->cluster_bits;
         uint64_t vis = MIN(q->cs, hg_block_sectors(q->b) * HG_BLOCK_SECTOR - base);
         memset(buf + vis, 0, q->cs - vis);
-        ok = read_cluster_part(q, e, base, buf, (size_t)vis, error);
+        ok = qcow2_read_cluster_part(q, e, base, buf, (size_t)vis, error);
     }
     if (data)
         memcpy(buf + in, data, len);
@@ -757,6 +757,11 @@ static bool qcow2_pwrite(HgBlock *b, uint64_t offset, const void *buf, size_t le
         len -= chunk;
     }
     return true;
+}
+
+bool qcow2_write_guest(Qcow2 *q, uint64_t offset, const void *buf, size_t len, GError **error)
+{
+    return qcow2_pwrite(q->b, offset, buf, len, error);
 }
 
 /* Whole clusters become unallocated (no backing file) or zero clusters (v3 with one);

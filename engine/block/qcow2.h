@@ -162,6 +162,13 @@ bool qcow2_free_entry(Qcow2 *q, uint64_t entry, GError **error);
 /* Loads an L2 table through the cache (validated). */
 bool qcow2_load_l2(Qcow2 *q, uint64_t offset, uint8_t **table, GError **error);
 void qcow2_cache_forget(Qcow2 *q, uint64_t offset);
+/* Reads len bytes of one guest cluster, from guest offset off, as L2 entry e defines them
+ * (unallocated entries read the backing file, zeros past its end). */
+bool qcow2_read_cluster_part(Qcow2 *q, uint64_t e, uint64_t off, uint8_t *buf, size_t len,
+                             GError **error);
+/* Writes guest bytes through the active L1 table with no check against the virtual size:
+ * the VM state area after the disk (whole clusters only past the disk's end). */
+bool qcow2_write_guest(Qcow2 *q, uint64_t offset, const void *buf, size_t len, GError **error);
 /* The host clusters a compressed entry occupies. */
 void qcow2_compressed_range(const Qcow2 *q, uint64_t entry, uint64_t *first, uint64_t *n);
 bool qcow2_write_header_field(Qcow2 *q, uint64_t off, const void *data, size_t len, GError **error);
@@ -193,7 +200,18 @@ typedef struct HgQcow2Check {
  * Messages go to log. */
 bool hg_qcow2_check(Qcow2 *q, int fix, HgQcow2Check *res, GString *log, GError **error);
 
+bool hg_qcow2_snapshot_exists(const Qcow2 *q, const char *name);
 bool hg_qcow2_snapshot_create(Qcow2 *q, const char *name, GError **error);
+/* Machine states inside the image, laid out as QEMU's savevm does (qcow2.txt: the VM state
+ * follows the disk in the snapshot's guest address space, from the first L1 entry past
+ * the disk; vm_state_size says how much): create takes a snapshot NAME holding the disk
+ * and len bytes of state (the active image keeps no copy of them); read returns the state
+ * of snapshot NAME without changing the image (error when it has none). */
+bool hg_qcow2_snapshot_create_vmstate(Qcow2 *q, const char *name, const void *state, size_t len,
+                                      uint64_t vm_clock_ns, GError **error);
+bool hg_qcow2_snapshot_read_vmstate(Qcow2 *q, const char *name, GBytes **state, GError **error);
+/* The snapshot NAME's entry, or NULL. */
+const Qcow2Snapshot *hg_qcow2_snapshot_find(const Qcow2 *q, const char *name);
 bool hg_qcow2_snapshot_apply(Qcow2 *q, const char *name, GError **error);
 bool hg_qcow2_snapshot_delete(Qcow2 *q, const char *name, GError **error);
 /* Writes one guest cluster compressed (deflate) if that saves space, else normally. The

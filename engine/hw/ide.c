@@ -1126,6 +1126,12 @@ void hg_ide_channel_drain(HgIdeChannel *ch)
         hg_block_drain(ch->drive[i].blk);
 }
 
+HgBlock *hg_ide_disk(const HgIdeChannel *ch, int unit)
+{
+    return (unit == 0 || unit == 1) && ch->drive[unit].kind == HG_IDE_DISK ? ch->drive[unit].blk
+                                                                            : NULL;
+}
+
 HgBlock *hg_ide_cdrom_medium(const HgIdeChannel *ch, int unit)
 {
     return hg_ide_cdrom_has_medium(ch, unit) ? ch->drive[unit].blk : NULL;

@@ -80,6 +80,8 @@ bool hg_ide_cdrom_insert(HgIdeChannel *ch, int unit, HgBlock *blk, GError **erro
 bool hg_ide_cdrom_has_medium(const HgIdeChannel *ch, int unit);
 /* Waits until no request of the channel's images runs on a worker thread. */
 void hg_ide_channel_drain(HgIdeChannel *ch);
+/* The image of a hard disk unit, or NULL when the unit is not a disk. */
+HgBlock *hg_ide_disk(const HgIdeChannel *ch, int unit);
 /* The medium in a CD-ROM drive (owned by the channel), or NULL when empty. */
 HgBlock *hg_ide_cdrom_medium(const HgIdeChannel *ch, int unit);
 bool hg_ide_cdrom_locked(const HgIdeChannel *ch, int unit);

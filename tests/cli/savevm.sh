@@ -58,5 +58,28 @@ expect "a file that is not a state" "not a Hangar machine state" "$work/p" --loa
 expect "a bad state name" "state name" "$work/p" --loadvm '*x'
 [ -s "$work/p/states/first.hgstate" ] || fail "refusals left the state in place"
 
+# A machine without a profile keeps named states inside its qcow2 disk (an internal
+# snapshot with the machine state, QEMU's savevm layout): qemu-img lists it with its VM
+# size and finds the image consistent; --loadvm NAME starts from it.
+if command -v qemu-img > /dev/null; then
+    qemu-img create -q -f qcow2 "$work/d.qcow2" 8M
+    (sleep 1; echo "savevm inside"; echo "info snapshots"; echo "loadvm inside"; echo quit) |
+        timeout 60 "$run" -m 32 --hda "$work/d.qcow2" --clock icount --serial none \
+            --monitor stdio > "$work/out4" 2>&1
+    grep -q 'saved the machine as "inside"' "$work/out4" || fail "savevm into the qcow2 disk"
+    grep -qE '^(\(hangar\) )?inside +20[0-9-]+ ' "$work/out4" ||
+        fail "info snapshots lists the state kept in the disk"
+    grep -q 'restored "inside"' "$work/out4" || { fail "loadvm from the disk"; cat "$work/out4"; }
+    qemu-img snapshot -l "$work/d.qcow2" > "$work/snaps"
+    cat "$work/snaps"
+    awk '$2 == "inside" && $3 != "0" && $3 != "0 B" { found = 1 } END { exit !found }' \
+        "$work/snaps" || fail "qemu-img lists the snapshot with its machine state size"
+    qemu-img check -q "$work/d.qcow2" || fail "qemu-img check after savevm into the disk"
+    "$run" -m 32 --hda "$work/d.qcow2" --clock icount --serial none --loadvm inside \
+        --max-insns 2000000 > "$work/out5" 2>&1
+    grep -q 'stopped after 2000000 instructions' "$work/out5" ||
+        { fail "--loadvm from the qcow2 disk"; cat "$work/out5"; }
+fi
+
 echo "$failed failed"
 [ $failed -eq 0 ]
