@@ -384,6 +384,7 @@ int main(int argc, char **argv)
     gchar *vga = NULL, *loadvm = NULL;
     gchar *audio = NULL, *soundhw = NULL, *record = NULL;
     gchar *usb = NULL;
+    gchar *nic = NULL, *net = NULL, *mac = NULL, *net_dump = NULL;
     gchar *vnc = NULL, *vnc_password = NULL, *vnc_password_file = NULL;
     HgVnc *vnc_server = NULL;
     gboolean debug_exit = FALSE, no_reboot = FALSE, snapshot = FALSE;
@@ -442,6 +443,18 @@ int main(int argc, char **argv)
          "OUT"},
         {"record", 0, 0, G_OPTION_ARG_FILENAME, &record,
          "Record the guest's sound into this WAV file", "FILE"},
+        {"nic", 0, 0, G_OPTION_ARG_STRING, &nic,
+         "Network card: ne2k_isa[,io=0x300,irq=7], ne2k_pci, rtl8139[,chip=cplus|classic] or "
+         "none",
+         "MODEL"},
+        {"net", 0, 0, G_OPTION_ARG_STRING, &net,
+         "Host side: user[,hostfwd=tcp:127.0.0.1:HOSTPORT-:GUESTPORT][,restrict=on] "
+         "(default), tap,ifname=NAME or none",
+         "SPEC"},
+        {"mac", 0, 0, G_OPTION_ARG_STRING, &mac,
+         "The card's MAC address (default 52:54:00:12:34:56)", "ADDR"},
+        {"net-dump", 0, 0, G_OPTION_ARG_FILENAME, &net_dump,
+         "Write every network frame into this pcap file (Wireshark, tshark)", "FILE"},
         {"max-insns", 0, 0, G_OPTION_ARG_INT64, &max_insns,
          "Stop with an error after this many guest instructions (icount clock)", "N"},
         {NULL},
@@ -548,6 +561,26 @@ int main(int argc, char **argv)
     }
     if (soundhw && !hg_config_set_soundhw(&cfg, soundhw, &error)) {
         g_prefix_error(&error, "--soundhw: ");
+        goto err;
+    }
+    if (nic && !hg_config_set_nic(&cfg, nic, &error)) {
+        g_prefix_error(&error, "--nic: ");
+        goto err;
+    }
+    if (net && !hg_config_set_net(&cfg, net, &error)) {
+        g_prefix_error(&error, "--net: ");
+        goto err;
+    }
+    if (mac && !hg_config_set_mac(&cfg, mac, &error)) {
+        g_prefix_error(&error, "--mac: ");
+        goto err;
+    }
+    if (net_dump)
+        replace(&cfg.net_dump, g_steal_pointer(&net_dump));
+    if ((net || mac || cfg.net_dump) && cfg.nic == HG_NIC_NONE) {
+        g_set_error(&error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                    "--net, --mac and --net-dump need a network card (add --nic, e.g. "
+                    "rtl8139)");
         goto err;
     }
     if (audio) {
@@ -687,6 +720,10 @@ done:
     g_free(soundhw);
     g_free(record);
     g_free(usb);
+    g_free(nic);
+    g_free(net);
+    g_free(mac);
+    g_free(net_dump);
     g_free(monitor);
     g_free(vnc);
     g_free(vnc_password);

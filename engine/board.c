@@ -30,6 +30,7 @@
 #include "hw/rtc.h"
 #include "hw/uhci.h"
 #include "linuxboot.h"
+#include "network.h"
 #include "state.h"
 #include "sound.h"
 #include "mmu.h"
@@ -51,6 +52,7 @@ enum {
     SRC_IDE1,
     SRC_PIRQ,
     SRC_SOUND,
+    SRC_NIC,
     SRC_COUNT,
 };
 
@@ -86,6 +88,7 @@ struct HgBoard {
     HgSound *sound; /* NULL without sound hardware */
     HgUhci *uhci;   /* PIIX3 USB, 00:01.2 */
     HgUsbHost *usb;
+    HgNetwork *net; /* NULL without a network card */
 };
 
 /* ---- interrupt lines ---- */
@@ -402,6 +405,42 @@ static bool setup_sound(HgBoard *b, GError **error)
     return b->sound || !m->cfg.soundhw;
 }
 
+/* ---- network ---- */
+
+static void net_isa_irq(void *opaque, int line, bool level)
+{
+    HgBoard *b = opaque;
+    if (line >= 0 && line < 16)
+        isa_line(b, line | SRC_NIC << 8, level);
+}
+
+/* Frames arrived for the guest (net thread): end the slice and any sleep, so the
+ * emulation thread hands them to the card at once. */
+static void net_wake(void *opaque)
+{
+    HgMachine *m = opaque;
+    g_mutex_lock(&m->lock);
+    hg_cpu_kick(m->cpu);
+    g_cond_broadcast(&m->wake);
+    g_mutex_unlock(&m->lock);
+}
+
+/* A PCI card goes in slot 3, after the VGA in slot 2, as QEMU's pc machine puts the first
+ * NIC; the ISA NE2000 uses the ports and line of its options. */
+static bool setup_network(HgBoard *b, GError **error)
+{
+    HgMachine *m = b->m;
+    HgNetworkWiring w = {m->bus, m->clock, b->pci, HG_PCI_DEVFN(3, 0), net_isa_irq, b,
+                         net_wake, m};
+    b->net = hg_network_new(&m->cfg, &w, error);
+    return b->net || m->cfg.nic == HG_NIC_NONE;
+}
+
+HgNetwork *hg_board_network(HgBoard *b)
+{
+    return b ? b->net : NULL;
+}
+
 HgSound *hg_board_sound(HgBoard *b)
 {
     return b ? b->sound : NULL;
@@ -495,6 +534,8 @@ HgBoard *hg_board_new(HgMachine *m, GError **error)
         goto fail;
     if (!setup_usb(b, error))
         goto fail;
+    if (!setup_network(b, error))
+        goto fail;
     setup_cmos(b);
     return b;
 
@@ -508,6 +549,7 @@ void hg_board_free(HgBoard *b)
 {
     if (!b)
         return;
+    hg_network_free(b->net);
     hg_sound_free(b->sound);
     for (int i = 0; i < 2; i++)
         hg_uart_free(b->com[i].uart);
@@ -548,6 +590,7 @@ void hg_board_reset(HgBoard *b)
     hg_piix4pm_reset(b->pm);
     if (b->uhci)
         hg_uhci_reset(b->uhci);
+    hg_network_reset(b->net); /* the PCI card before the bus, as rtl8139.h asks */
     hg_pci_reset(b->pci);
     hg_fw_cfg_reset(b->fwcfg);
     hg_resetctl_reset(b->resetctl);
@@ -656,6 +699,7 @@ void hg_board_save(const HgBoard *b, HgStateWriter *w)
     hg_ide_bmdma_save(b->bmdma, w);
     if (b->sound)
         hg_sound_save(b->sound, w);
+    hg_network_save(b->net, w);
     if (b->cirrus)
         hg_cirrus_save(b->cirrus, w);
     else
@@ -698,6 +742,7 @@ void hg_board_load(HgBoard *b, HgStateReader *r)
     hg_ide_bmdma_load(b->bmdma, r);
     if (b->sound)
         hg_sound_load(b->sound, r);
+    hg_network_load(b->net, r);
     if (b->cirrus)
         hg_cirrus_load(b->cirrus, r);
     else

@@ -47,3 +47,6 @@ HgUsbHost *hg_board_usb(HgBoard *b);
 /* The hard disks' images: 0 the primary master (hda), 1 the slave (hdb); NULL if none. */
 typedef struct HgBlock HgBlock;
 HgBlock *hg_board_disk(HgBoard *b, int n);
+/* The network card and its host side (engine/network.h), or NULL. */
+typedef struct HgNetwork HgNetwork;
+HgNetwork *hg_board_network(HgBoard *b);

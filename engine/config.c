@@ -1,6 +1,7 @@
 /* Machine configurations and profiles: HgConfig's defaults and copies, and the
  * machine.ini GKeyFile that the GUI writes and hangar-run reads (one parser for both). */
 #include "hangar.h"
+#include "net/net.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -31,6 +32,7 @@ void hg_config_clear(HgConfig *cfg)
     g_free(cfg->audio);
     g_free(cfg->nic_options);
     g_free(cfg->net);
+    g_free(cfg->net_dump);
     g_strfreev(cfg->usb);
     g_free(cfg->profile_dir);
     memset(cfg, 0, sizeof(*cfg));
@@ -54,6 +56,7 @@ void hg_config_copy(HgConfig *dst, const HgConfig *src)
     dst->audio = g_strdup(src->audio);
     dst->nic_options = g_strdup(src->nic_options);
     dst->net = g_strdup(src->net);
+    dst->net_dump = g_strdup(src->net_dump);
     dst->usb = g_strdupv(src->usb);
     dst->profile_dir = g_strdup(src->profile_dir);
 }
@@ -139,16 +142,8 @@ bool hg_config_set_nic(HgConfig *cfg, const char *spec, GError **error)
 
 bool hg_config_set_net(HgConfig *cfg, const char *spec, GError **error)
 {
-    const char *comma = strchr(spec, ',');
-    size_t n = comma ? (size_t)(comma - spec) : strlen(spec);
-    if (!((n == 4 && strncmp(spec, "user", 4) == 0) || (n == 3 && strncmp(spec, "tap", 3) == 0) ||
-          (n == 4 && strncmp(spec, "none", 4) == 0))) {
-        g_set_error(error, HG_ERROR, HG_ERROR_CONFIG,
-                    "network \"%s\": use user[,hostfwd=tcp:127.0.0.1:HOSTPORT-:GUESTPORT]"
-                    "[,restrict=on], tap,ifname=NAME or none",
-                    spec);
+    if (!hg_net_check_spec(spec, error))
         return false;
-    }
     g_free(cfg->net);
     cfg->net = g_strdup(spec);
     return true;

@@ -70,7 +70,9 @@ typedef struct HgConfig {
     char *nic_options; /* card options after the model ("io=0x300,irq=7"...), or NULL */
     char *net;         /* host side: "user[,hostfwd=...][,restrict=on]", "tap,ifname=...",
                         * or NULL for user networking */
-    uint8_t mac[6];    /* all zero: none chosen yet */
+    uint8_t mac[6];    /* all zero: none chosen yet (52:54:00:12:34:56 is used) */
+    char *net_dump;    /* a pcap file receiving every frame both ways, or NULL; not kept in
+                        * profiles (hangar-run --net-dump) */
     char **usb;        /* USB devices at start ("tablet", "keyboard", "storage:FILE"), or NULL */
     char *profile_dir; /* the profile folder this was loaded from (saved states, screenshots) */
     bool snapshot;     /* hard disks run on throw-away qcow2 overlays (hangar-run --snapshot) */

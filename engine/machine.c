@@ -17,6 +17,7 @@
 #include "hw/debugport.h"
 #include "hw/uart16550.h"
 #include "block/aio.h"
+#include "network.h"
 #include "board.h"
 #include "display.h"
 #include "hw/i8042.h"
@@ -249,6 +250,8 @@ static HgRunResult run_slice(HgMachine *m, int64_t max, int64_t *idle_ns)
 {
     *idle_ns = 0;
     hg_clock_run_timers(m->clock);
+    /* Frames from the network go to the card between slices. */
+    hg_network_poll(hg_board_network(m->board));
     if (m->exited)
         return HG_RUN_EXITED;
     int64_t n = hg_clock_insns_to_deadline(m->clock, max);
@@ -264,9 +267,13 @@ static HgRunResult run_slice(HgMachine *m, int64_t max, int64_t *idle_ns)
                 return HG_RUN_STUCK;
         } else {
             int64_t deadline = hg_clock_deadline(m->clock);
-            if (deadline == INT64_MAX)
+            /* Frames waiting for a card without room are offered again after a while. */
+            int64_t net = hg_network_wait_ns(hg_board_network(m->board));
+            if (deadline == INT64_MAX && net < 0)
                 return HG_RUN_STUCK;
-            *idle_ns = deadline - hg_clock_ns(m->clock);
+            *idle_ns = deadline == INT64_MAX ? 0 : deadline - hg_clock_ns(m->clock);
+            if (net >= 0 && (*idle_ns <= 0 || net < *idle_ns))
+                *idle_ns = MAX(net, 1);
         }
     }
     return HG_RUN_BUDGET;
@@ -344,7 +351,7 @@ static gpointer thread_main(gpointer data)
              * frontend may still send keys, a reset or a power-off). */
             g_mutex_lock(&m->lock);
             if (g_queue_is_empty(&m->commands) && !m->quit && !m->paused &&
-                !hg_aio_pending(m->aio)) {
+                !hg_aio_pending(m->aio) && hg_network_wait_ns(hg_board_network(m->board)) != 0) {
                 if (r == HG_RUN_STUCK)
                     g_cond_wait(&m->wake, &m->lock);
                 else

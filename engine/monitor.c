@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "board.h"
+#include "network.h"
 #include "display.h"
 #include "hw/fdc.h"
 #include "hw/i8042.h"
@@ -118,7 +119,8 @@ static bool cmd_info(HgMachine *m, int argc, char **argv, GString *out)
 {
     if (argc < 2) {
         g_string_append(out,
-                        "info what? status, registers, screen, snapshots, audio, usb, version\n");
+                        "info what? status, registers, screen, snapshots, audio, usb, network, "
+                        "version\n");
         return true;
     }
     if (strcmp(argv[1], "status") == 0) {
@@ -140,12 +142,14 @@ static bool cmd_info(HgMachine *m, int argc, char **argv, GString *out)
         hg_sound_info(hg_board_sound(m->board), out);
     } else if (strcmp(argv[1], "usb") == 0) {
         info_usb(m, out);
+    } else if (strcmp(argv[1], "network") == 0) {
+        hg_network_info(hg_board_network(m->board), out);
     } else if (strcmp(argv[1], "version") == 0) {
         g_string_append(out, "Hangar " HG_VERSION "\n");
     } else {
         g_string_append_printf(out,
                                "info: unknown item \"%s\" (status, registers, screen, "
-                               "snapshots, audio, usb, version)\n",
+                               "snapshots, audio, usb, network, version)\n",
                                argv[1]);
     }
     return true;
@@ -412,9 +416,39 @@ static bool cmd_pointer(HgMachine *m, int argc, char **argv, GString *out)
     return true;
 }
 
+/* hostfwd_add/hostfwd_remove RULE: host forwards of user networking at run time. */
+static bool hostfwd_cmd(HgMachine *m, int argc, char **argv, GString *out, bool add)
+{
+    if (argc != 2) {
+        g_string_append_printf(out, "usage: %s tcp|udp:[HOSTADDR]:HOSTPORT%s\n", argv[0],
+                               add ? "-[GUESTADDR]:GUESTPORT" : "");
+        return true;
+    }
+    GError *error = NULL;
+    HgNetwork *n = hg_board_network(m->board);
+    if (add ? hg_network_hostfwd_add(n, argv[1], &error)
+            : hg_network_hostfwd_remove(n, argv[1], &error)) {
+        g_string_append_printf(out, "%s %s\n", add ? "forwarding" : "removed", argv[1]);
+    } else {
+        g_string_append_printf(out, "%s: %s\n", argv[0], error->message);
+        g_error_free(error);
+    }
+    return true;
+}
+
+static bool cmd_hostfwd_add(HgMachine *m, int argc, char **argv, GString *out)
+{
+    return hostfwd_cmd(m, argc, argv, out, true);
+}
+
+static bool cmd_hostfwd_remove(HgMachine *m, int argc, char **argv, GString *out)
+{
+    return hostfwd_cmd(m, argc, argv, out, false);
+}
+
 static const MonCmd commands[] = {
     {"help", "[COMMAND]", "list the commands, or describe one", cmd_help},
-    {"info", "status|registers|screen|snapshots|audio|usb|version",
+    {"info", "status|registers|screen|snapshots|audio|usb|network|version",
      "show the machine's state (screen: the text on the display)", cmd_info},
     {"stop", "", "pause the machine", cmd_stop},
     {"cont", "", "resume the machine", cmd_cont},
@@ -435,6 +469,10 @@ static const MonCmd commands[] = {
     {"usb_del", "ID", "unplug the USB device numbered ID (info usb)", cmd_usb_del},
     {"pointer", "X Y [BUTTONS]", "move the USB tablet's pointer to a display pixel",
      cmd_pointer},
+    {"hostfwd_add", "tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT",
+     "forward a host port into the guest (user networking)", cmd_hostfwd_add},
+    {"hostfwd_remove", "tcp|udp:[HOSTADDR]:HOSTPORT", "stop forwarding a host port",
+     cmd_hostfwd_remove},
     {"quit", "", "end the emulator at once", cmd_quit},
 };
 
