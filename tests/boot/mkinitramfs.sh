@@ -11,7 +11,8 @@ trap 'rm -rf "$root"' EXIT
 mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" "$root/tmp" "$root/mnt" "$root/lib"
 cp "$busybox" "$root/bin/busybox"
 for app in sh mount umount cat echo md5sum gzip gunzip dd poweroff sleep head tail seq \
-           awk grep ls mkdir insmod modprobe uname sync wc cmp tr sed printf; do
+           awk grep ls mkdir insmod modprobe uname sync wc cmp tr sed printf \
+           ifconfig route ip udhcpc wget httpd nc rm touch date; do
     ln -s busybox "$root/bin/$app"
 done
 cp "$script" "$root/test.sh"
