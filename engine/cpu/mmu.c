@@ -389,7 +389,7 @@ void hg_tlb_flush(HgCpu *cpu, bool keep_global)
     }
     if (!keep_global)
         cpu->tlb_large = false;
-    hg_tb_jmp_cache_clear(cpu->tbs);
+    hg_tb_map_changed(cpu->tbs);
 }
 
 static void drop_page(HgCpu *cpu, uint32_t page)
@@ -418,7 +418,7 @@ void hg_tlb_flush_page(HgCpu *cpu, uint32_t lin)
     uint32_t base = lin & ~(size - 1);
     for (uint32_t off = 0; off < size; off += 0x1000)
         drop_page(cpu, base + off);
-    hg_tb_jmp_cache_clear(cpu->tbs);
+    hg_tb_map_changed(cpu->tbs);
 }
 
 void hg_tlb_protect_code(HgCpu *cpu, uint32_t phys_page)

@@ -232,6 +232,8 @@ const HgOp *hg_branch_exit(HgCpu *cpu, const HgOp *op)
         if (!next || next->eip != eip)
             return NULL;
     }
+    if (!hg_tb_link_ok(c, tb, next))
+        return NULL;
     cpu->budget = budget;
     cpu->icount += tb->n_insns;
     cpu->cur_tb = next;
@@ -274,10 +276,10 @@ static __attribute__((noinline)) HgTb *run_blocks(HgCpu *cpu, HgTb *tb, bool sin
         HgTb *next;
         if (tb->link_gen == c->link_gen) {
             next = tb->link[0];
-            if (next && next->eip == eip)
+            if (next && next->eip == eip && hg_tb_link_ok(c, tb, next))
                 goto chained;
             next = tb->link[1];
-            if (next && next->eip == eip)
+            if (next && next->eip == eip && hg_tb_link_ok(c, tb, next))
                 goto chained;
         } else {
             tb->link[0] = tb->link[1] = NULL;
@@ -298,6 +300,14 @@ static __attribute__((noinline)) HgTb *run_blocks(HgCpu *cpu, HgTb *tb, bool sin
             }
         }
         if (next->cs_base == tb->cs_base && next->mode == tb->mode) {
+            /* Links to other pages made under an older mapping go before a new one is
+             * kept (link_map_gen speaks for all of them). */
+            if (tb->link_map_gen != c->map_gen) {
+                for (int i = 0; i < 2; i++)
+                    if (tb->link[i] && tb->link[i]->lin_page != tb->lin_page)
+                        tb->link[i] = NULL;
+                tb->link_map_gen = c->map_gen;
+            }
             /* Keep the last two successors: taken and not taken. */
             tb->link[1] = tb->link[0];
             tb->link[0] = next;

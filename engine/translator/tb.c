@@ -67,11 +67,17 @@ void hg_tb_jmp_cache_clear(HgTbCache *c)
     c->link_gen++;
 }
 
+void hg_tb_map_changed(HgTbCache *c)
+{
+    memset(c->jmp_cache, 0, sizeof(c->jmp_cache));
+    c->map_gen++;
+}
+
 void hg_tb_jmp_cache_clear_page(HgTbCache *c, uint32_t lin)
 {
     /* Entries are indexed by EIP, not by page, so drop any that start on the page.
-     * Block links may lead to the page too: drop them all. */
-    c->link_gen++;
+     * Links to other pages may lead to it too: drop those. */
+    c->map_gen++;
     for (int i = 0; i < JMP_CACHE_SIZE; i++) {
         HgTb *tb = c->jmp_cache[i];
         if (tb && ((tb->cs_base + tb->eip) & ~0xfffu) == (lin & ~0xfffu))
@@ -291,6 +297,7 @@ HgTb *hg_tb_translate(HgTbCache *c, uint32_t phys, bool cacheable)
         tb->phys_end = (start_phys | 0xfff) + 1;
     tb->eip = cpu->eip;
     tb->cs_base = cs->base;
+    tb->lin_page = (cs->base + cpu->eip) >> 12;
     tb->mode = cpu->mode_key;
     tb->cached = cacheable;
     if (!cacheable)

@@ -20,4 +20,6 @@ void hg_tb_invalidate_phys(HgTbCache *c, uint32_t phys, int size);
 bool hg_tb_page_has_code(HgTbCache *c, uint32_t phys);
 /* Forgets the linear-EIP lookup cache (paging changes), wholly or for one page. */
 void hg_tb_jmp_cache_clear(HgTbCache *c);
+/* The linear mapping changed (TLB flush): the jump cache and links between pages go. */
+void hg_tb_map_changed(HgTbCache *c);
 void hg_tb_jmp_cache_clear_page(HgTbCache *c, uint32_t lin);

@@ -24,11 +24,17 @@ struct HgTb {
      * last instruction, or the exit op of a block cut at its size or page limit), CS
      * and the mode are those it was translated for, so the next block can be taken
      * from link[] (the successors seen so far) without a lookup. Links are valid while
-     * link_gen equals the cache's: any invalidation, flush or linear-mapping change
-     * bumps that, which drops every link at once. */
+     * link_gen equals the cache's: any invalidation or flush bumps that, which drops
+     * every link at once. A link to a block on the same linear page (lin_page) survives
+     * changes of the linear mapping (TLB flushes, INVLPG, CR3 loads): the block running
+     * was reached through the current mapping, and that page maps to one physical page,
+     * so the successor is still the code at its address (QEMU's rule for direct jumps).
+     * Links to other pages are valid while link_map_gen equals the cache's map_gen. */
     const HgOp *chain_op;
     HgTb *link[2];
     uint32_t link_gen;
+    uint32_t link_map_gen;
+    uint32_t lin_page; /* (cs_base + eip) >> 12 */
     HgOp ops[]; /* n_insns ops and an exit op */
 };
 
@@ -42,11 +48,19 @@ struct HgTbCache {
     uint32_t n_pages;
     uint32_t n_tbs;
     uint32_t link_gen;    /* generation of valid block links (HgTb.link_gen) */
+    uint32_t map_gen;     /* generation of the linear mapping (HgTb.link_map_gen) */
     int64_t chain_floor;  /* budget below which branch handlers stop entering blocks */
     HgTb *graveyard;      /* invalidated blocks not yet freed */
 };
 
 HgTb *hg_tb_find(HgTbCache *c);
+
+/* Whether tb's link to next still leads to the code at next's address (link_gen checked
+ * by the caller). */
+static inline bool hg_tb_link_ok(const HgTbCache *c, const HgTb *tb, const HgTb *next)
+{
+    return next->lin_page == tb->lin_page || tb->link_map_gen == c->map_gen;
+}
 
 static inline uint32_t hg_tb_jmp_hash(uint32_t eip)
 {

@@ -60,7 +60,7 @@ class Guest:
     """Builds the initramfs for card with the script's commands after the network is up
     and starts hangar-run (host clock: user networking is real time)."""
 
-    def __init__(self, run, assets, card, script, work, extra_args=(), memory=128):
+    def __init__(self, run, assets, card, script, work, extra_args=(), memory=128, start=True):
         subprocess.run([os.path.join(BOOT, "assets.sh"), assets], check=True)
         mods = card_modules(card)
         words = " ".join("'%s'" % m for m in mods)
@@ -75,10 +75,12 @@ class Guest:
         self.serial = os.path.join(work, "serial-%s.log" % card.replace(",", "_"))
         if os.path.exists(self.serial):
             os.unlink(self.serial)
-        self.proc = subprocess.Popen(
-            [run, "-m", str(memory), "--kernel", self.kernel, "--initrd", self.initrd,
-             "--append", "console=ttyS0 quiet", "--serial", "file:" + self.serial,
-             "--nic", card] + list(extra_args))
+        self.proc = None
+        if start:
+            self.proc = subprocess.Popen(
+                [run, "-m", str(memory), "--kernel", self.kernel, "--initrd", self.initrd,
+                 "--append", "console=ttyS0 quiet", "--serial", "file:" + self.serial,
+                 "--nic", card] + list(extra_args))
 
     def log(self):
         try:

@@ -1,0 +1,118 @@
+#!/usr/bin/python3
+"""Network benchmark (issue 8): guest-to-host TCP throughput of 64 MiB through user
+networking (libslirp) with each card, the busybox Linux guest sending with nc to a server
+on the host's loopback (10.0.2.2 to the guest). The time runs from the first byte the host
+receives to the last. With qemu-system-i386 installed, the same guest, kernel and card on
+QEMU's TCG in the same run, and the ratio (goal: Hangar no slower than QEMU).
+usage: bench-net.py HANGAR_RUN ASSETS_DIR [CARD...]
+"""
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
+                                "net"))
+import netguest  # noqa: E402
+
+TOTAL = 64 << 20
+run, assets = sys.argv[1:3]
+cards = sys.argv[3:] or list(netguest.CARDS)
+
+SCRIPT = r"""
+echo "net: sending"
+dd if=/dev/zero bs=65536 count=1024 2>/dev/null | nc 10.0.2.2 @PORT@
+echo "net: sent"
+poweroff -f
+"""
+
+
+class Sink:
+    """Accepts one connection and times the reception of TOTAL bytes."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(1)
+        self.port = self.sock.getsockname()[1]
+        self.result = None
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        conn, _ = self.sock.accept()
+        got, first = 0, None
+        while got < TOTAL:
+            data = conn.recv(1 << 20)
+            if not data:
+                break
+            if first is None:
+                first = time.monotonic()
+            got += len(data)
+        self.result = (got, time.monotonic() - first if first else None)
+        conn.close()
+
+    def wait(self, timeout):
+        self.thread.join(timeout)
+        self.sock.close()
+        return self.result
+
+
+def qemu_args(card, kernel, initrd, serial):
+    model = netguest.CARDS[card][1]
+    if card == "ne2k_isa":
+        nic = ["-netdev", "user,id=n0", "-device", "ne2k_isa,netdev=n0,iobase=0x300,irq=7"]
+    elif model:
+        nic = ["-nic", "user,model=" + model]
+    else:
+        return None
+    return ["qemu-system-i386", "-accel", "tcg", "-m", "128", "-display", "none",
+            "-no-reboot", "-kernel", kernel, "-initrd", initrd, "-append",
+            "console=ttyS0 quiet", "-serial", "file:" + serial] + nic
+
+
+def measure(card, work, qemu):
+    sink = Sink()
+    script = SCRIPT.replace("@PORT@", str(sink.port))
+    if qemu and not qemu_args(card, "", "", ""):
+        return None
+    guest = netguest.Guest(run, assets, card, script, work, ["--net", "user"], start=not qemu)
+    proc = guest.proc
+    if qemu:
+        args = qemu_args(card, guest.kernel, guest.initrd, guest.serial + ".qemu")
+        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    res = sink.wait(600)
+    try:
+        proc.wait(60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    if not res or res[0] < TOTAL or not res[1]:
+        print("  %s on %s: only %s bytes arrived" % (card, "QEMU" if qemu else "Hangar",
+                                                     res[0] if res else 0))
+        return None
+    return TOTAL / res[1] / (1 << 20)
+
+
+def main():
+    have_qemu = shutil.which("qemu-system-i386") is not None
+    print("guest-to-host TCP, 64 MiB through user networking (MiB/s, higher is better)")
+    with tempfile.TemporaryDirectory() as work:
+        for card in cards:
+            ours = measure(card, work, False)
+            line = "%-22s hangar %7s MiB/s" % (card, "%.1f" % ours if ours else "-")
+            if have_qemu:
+                theirs = measure(card, work, True)
+                if theirs:
+                    line += "   qemu %7.1f MiB/s   ratio %.2f" % (theirs, (ours or 0) / theirs)
+                else:
+                    line += "   (no QEMU equivalent)"
+            print(line, flush=True)
+    return 0
+
+
+sys.exit(main())
