@@ -46,6 +46,9 @@ static void run_new(Run *r, const char *hda)
     /* Sound cards are part of the machine's state too (no host output). */
     cfg.soundhw = HG_SOUND_SB16 | HG_SOUND_PCSPK;
     cfg.audio = g_strdup("none");
+    /* And a network card (with no host side: nothing arrives from outside). */
+    cfg.nic = HG_NIC_RTL8139;
+    cfg.net = g_strdup("none");
     r->log = g_string_new(NULL);
     HgMachineHooks hooks = {.opaque = r, .debugcon_out = log_out};
     if (linux_guest()) {
