@@ -12,11 +12,15 @@ its prompt on the screen and in the terminal), changes the CD through the Media 
 file chooser (after a reset the second CD's line shows, and the profile names it) and
 powers it off through the machine window's buttons; then creates a second machine that
 starts when it is created, and runs both at once (each shows its own CD).
-Usage: e2e-dogtail.py HANGAR_BINARY WORK_DIR (run by e2e.sh, which puts test.iso and
-second.iso in WORK_DIR).
+Then: a machine made in the assistant with a Sound Blaster 16, whose firmware (set in its
+profile, then Reload) plays a tone: the Sound section's Record and Stop leave a WAV file in
+the profile's recordings/ that wavcheck.py finds the tone in.
+Usage: e2e-dogtail.py HANGAR_BINARY WORK_DIR TONE_PROGRAM (run by e2e.sh, which puts
+test.iso and second.iso in WORK_DIR).
 """
 import glob
 import os
+import re
 import subprocess
 import sys
 import time
@@ -37,11 +41,14 @@ gi.require_version("GdkPixbuf", "2.0")
 from gi.repository import GdkPixbuf  # noqa: E402
 from dogtail import rawinput, tree  # noqa: E402  (after the configuration above)
 
+HERE = os.path.dirname(os.path.abspath(__file__))
 HANGAR, WORK = sys.argv[1:3]
+TONE = os.path.abspath(sys.argv[3])  # the profile names it
 ISO = os.path.join(WORK, "test.iso")
 ISO2 = os.path.join(WORK, "second.iso")
 MACHINES = os.path.join(os.environ["XDG_DATA_HOME"], "hangar", "machines")
 PICTURES = os.path.join(WORK, "pictures")  # e2e.sh's user-dirs.dirs says so
+WAVCHECK = os.path.join(HERE, "..", "audio", "wavcheck.py")
 BOOTED = "HANGAR TEST CD BOOTED"
 BOOTED2 = "HANGAR SECOND CD BOOTED"
 FAILED = "Loading nosuchkernel... failed"
@@ -128,9 +135,9 @@ def power_off(app, win, name):
     wait(name + " powered off", lambda: row_name(app, name).endswith("Powered off"), 20)
 
 
-def create_machine(app, main, name, disk=False, start_now=False):
-    """The assistant: guest type Other, 64 MiB, the test CD, a new raw disk of 512 MiB
-    (or none)."""
+def create_machine(app, main, name, disk=False, memory=64, sound=None, start_now=False):
+    """The assistant: guest type Other, memory, the test CD, a new raw disk of 512 MiB
+    (or none), the sound card (the index in its list, or the preset's)."""
     click(main.child(name="New Machine", roleName="push button"))
     a = wait("the assistant", lambda: assistant(app), 20)
     a.child(name="Name", roleName="text").text = name
@@ -139,7 +146,7 @@ def create_machine(app, main, name, disk=False, start_now=False):
     mem = a.child(name="Memory in MiB", roleName="spin button")
     # The preset filled its memory; 64 MiB keeps two machines light.
     assert mem.queryValue().currentValue == 128, mem.queryValue().currentValue
-    mem.queryValue().currentValue = 64
+    mem.queryValue().currentValue = memory
     next_page(a, "Install Medium")
     # The preset chose a CD; an empty path is refused, with the reason shown.
     problem = a.child(name="Install medium problem")
@@ -157,6 +164,8 @@ def create_machine(app, main, name, disk=False, start_now=False):
     else:
         click(a.child(name="No hard disk", roleName="radio button"))
     next_page(a, "Sound and Network")
+    if sound is not None:
+        select(a.child(name="Sound card", roleName="combo box"), sound)
     next_page(a, "Summary")
     summary = a.child(name="Machine summary").text
     log("summary:", summary.replace("\n", "; "))
@@ -191,6 +200,27 @@ def wait_booted(app, name, line=BOOTED):
     text = wait(name + " booting the CD",
                 lambda: (lambda t: t if t and line in t else None)(screen_text(app, name)), 90)
     log(name, "screen:", text.replace("\n", " | ")[:300])
+
+
+def edit_profile(machine_id, **groups):
+    """Sets keys of a profile's machine.ini (groups: {"Firmware": {"Bios": PATH}}), as a
+    person editing the file would; the manager reads it again on Reload."""
+    path = os.path.join(MACHINES, machine_id, "machine.ini")
+    lines = open(path).read().splitlines()
+    for group, keys in groups.items():
+        keys = dict(keys)
+        if "[%s]" % group not in lines:
+            lines.append("[%s]" % group)
+        at = lines.index("[%s]" % group) + 1
+        end = next((i for i in range(at, len(lines)) if lines[i].startswith("[")), len(lines))
+        for i in range(at, end):
+            key = lines[i].split("=", 1)[0]
+            if key in keys:
+                lines[i] = "%s=%s" % (key, keys.pop(key))
+        lines[end:end] = ["%s=%s" % kv for kv in keys.items()]
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return "\n".join(lines)
 
 
 # --- The machine window's control panel ---
@@ -395,6 +425,41 @@ def two_machines(app, main_window):
         power_off(app, win, name)
 
 
+def record_sound(app, main_window):
+    """Tone PC: made in the assistant with a Sound Blaster 16; its firmware (set in the
+    profile) plays 1005.33 Hz left and 1505.31 Hz right. Record, Stop: the WAV file named
+    in the Sound section is in recordings/ and holds the tones."""
+    create_machine(app, main_window, "Tone PC", memory=16, sound=0)  # SB16
+    # The program plays for 60 s from its start, long enough to reach Record; the output
+    # is none so that a desktop running the test stays quiet (the recording comes from
+    # the mixer, whatever the output).
+    ini = edit_profile("tone-pc", Firmware={"Bios": TONE}, Audio={"Output": "none"})
+    assert "Cards=sb16" in ini, ini
+    click(main_window.child(name="Reload", roleName="push button"))
+    win = start(app, main_window, "Tone PC")
+    section(win, "Sound")
+    status = win.findChild(lambda n: n.roleName == "label" and (
+        n.name.startswith("Not recording") or n.name.startswith("Recording")))
+    click(win.child(name="Record Sound", roleName="push button"))
+    wait("Recording", lambda: status.name.startswith("Recording “Tone PC "), 10)
+    wait("3 s of recording", lambda: status.name.endswith("0:03"), 10)
+    click(win.child(name="Stop Recording", roleName="push button"))
+    saved = wait("Saved", lambda: re.match(r"Saved “(.*\.wav)”$", status.name), 10).group(1)
+    wav = os.path.join(MACHINES, "tone-pc", "recordings", saved)
+    # The file is complete once the log says so (the engine closed it).
+    section(win, "Log")
+    machine_log = win.child(name="Machine Log", roleName="text")
+    wait("the log to name the recording", lambda: "Recording saved as " + wav in machine_log.text,
+         10)
+    assert os.path.exists(wav), wav
+    check = subprocess.run([sys.executable, WAVCHECK, wav, "--longest", "2",
+                            "--tone", "0:1005.3314", "--tone", "1:1505.3055"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log("wavcheck:", check.stdout.strip().replace("\n", " | "))
+    assert check.returncode == 0, "the recording does not hold the tones"
+    power_off(app, win, "Tone PC")
+
+
 def main():
     env = dict(os.environ)
     proc = subprocess.Popen([HANGAR], env=env)
@@ -403,6 +468,7 @@ def main():
         main_window = frame(app, "Hangar")
         first_machine(app, main_window)
         two_machines(app, main_window)
+        record_sound(app, main_window)
         log("passed")
     finally:
         proc.terminate()

@@ -4,9 +4,9 @@
 # (isolinux, which prints a line and waits at its boot prompt, on the screen and on COM1),
 # then hands over to e2e-dogtail.py. Exit 77 (skipped) when dogtail, AT-SPI or the CD
 # tools are missing.
-# Usage: e2e.sh HANGAR_BINARY
+# Usage: e2e.sh HANGAR_BINARY TONE_PROGRAM
 set -eu
-hangar=$1
+hangar=$1 tone=$2
 here=$(dirname "$0")
 py=""
 for p in /usr/bin/python3 python3; do
@@ -59,5 +59,5 @@ echo "XDG_PICTURES_DIR=\"$work/pictures\"" > "$XDG_CONFIG_HOME/user-dirs.dirs"
 unset NO_AT_BRIDGE
 # Not exec: the trap removes the work folder afterwards.
 status=0
-"$py" "$here/e2e-dogtail.py" "$hangar" "$work" || status=$?
+"$py" "$here/e2e-dogtail.py" "$hangar" "$work" "$tone" || status=$?
 exit $status
