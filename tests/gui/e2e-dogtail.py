@@ -14,9 +14,13 @@ powers it off through the machine window's buttons; then creates a second machin
 starts when it is created, and runs both at once (each shows its own CD).
 Then: a machine made in the assistant with a Sound Blaster 16, whose firmware (set in its
 profile, then Reload) plays a tone: the Sound section's Record and Stop leave a WAV file in
-the profile's recordings/ that wavcheck.py finds the tone in.
-Usage: e2e-dogtail.py HANGAR_BINARY WORK_DIR TONE_PROGRAM (run by e2e.sh, which puts
-test.iso and second.iso in WORK_DIR).
+the profile's recordings/ that wavcheck.py finds the tone in. Last, a busybox Linux guest
+with the kernel's USB HID drivers (the USB tests' modules) waits for a tablet: Attach
+Tablet in the USB section, then the host pointer moves over the display without a click,
+and the positions the guest reads from the tablet (printed on COM1, read from the Serial
+Console) are the display pixels under the pointer; the window never grabbed.
+Usage: e2e-dogtail.py HANGAR_BINARY WORK_DIR TONE_PROGRAM BOOT_ASSETS (run by e2e.sh, which
+puts test.iso and second.iso in WORK_DIR).
 """
 import glob
 import os
@@ -42,8 +46,11 @@ from gi.repository import GdkPixbuf  # noqa: E402
 from dogtail import rawinput, tree  # noqa: E402  (after the configuration above)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "usb"))
+from usbguest import HID, PRELUDE, USB  # noqa: E402  (the USB tests' Linux guest)
+
 HANGAR, WORK = sys.argv[1:3]
-TONE = os.path.abspath(sys.argv[3])  # the profile names it
+TONE, ASSETS = (os.path.abspath(p) for p in sys.argv[3:5])  # the profiles name them
 ISO = os.path.join(WORK, "test.iso")
 ISO2 = os.path.join(WORK, "second.iso")
 MACHINES = os.path.join(os.environ["XDG_DATA_HOME"], "hangar", "machines")
@@ -460,6 +467,118 @@ def record_sound(app, main_window):
     power_off(app, win, "Tone PC")
 
 
+# The Linux guest: the USB tests' modules and helpers (usbguest.PRELUDE), then wait for a
+# tablet and print its events (od: 16-byte i386 struct input_event, 8 words per line).
+TABLET_SCRIPT = r"""
+echo "e2e: waiting for a USB tablet"
+T=
+while [ -z "$T" ]; do sleep 0.2; T=$(evnode "USB Tablet"); done
+echo "e2e: tablet at $T"
+od -An -v -tu2 -w16 /dev/input/$T
+"""
+
+
+def tablet_positions(text):
+    """The absolute X and Y values the guest printed (EV_ABS ABS_X, ABS_Y) in order."""
+    out = []
+    after = text.split("e2e: tablet at", 1)[-1]
+    for line in after.splitlines():
+        words = line.split()
+        if len(words) == 8 and all(w.isdigit() for w in words):
+            kind, code, value = int(words[4]), int(words[5]), int(words[6])
+            if kind == 3 and code in (0, 1):
+                out.append(("xy"[code], value))
+    return out
+
+
+def usb_tablet(app, main_window):
+    """Tablet PC: Linux with UHCI and USB HID drivers; Attach Tablet in the USB section,
+    then the pointer moves over the display without a click."""
+    initrd = os.path.join(WORK, "tablet-initrd.gz")
+    script = os.path.join(WORK, "tablet.sh")
+    with open(script, "w") as f:
+        f.write(PRELUDE % {"mods": " ".join(USB + HID)} + TABLET_SCRIPT)
+    subprocess.run([os.path.join(HERE, "..", "boot", "mkinitramfs.sh"),
+                    os.path.join(ASSETS, "busybox"), script, initrd,
+                    os.path.join(ASSETS, "modules")] + [m + ".ko" for m in USB + HID],
+                   check=True)
+    os.makedirs(os.path.join(MACHINES, "tablet-pc"))
+    # The kernel's crypto self-tests would take most of the boot (8 s of 12 here).
+    with open(os.path.join(MACHINES, "tablet-pc", "machine.ini"), "w") as f:
+        f.write("[Machine]\nName=Tablet PC\nGuestType=other\nMemory=128\n"
+                "[Firmware]\nKernel=%s\nInitrd=%s\n"
+                "Append=console=ttyS0 loglevel=4 cryptomgr.notests\n"
+                "[Audio]\nCards=none\n" % (os.path.join(ASSETS, "vmlinuz-686"), initrd))
+    click(main_window.child(name="Reload", roleName="push button"))
+    wait("Tablet PC in the list", lambda: row_name(app, "Tablet PC"), 10)
+    win = start(app, main_window, "Tablet PC")
+    section(win, "Serial Console")
+    wait("Linux to wait for a tablet",
+         lambda: "e2e: waiting for a USB tablet" in serial_text(win), 120)
+    log("Linux is up")
+    section(win, "USB")
+    click(win.child(name="Attach Tablet", roleName="push button"))
+    wait("the tablet in the list", lambda: win.child(name="Detach Tablet", retry=False), 20)
+    section(win, "Serial Console")
+    node = wait("the guest's tablet", lambda: re.search(r"e2e: tablet at (event\d+)",
+                                                        serial_text(win)), 60).group(1)
+    log("the guest opened the tablet:", node)
+
+    shot = take_screenshot(app, win, "tablet-pc")
+    pb = GdkPixbuf.Pixbuf.new_from_file(shot)
+    sw, sh = pb.get_width(), pb.get_height()
+    display = win.child(name="Machine display", roleName="drawing area")
+    ext = display.queryComponent().getExtents(0)  # screen coordinates
+    # Where the display draws the guest's screen: scaled to fit, centred.
+    scale = min(ext.width / sw, ext.height / sh)
+    ox, oy = (ext.width - sw * scale) / 2, (ext.height - sh * scale) / 2
+    log("display at %d,%d %dx%d, guest %dx%d, scale %.3f" % (
+        ext.x, ext.y, ext.width, ext.height, sw, sh, scale))
+
+    def expected(h, at, off, size):
+        """The tablet's value (0..32767) for host pixel h: the guest pixel under it, as
+        the display maps it, scaled as the engine does."""
+        g = int((h - at - off) / scale)
+        return (g * 0x7fff + (size - 1) // 2) // (size - 1)
+
+    seen = []
+    # The first position is where the pointer jumps in from outside the display.
+    for fx, fy in ((0.2, 0.25), (0.8, 0.7)):
+        hx, hy = int(ext.x + ox + fx * sw * scale), int(ext.y + oy + fy * sh * scale)
+        rawinput.absoluteMotion(hx, hy)
+        want = (expected(hx, ext.x, ox, sw), expected(hy, ext.y, oy, sh))
+        # One guest pixel either way for rounding.
+        slack = (0x7fff // (sw - 1) + 1, 0x7fff // (sh - 1) + 1)
+
+        def arrived():
+            pos = tablet_positions(serial_text(win))
+            x = [v for k, v in pos if k == "x"]
+            y = [v for k, v in pos if k == "y"]
+            if x and y and abs(x[-1] - want[0]) <= slack[0] and abs(y[-1] - want[1]) <= slack[1]:
+                return x[-1], y[-1]
+            return None
+        try:
+            got = wait("the guest to read (%d, %d) from the tablet" % want, arrived, 20)
+        except AssertionError:
+            log("the guest read", tablet_positions(serial_text(win)))
+            raise
+        log("pointer at %d,%d: the guest read %s from the tablet, expected %s" % (
+            hx, hy, got, want))
+        seen.append(((hx, hy), got))
+    (h1, g1), (h2, g2) = seen
+    for axis, size in ((0, sw), (1, sh)):
+        moved = g2[axis] - g1[axis]
+        expect = (h2[axis] - h1[axis]) / scale * 0x7fff / (size - 1)
+        assert moved > 0 and abs(moved - expect) <= 0.05 * expect, \
+            "the guest moved %d on axis %d for %.0f expected" % (moved, axis, expect)
+    # A grab would say how to release it, in the status line and the header's subtitle.
+    state = win.child(name="Machine state", roleName="label").text
+    subtitle = [n.name for n in win.child(name="Tablet PC", roleName="label").parent.children]
+    assert state == "Running" and subtitle == ["Tablet PC", "Running"], (state, subtitle)
+    log("the pointer moved the tablet without a grab (state: %s)" % state)
+    power_off(app, win, "Tablet PC")
+
+
 def main():
     env = dict(os.environ)
     proc = subprocess.Popen([HANGAR], env=env)
@@ -469,6 +588,7 @@ def main():
         first_machine(app, main_window)
         two_machines(app, main_window)
         record_sound(app, main_window)
+        usb_tablet(app, main_window)
         log("passed")
     finally:
         proc.terminate()

@@ -2,11 +2,12 @@
 # End-to-end test of the manager through the accessibility tree (dogtail over AT-SPI), run
 # by run-xvfb.sh inside a private X server and D-Bus session. Builds two tiny bootable CDs
 # (isolinux, which prints a line and waits at its boot prompt, on the screen and on COM1),
-# then hands over to e2e-dogtail.py. Exit 77 (skipped) when dogtail, AT-SPI or the CD
-# tools are missing.
-# Usage: e2e.sh HANGAR_BINARY TONE_PROGRAM
+# fetches the boot tests' i386 kernel and busybox (tests/boot/assets.sh) if they are not
+# there yet, then hands over to e2e-dogtail.py. Exit 77 (skipped) when dogtail, AT-SPI or
+# the CD tools are missing.
+# Usage: e2e.sh HANGAR_BINARY TONE_PROGRAM BOOT_ASSETS_DIR
 set -eu
-hangar=$1 tone=$2
+hangar=$1 tone=$2 assets=$3
 here=$(dirname "$0")
 py=""
 for p in /usr/bin/python3 python3; do
@@ -38,7 +39,7 @@ for cd in test second; do
     mkdir -p "$work/$cd/isolinux"
     cp /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32 \
         "$work/$cd/isolinux/"
-    line=$(echo "$cd" | tr a-z A-Z)
+    line=$(echo "$cd" | tr '[:lower:]' '[:upper:]')
     cat > "$work/$cd/isolinux/isolinux.cfg" <<CFG
 SERIAL 0 115200
 SAY HANGAR $line CD BOOTED
@@ -49,6 +50,10 @@ CFG
     xorriso -as mkisofs -quiet -o "$work/$cd.iso" -b isolinux/isolinux.bin \
         -c isolinux/boot.cat -no-emul-boot -boot-load-size 4 -boot-info-table "$work/$cd"
 done
+if ! "$here/../boot/assets.sh" "$assets"; then
+    echo "FAIL: the boot tests' kernel and busybox (tests/boot/assets.sh) could not be fetched"
+    exit 1
+fi
 
 export XDG_DATA_HOME="$work/data" XDG_CONFIG_HOME="$work/config" HOME="$work/home"
 export GSETTINGS_BACKEND=memory LC_ALL=C.UTF-8 LANGUAGE=C
@@ -59,5 +64,5 @@ echo "XDG_PICTURES_DIR=\"$work/pictures\"" > "$XDG_CONFIG_HOME/user-dirs.dirs"
 unset NO_AT_BRIDGE
 # Not exec: the trap removes the work folder afterwards.
 status=0
-"$py" "$here/e2e-dogtail.py" "$hangar" "$work" "$tone" || status=$?
+"$py" "$here/e2e-dogtail.py" "$hangar" "$work" "$tone" "$assets" || status=$?
 exit $status
