@@ -320,6 +320,17 @@ static gboolean hangar_display_motion(GtkWidget *widget, GdkEventMotion *event)
     return GDK_EVENT_STOP;
 }
 
+/* A pointer that jumps into the display (a warp, a window raised under it, a synthetic
+ * move) brings only a crossing event: with a tablet its position is sent from there, or
+ * the guest would wait for the next motion. */
+static gboolean hangar_display_enter(GtkWidget *widget, GdkEventCrossing *event)
+{
+    HangarDisplay *self = HANGAR_DISPLAY(widget);
+    if (self->machine && !self->grabbed)
+        send_absolute(self, event->x, event->y);
+    return GDK_EVENT_PROPAGATE;
+}
+
 static gboolean hangar_display_scroll(GtkWidget *widget, GdkEventScroll *event)
 {
     HangarDisplay *self = HANGAR_DISPLAY(widget);
@@ -408,6 +419,7 @@ static void hangar_display_class_init(HangarDisplayClass *klass)
     widget_class->button_press_event = hangar_display_button;
     widget_class->button_release_event = hangar_display_button;
     widget_class->motion_notify_event = hangar_display_motion;
+    widget_class->enter_notify_event = hangar_display_enter;
     widget_class->scroll_event = hangar_display_scroll;
     widget_class->grab_broken_event = hangar_display_grab_broken;
     object_class->get_property = hangar_display_get_property;
@@ -423,8 +435,8 @@ static void hangar_display_init(HangarDisplay *self)
     gtk_widget_set_can_focus(widget, TRUE);
     gtk_widget_add_events(widget, GDK_KEY_PRESS_MASK | GDK_KEY_RELEASE_MASK |
                                       GDK_BUTTON_PRESS_MASK | GDK_BUTTON_RELEASE_MASK |
-                                      GDK_POINTER_MOTION_MASK | GDK_SCROLL_MASK |
-                                      GDK_FOCUS_CHANGE_MASK);
+                                      GDK_POINTER_MOTION_MASK | GDK_ENTER_NOTIFY_MASK |
+                                      GDK_SCROLL_MASK | GDK_FOCUS_CHANGE_MASK);
     gtk_widget_set_size_request(widget, 320, 200);
     gtk_widget_set_hexpand(widget, TRUE);
     gtk_widget_set_vexpand(widget, TRUE);

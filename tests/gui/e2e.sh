@@ -1,11 +1,13 @@
 #!/bin/sh
 # End-to-end test of the manager through the accessibility tree (dogtail over AT-SPI), run
-# by run-xvfb.sh inside a private X server and D-Bus session. Builds a tiny bootable CD
-# (isolinux, which prints a line and waits at its boot prompt), then hands over to
-# e2e-dogtail.py. Exit 77 (skipped) when dogtail, AT-SPI or the CD tools are missing.
-# Usage: e2e.sh HANGAR_BINARY
+# by run-xvfb.sh inside a private X server and D-Bus session. Builds two tiny bootable CDs
+# (isolinux, which prints a line and waits at its boot prompt, on the screen and on COM1),
+# fetches the boot tests' i386 kernel and busybox (tests/boot/assets.sh) if they are not
+# there yet, then hands over to e2e-dogtail.py. Exit 77 (skipped) when dogtail, AT-SPI or
+# the CD tools are missing.
+# Usage: e2e.sh HANGAR_BINARY TONE_PROGRAM BOOT_ASSETS_DIR
 set -eu
-hangar=$1
+hangar=$1 tone=$2 assets=$3
 here=$(dirname "$0")
 py=""
 for p in /usr/bin/python3 python3; do
@@ -29,23 +31,38 @@ fi
 
 work=$(mktemp -d /tmp/hangar-e2e-XXXXXX)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/iso/isolinux"
-cp /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32 \
-    "$work/iso/isolinux/"
 # A line to recognise on the screen, then a 3 s prompt that ends in an error message (no
 # such kernel: "Loading nosuchkernel... failed") and the prompt again: a reset is seen
-# when that message goes away.
-cat > "$work/iso/isolinux/isolinux.cfg" <<'CFG'
-SAY HANGAR TEST CD BOOTED
+# when that message goes away. SERIAL (first, as isolinux wants it) puts the prompt on
+# COM1 too and reads keys from there: what the serial console types shows at the prompt.
+for cd in test second; do
+    mkdir -p "$work/$cd/isolinux"
+    cp /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32 \
+        "$work/$cd/isolinux/"
+    line=$(echo "$cd" | tr '[:lower:]' '[:upper:]')
+    cat > "$work/$cd/isolinux/isolinux.cfg" <<CFG
+SERIAL 0 115200
+SAY HANGAR $line CD BOOTED
 PROMPT 1
 TIMEOUT 30
 DEFAULT nosuchkernel
 CFG
-xorriso -as mkisofs -quiet -o "$work/test.iso" -b isolinux/isolinux.bin \
-    -c isolinux/boot.cat -no-emul-boot -boot-load-size 4 -boot-info-table "$work/iso"
+    xorriso -as mkisofs -quiet -o "$work/$cd.iso" -b isolinux/isolinux.bin \
+        -c isolinux/boot.cat -no-emul-boot -boot-load-size 4 -boot-info-table "$work/$cd"
+done
+if ! "$here/../boot/assets.sh" "$assets"; then
+    echo "FAIL: the boot tests' kernel and busybox (tests/boot/assets.sh) could not be fetched"
+    exit 1
+fi
 
-export XDG_DATA_HOME="$work/data" XDG_CONFIG_HOME="$work/config"
+export XDG_DATA_HOME="$work/data" XDG_CONFIG_HOME="$work/config" HOME="$work/home"
 export GSETTINGS_BACKEND=memory LC_ALL=C.UTF-8 LANGUAGE=C
+# Screenshots go to the profile and to Pictures, which is where user-dirs.dirs says.
+mkdir -p "$XDG_CONFIG_HOME" "$HOME"
+echo "XDG_PICTURES_DIR=\"$work/pictures\"" > "$XDG_CONFIG_HOME/user-dirs.dirs"
 # The accessibility bridge must load in the application for this test.
 unset NO_AT_BRIDGE
-exec "$py" "$here/e2e-dogtail.py" "$hangar" "$work/test.iso" "$work"
+# Not exec: the trap removes the work folder afterwards.
+status=0
+"$py" "$here/e2e-dogtail.py" "$hangar" "$work" "$tone" "$assets" || status=$?
+exit $status
