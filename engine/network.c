@@ -278,6 +278,10 @@ void hg_network_info(HgNetwork *n, GString *out)
         g_string_append(out, n->cplus ? " (RTL8139C+)" : " (RTL8139C)");
     g_string_append_printf(out, ", MAC %02x:%02x:%02x:%02x:%02x:%02x\n", n->mac[0], n->mac[1],
                            n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
+    if (n->ne)
+        hg_ne2000_describe(n->ne, out);
+    if (n->rtl)
+        hg_rtl8139_describe(n->rtl, out);
     char *info = hg_net_info(n->net);
     g_string_append(out, info);
     if (out->len && out->str[out->len - 1] != '\n')

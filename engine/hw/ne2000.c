@@ -906,6 +906,16 @@ static const size_t byte_fields[] = {
     offsetof(Dp8390, cr9346), offsetof(Dp8390, config2), offsetof(Dp8390, config3),
 };
 
+void hg_ne2000_describe(const HgNe2000 *ne, GString *out)
+{
+    const Dp8390 *s = &ne->s;
+    g_string_append_printf(out,
+                           "  card: CR %02x ISR %02x IMR %02x RCR %02x TCR %02x, ring pages "
+                           "%02x-%02x, BNRY %02x CURR %02x%s\n",
+                           s->cr, s->isr, s->imr, s->rcr, s->tcr, s->pstart, s->pstop, s->bnry,
+                           s->curr, s->irq_level ? ", interrupt raised" : "");
+}
+
 void hg_ne2000_save(const HgNe2000 *ne, HgStateWriter *w)
 {
     const Dp8390 *s = &ne->s;

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <glib.h>
+
 #include "irq.h"
 #include "nic.h"
 
@@ -38,6 +40,8 @@ void hg_ne2000_free(HgNe2000 *ne);
  * with the station address. */
 void hg_ne2000_reset(HgNe2000 *ne);
 HgNicRx hg_ne2000_receive(HgNe2000 *ne, const uint8_t *frame, size_t len);
+/* The registers that say where the card stands, for the monitor's "info network". */
+void hg_ne2000_describe(const HgNe2000 *ne, GString *out);
 void hg_ne2000_save(const HgNe2000 *ne, HgStateWriter *w);
 /* A state that does not fit this card (other front end, values the chip cannot hold, an
  * interrupt line that disagrees with ISR and IMR) is refused with an error on r and

@@ -39,7 +39,8 @@
  * past the end into the guest's spare 1.5 KiB instead of wrapping to the start. CAPR is
  * the driver's read offset minus 16 (0xFFF0 after reset). A frame that does not fit
  * between CBR and CAPR + 16 is refused with HG_NIC_RX_NO_ROOM: the board keeps it, nothing
- * is lost, so neither RXOVW nor MPC move; link->rx_ready runs when CAPR moves. Enabling
+ * is lost, so MPC does not move, but RXOVW is raised as the chip raises it (drivers count
+ * on an Rx interrupt while the ring is full); link->rx_ready runs when CAPR moves. Enabling
  * the receiver (CR.RE 0 -> 1) restarts the ring at offset 0, which 8139too's rx_err
  * recovery expects. Frames are never runts or CRC errors here, so AR and AER are kept with
  * nothing to act on; frames over 4 KiB with CRC are dropped as LONG.
@@ -359,9 +360,15 @@ static HgNicRx classic_receive(HgRtl8139 *s, size_t len, uint32_t type)
     uint32_t pkt = (uint32_t)len + 4;
     uint32_t need = (4 + pkt + 3) & ~3u;
     uint32_t used = (wp - rp) & (size - 1);
-    /* Never fill it completely: CBR == CAPR + 16 means empty. */
-    if (used + need >= size)
+    /* Never fill it completely: CBR == CAPR + 16 means empty. A frame that does not fit
+     * raises RXOVW as on the chip: 8139too's poll reads the ring only while an Rx status
+     * bit is set, so a driver that acknowledged ROK with frames still in a full ring
+     * would otherwise never look again. The frame itself waits with the board. */
+    if (used + need >= size) {
+        s->isr |= ISR_RXOVW;
+        rtl_update_irq(s);
         return HG_NIC_RX_NO_ROOM;
+    }
     uint8_t *b = s->rxbuf;
     rtl_put_le32(b, type | RXS_ROK | pkt << 16);
     rtl_put_le32(b + 4 + len, (uint32_t)crc32(0, b + 4, (uInt)len));
@@ -402,6 +409,19 @@ HgNicRx hg_rtl8139_receive(HgRtl8139 *s, const uint8_t *frame, size_t len)
     if (s->cplus && (s->cpcr & CPCR_RXON))
         return rtl_cplus_receive(s, s->rxbuf + 4, plen, type);
     return classic_receive(s, plen, type);
+}
+
+void hg_rtl8139_describe(const HgRtl8139 *s, GString *out)
+{
+    g_string_append_printf(out,
+                           "  card: CR %02x ISR %04x IMR %04x RCR %08x ring %u KiB at %08x, "
+                           "CBR %04x CAPR %04x%s\n",
+                           s->cr | (rx_empty(s) ? CR_BUFE : 0), s->isr, s->imr, s->rcr,
+                           ring_size(s->rcr) / 1024, s->rbstart, s->cbr, s->capr,
+                           s->irq_level ? ", interrupt raised" : "");
+    if (s->cplus)
+        g_string_append_printf(out, "  C+: CPCR %04x RDSAR %08x, next rx %u, tx %u/%u\n",
+                               s->cpcr, s->rdsar[0], s->rx_idx, s->tx_idx[0], s->tx_idx[1]);
 }
 
 /* ---- the transmitter ---- */

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <glib.h>
+
 #include "nic.h"
 
 typedef struct HgBus HgBus;
@@ -36,6 +38,8 @@ void hg_rtl8139_free(HgRtl8139 *nic);
 void hg_rtl8139_reset(HgRtl8139 *nic);
 /* A frame from the network (without FCS): see HgNicRx. */
 HgNicRx hg_rtl8139_receive(HgRtl8139 *nic, const uint8_t *frame, size_t len);
+/* The registers that say where the card stands, for the monitor's "info network". */
+void hg_rtl8139_describe(const HgRtl8139 *nic, GString *out);
 void hg_rtl8139_save(const HgRtl8139 *nic, HgStateWriter *w);
 /* A state that does not fit this card (other variant, impossible values) is refused with
  * an error in the reader and leaves the card as it was. */
