@@ -1,7 +1,7 @@
 /* RTL8139C+ C+ mode: descriptor rings, checksum offload, large send and VLAN tags, as the
- * Realtek "RTL8139C(L)+" datasheet describes them (section 6 for CPCR, TPPoll, RDSAR,
- * DTCCR; section 9, "C+ mode", for descriptor formats, transmit priority queues,
- * checksum offload and large send) and Linux's 8139cp drives them.
+ * Realtek "RTL8139C(L)+" datasheet describes them (the register descriptions of CPCR,
+ * TPPoll, RDSAR and DTCCR; the C+ mode chapter for descriptor formats, transmit priority
+ * queues, checksum offload and large send) and Linux's 8139cp drives them.
  *
  * Descriptors are 16 bytes: opts1 (OWN 31, EOR 30, FS 29, LS 28, command or status,
  * buffer size or frame length), opts2 (VLAN), the 64-bit buffer address. The rings start

@@ -2,7 +2,7 @@
  * timer, state) and rtl8139-cplus.c (the RTL8139C+ descriptor rings, checksum offload and
  * large send) share: the device structure and register layout from the Realtek
  * "RTL8139C(L)+ Advanced PCI/Mini-PCI/CardBus 3.3V Single-Chip 10/100M Fast Ethernet
- * Controller" datasheet, section 6 (register descriptions) and section 9 (C+ mode). */
+ * Controller" datasheet: its register descriptions and its C+ mode chapter. */
 #pragma once
 
 #include <stdbool.h>

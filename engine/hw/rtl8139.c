@@ -1,9 +1,9 @@
 /* Realtek RTL8139C and RTL8139C+ Fast Ethernet controllers: the PCI function, registers,
  * the 93C46 EEPROM, the classic transmit slots and receive ring, the TCTR timer and saved
- * states. Follows the Realtek "RTL8139C(L)+" datasheet (section 5 EEPROM contents, 6
- * register descriptions, 7 transmit and receive operation) and the RTL8139 programming
- * guide; Linux 6.1's 8139too.c and 8139cp.c for what drivers rely on. The C+ descriptor
- * rings, checksum offload and large send are in rtl8139-cplus.c.
+ * states. Follows the Realtek "RTL8139C(L)+" datasheet (its EEPROM contents table, the
+ * register descriptions, transmit and receive operation) and the RTL8139 programming guide;
+ * Linux 6.1's 8139too.c and 8139cp.c for what drivers rely on. The C+ descriptor rings,
+ * checksum offload and large send are in rtl8139-cplus.c.
  *
  * Identity. Both Linux drivers match 10EC:8139 and choose by PCI revision:
  * 8139too's rtl8139_init_one refuses revision >= 0x20 ("is an enhanced 8139C+ chip, use
