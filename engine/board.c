@@ -414,24 +414,14 @@ static void net_isa_irq(void *opaque, int line, bool level)
         isa_line(b, line | SRC_NIC << 8, level);
 }
 
-/* Frames arrived for the guest (net thread): end the slice and any sleep, so the
- * emulation thread hands them to the card at once. */
-static void net_wake(void *opaque)
-{
-    HgMachine *m = opaque;
-    g_mutex_lock(&m->lock);
-    hg_cpu_kick(m->cpu);
-    g_cond_broadcast(&m->wake);
-    g_mutex_unlock(&m->lock);
-}
-
 /* A PCI card goes in slot 3, after the VGA in slot 2, as QEMU's pc machine puts the first
  * NIC; the ISA NE2000 uses the ports and line of its options. */
 static bool setup_network(HgBoard *b, GError **error)
 {
     HgMachine *m = b->m;
+    /* Frames that arrive wake the emulation thread, which hands them to the card at once. */
     HgNetworkWiring w = {m->bus, m->clock, b->pci, HG_PCI_DEVFN(3, 0), net_isa_irq, b,
-                         net_wake, m};
+                         hg_machine_wake, m};
     b->net = hg_network_new(&m->cfg, &w, error);
     return b->net || m->cfg.nic == HG_NIC_NONE;
 }

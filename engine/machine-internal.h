@@ -58,5 +58,10 @@ struct HgMachine {
  * that runs the machine. */
 void hg_machine_message(HgMachine *m, int level, const char *format, ...) G_GNUC_PRINTF(3, 4);
 
+/* Another thread has work for the emulation thread (an image request finished, frames
+ * arrived from the network): ends the slice being run and any sleep. opaque is the
+ * machine. */
+void hg_machine_wake(void *opaque);
+
 /* A display pixel coordinate as the USB tablet's 0..0x7FFF (emulation thread). */
 int hg_machine_pointer_scale(HgMachine *m, int v, bool vertical);

@@ -92,8 +92,7 @@ static uint64_t count_insns(void *opaque)
     return m->icount_base + hg_cpu_icount_now(m->cpu);
 }
 
-/* A worker thread finished an image request: wake the emulation thread to complete it. */
-static void aio_wake(void *opaque)
+void hg_machine_wake(void *opaque)
 {
     HgMachine *m = opaque;
     g_mutex_lock(&m->lock);
@@ -162,7 +161,7 @@ HgMachine *hg_machine_new(const HgConfig *cfg, const HgMachineHooks *hooks, GErr
     g_queue_init(&m->commands);
     m->state = HG_STATE_RUNNING;
     m->clock = hg_clock_new(m->cfg.clock, 1, count_insns, m);
-    m->aio = hg_aio_new(aio_wake, m);
+    m->aio = hg_aio_new(hg_machine_wake, m);
     HgCpuHooks ch = {.opaque = m, .read_tsc = read_tsc, .shutdown = cpu_shutdown};
     m->cpu = hg_cpu_new(m->bus, &ch);
     m->display = hg_display_new();

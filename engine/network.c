@@ -134,7 +134,7 @@ static bool parse_options(HgNetwork *n, const HgConfig *cfg, GError **error)
             n->irq = (int)v;
         } else if (n->model == HG_NIC_RTL8139 && strcmp(key, "chip") == 0) {
             if (strcmp(value, "cplus") == 0 || strcmp(value, "classic") == 0) {
-                n->cplus = value[0] == 'c' && value[1] == 'p';
+                n->cplus = strcmp(value, "cplus") == 0;
             } else {
                 g_set_error(error, HG_ERROR, HG_ERROR_CONFIG,
                             "rtl8139 chip=%s: use chip=cplus (an RTL8139C+, Linux's 8139cp) "
