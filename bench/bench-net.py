@@ -62,14 +62,16 @@ class Sink:
         return self.result
 
 
+def qemu_has(card):
+    """QEMU has the same card (it has no RTL8139C: its rtl8139 is the C+)."""
+    return card == "ne2k_isa" or netguest.CARDS[card][1] is not None
+
+
 def qemu_args(card, kernel, initrd, serial):
-    model = netguest.CARDS[card][1]
     if card == "ne2k_isa":
         nic = ["-netdev", "user,id=n0", "-device", "ne2k_isa,netdev=n0,iobase=0x300,irq=7"]
-    elif model:
-        nic = ["-nic", "user,model=" + model]
     else:
-        return None
+        nic = ["-nic", "user,model=" + netguest.CARDS[card][1]]
     return ["qemu-system-i386", "-accel", "tcg", "-m", "128", "-display", "none",
             "-no-reboot", "-kernel", kernel, "-initrd", initrd, "-append",
             "console=ttyS0 quiet", "-serial", "file:" + serial] + nic
@@ -78,7 +80,7 @@ def qemu_args(card, kernel, initrd, serial):
 def measure(card, work, qemu):
     sink = Sink()
     script = SCRIPT.replace("@PORT@", str(sink.port))
-    if qemu and not qemu_args(card, "", "", ""):
+    if qemu and not qemu_has(card):
         return None
     guest = netguest.Guest(run, assets, card, script, work, ["--net", "user"], start=not qemu)
     proc = guest.proc

@@ -747,8 +747,7 @@ static bool delete_in_image(HgMachine *m, const char *name, GError **error)
 char **hg_machine_image_states(HgMachine *m)
 {
     GPtrArray *names = g_ptr_array_new();
-    int n = state_disk(m);
-    for (int k = n; k >= 0 && k < 2; k++) {
+    for (int k = 0; k < 2; k++) {
         Qcow2 *q = snapshot_disk(m, k);
         for (uint32_t i = 0; q && i < q->nb_snapshots; i++) {
             bool seen = false;
