@@ -408,7 +408,7 @@ void hg_tlb_flush_page(HgCpu *cpu, uint32_t lin)
 {
     if (!cpu->tlb_large) {
         drop_page(cpu, lin & ~0xfffu);
-        hg_tb_jmp_cache_clear_page(cpu->tbs, lin);
+        hg_tb_map_changed(cpu->tbs);
         return;
     }
     /* The TLB holds large pages as 4 KiB pieces; INVLPG drops the whole large page

@@ -300,14 +300,6 @@ static __attribute__((noinline)) HgTb *run_blocks(HgCpu *cpu, HgTb *tb, bool sin
             }
         }
         if (next->cs_base == tb->cs_base && next->mode == tb->mode) {
-            /* Links to other pages made under an older mapping go before a new one is
-             * kept (link_map_gen speaks for all of them). */
-            if (tb->link_map_gen != c->map_gen) {
-                for (int i = 0; i < 2; i++)
-                    if (tb->link[i] && tb->link[i]->lin_page != tb->lin_page)
-                        tb->link[i] = NULL;
-                tb->link_map_gen = c->map_gen;
-            }
             /* Keep the last two successors: taken and not taken. */
             tb->link[1] = tb->link[0];
             tb->link[0] = next;

@@ -9,9 +9,14 @@
  * line so data stored next to code does not invalidate it.
  *
  * Blocks also link to their successors (HgTb.link, used by the execution loop). A
- * link is only as good as the linear-to-physical mapping and the blocks it joins, so
- * every invalidation, flush and jump-cache clear bumps a generation that drops all
- * links at once.
+ * link is only as good as the blocks it joins, so every invalidation, flush and
+ * jump-cache clear bumps a generation that drops all links at once.
+ *
+ * Changes of the linear mapping (CR3 loads, TLB flushes, INVLPG) do not empty the jump
+ * cache: they bump map_gen, and a block found there or through a link to another page
+ * is used once its page is confirmed against the TLB (hg_tb_revalidate). A guest that
+ * switches address spaces thousands of times a second keeps its kernel's blocks (on
+ * global pages, which keep their TLB entries) instead of looking every one up again.
  */
 #include "tbcache.h"
 
@@ -69,20 +74,17 @@ void hg_tb_jmp_cache_clear(HgTbCache *c)
 
 void hg_tb_map_changed(HgTbCache *c)
 {
-    memset(c->jmp_cache, 0, sizeof(c->jmp_cache));
     c->map_gen++;
 }
 
-void hg_tb_jmp_cache_clear_page(HgTbCache *c, uint32_t lin)
+bool hg_tb_revalidate(HgTbCache *c, HgTb *tb)
 {
-    /* Entries are indexed by EIP, not by page, so drop any that start on the page.
-     * Links to other pages may lead to it too: drop those. */
-    c->map_gen++;
-    for (int i = 0; i < JMP_CACHE_SIZE; i++) {
-        HgTb *tb = c->jmp_cache[i];
-        if (tb && ((tb->cs_base + tb->eip) & ~0xfffu) == (lin & ~0xfffu))
-            c->jmp_cache[i] = NULL;
-    }
+    uint32_t lin = tb->cs_base + tb->eip;
+    const HgTlbEntry *e = hg_tlb_entry(c->cpu, lin);
+    if ((e->tag_read & ~TLB_SLOW) != (lin & ~0xfffu) || e->phys != (tb->phys & ~0xfffu))
+        return false;
+    tb->map_gen = c->map_gen;
+    return true;
 }
 
 void hg_tb_flush_all(HgTbCache *c)
@@ -299,6 +301,7 @@ HgTb *hg_tb_translate(HgTbCache *c, uint32_t phys, bool cacheable)
     tb->cs_base = cs->base;
     tb->lin_page = (cs->base + cpu->eip) >> 12;
     tb->mode = cpu->mode_key;
+    tb->map_gen = c->map_gen;
     tb->cached = cacheable;
     if (!cacheable)
         return tb;
@@ -330,13 +333,19 @@ HgTb *hg_tb_find(HgTbCache *c)
     uint32_t eip = cpu->eip;
     uint32_t mode = cpu->mode_key;
     HgTb **slot = &c->jmp_cache[jmp_hash(eip)];
-    HgTb *tb = *slot;
-    if (tb && tb->eip == eip && tb->cs_base == cs_base && tb->mode == mode)
+    HgTb *tb = hg_tb_find_fast(c, cs_base, eip, mode);
+    if (tb)
         return tb;
 
     uint32_t phys = hg_mmu_translate_code(cpu, cs_base + eip);
+    tb = *slot;
+    if (tb && tb->phys == phys && tb->eip == eip && tb->cs_base == cs_base && tb->mode == mode) {
+        tb->map_gen = c->map_gen; /* the walk just confirmed its mapping */
+        return tb;
+    }
     for (tb = c->hash[hash_key(phys, mode)]; tb; tb = tb->hash_next) {
         if (tb->phys == phys && tb->eip == eip && tb->cs_base == cs_base && tb->mode == mode) {
+            tb->map_gen = c->map_gen;
             *slot = tb;
             return tb;
         }

@@ -18,8 +18,8 @@ void hg_tb_flush_all(HgTbCache *c);
 void hg_tb_invalidate_phys(HgTbCache *c, uint32_t phys, int size);
 /* True when a block was translated from the physical page holding phys. */
 bool hg_tb_page_has_code(HgTbCache *c, uint32_t phys);
-/* Forgets the linear-EIP lookup cache (paging changes), wholly or for one page. */
+/* Forgets the linear-EIP lookup cache and every block link. */
 void hg_tb_jmp_cache_clear(HgTbCache *c);
-/* The linear mapping changed (TLB flush): the jump cache and links between pages go. */
+/* The linear mapping changed (TLB flush, INVLPG): blocks are confirmed again against the
+ * TLB before the jump cache or a link to another page leads to them. */
 void hg_tb_map_changed(HgTbCache *c);
-void hg_tb_jmp_cache_clear_page(HgTbCache *c, uint32_t lin);

@@ -29,11 +29,15 @@ struct HgTb {
      * changes of the linear mapping (TLB flushes, INVLPG, CR3 loads): the block running
      * was reached through the current mapping, and that page maps to one physical page,
      * so the successor is still the code at its address (QEMU's rule for direct jumps).
-     * Links to other pages are valid while link_map_gen equals the cache's map_gen. */
+     * A link to another page is good once its target's mapping is confirmed (map_gen). */
     const HgOp *chain_op;
     HgTb *link[2];
-    uint32_t link_gen;
-    uint32_t link_map_gen;
+    uint64_t link_gen;
+    /* The linear-mapping generation (the cache's map_gen) in which cs_base + eip was
+     * last seen to map to phys. Changes of the mapping only bump the cache's map_gen;
+     * a block is confirmed again against the TLB when it is next reached, so kernel
+     * code on global pages stays in the jump cache across CR3 loads. */
+    uint64_t map_gen;
     uint32_t lin_page; /* (cs_base + eip) >> 12 */
     HgOp ops[]; /* n_insns ops and an exit op */
 };
@@ -47,19 +51,23 @@ struct HgTbCache {
     uint32_t *code_lines; /* per RAM page: 128-byte lines holding translated code */
     uint32_t n_pages;
     uint32_t n_tbs;
-    uint32_t link_gen;    /* generation of valid block links (HgTb.link_gen) */
-    uint32_t map_gen;     /* generation of the linear mapping (HgTb.link_map_gen) */
+    uint64_t link_gen;    /* generation of valid block links (HgTb.link_gen) */
+    uint64_t map_gen;     /* generation of the linear mapping (HgTb.map_gen) */
     int64_t chain_floor;  /* budget below which branch handlers stop entering blocks */
     HgTb *graveyard;      /* invalidated blocks not yet freed */
 };
 
 HgTb *hg_tb_find(HgTbCache *c);
+/* Confirms, without a page walk, that tb's linear page still maps to its physical page
+ * under the current mapping (the TLB holds that translation); records it in map_gen. */
+bool hg_tb_revalidate(HgTbCache *c, HgTb *tb);
 
 /* Whether tb's link to next still leads to the code at next's address (link_gen checked
  * by the caller). */
-static inline bool hg_tb_link_ok(const HgTbCache *c, const HgTb *tb, const HgTb *next)
+static inline bool hg_tb_link_ok(HgTbCache *c, const HgTb *tb, HgTb *next)
 {
-    return next->lin_page == tb->lin_page || tb->link_map_gen == c->map_gen;
+    return next->lin_page == tb->lin_page || next->map_gen == c->map_gen ||
+           hg_tb_revalidate(c, next);
 }
 
 static inline uint32_t hg_tb_jmp_hash(uint32_t eip)
@@ -72,7 +80,8 @@ static inline uint32_t hg_tb_jmp_hash(uint32_t eip)
 static inline HgTb *hg_tb_find_fast(HgTbCache *c, uint32_t cs_base, uint32_t eip, uint32_t mode)
 {
     HgTb *tb = c->jmp_cache[hg_tb_jmp_hash(eip)];
-    if (tb && tb->eip == eip && tb->cs_base == cs_base && tb->mode == mode)
+    if (tb && tb->eip == eip && tb->cs_base == cs_base && tb->mode == mode &&
+        (tb->map_gen == c->map_gen || hg_tb_revalidate(c, tb)))
         return tb;
     return NULL;
 }
