@@ -255,6 +255,7 @@ static HgRunResult run_slice(HgMachine *m, int64_t max, int64_t *idle_ns)
         return HG_RUN_EXITED;
     int64_t n = hg_clock_insns_to_deadline(m->clock, max);
     HgExitReason r = hg_cpu_run(m->cpu, n);
+    hg_network_flush(hg_board_network(m->board));
     if (m->reset_requested)
         do_reset(m);
     if (m->exited)

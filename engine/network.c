@@ -244,6 +244,12 @@ void hg_network_reset(HgNetwork *n)
     g_atomic_int_set(&n->blocked, 0);
 }
 
+void hg_network_flush(HgNetwork *n)
+{
+    if (n)
+        hg_net_flush(n->net);
+}
+
 void hg_network_poll(HgNetwork *n)
 {
     if (!n || !hg_net_pending(n->net))

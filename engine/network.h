@@ -5,7 +5,9 @@
  * Frames from the host wait in the HgNet's queue until the emulation thread offers them to
  * the card (hg_network_poll, between slices); a card without room keeps the rest waiting
  * and says when it has room again (engine/hw/nic.h), or is offered them again at the next
- * poll (the RTL8139C+ cannot see the guest give back receive descriptors).
+ * poll (the RTL8139C+ cannot see the guest give back receive descriptors). Frames the
+ * card sends are queued at once and the host side is woken for them after the slice
+ * (hg_network_flush): one wake-up per slice instead of one per frame.
  */
 #pragma once
 
@@ -45,6 +47,8 @@ void hg_network_reset(HgNetwork *n);
 
 /* Emulation thread: offers the frames that wait to the card. */
 void hg_network_poll(HgNetwork *n);
+/* After a slice: the frames the card sent during it leave for the host side. */
+void hg_network_flush(HgNetwork *n);
 /* Any thread: 0 when frames wait that the card may take now, a time in nanoseconds to
  * look again when the card had no room, -1 when nothing waits. */
 int64_t hg_network_wait_ns(HgNetwork *n);

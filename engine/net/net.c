@@ -70,6 +70,8 @@ struct HgNet {
     NetQueue rx; /* network -> guest */
     gint tx_errors;
     bool delivering; /* emulation thread: hg_net_deliver is running */
+    bool tx_kick;    /* emulation thread: frames queued since the net thread last woke */
+    size_t tx_unflushed; /* emulation thread: bytes sent since the last flush */
 
     GMainContext *ctx;
     GThread *thread;
@@ -185,8 +187,25 @@ void hg_net_send(HgNet *net, const uint8_t *frame, size_t len)
         return;
     }
     bool was_empty = false;
-    if (queue_push(&net->tx, frame, len, &was_empty) && was_empty)
-        g_main_context_wakeup(net->ctx);
+    if (!queue_push(&net->tx, frame, len, &was_empty))
+        return;
+    net->tx_kick |= was_empty;
+    net->tx_unflushed += len;
+    /* A guest sending much in one slice should not fill the queue before the flush. */
+    if (g_atomic_int_get(&net->tx.count) >= HG_NET_QUEUE_FRAMES / 4 ||
+        net->tx_unflushed >= HG_NET_QUEUE_BYTES / 4) {
+        net->tx_kick = true;
+        hg_net_flush(net);
+    }
+}
+
+void hg_net_flush(HgNet *net)
+{
+    if (!net || !net->tx_kick)
+        return;
+    net->tx_kick = false;
+    net->tx_unflushed = 0;
+    g_main_context_wakeup(net->ctx);
 }
 
 bool hg_net_pending(HgNet *net)

@@ -57,8 +57,12 @@ HgNet *hg_net_new(const char *spec, const uint8_t mac[6], const char *dump_path,
 /* Stops the thread, closes the backend, flushes and closes the dump. NULL is fine. */
 void hg_net_free(HgNet *net);
 
-/* Emulation thread: a frame the guest transmits (copied before returning). */
+/* Emulation thread: a frame the guest transmits (copied before returning). It leaves
+ * with the next hg_net_flush (or at once when many are waiting): waking the net thread
+ * costs a system call, paid once per slice of guest time rather than once per frame. */
 void hg_net_send(HgNet *net, const uint8_t *frame, size_t len);
+/* Emulation thread: wakes the net thread for the frames sent since the last flush. */
+void hg_net_flush(HgNet *net);
 /* Any thread: frames wait for the guest. */
 bool hg_net_pending(HgNet *net);
 /* Emulation thread: offers the waiting frames in order to receive(nic, ...) and stops at

@@ -335,6 +335,7 @@ static void guest_clear(Guest *g)
 static void send_frame(Guest *g, const uint8_t *f, size_t len)
 {
     hg_net_send(g->net, f, len);
+    hg_net_flush(g->net);
 }
 
 static void tcp_send(Guest *g, Tcp *c, uint8_t flags, const void *data, size_t len)
@@ -1111,6 +1112,7 @@ static HgNicRx fussy_receive(void *nic, const uint8_t *f, size_t len)
 
 static void wait_tx_drained(Guest *g)
 {
+    hg_net_flush(g->net);
     HgNetStats st;
     gint64 end = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
     do {
@@ -1451,6 +1453,7 @@ static void tap_in_namespace(void)
     eth_header(f, broadcast, guest_mac, ETH_TEST);
     memcpy(f + 14, "from the guest", 14);
     hg_net_send(g.net, f, sizeof(f));
+    hg_net_flush(g.net);
     bool seen = false;
     for (int i = 0; i < 50 && !seen; i++) {
         struct pollfd pfd = {s, POLLIN, 0};
