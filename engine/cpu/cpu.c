@@ -168,7 +168,7 @@ void hg_cpu_reset(HgCpu *cpu)
     for (int s = 0; s < S_COUNT; s++)
         hg_seg_update(cpu, s);
     hg_cpu_update_mode(cpu);
-    hg_tlb_flush(cpu, false);
+    hg_tlb_reset(cpu);
     hg_tb_flush_all(cpu->tbs);
 }
 

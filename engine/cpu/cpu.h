@@ -241,6 +241,10 @@ struct HgCpu {
     HgBus *bus;
     uint32_t a20_mask;
     HgTlbEntry tlb[2][TLB_SIZE];
+    /* Entries filled since they were last invalidated (a superset: INVLPG leaves its
+     * bit). Flushes visit only these: a guest loading CR3 thousands of times a second
+     * has a few hundred entries in use, not 2 x TLB_SIZE. */
+    uint64_t tlb_used[2][TLB_SIZE / 64];
     int tlb_mode; /* 0 supervisor, 1 user (CPL 3) */
     uint32_t tlb_off; /* byte offset of tlb[tlb_mode] in tlb, set with it (ops.h) */
     bool tlb_large; /* the TLB may hold pieces of 4 MiB / 2 MiB pages (INVLPG) */

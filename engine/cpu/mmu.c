@@ -193,6 +193,8 @@ static HgTlbEntry *fill(HgCpu *cpu, uint32_t lin, int acc, int mode)
 
     e->phys = phys;
     e->global = t.global;
+    unsigned idx = (lin >> 12) & (TLB_SIZE - 1);
+    cpu->tlb_used[mode][idx / 64] |= 1ull << (idx % 64);
     if (t.large)
         cpu->tlb_large = true;
     /* With A20 masked, the page at 1 MiB aliases page 0 only in bit 20; mapping a
@@ -375,16 +377,38 @@ bool hg_mmu_debug_translate(HgCpu *cpu, uint32_t lin, uint32_t *phys)
     return true;
 }
 
+static void invalidate(HgTlbEntry *e)
+{
+    e->tag_read = TLB_INVALID;
+    e->tag_write = TLB_INVALID;
+    e->global = 0;
+}
+
+void hg_tlb_reset(HgCpu *cpu)
+{
+    for (int m = 0; m < 2; m++)
+        for (int i = 0; i < TLB_SIZE; i++)
+            invalidate(&cpu->tlb[m][i]);
+    memset(cpu->tlb_used, 0, sizeof(cpu->tlb_used));
+    cpu->tlb_large = false;
+    hg_tb_map_changed(cpu->tbs);
+}
+
 void hg_tlb_flush(HgCpu *cpu, bool keep_global)
 {
     for (int m = 0; m < 2; m++) {
-        for (int i = 0; i < TLB_SIZE; i++) {
-            HgTlbEntry *e = &cpu->tlb[m][i];
-            if (keep_global && e->global)
-                continue;
-            e->tag_read = TLB_INVALID;
-            e->tag_write = TLB_INVALID;
-            e->global = 0;
+        for (int w = 0; w < TLB_SIZE / 64; w++) {
+            uint64_t bits = cpu->tlb_used[m][w], keep = 0;
+            while (bits) {
+                int b = __builtin_ctzll(bits);
+                bits &= bits - 1;
+                HgTlbEntry *e = &cpu->tlb[m][w * 64 + b];
+                if (keep_global && e->global)
+                    keep |= 1ull << b;
+                else
+                    invalidate(e);
+            }
+            cpu->tlb_used[m][w] = keep;
         }
     }
     if (!keep_global)
@@ -396,11 +420,8 @@ static void drop_page(HgCpu *cpu, uint32_t page)
 {
     for (int m = 0; m < 2; m++) {
         HgTlbEntry *e = &cpu->tlb[m][(page >> 12) & (TLB_SIZE - 1)];
-        if ((e->tag_read & ~0xfffu) == page || (e->tag_write & ~0xfffu) == page) {
-            e->tag_read = TLB_INVALID;
-            e->tag_write = TLB_INVALID;
-            e->global = 0;
-        }
+        if ((e->tag_read & ~0xfffu) == page || (e->tag_write & ~0xfffu) == page)
+            invalidate(e);
     }
 }
 
@@ -421,26 +442,29 @@ void hg_tlb_flush_page(HgCpu *cpu, uint32_t lin)
     hg_tb_map_changed(cpu->tbs);
 }
 
+/* Runs body with e pointing at each entry that may be valid. */
+#define FOR_EACH_USED(cpu, e, body)                                                            \
+    for (int m_ = 0; m_ < 2; m_++)                                                             \
+        for (int w_ = 0; w_ < TLB_SIZE / 64; w_++)                                             \
+            for (uint64_t bits_ = (cpu)->tlb_used[m_][w_]; bits_; bits_ &= bits_ - 1) {        \
+                HgTlbEntry *e = &(cpu)->tlb[m_][w_ * 64 + __builtin_ctzll(bits_)];             \
+                body                                                                           \
+            }
+
 void hg_tlb_protect_code(HgCpu *cpu, uint32_t phys_page)
 {
-    for (int m = 0; m < 2; m++) {
-        for (int i = 0; i < TLB_SIZE; i++) {
-            HgTlbEntry *e = &cpu->tlb[m][i];
-            if (e->phys == phys_page && !(e->tag_write & TLB_INVALID))
-                e->tag_write |= TLB_SLOW;
-        }
-    }
+    FOR_EACH_USED(cpu, e, {
+        if (e->phys == phys_page && !(e->tag_write & TLB_INVALID))
+            e->tag_write |= TLB_SLOW;
+    })
 }
 
 void hg_tlb_drop_writes_phys(HgCpu *cpu, uint32_t base, uint32_t size)
 {
-    for (int m = 0; m < 2; m++) {
-        for (int i = 0; i < TLB_SIZE; i++) {
-            HgTlbEntry *e = &cpu->tlb[m][i];
-            if (!(e->tag_write & TLB_INVALID) && e->phys - base < size)
-                e->tag_write = TLB_INVALID;
-        }
-    }
+    FOR_EACH_USED(cpu, e, {
+        if (!(e->tag_write & TLB_INVALID) && e->phys - base < size)
+            e->tag_write = TLB_INVALID;
+    })
 }
 
 bool hg_mmu_load_pdptes(HgCpu *cpu)

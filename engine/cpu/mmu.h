@@ -5,6 +5,8 @@
 
 /* Flushes the TLB; keep_global keeps global-page entries (a CR3 write with CR4.PGE). */
 void hg_tlb_flush(HgCpu *cpu, bool keep_global);
+/* Invalidates every entry, used or not (CPU creation and reset). */
+void hg_tlb_reset(HgCpu *cpu);
 /* INVLPG: drops the entries of one linear page, global or not. */
 void hg_tlb_flush_page(HgCpu *cpu, uint32_t lin);
 /* Makes writes to a physical page take the slow path (it now holds translated code). */
