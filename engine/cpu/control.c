@@ -3,6 +3,7 @@
  * Far transfers, interrupts and the flags register instructions are in system code.
  */
 #include "insn.h"
+#include "tbcache.h"
 
 #define H(name) static const HgOp *name(HgCpu *cpu, const HgOp *op)
 /* General form of a handler whose fast form tail-calls it (no stack frame there). */
@@ -23,19 +24,26 @@ static inline const uint8_t *pop_ptr(HgCpu *cpu, int size)
     return hg_read_ptr(cpu, S_SS, cpu->regs[R_ESP], size);
 }
 
+/* hg_branch_to with the block exit inlined (hg_tb_branch_exit). */
+static inline const HgOp *branch_to(HgCpu *cpu, const HgOp *op, uint32_t eip)
+{
+    cpu->eip = eip;
+    return hg_tb_branch_exit(cpu, op);
+}
+
 /* Near branch: the target must lie within the CS limit (#GP(0) at the branch). */
 static inline const HgOp *branch(HgCpu *cpu, const HgOp *op, uint32_t target)
 {
     const HgSegment *cs = &cpu->seg[S_CS];
     if (target > cs->hi)
         hg_raise_gp(cpu, 0);
-    return hg_branch_to(cpu, op, target);
+    return branch_to(cpu, op, target);
 }
 
 H(jcc) {
     if (hg_cc_cond_fast(cpu, op->opcode & 15))
         return branch(cpu, op, op->imm);
-    return hg_branch_to(cpu, op, hg_op_next_eip(op));
+    return branch_to(cpu, op, hg_op_next_eip(op));
 }
 /* One handler per condition (the decoder picks it), so the condition test is
  * specialised at compile time. */
@@ -47,7 +55,7 @@ H(jcc) {
             return jcc(cpu, op); /* tail call: no frame on the common path */              \
         if (taken)                                                                         \
             return branch(cpu, op, op->imm);                                                   \
-        return hg_branch_to(cpu, op, hg_op_next_eip(op));                                  \
+        return branch_to(cpu, op, hg_op_next_eip(op));                                  \
     }
 JCC_CC(0) JCC_CC(1) JCC_CC(2) JCC_CC(3) JCC_CC(4) JCC_CC(5) JCC_CC(6) JCC_CC(7)
 JCC_CC(8) JCC_CC(9) JCC_CC(10) JCC_CC(11) JCC_CC(12) JCC_CC(13) JCC_CC(14) JCC_CC(15)
@@ -71,7 +79,7 @@ static inline const HgOp *call(HgCpu *cpu, const HgOp *op, uint32_t target, int 
     if (target > cpu->seg[S_CS].hi)
         hg_raise_gp(cpu, 0);
     hg_push(cpu, hg_op_next_eip(op), size);
-    return hg_branch_to(cpu, op, target);
+    return branch_to(cpu, op, target);
 }
 H(call_jw) { return call(cpu, op, op->imm, 2); }
 HG(call_jd_g) { return call(cpu, op, op->imm, 4); }
@@ -82,7 +90,7 @@ H(call_jd)
         return call_jd_g(cpu, op);
     hg_host_store(p, hg_op_next_eip(op), 4);
     cpu->regs[R_ESP] -= 4;
-    return hg_branch_to(cpu, op, op->imm);
+    return branch_to(cpu, op, op->imm);
 }
 const HgOpImpl hg_impl_CALL_Jv = {call_jw, call_jd, NULL, NULL};
 H(call_ew_r) { return call(cpu, op, cpu->regs[op->rm] & 0xffff, 2); }
@@ -102,7 +110,7 @@ static inline const HgOp *ret(HgCpu *cpu, const HgOp *op, int size, uint32_t ext
             if (target > cpu->seg[S_CS].hi)
                 hg_raise_gp(cpu, 0);
             cpu->regs[R_ESP] = esp + size;
-            return hg_branch_to(cpu, op, target);
+            return branch_to(cpu, op, target);
         }
     }
     uint32_t sp = cpu->regs[R_ESP] & hg_sp_mask(cpu);
@@ -110,7 +118,7 @@ static inline const HgOp *ret(HgCpu *cpu, const HgOp *op, int size, uint32_t ext
     if (target > cpu->seg[S_CS].hi)
         hg_raise_gp(cpu, 0);
     hg_set_sp(cpu, sp + size + extra);
-    return hg_branch_to(cpu, op, target);
+    return branch_to(cpu, op, target);
 }
 H(ret_w) { return ret(cpu, op, 2, 0); }
 HG(ret_d_g) { return ret(cpu, op, 4, 0); }
@@ -123,7 +131,7 @@ H(ret_d)
     if (__builtin_expect(target > cpu->seg[S_CS].hi, 0))
         return ret_d_g(cpu, op); /* raises #GP(0) with ESP unchanged */
     cpu->regs[R_ESP] += 4;
-    return hg_branch_to(cpu, op, target);
+    return branch_to(cpu, op, target);
 }
 H(ret_iw_w) { return ret(cpu, op, 2, op->imm & 0xffff); }
 H(ret_iw_d) { return ret(cpu, op, 4, op->imm & 0xffff); }
@@ -142,7 +150,7 @@ static inline uint32_t dec_count(HgCpu *cpu, const HgOp *op)
 }
 static inline const HgOp *loop_to(HgCpu *cpu, const HgOp *op, bool taken)
 {
-    return taken ? branch(cpu, op, op->imm) : hg_branch_to(cpu, op, hg_op_next_eip(op));
+    return taken ? branch(cpu, op, op->imm) : branch_to(cpu, op, hg_op_next_eip(op));
 }
 H(loop) { return loop_to(cpu, op, dec_count(cpu, op) != 0); }
 H(loope) {

@@ -215,30 +215,7 @@ enum {
 
 const HgOp *hg_branch_exit(HgCpu *cpu, const HgOp *op)
 {
-    /* The checks of run_blocks' fast path, done by the branch itself: the next block
-     * starts without returning to the loop, so the branch's indirect jump predicts
-     * its own successors. Anything unusual returns NULL and run_blocks takes over,
-     * accounting for cur_tb (the block that was running). */
-    HgTb *tb = cpu->cur_tb;
-    HgTbCache *c = cpu->tbs;
-    int64_t budget = cpu->budget - tb->n_insns;
-    if (op != tb->chain_op || tb->link_gen != c->link_gen || cpu->async_pending ||
-        budget <= c->chain_floor)
-        return NULL;
-    uint32_t eip = cpu->eip;
-    HgTb *next = tb->link[0];
-    if (!next || next->eip != eip) {
-        next = tb->link[1];
-        if (!next || next->eip != eip)
-            return NULL;
-    }
-    if (!hg_tb_link_ok(c, tb, next))
-        return NULL;
-    cpu->budget = budget;
-    cpu->icount += tb->n_insns;
-    cpu->cur_tb = next;
-    cpu->cur_op = next->ops;
-    return next->ops[0].fn(cpu, next->ops);
+    return hg_tb_branch_exit(cpu, op);
 }
 
 /* Runs tb, then block after block while each leaves through its chaining exit and

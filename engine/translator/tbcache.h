@@ -85,6 +85,37 @@ static inline HgTb *hg_tb_find_fast(HgTbCache *c, uint32_t cs_base, uint32_t eip
         return tb;
     return NULL;
 }
+/* The body of hg_branch_exit (ops.h), inlined into the branch handlers (control.c) so
+ * each kind of branch leaves its block through its own indirect jump, which the host's
+ * predictor learns separately. */
+static inline const HgOp *hg_tb_branch_exit(HgCpu *cpu, const HgOp *op)
+{
+    /* The checks of run_blocks' fast path, done by the branch itself: the next block
+     * starts without returning to the loop, so the branch's indirect jump predicts
+     * its own successors. Anything unusual returns NULL and run_blocks takes over,
+     * accounting for cur_tb (the block that was running). */
+    HgTb *tb = cpu->cur_tb;
+    HgTbCache *c = cpu->tbs;
+    int64_t budget = cpu->budget - tb->n_insns;
+    if (op != tb->chain_op || tb->link_gen != c->link_gen || cpu->async_pending ||
+        budget <= c->chain_floor)
+        return NULL;
+    uint32_t eip = cpu->eip;
+    HgTb *next = tb->link[0];
+    if (!next || next->eip != eip) {
+        next = tb->link[1];
+        if (!next || next->eip != eip)
+            return NULL;
+    }
+    if (!hg_tb_link_ok(c, tb, next))
+        return NULL;
+    cpu->budget = budget;
+    cpu->icount += tb->n_insns;
+    cpu->cur_tb = next;
+    cpu->cur_op = next->ops;
+    return next->ops[0].fn(cpu, next->ops);
+}
+
 HgTb *hg_tb_translate(HgTbCache *c, uint32_t phys, bool cacheable);
 /* Frees invalidated blocks; only when no block is executing. */
 void hg_tb_collect(HgTbCache *c);
