@@ -3,11 +3,14 @@
 networking (libslirp) with each card, the busybox Linux guest sending with nc to a server
 on the host's loopback (10.0.2.2 to the guest). The time runs from the first byte the host
 receives to the last. With qemu-system-i386 installed, the same guest, kernel and card on
-QEMU's TCG in the same run, and the ratio (goal: Hangar no slower than QEMU).
-usage: bench-net.py HANGAR_RUN ASSETS_DIR [CARD...]
+QEMU's TCG in the same run, and the ratio (goal: Hangar no slower than QEMU). Each
+emulator runs RUNS times per card, alternating so that a change in the host's load falls
+on both; the figures are medians, with the range of the runs.
+usage: bench-net.py HANGAR_RUN ASSETS_DIR [--runs N] [CARD...]   (N defaults to 3)
 """
 import os
 import shutil
+import statistics
 import socket
 import subprocess
 import sys
@@ -21,7 +24,12 @@ import netguest  # noqa: E402
 
 TOTAL = 64 << 20
 run, assets = sys.argv[1:3]
-cards = sys.argv[3:] or list(netguest.CARDS)
+rest = sys.argv[3:]
+runs = 3
+if rest[:1] == ["--runs"]:
+    runs = int(rest[1])
+    rest = rest[2:]
+cards = rest or list(netguest.CARDS)
 
 SCRIPT = r"""
 echo "net: sending"
@@ -80,8 +88,6 @@ def qemu_args(card, kernel, initrd, serial):
 def measure(card, work, qemu):
     sink = Sink()
     script = SCRIPT.replace("@PORT@", str(sink.port))
-    if qemu and not qemu_has(card):
-        return None
     guest = netguest.Guest(run, assets, card, script, work, ["--net", "user"], start=not qemu)
     proc = guest.proc
     if qemu:
@@ -100,19 +106,38 @@ def measure(card, work, qemu):
     return TOTAL / res[1] / (1 << 20)
 
 
+def summary(vals):
+    """Median and range of the runs that completed, as text; None when none did."""
+    vals = [v for v in vals if v]
+    if not vals:
+        return None, "      -"
+    med = statistics.median(vals)
+    if len(vals) == 1:
+        return med, "%7.1f" % med
+    return med, "%7.1f (%.1f-%.1f)" % (med, min(vals), max(vals))
+
+
 def main():
     have_qemu = shutil.which("qemu-system-i386") is not None
-    print("guest-to-host TCP, 64 MiB through user networking (MiB/s, higher is better)")
+    print("guest-to-host TCP, 64 MiB through user networking (MiB/s, higher is better; "
+          "median of %d run(s), range in brackets)" % runs)
     with tempfile.TemporaryDirectory() as work:
         for card in cards:
-            ours = measure(card, work, False)
-            line = "%-22s hangar %7s MiB/s" % (card, "%.1f" % ours if ours else "-")
-            if have_qemu:
-                theirs = measure(card, work, True)
-                if theirs:
-                    line += "   qemu %7.1f MiB/s   ratio %.2f" % (theirs, (ours or 0) / theirs)
-                else:
-                    line += "   (no QEMU equivalent)"
+            compare = have_qemu and qemu_has(card)
+            ours, theirs = [], []
+            for _ in range(runs):
+                ours.append(measure(card, work, False))
+                if compare:
+                    theirs.append(measure(card, work, True))
+            med_ours, text = summary(ours)
+            line = "%-22s hangar %s MiB/s" % (card, text)
+            if compare:
+                med_theirs, text = summary(theirs)
+                line += "   qemu %s MiB/s" % text
+                if med_ours and med_theirs:
+                    line += "   ratio %.2f" % (med_ours / med_theirs)
+            elif have_qemu:
+                line += "   (no QEMU equivalent)"
             print(line, flush=True)
     return 0
 
