@@ -24,7 +24,7 @@ static inline const uint8_t *pop_ptr(HgCpu *cpu, int size)
     return hg_read_ptr(cpu, S_SS, cpu->regs[R_ESP], size);
 }
 
-/* hg_branch_to with the block exit inlined (hg_tb_branch_exit). */
+/* A near branch to eip, which ends the block (hg_tb_branch_exit). */
 static inline const HgOp *branch_to(HgCpu *cpu, const HgOp *op, uint32_t eip)
 {
     cpu->eip = eip;

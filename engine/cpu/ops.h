@@ -496,17 +496,6 @@ static inline const HgOp *hg_next(HgCpu *cpu, const HgOp *op)
     return n->fn(cpu, n);
 }
 
-/* The block's chaining exit (exec.c): called by a near branch as its last action, with
- * EIP set. When the branch is its block's chain_op, nothing is pending and the block
- * links to the one at EIP, the next block starts right here (a tail call); otherwise
- * NULL, leaving the block as hg_jump does. */
-const HgOp *hg_branch_exit(HgCpu *cpu, const HgOp *op);
-static inline const HgOp *hg_branch_to(HgCpu *cpu, const HgOp *op, uint32_t eip)
-{
-    cpu->eip = eip;
-    return hg_branch_exit(cpu, op);
-}
-
 /* Jcc handlers specialised per condition code (control.c), chosen by the decoder. */
 extern const HgOpFn hg_jcc_fn[16];
 

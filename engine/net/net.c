@@ -193,19 +193,21 @@ void hg_net_send(HgNet *net, const uint8_t *frame, size_t len)
     net->tx_unflushed += len;
     /* A guest sending much in one slice should not fill the queue before the flush. */
     if (g_atomic_int_get(&net->tx.count) >= HG_NET_QUEUE_FRAMES / 4 ||
-        net->tx_unflushed >= HG_NET_QUEUE_BYTES / 4) {
-        net->tx_kick = true;
+        net->tx_unflushed >= HG_NET_QUEUE_BYTES / 4)
         hg_net_flush(net);
-    }
 }
 
 void hg_net_flush(HgNet *net)
 {
-    if (!net || !net->tx_kick)
+    if (!net)
         return;
-    net->tx_kick = false;
     net->tx_unflushed = 0;
-    g_main_context_wakeup(net->ctx);
+    /* Without a kick the net thread was woken since the queue last emptied: it takes
+     * every frame that waits before it sleeps again. */
+    if (net->tx_kick) {
+        net->tx_kick = false;
+        g_main_context_wakeup(net->ctx);
+    }
 }
 
 bool hg_net_pending(HgNet *net)

@@ -11,7 +11,7 @@
  *
  * Speed: handlers fall through to the next op by tail calls (hg_next), and a block
  * that leaves through its chaining exit (a near branch, or its end) goes straight to
- * a linked successor, from the branch handler itself (hg_branch_exit) or from
+ * a linked successor, from the branch handler itself (hg_tb_branch_exit) or from
  * run_blocks, as long as nothing is pending. Everything that needs the checks above
  * either ends a block through another exit (mode, flag and CS changes, HLT, shadows,
  * far transfers, I/O) or sets cpu->async_pending (exit requests, NMI, INTR, data and
@@ -212,11 +212,6 @@ enum {
      * the calls, so the depth must stay bounded. */
     CHAIN_INSNS_MAX = 256,
 };
-
-const HgOp *hg_branch_exit(HgCpu *cpu, const HgOp *op)
-{
-    return hg_tb_branch_exit(cpu, op);
-}
 
 /* Runs tb, then block after block while each leaves through its chaining exit and
  * nothing needs the full checks of hg_cpu_run. Returns the last block run (cur_op and

@@ -85,9 +85,12 @@ static inline HgTb *hg_tb_find_fast(HgTbCache *c, uint32_t cs_base, uint32_t eip
         return tb;
     return NULL;
 }
-/* The body of hg_branch_exit (ops.h), inlined into the branch handlers (control.c) so
- * each kind of branch leaves its block through its own indirect jump, which the host's
- * predictor learns separately. */
+/* The block's chaining exit, called by a near branch handler (control.c) as its last
+ * action, with EIP set. When the branch is its block's chain_op, nothing is pending and
+ * the block links to the one at EIP, the next block starts right here (a tail call);
+ * otherwise NULL, leaving the block as hg_jump does. Inlined into each branch handler,
+ * so each kind of branch leaves its block through its own indirect jump, which the
+ * host's predictor learns separately. */
 static inline const HgOp *hg_tb_branch_exit(HgCpu *cpu, const HgOp *op)
 {
     /* The checks of run_blocks' fast path, done by the branch itself: the next block
